@@ -1,0 +1,18 @@
+import type { RouteLimit } from "./domain/route-limits";
+
+/** The caller of a tenant route, as established by the tenant-auth middleware. */
+export type TenantPrincipal = {
+	tenantId: string;
+	tenantName: string;
+	apiKeyId: string;
+	/** The tenant's own gateway limits, or null for the platform defaults. */
+	routeLimits: RouteLimit[] | null;
+};
+
+export type AppEnv = {
+	Bindings: Env;
+	Variables: {
+		requestId: string;
+		principal: TenantPrincipal;
+	};
+};
