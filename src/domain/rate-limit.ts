@@ -173,11 +173,16 @@ export function leaseDeadline(policy: Policy, state: PolicyState, now: number, t
 	return Math.min(now + ttlMs, state.start + windowMs(policy));
 }
 
+/**
+ * A token bucket is reported as its capacity over the time a full refill takes (burst 400 at
+ * 200/s → q=400;w=2), which states both the burst and the long-run rate.
+ */
 export function viewOf(policy: Policy, state: PolicyState, now: number): PolicyView {
+	const capacity = capacityOf(policy);
 	return {
 		name: policy.name,
-		limit: policy.limit,
-		windowSeconds: policy.windowSeconds,
+		limit: capacity,
+		windowSeconds: policy.algorithm === "token_bucket" ? Math.max(1, Math.ceil((policy.windowSeconds * capacity) / policy.limit)) : policy.windowSeconds,
 		remaining: available(policy, state, now),
 		resetMs: resetMs(policy, state, now),
 	};
