@@ -23,7 +23,7 @@ export class RateLimiter extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		void ctx.blockConcurrencyWhile(async () => {
-			ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS policy_state (id TEXT PRIMARY KEY, state TEXT NOT NULL)");
+			this.#createSchema();
 			for (const row of ctx.storage.sql.exec<{ id: string; state: string }>("SELECT id, state FROM policy_state")) {
 				// Rows are only ever written by #store below, from validated policies.
 				this.#states.set(row.id, JSON.parse(row.state) as { policy: Policy; state: PolicyState });
@@ -67,7 +67,13 @@ export class RateLimiter extends DurableObject<Env> {
 		}
 		this.#states.clear();
 		this.#alarmAt = 0;
+		// deleteAll frees the object's storage entirely (tables included); the instance may live on.
 		await this.ctx.storage.deleteAll();
+		this.#createSchema();
+	}
+
+	#createSchema(): void {
+		this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS policy_state (id TEXT PRIMARY KEY, state TEXT NOT NULL)");
 	}
 
 	#store(policies: Policy[], ids: string[], states: PolicyState[]): void {

@@ -21,11 +21,8 @@ app.use("/api/*", jsonBody());
 app.get("/api/v1/health", (c) => c.json({ status: "ok" }));
 app.route("/api/v1/admin", adminRoutes);
 
-// Every tenant route: API key, then the gateway limiter.
-const tenant = new Hono<AppEnv>().use(tenantAuth(), rateLimit());
-tenant.route("/", metaRoutes);
-tenant.route("/ratelimit", rateLimitRoutes);
-app.route("/api/v1", tenant);
+app.route("/api/v1/whoami", tenantApi(metaRoutes));
+app.route("/api/v1/ratelimit", tenantApi(rateLimitRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -43,6 +40,11 @@ app.onError((err, c) => {
 	console.error(JSON.stringify({ level: "error", msg: "unhandled error", request_id: c.get("requestId"), error: String(err), stack: err instanceof Error ? err.stack : undefined }));
 	return errorResponse(c, new AppError(500, "internal_error", "Something went wrong on our side. Quote the request id when reporting it."));
 });
+
+/** A tenant resource: its API key checked, then the gateway limiter, on its own paths only. */
+function tenantApi(routes: Hono<AppEnv>): Hono<AppEnv> {
+	return new Hono<AppEnv>().use(tenantAuth(), rateLimit()).route("/", routes);
+}
 
 export { app };
 

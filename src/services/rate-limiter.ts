@@ -45,13 +45,15 @@ const leases = new Map<string, Lease>();
 export async function takeTokens(ns: Namespace, targets: readonly LimitTarget[]): Promise<TakeOutcome> {
 	const outcomes = await Promise.all(targets.map((t) => takeFromKey(ns, t)));
 	const denied = outcomes.filter((o): o is Extract<TakeOutcome, { allowed: false }> => !o.allowed);
-	const views = outcomes.flatMap((o) => o.views);
 	if (denied.length === 0) {
-		return { allowed: true, views, degraded: outcomes.some((o) => o.allowed && o.degraded) };
+		return { allowed: true, views: outcomes.flatMap((o) => o.views), degraded: outcomes.some((o) => o.allowed && o.degraded) };
 	}
 	// Give back what the passing targets took: the request does not run.
-	targets.forEach((t, i) => {
-		if (outcomes[i]?.allowed) refundLocally(t);
+	const views = targets.flatMap((t, i) => {
+		const outcome = outcomes[i];
+		if (!outcome?.allowed) return outcome?.views ?? [];
+		refundLocally(t);
+		return outcome.views.map((v) => ({ ...v, remaining: v.remaining + t.cost }));
 	});
 	const waits = denied.map((d) => d.retryAfterMs);
 	return {
