@@ -59,7 +59,7 @@ export function targetsFor(rules: readonly RouteLimit[], who: RequestIdentity): 
 		if (!covers(rule, who.method, who.path)) continue;
 		const key = `gw:${who.tenantId}:${rule.scope}:${scopeValue(rule.scope, who)}`;
 		const target = byKey.get(key) ?? { key, policies: [], cost: rule.cost, onFailure: rule.on_failure };
-		target.policies.push(toPolicy(rule));
+		target.policies.push(policyOf(rule));
 		target.cost = Math.max(target.cost, rule.cost);
 		if (rule.on_failure === "closed") target.onFailure = "closed";
 		byKey.set(key, target);
@@ -75,6 +75,18 @@ export function toPolicy(rule: Pick<RouteLimit, "name" | "algorithm" | "limit" |
 		windowSeconds: rule.window_seconds,
 		...(rule.burst === undefined ? {} : { burst: rule.burst }),
 	};
+}
+
+// Rules come from constants or cached tenant settings, so their policies can be built once.
+const policies = new WeakMap<RouteLimit, Policy>();
+
+function policyOf(rule: RouteLimit): Policy {
+	let policy = policies.get(rule);
+	if (!policy) {
+		policy = toPolicy(rule);
+		policies.set(rule, policy);
+	}
+	return policy;
 }
 
 function covers(rule: RouteLimit, method: string, path: string): boolean {

@@ -47,7 +47,9 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 				retryAfter === null ? headers : { ...headers, "Retry-After": String(retryAfter) },
 			);
 		}
-		await next();
+		// Set before the handler runs so they join its response; after it, each c.header() would
+		// copy the finished Response.
 		for (const [name, value] of Object.entries(headers)) c.header(name, value);
+		await next();
 	};
 }

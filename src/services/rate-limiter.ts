@@ -1,5 +1,5 @@
 import type { AcquireResult, RateLimiter } from "../../durable-objects/rate-limiter";
-import type { PolicyView } from "../domain/rate-limit";
+import type { Policy, PolicyView } from "../domain/rate-limit";
 import type { LimitTarget } from "../domain/route-limits";
 
 /**
@@ -169,8 +169,21 @@ function leaseViews(lease: Lease, now: number): PolicyView[] {
 	return lease.views.map((v) => ({ ...v, remaining: v.remaining + spare, resetMs: Math.max(0, v.resetMs - age) }));
 }
 
+// Policies of gateway rules are built once per rule (see route-limits.ts): memoize their text.
+const policyText = new WeakMap<Policy, string>();
+
+/** Identifies the policy set of a lease: a changed rule starts a fresh lease. */
 function signatureOf(target: LimitTarget): string {
-	return JSON.stringify(target.policies);
+	return target.policies
+		.map((p) => {
+			let text = policyText.get(p);
+			if (text === undefined) {
+				text = JSON.stringify(p);
+				policyText.set(p, text);
+			}
+			return text;
+		})
+		.join("|");
 }
 
 function pruneLeases(now: number): void {
