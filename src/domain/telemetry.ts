@@ -15,7 +15,8 @@ export const deviceId = z.string().regex(DEVICE_ID_PATTERN, "1-64 characters: le
 
 const recordedAt = z.iso
 	.datetime({ offset: true, message: "an ISO-8601 date-time with Z or an offset, e.g. 2026-11-20T08:30:00Z" })
-	.refine((value) => Date.parse(value) <= Date.now() + MAX_CLOCK_SKEW_MS, "more than 5 minutes in the future");
+	// Malformed values already have their format error; the clock check only judges parseable ones.
+	.refine((value) => notAfter(Date.parse(value), Date.now() + MAX_CLOCK_SKEW_MS), "more than 5 minutes in the future");
 
 export const locationPointSchema = z
 	.object({
@@ -44,7 +45,7 @@ export const reportSchema = z
 	.object({
 		report_date: z.iso.date("a date YYYY-MM-DD (the machine's local date)").refine(
 			// A machine's local date can be at most one day ahead of UTC (UTC+14).
-			(d) => Date.parse(`${d}T00:00:00Z`) <= Date.now() + 86_400_000,
+			(d) => notAfter(Date.parse(`${d}T00:00:00Z`), Date.now() + 86_400_000),
 			"in the future",
 		),
 		inventory: z
@@ -94,6 +95,10 @@ export type TelemetryMessage = z.output<typeof telemetryMessageSchema>;
 /** How many updates a message carries (points, or one report): the unit of every counter. */
 export function updateCount(message: TelemetryMessage): number {
 	return message.kind === "locations" ? message.points.length : 1;
+}
+
+function notAfter(time: number, limit: number): boolean {
+	return Number.isNaN(time) || time <= limit;
 }
 
 export function toStoredPoint(p: LocationPointInput): StoredPoint {
