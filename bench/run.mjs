@@ -1,7 +1,7 @@
 // `npm run bench [scenario...]`: starts the platform locally, runs each scenario in bench/scenarios/
 // (or the ones named), prints their figures and writes them to bench/results/latest.json.
 // Every scenario reports ratios against a baseline it measures in the same run.
-import { readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ADMIN_TOKEN, startPlatform } from "./lib/platform.mjs";
@@ -31,5 +31,6 @@ for (const file of files) {
 		await platform.stop();
 	}
 }
+mkdirSync(path.join(root, "bench", "results"), { recursive: true });
 writeFileSync(path.join(root, "bench", "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log("\nWrote bench/results/latest.json");

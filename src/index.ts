@@ -8,8 +8,15 @@ import { jsonBody } from "./middleware/json-body";
 import { rateLimit } from "./middleware/rate-limit";
 import { tenantAuth } from "./middleware/tenant-auth";
 import { adminRoutes } from "./routes/admin";
+import { deadLetterRoutes } from "./routes/dead-letters";
+import { locationRoutes } from "./routes/location";
+import { machineRoutes } from "./routes/machines";
 import { metaRoutes } from "./routes/meta";
 import { rateLimitRoutes } from "./routes/ratelimit";
+import { statsRoutes } from "./routes/stats";
+import { truckRoutes } from "./routes/trucks";
+import { handleTelemetryBatch } from "../queues/telemetry";
+import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 
 export { RateLimiter } from "../durable-objects/rate-limiter";
 
@@ -20,9 +27,15 @@ app.use("/api/*", jsonBody());
 
 app.get("/api/v1/health", (c) => c.json({ status: "ok" }));
 app.route("/api/v1/admin", adminRoutes);
+// Before the tenant routes: these take the admin token (stats: or an API key).
+app.route("/api/v1/dead-letters", deadLetterRoutes);
+app.route("/api/v1/stats", statsRoutes);
 
 app.route("/api/v1/whoami", tenantApi(metaRoutes));
 app.route("/api/v1/ratelimit", tenantApi(rateLimitRoutes));
+app.route("/api/v1/location", tenantApi(locationRoutes));
+app.route("/api/v1/machines", tenantApi(machineRoutes));
+app.route("/api/v1/trucks", tenantApi(truckRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -50,4 +63,15 @@ export { app };
 
 export default {
 	fetch: app.fetch,
+	async queue(batch, env, ctx) {
+		switch (batch.queue) {
+			case "floodgate-telemetry":
+				return handleTelemetryBatch(batch, env, ctx);
+			case "floodgate-telemetry-dlq":
+				return handleTelemetryDlqBatch(batch, env, ctx);
+			default:
+				// A queue wired to this Worker without a handler: fail loudly so its messages are retried, not lost.
+				throw new Error(`no consumer for queue ${batch.queue}`);
+		}
+	},
 } satisfies ExportedHandler<Env>;

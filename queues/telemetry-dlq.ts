@@ -1,0 +1,35 @@
+import { insertDeadLetters } from "../src/db/dead-letters";
+import { newId } from "../src/domain/api-keys";
+import { retryDelaySeconds } from "../src/domain/queue-limits";
+import { telemetryMessageSchema, updateCount } from "../src/domain/telemetry";
+import { idOf } from "./telemetry";
+
+/**
+ * Consumer of floodgate-telemetry-dlq: keeps every dead message in D1 (one row per producer id)
+ * for GET /api/v1/dead-letters and replay. Bodies that do not parse are kept as they are.
+ */
+export async function handleTelemetryDlqBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+	const now = Date.now();
+	const letters = batch.messages.map((msg) => {
+		const parsed = telemetryMessageSchema.safeParse(msg.body);
+		return {
+			id: newId("dl"),
+			messageId: idOf(msg),
+			tenantId: parsed.success ? parsed.data.tenant_id : null,
+			kind: parsed.success ? parsed.data.kind : null,
+			body: JSON.stringify(msg.body) ?? "null",
+			updateCount: parsed.success ? updateCount(parsed.data) : 0,
+			reason: parsed.success ? "retries_exhausted" : "retries_exhausted: body is not a valid telemetry message",
+			// The main queue's deliveries are not visible here; max_retries + 1 is what it took.
+			attempts: msg.attempts,
+			createdAt: now,
+		};
+	});
+	try {
+		await insertDeadLetters(env.DB, letters);
+		batch.ackAll();
+	} catch (err) {
+		console.error(JSON.stringify({ level: "error", msg: "storing dead letters failed", count: letters.length, error: String(err) }));
+		for (const msg of batch.messages) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+	}
+}

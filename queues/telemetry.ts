@@ -1,0 +1,104 @@
+import { insertDeadLetters } from "../src/db/dead-letters";
+import { runStatements } from "../src/db/telemetry";
+import { newId } from "../src/domain/api-keys";
+import { retryDelaySeconds } from "../src/domain/queue-limits";
+import type { TelemetryMessage } from "../src/domain/telemetry";
+import { telemetryMessageSchema, updateCount } from "../src/domain/telemetry";
+import type { BatchFigures } from "../src/domain/telemetry-write-plan";
+import { planBatchFigures, planTelemetryWrite } from "../src/domain/telemetry-write-plan";
+import { fieldErrors } from "../src/validation";
+
+/** Message ids are remembered this long to count redeliveries once (the queue's longest retention). */
+const MESSAGE_MEMORY_MS = 14 * 86_400_000;
+
+type Parsed = { msg: Message<unknown>; body: TelemetryMessage };
+
+/**
+ * Consumer of floodgate-telemetry. Valid messages are written together in one D1 transaction;
+ * if that fails, each is written on its own so that one bad message is retried (with backoff)
+ * without holding back the others. Messages that fail validation cannot succeed later: they are
+ * stored as dead letters at once and acked. Nothing is acked before its write committed.
+ */
+export async function handleTelemetryBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+	const started = Date.now();
+	const valid: Parsed[] = [];
+	const invalid: { msg: Message<unknown>; reason: string }[] = [];
+	for (const msg of batch.messages) {
+		const parsed = telemetryMessageSchema.safeParse(msg.body);
+		if (parsed.success) valid.push({ msg, body: parsed.data });
+		else invalid.push({ msg, reason: `invalid_message: ${fieldErrors(parsed.error.issues.slice(0, 5)).map((f) => `${f.path}: ${f.message}`).join("; ")}` });
+	}
+	await deadLetterInvalid(env.DB, invalid);
+
+	const written = await writeAll(env.DB, valid, batch.queue);
+	if (written.length > 0) await recordBatchFigures(env.DB, written, started);
+}
+
+async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise<TelemetryMessage[]> {
+	if (items.length === 0) return [];
+	const now = Date.now();
+	try {
+		await runStatements(db, planTelemetryWrite(items.map((i) => i.body), newId("bat"), now));
+		for (const item of items) item.msg.ack();
+		return items.map((i) => i.body);
+	} catch (err) {
+		if (items.length > 1) console.warn(JSON.stringify({ level: "warn", msg: "telemetry batch write failed; writing messages one by one", queue, error: String(err) }));
+	}
+	const written: TelemetryMessage[] = [];
+	for (const item of items) {
+		try {
+			await runStatements(db, planTelemetryWrite([item.body], newId("bat"), now));
+			item.msg.ack();
+			written.push(item.body);
+		} catch (err) {
+			const delaySeconds = retryDelaySeconds(item.msg.attempts);
+			console.error(JSON.stringify({ level: "error", msg: "telemetry message write failed", message_id: item.body.id, attempts: item.msg.attempts, delay_seconds: delaySeconds, error: String(err) }));
+			item.msg.retry({ delaySeconds });
+		}
+	}
+	return written;
+}
+
+async function deadLetterInvalid(db: D1Database, invalid: { msg: Message<unknown>; reason: string }[]): Promise<void> {
+	if (invalid.length === 0) return;
+	try {
+		await insertDeadLetters(
+			db,
+			invalid.map(({ msg, reason }) => ({
+				id: newId("dl"),
+				messageId: idOf(msg),
+				tenantId: null,
+				kind: null,
+				body: JSON.stringify(msg.body) ?? "null",
+				updateCount: 0,
+				reason: reason.slice(0, 1000),
+				attempts: msg.attempts,
+				createdAt: Date.now(),
+			})),
+		);
+		for (const { msg } of invalid) msg.ack();
+	} catch (err) {
+		console.error(JSON.stringify({ level: "error", msg: "storing invalid telemetry messages failed", error: String(err) }));
+		for (const { msg } of invalid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+	}
+}
+
+/** Batch metrics are best effort: the data and `processed` are already committed. */
+async function recordBatchFigures(db: D1Database, written: TelemetryMessage[], started: number): Promise<void> {
+	const byTenant = new Map<string, number>();
+	for (const m of written) byTenant.set(m.tenant_id, (byTenant.get(m.tenant_id) ?? 0) + updateCount(m));
+	const figures: BatchFigures[] = [...byTenant].map(([tenantId, updates]) => ({ tenantId, updates }));
+	const now = Date.now();
+	try {
+		await runStatements(db, planBatchFigures(figures, now, now - started, now - MESSAGE_MEMORY_MS));
+	} catch (err) {
+		console.error(JSON.stringify({ level: "error", msg: "recording telemetry batch figures failed", error: String(err) }));
+	}
+}
+
+/** The producer's id when the body has one (it survives redelivery and replay), else the queue's. */
+export function idOf(msg: Message<unknown>): string {
+	const body = msg.body;
+	if (typeof body === "object" && body !== null && "id" in body && typeof body.id === "string" && body.id.length <= 64) return body.id;
+	return `queue:${msg.id}`;
+}

@@ -1,0 +1,29 @@
+/** D1 binds at most 100 parameters per statement (local SQLite allows far more, so we count). */
+export const MAX_BOUND_PARAMETERS = 100;
+
+export type SqlValue = string | number | null;
+export type SqlStatement = { sql: string; params: SqlValue[] };
+
+/**
+ * Multi-row `INSERT INTO table (columns) VALUES (...), (...) <tail>` statements, as many rows
+ * per statement as fit in 100 bound parameters. `tail` is fixed SQL (an ON CONFLICT clause),
+ * never input. Column names are code constants.
+ */
+export function multiRowInsert(table: string, columns: readonly string[], rows: readonly SqlValue[][], tail: string): SqlStatement[] {
+	const perRow = columns.length;
+	if (perRow === 0 || perRow > MAX_BOUND_PARAMETERS) throw new Error(`cannot insert ${perRow} columns in one statement`);
+	const rowsPerStatement = Math.floor(MAX_BOUND_PARAMETERS / perRow);
+	const placeholder = `(${columns.map(() => "?").join(", ")})`;
+	const statements: SqlStatement[] = [];
+	for (let i = 0; i < rows.length; i += rowsPerStatement) {
+		const slice = rows.slice(i, i + rowsPerStatement);
+		const params: SqlValue[] = [];
+		for (const row of slice) {
+			if (row.length !== perRow) throw new Error(`row has ${row.length} values for ${perRow} columns`);
+			params.push(...row);
+		}
+		const values = slice.map(() => placeholder).join(", ");
+		statements.push({ sql: `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${values} ${tail}`.trim(), params });
+	}
+	return statements;
+}

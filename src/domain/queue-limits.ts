@@ -1,0 +1,56 @@
+/**
+ * Cloudflare Queues production limits that the local simulator does not enforce, and the pure
+ * helpers that keep producers and consumers inside them.
+ */
+
+export const MAX_MESSAGE_BYTES = 128 * 1024;
+export const MAX_SEND_BATCH_MESSAGES = 100;
+export const MAX_SEND_BATCH_BYTES = 256 * 1024;
+/** Per-message overhead the service counts on top of the body (a safety margin, not a spec). */
+const MESSAGE_OVERHEAD_BYTES = 100;
+
+/**
+ * Points per queue message. A consumer batch holds up to 100 messages, so at most 2,500 points:
+ * at 10 bound parameters a row that is ~250 location statements plus <= 250 position upserts,
+ * well under D1's 1,000 queries per Worker invocation. 25 points are ~5 KB, far below 128 KB.
+ */
+export const POINTS_PER_MESSAGE = 25;
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+	const out: T[][] = [];
+	for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+	return out;
+}
+
+export function byteLength(body: unknown): number {
+	return new TextEncoder().encode(JSON.stringify(body)).byteLength;
+}
+
+/**
+ * Groups message bodies into sendBatch calls of <= 100 messages and <= 256 KB. Throws when a
+ * single body exceeds 128 KB: callers size their messages so that this is a bug, not input.
+ */
+export function groupForSendBatch<T>(bodies: readonly T[]): T[][] {
+	const groups: T[][] = [];
+	let current: T[] = [];
+	let bytes = 0;
+	for (const body of bodies) {
+		const size = byteLength(body) + MESSAGE_OVERHEAD_BYTES;
+		if (size > MAX_MESSAGE_BYTES) throw new Error(`queue message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+		if (current.length === MAX_SEND_BATCH_MESSAGES || bytes + size > MAX_SEND_BATCH_BYTES) {
+			groups.push(current);
+			current = [];
+			bytes = 0;
+		}
+		current.push(body);
+		bytes += size;
+	}
+	if (current.length > 0) groups.push(current);
+	return groups;
+}
+
+/** Retry delay for a message on its `attempts`-th delivery: 2, 4, 8 … seconds, capped at 5 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+	const exponent = Math.max(0, Math.min(attempts, 20) - 1);
+	return Math.min(300, 2 * 2 ** exponent);
+}

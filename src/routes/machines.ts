@@ -1,0 +1,36 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { findMachineStatus } from "../db/telemetry";
+import { deviceId, reportSchema } from "../domain/telemetry";
+import { AppError } from "../errors";
+import { admitTelemetry, edgeMeta, messageId, parseTelemetry } from "../services/telemetry-ingest";
+import { validate } from "../validation";
+
+const machineParams = z.object({ machineId: deviceId });
+
+/** Vending machines: the nightly status report in, the latest status out. */
+export const machineRoutes = new Hono<AppEnv>()
+	.post("/:machineId/reports", validate("param", machineParams), async (c) => {
+		const { machineId } = c.req.valid("param");
+		const report = await parseTelemetry(c, reportSchema, () => 1);
+		await admitTelemetry(c, [{ ...edgeMeta(c), id: messageId(), kind: "report", machine_id: machineId, report }], 1);
+		return c.json({ accepted: true }, 202);
+	})
+	.get("/:machineId", validate("param", machineParams), async (c) => {
+		const { machineId } = c.req.valid("param");
+		const row = await findMachineStatus(c.env.DB, c.get("principal").tenantId, machineId);
+		if (!row) throw new AppError(404, "not_found", `No report from machine ${machineId} yet.`);
+		return c.json({
+			machine_id: row.machine_id,
+			report_date: row.report_date,
+			inventory: JSON.parse(row.inventory) as unknown,
+			cash_cents: row.cash_cents,
+			temperature_c: row.temperature_c,
+			error_codes: JSON.parse(row.error_codes) as unknown,
+			firmware: row.firmware,
+			colo: row.colo,
+			country: row.country,
+			received_at: new Date(row.received_at).toISOString(),
+		});
+	});
