@@ -8,10 +8,16 @@ import { jsonBody } from "./middleware/json-body";
 import { rateLimit } from "./middleware/rate-limit";
 import { tenantAuth } from "./middleware/tenant-auth";
 import { adminRoutes } from "./routes/admin";
+import { echoRoutes } from "./routes/echo";
 import { metaRoutes } from "./routes/meta";
+import { paymentRoutes } from "./routes/payments";
 import { rateLimitRoutes } from "./routes/ratelimit";
+import { sandboxProcessorRoutes } from "./routes/sandbox-processor";
 
+export { CircuitBreaker } from "../durable-objects/circuit-breaker";
+export { IdempotencyKey } from "../durable-objects/idempotency-key";
 export { RateLimiter } from "../durable-objects/rate-limiter";
+export { SandboxProcessor } from "../durable-objects/sandbox-processor";
 
 const app = new Hono<AppEnv>();
 
@@ -25,7 +31,12 @@ app.route("/api/v1/admin", adminRoutes);
 const tenant = new Hono<AppEnv>().use(tenantAuth(), rateLimit());
 tenant.route("/", metaRoutes);
 tenant.route("/ratelimit", rateLimitRoutes);
+tenant.route("/echo", echoRoutes);
+tenant.route("/payments", paymentRoutes);
 app.route("/api/v1", tenant);
+
+// The built-in sandbox card processor (PAYMENT_PROCESSOR_URL's local default); off unless SANDBOX_PROCESSOR_ENABLED.
+app.route("/_sandbox/processor", sandboxProcessorRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
