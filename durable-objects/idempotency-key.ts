@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { BeginDecision, Fingerprint, IdempotencyRecord, StoredResponse } from "../src/domain/idempotency";
 import { decideBegin, decideComplete, holdsLock } from "../src/domain/idempotency";
 
+const SCHEMA = "CREATE TABLE IF NOT EXISTS record (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)";
+
 /**
  * The record of one idempotency key of one tenant (addressed by name `<tenant>:<key>`): every
  * request with the key passes through here one at a time, so exactly one of any number of
@@ -9,11 +11,13 @@ import { decideBegin, decideComplete, holdsLock } from "../src/domain/idempotenc
  */
 export class IdempotencyKey extends DurableObject<Env> {
 	#record: IdempotencyRecord | null = null;
+	/** False once the alarm has wiped storage (deleteAll drops the table too); recreated on the next write. */
+	#hasTable = true;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		void ctx.blockConcurrencyWhile(async () => {
-			ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS record (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)");
+			ctx.storage.sql.exec(SCHEMA);
 			const row = ctx.storage.sql.exec<{ body: string }>("SELECT body FROM record WHERE id = 1").toArray()[0];
 			// Rows are only ever written by #store, from records built in src/domain/idempotency.ts.
 			this.#record = row ? (JSON.parse(row.body) as IdempotencyRecord) : null;
@@ -54,16 +58,22 @@ export class IdempotencyKey extends DurableObject<Env> {
 			return;
 		}
 		this.#record = null;
+		// Expired keys leave nothing behind: the object's storage is freed entirely.
 		await this.ctx.storage.deleteAll();
+		this.#hasTable = false;
 	}
 
 	#store(record: IdempotencyRecord | null): void {
 		const previous = this.#record;
 		this.#record = record;
 		if (record === null) {
-			this.ctx.storage.sql.exec("DELETE FROM record");
+			if (this.#hasTable) this.ctx.storage.sql.exec("DELETE FROM record");
 			void this.ctx.storage.deleteAlarm();
 			return;
+		}
+		if (!this.#hasTable) {
+			this.ctx.storage.sql.exec(SCHEMA);
+			this.#hasTable = true;
 		}
 		this.ctx.storage.sql.exec(
 			"INSERT INTO record (id, body) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
