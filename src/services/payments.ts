@@ -49,7 +49,7 @@ export async function takePayment(env: Env, ownOrigin: string, tenantId: string,
 		amountCents: payment.amount_cents,
 		currency: payment.currency,
 		cardToken: payment.card_token,
-		description: `${payment.machine_id} ${payment.id}`,
+		description: `vending machine ${payment.machine_id}`,
 	});
 	await reportProcessorCall(env, tenantId, { success: outcome.kind !== "failed", trial: admission.trial });
 	if (outcome.kind === "failed") {
