@@ -14,5 +14,7 @@ export type AppEnv = {
 	Variables: {
 		requestId: string;
 		principal: TenantPrincipal;
+		/** The Idempotency-Key this request holds, set by the idempotency middleware once acquired. */
+		idempotencyKey: string | undefined;
 	};
 };

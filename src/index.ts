@@ -4,6 +4,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
 import { AppError, codeForStatus, errorResponse } from "./errors";
 import { allowedMethods } from "./method-not-allowed";
+import { idempotency } from "./middleware/idempotency";
 import { jsonBody } from "./middleware/json-body";
 import { rateLimit } from "./middleware/rate-limit";
 import { tenantAuth } from "./middleware/tenant-auth";
@@ -11,14 +12,20 @@ import { adminRoutes } from "./routes/admin";
 import { deadLetterRoutes } from "./routes/dead-letters";
 import { locationRoutes } from "./routes/location";
 import { machineRoutes } from "./routes/machines";
+import { echoRoutes } from "./routes/echo";
 import { metaRoutes } from "./routes/meta";
+import { paymentRoutes } from "./routes/payments";
 import { rateLimitRoutes } from "./routes/ratelimit";
 import { statsRoutes } from "./routes/stats";
 import { truckRoutes } from "./routes/trucks";
 import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
+import { sandboxProcessorRoutes } from "./routes/sandbox-processor";
 
+export { CircuitBreaker } from "../durable-objects/circuit-breaker";
+export { IdempotencyKey } from "../durable-objects/idempotency-key";
 export { RateLimiter } from "../durable-objects/rate-limiter";
+export { SandboxProcessor } from "../durable-objects/sandbox-processor";
 
 const app = new Hono<AppEnv>();
 
@@ -36,6 +43,11 @@ app.route("/api/v1/ratelimit", tenantApi(rateLimitRoutes));
 app.route("/api/v1/location", tenantApi(locationRoutes));
 app.route("/api/v1/machines", tenantApi(machineRoutes));
 app.route("/api/v1/trucks", tenantApi(truckRoutes));
+app.route("/api/v1/echo", tenantApi(echoRoutes));
+app.route("/api/v1/payments", tenantApi(paymentRoutes));
+
+// The built-in sandbox card processor (PAYMENT_PROCESSOR_URL's local default); off unless SANDBOX_PROCESSOR_ENABLED.
+app.route("/_sandbox/processor", sandboxProcessorRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -54,9 +66,12 @@ app.onError((err, c) => {
 	return errorResponse(c, new AppError(500, "internal_error", "Something went wrong on our side. Quote the request id when reporting it."));
 });
 
-/** A tenant resource: its API key checked, then the gateway limiter, on its own paths only. */
+/**
+ * A tenant resource, on its own paths only: API key, gateway limiter, then Idempotency-Key for
+ * every POST that sends one (routes may require it).
+ */
 function tenantApi(routes: Hono<AppEnv>): Hono<AppEnv> {
-	return new Hono<AppEnv>().use(tenantAuth(), rateLimit()).route("/", routes);
+	return new Hono<AppEnv>().use(tenantAuth(), rateLimit(), idempotency()).route("/", routes);
 }
 
 export { app };

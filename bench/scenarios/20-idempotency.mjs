@@ -1,0 +1,71 @@
+// The idempotency middleware's cost on a POST route: POST /api/v1/echo without a key (the
+// baseline: the middleware steps aside), with a fresh key per request (one IdempotencyKey object
+// per key: begin + complete), and replays of completed keys (served from the isolate's replay
+// cache or the object). Gateway limits are switched off for the tenant so only this is measured.
+import { drive, fmt } from "../lib/load.mjs";
+
+export const title = "Idempotency-Key on a POST route: without, fresh keys, replays";
+
+const REPLAY_KEYS = 256;
+
+export async function run({ url, admin, log }) {
+	const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+	const created = await admin("POST", "/tenants", { name: "bench-idempotency" });
+	if (created.status !== 201) throw new Error(`tenant creation failed: ${created.status}`);
+	const { tenant_id: tenantId, api_key: apiKey } = await created.json();
+	const limits = await admin("PUT", `/tenants/${tenantId}/limits`, { rules: [] });
+	if (limits.status !== 200) throw new Error(`limits failed: ${limits.status}`);
+
+	const target = `${url}/api/v1/echo`;
+	const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+	const body = JSON.stringify({ machine_id: "vm-bench", slot: "A1", quantity: 1 });
+
+	// Keys to replay: each completed once before the replay phase.
+	const replayKeys = Array.from({ length: REPLAY_KEYS }, (_, i) => `replay-${i}-${Date.now()}`);
+	for (const key of replayKeys) {
+		const res = await fetch(target, { method: "POST", headers: { ...headers, "idempotency-key": key }, body });
+		if (res.status !== 201) throw new Error(`priming replay key failed: ${res.status}`);
+	}
+
+	const phase = async (name, setupRequest) => {
+		const result = await drive({ url: target, method: "POST", headers, body, duration: seconds, setupRequest });
+		log(`${name.padEnd(12)} ${fmt(result.rps)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  statuses ${JSON.stringify(result.statuses)}`);
+		return result;
+	};
+
+	const without = await phase("without key", undefined);
+	let fresh = 0;
+	const withFresh = await phase("fresh keys", (req) => ({ ...req, headers: { ...req.headers, "idempotency-key": `fresh-${process.pid}-${fresh++}` } }));
+	let replay = 0;
+	const withReplay = await phase("replays", (req) => ({ ...req, headers: { ...req.headers, "idempotency-key": replayKeys[replay++ % REPLAY_KEYS] } }));
+
+	const figures = {
+		seconds_per_phase: seconds,
+		without_rps: Math.round(without.rps),
+		without_p99_ms: without.p99,
+		fresh_rps: Math.round(withFresh.rps),
+		fresh_p99_ms: withFresh.p99,
+		replay_rps: Math.round(withReplay.rps),
+		replay_p99_ms: withReplay.p99,
+		fresh_ratio: round(withFresh.rps / without.rps),
+		replay_ratio: round(withReplay.rps / without.rps),
+		replay_over_fresh: round(withReplay.rps / withFresh.rps),
+		fresh_p99_ratio: round(withFresh.p99 / Math.max(1, without.p99)),
+		replay_p99_ratio: round(withReplay.p99 / Math.max(1, without.p99)),
+		non_2xx: {
+			without: countNon2xx(without.statuses),
+			fresh: countNon2xx(withFresh.statuses),
+			replay: countNon2xx(withReplay.statuses),
+		},
+	};
+	log(`fresh/without ${figures.fresh_ratio}  replay/without ${figures.replay_ratio}  replay/fresh ${figures.replay_over_fresh}`);
+	return figures;
+}
+
+function round(n) {
+	return Math.round(n * 100) / 100;
+}
+
+function countNon2xx(statuses) {
+	return Object.entries(statuses).reduce((n, [status, count]) => (status.startsWith("2") ? n : n + count), 0);
+}
