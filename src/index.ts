@@ -7,10 +7,20 @@ import { allowedMethods } from "./method-not-allowed";
 import { jsonBody } from "./middleware/json-body";
 import { rateLimit } from "./middleware/rate-limit";
 import { tenantAuth } from "./middleware/tenant-auth";
+import { handleJobsBatch, handleJobsDeadLetterBatch } from "../queues/jobs";
 import { adminRoutes } from "./routes/admin";
+import { jobInsightRoutes } from "./routes/job-insights";
+import { jobTypeRoutes } from "./routes/job-types";
+import { jobWorkerRoutes } from "./routes/job-workers";
+import { jobRoutes } from "./routes/jobs";
+import { scheduleRoutes } from "./routes/schedules";
+import { sweepJobs } from "./services/job-sweeper";
 import { metaRoutes } from "./routes/meta";
 import { rateLimitRoutes } from "./routes/ratelimit";
 
+export { JobSchedule } from "../durable-objects/job-schedule";
+export { JobTimer } from "../durable-objects/job-timer";
+export { JobTypeGate } from "../durable-objects/job-type-gate";
 export { RateLimiter } from "../durable-objects/rate-limiter";
 
 const app = new Hono<AppEnv>();
@@ -25,6 +35,12 @@ app.route("/api/v1/admin", adminRoutes);
 const tenant = new Hono<AppEnv>().use(tenantAuth(), rateLimit());
 tenant.route("/", metaRoutes);
 tenant.route("/ratelimit", rateLimitRoutes);
+// Fixed paths (metrics, claim, bulk) before /jobs/:id.
+tenant.route("/jobs", jobInsightRoutes);
+tenant.route("/jobs", jobWorkerRoutes);
+tenant.route("/jobs", jobRoutes);
+tenant.route("/job-types", jobTypeRoutes);
+tenant.route("/schedules", scheduleRoutes);
 app.route("/api/v1", tenant);
 
 app.notFound((c) => {
@@ -48,4 +64,18 @@ export { app };
 
 export default {
 	fetch: app.fetch,
+	async queue(batch, env, ctx) {
+		switch (batch.queue) {
+			case "floodgate-jobs":
+				return handleJobsBatch(batch, env, ctx);
+			case "floodgate-jobs-dlq":
+				return handleJobsDeadLetterBatch(batch, env, ctx);
+			default:
+				console.error(JSON.stringify({ level: "error", msg: "batch from an unknown queue left to retry", queue: batch.queue }));
+				batch.retryAll();
+		}
+	},
+	async scheduled(_controller, env, ctx) {
+		ctx.waitUntil(sweepJobs(env).then((r) => console.log(JSON.stringify({ level: "info", msg: "job sweep", ...r }))));
+	},
 } satisfies ExportedHandler<Env>;
