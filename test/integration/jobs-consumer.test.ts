@@ -9,7 +9,7 @@ describe("the jobs queue consumer", () => {
 	it("acks a malformed token on its own and runs the valid ones", async () => {
 		const { tenantId, apiKey } = await createTenant();
 		const { jobs } = (await json(await post(apiKey, "/jobs/bulk", { jobs: [{ type: "noop" }, { type: "noop" }] }))) as { jobs: { job_id: string }[] };
-		const batch = createMessageBatch("floodgate-jobs", [
+		const batch = createMessageBatch<unknown>("floodgate-jobs", [
 			{ id: "m1", timestamp: new Date(), attempts: 1, body: { nonsense: true } },
 			...jobs.map((j, i) => ({ id: `m${i + 2}`, timestamp: new Date(), attempts: 1, body: { tenant_id: tenantId, job_id: j.job_id } })),
 		]);
