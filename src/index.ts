@@ -8,11 +8,18 @@ import { idempotency } from "./middleware/idempotency";
 import { jsonBody } from "./middleware/json-body";
 import { rateLimit } from "./middleware/rate-limit";
 import { tenantAuth } from "./middleware/tenant-auth";
+import { handleJobsBatch, handleJobsDeadLetterBatch } from "../queues/jobs";
 import { adminRoutes } from "./routes/admin";
 import { deadLetterRoutes } from "./routes/dead-letters";
 import { locationRoutes } from "./routes/location";
 import { machineRoutes } from "./routes/machines";
 import { echoRoutes } from "./routes/echo";
+import { jobInsightRoutes } from "./routes/job-insights";
+import { jobTypeRoutes } from "./routes/job-types";
+import { jobWorkerRoutes } from "./routes/job-workers";
+import { jobRoutes } from "./routes/jobs";
+import { scheduleRoutes } from "./routes/schedules";
+import { sweepJobs } from "./services/job-sweeper";
 import { metaRoutes } from "./routes/meta";
 import { paymentRoutes } from "./routes/payments";
 import { rateLimitRoutes } from "./routes/ratelimit";
@@ -24,6 +31,9 @@ import { sandboxProcessorRoutes } from "./routes/sandbox-processor";
 
 export { CircuitBreaker } from "../durable-objects/circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/idempotency-key";
+export { JobSchedule } from "../durable-objects/job-schedule";
+export { JobTimer } from "../durable-objects/job-timer";
+export { JobTypeGate } from "../durable-objects/job-type-gate";
 export { RateLimiter } from "../durable-objects/rate-limiter";
 export { SandboxProcessor } from "../durable-objects/sandbox-processor";
 
@@ -48,6 +58,10 @@ app.route("/api/v1/payments", tenantApi(paymentRoutes));
 
 // The built-in sandbox card processor (PAYMENT_PROCESSOR_URL's local default); off unless SANDBOX_PROCESSOR_ENABLED.
 app.route("/_sandbox/processor", sandboxProcessorRoutes);
+// Fixed paths (metrics, claim, bulk) before /jobs/:id; one tenantApi so auth and limits run once.
+app.route("/api/v1/jobs", tenantApi(jobInsightRoutes, jobWorkerRoutes, jobRoutes));
+app.route("/api/v1/job-types", tenantApi(jobTypeRoutes));
+app.route("/api/v1/schedules", tenantApi(scheduleRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -70,8 +84,10 @@ app.onError((err, c) => {
  * A tenant resource, on its own paths only: API key, gateway limiter, then Idempotency-Key for
  * every POST that sends one (routes may require it).
  */
-function tenantApi(routes: Hono<AppEnv>): Hono<AppEnv> {
-	return new Hono<AppEnv>().use(tenantAuth(), rateLimit(), idempotency()).route("/", routes);
+function tenantApi(...routers: Hono<AppEnv>[]): Hono<AppEnv> {
+	const api = new Hono<AppEnv>().use(tenantAuth(), rateLimit(), idempotency());
+	for (const routes of routers) api.route("/", routes);
+	return api;
 }
 
 export { app };
@@ -84,9 +100,17 @@ export default {
 				return handleTelemetryBatch(batch, env, ctx);
 			case "floodgate-telemetry-dlq":
 				return handleTelemetryDlqBatch(batch, env, ctx);
+			case "floodgate-jobs":
+				return handleJobsBatch(batch, env, ctx);
+			case "floodgate-jobs-dlq":
+				return handleJobsDeadLetterBatch(batch, env, ctx);
 			default:
-				// A queue wired to this Worker without a handler: fail loudly so its messages are retried, not lost.
-				throw new Error(`no consumer for queue ${batch.queue}`);
+				// A queue wired to this Worker without a handler: leave its messages to retry, never drop them.
+				console.error(JSON.stringify({ level: "error", msg: "batch from an unknown queue left to retry", queue: batch.queue }));
+				batch.retryAll();
 		}
+	},
+	async scheduled(_controller, env, ctx) {
+		ctx.waitUntil(sweepJobs(env).then((r) => console.log(JSON.stringify({ level: "info", msg: "job sweep", ...r }))));
 	},
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,49 @@
+import type { RunToken } from "../src/services/job-tokens";
+import { runTokenSchema } from "../src/services/job-tokens";
+import { runReadyJobs } from "../src/services/job-runner";
+
+/**
+ * Consumer of floodgate-jobs. Each message is a run token; tokens are grouped by tenant and each
+ * group claims that many jobs by weighted priority. A group's tokens are acked once its jobs'
+ * outcomes are in D1, or retried (with a delay) if that failed; a malformed message is acked and
+ * logged, never retried, so it cannot re-deliver the batch.
+ */
+export async function handleJobsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+	const groups = new Map<string, Message<unknown>[]>();
+	for (const msg of batch.messages) {
+		const parsed = runTokenSchema.safeParse(msg.body);
+		if (!parsed.success) {
+			console.error(JSON.stringify({ level: "error", msg: "malformed job token dropped", id: msg.id }));
+			msg.ack();
+			continue;
+		}
+		const token: RunToken = parsed.data;
+		const group = groups.get(token.tenant_id) ?? [];
+		group.push(msg);
+		groups.set(token.tenant_id, group);
+	}
+	const consumerId = `queue:${crypto.randomUUID()}`;
+	await Promise.all(
+		[...groups].map(async ([tenantId, messages]) => {
+			try {
+				await runReadyJobs(env, tenantId, messages.length, consumerId);
+				for (const m of messages) m.ack();
+			} catch (err) {
+				console.error(JSON.stringify({ level: "error", msg: "job batch failed; tokens retried", tenant_id: tenantId, error: String(err) }));
+				for (const m of messages) m.retry({ delaySeconds: Math.min(60, 2 ** m.attempts) });
+			}
+		}),
+	);
+}
+
+/**
+ * Consumer of floodgate-jobs-dlq: tokens that kept failing are kept in D1 (job_dead_letters) for
+ * operators; the jobs they pointed at stay in D1 and the sweeper gives them fresh tokens.
+ */
+export async function handleJobsDeadLetterBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+	const now = Date.now();
+	await env.DB.batch(
+		batch.messages.map((m) => env.DB.prepare("INSERT INTO job_dead_letters (queue, body, received_at) VALUES (?, ?, ?)").bind(batch.queue, JSON.stringify(m.body ?? null).slice(0, 10_000), now)),
+	);
+	for (const m of batch.messages) m.ack();
+}

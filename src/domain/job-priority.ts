@@ -1,0 +1,25 @@
+import type { Priority } from "./jobs";
+
+/**
+ * Smooth weighted round-robin for high : medium : low = 5 : 3 : 1. Any 9 consecutive slots hold
+ * 5 high, 3 medium and 1 low, so with a backlog of all three, low still gets one run in nine.
+ */
+export const PRIORITY_PATTERN: readonly Priority[] = ["high", "medium", "high", "low", "high", "medium", "high", "medium", "high"];
+
+/** How many of `n` claims go to each priority, starting at slot `offset` of the pattern. */
+export function splitClaims(n: number, offset: number): Record<Priority, number> {
+	const split: Record<Priority, number> = { high: 0, medium: 0, low: 0 };
+	for (let i = 0; i < n; i++) {
+		const slot = PRIORITY_PATTERN[(offset + i) % PRIORITY_PATTERN.length];
+		if (slot) split[slot] += 1;
+	}
+	return split;
+}
+
+/**
+ * The order to fill claims when some priorities have fewer ready jobs than their share: first
+ * each priority's share, then what is left goes to the others, highest first.
+ */
+export function fillOrder(): readonly Priority[] {
+	return ["high", "medium", "low"];
+}

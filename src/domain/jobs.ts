@@ -1,0 +1,43 @@
+/** The job model shared by routes, the queue consumer and the pull API. No I/O. */
+
+export const PRIORITIES = ["high", "medium", "low"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const STATUSES = ["scheduled", "waiting", "queued", "processing", "completed", "failed", "dead", "cancelled"] as const;
+export type JobStatus = (typeof STATUSES)[number];
+
+/** Statuses from which a job may be claimed once `ready_at` has passed. */
+export const RUNNABLE: readonly JobStatus[] = ["queued", "scheduled", "failed"];
+export const TERMINAL: readonly JobStatus[] = ["completed", "dead", "cancelled"];
+
+export const BUILTIN_TYPES = ["noop", "http"] as const;
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+export const DEFAULT_MAX_RETRIES = 3;
+/** Cloudflare Queues' maximum message delay; longer waits are kept by a Durable Object alarm. */
+export const QUEUE_MAX_DELAY_SECONDS = 12 * 3600;
+/** Cloudflare Queues' maximum message size; a job payload must fit in one. */
+export const MAX_PAYLOAD_BYTES = 128 * 1024;
+
+export function isTerminal(status: JobStatus): boolean {
+	return TERMINAL.includes(status);
+}
+
+/** What a finished attempt does to the job: complete it, schedule a retry, or kill it. */
+export type AttemptOutcome =
+	| { kind: "completed"; result: unknown }
+	| { kind: "failed"; error: string; retry: boolean };
+
+export type NextState =
+	| { status: "completed" }
+	| { status: "failed"; readyAt: number }
+	| { status: "dead" };
+
+/**
+ * The status after an attempt. `attempts` counts this attempt; a job may run 1 + max_retries
+ * times, so the attempt that reaches that number without success leaves the job dead.
+ */
+export function nextStateAfter(outcome: AttemptOutcome, attempts: number, maxRetries: number, now: number, backoffMs: number): NextState {
+	if (outcome.kind === "completed") return { status: "completed" };
+	if (!outcome.retry || attempts > maxRetries) return { status: "dead" };
+	return { status: "failed", readyAt: now + backoffMs };
+}
