@@ -13,6 +13,8 @@ export class IdempotencyKey extends DurableObject<Env> {
 	#record: IdempotencyRecord | null = null;
 	/** False once the alarm has wiped storage (deleteAll drops the table too); recreated on the next write. */
 	#hasTable = true;
+	/** When the pending alarm fires (0: none); kept in memory so the hot path never reads it. */
+	#alarmAt = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -21,6 +23,7 @@ export class IdempotencyKey extends DurableObject<Env> {
 			const row = ctx.storage.sql.exec<{ body: string }>("SELECT body FROM record WHERE id = 1").toArray()[0];
 			// Rows are only ever written by #store, from records built in src/domain/idempotency.ts.
 			this.#record = row ? (JSON.parse(row.body) as IdempotencyRecord) : null;
+			this.#alarmAt = (await ctx.storage.getAlarm()) ?? 0;
 		});
 	}
 
@@ -54,22 +57,22 @@ export class IdempotencyKey extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		const record = this.#record;
 		if (record !== null && record.expiresAt > Date.now()) {
+			this.#alarmAt = record.expiresAt;
 			await this.ctx.storage.setAlarm(record.expiresAt);
 			return;
 		}
 		this.#record = null;
+		this.#alarmAt = 0;
 		// Expired keys leave nothing behind: the object's storage is freed entirely.
 		await this.ctx.storage.deleteAll();
 		this.#hasTable = false;
 	}
 
 	#store(record: IdempotencyRecord | null): void {
-		const previous = this.#record;
 		this.#record = record;
 		if (record === null) {
 			if (this.#hasTable) this.ctx.storage.sql.exec("DELETE FROM record");
-			void this.ctx.storage.deleteAlarm();
-			return;
+			return; // a pending alarm finds no record and frees the storage
 		}
 		if (!this.#hasTable) {
 			this.ctx.storage.sql.exec(SCHEMA);
@@ -79,7 +82,11 @@ export class IdempotencyKey extends DurableObject<Env> {
 			"INSERT INTO record (id, body) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
 			JSON.stringify(record),
 		);
-		// Retention is enforced by the alarm; moving it is a storage write, so only when it changes.
-		if (previous?.expiresAt !== record.expiresAt) void this.ctx.storage.setAlarm(record.expiresAt);
+		// Retention is enforced by the alarm. Setting it is a storage write, so it is set once per key
+		// (at begin) and only moved earlier; an alarm that fires before a later expiry reschedules itself.
+		if (this.#alarmAt === 0 || record.expiresAt < this.#alarmAt) {
+			this.#alarmAt = record.expiresAt;
+			void this.ctx.storage.setAlarm(record.expiresAt);
+		}
 	}
 }

@@ -147,7 +147,10 @@ describe("idempotency keys", () => {
 		const stub = env.IDEMPOTENCY_KEY.getByName(`${tenantId}:k-9`);
 		const record = await stub.inspect();
 		const alarmAt = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
-		expect(alarmAt).toBe(record?.expiresAt);
+		// Set once, at begin: never later than the record's expiry (an early alarm reschedules itself).
+		expect(alarmAt).not.toBeNull();
+		expect(alarmAt).toBeLessThanOrEqual(record?.expiresAt ?? 0);
+		expect(alarmAt).toBeGreaterThan(Date.now());
 		await sleep(1200);
 		// The alarm fires on its own at expiry; run it now in case the runtime has not got to it yet.
 		await runDurableObjectAlarm(stub);
