@@ -12,6 +12,7 @@ import { metaRoutes } from "./routes/meta";
 import { rateLimitRoutes } from "./routes/ratelimit";
 
 export { RateLimiter } from "../durable-objects/rate-limiter";
+export { DeviceNonces } from "../durable-objects/device-nonces";
 
 const app = new Hono<AppEnv>();
 
