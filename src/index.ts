@@ -8,6 +8,8 @@ import { jsonBody } from "./middleware/json-body";
 import { rateLimit } from "./middleware/rate-limit";
 import { tenantAuth } from "./middleware/tenant-auth";
 import { adminRoutes } from "./routes/admin";
+import { deviceSelfRoutes } from "./routes/device-self";
+import { deviceRoutes } from "./routes/devices";
 import { metaRoutes } from "./routes/meta";
 import { rateLimitRoutes } from "./routes/ratelimit";
 
@@ -17,13 +19,17 @@ export { DeviceNonces } from "../durable-objects/device-nonces";
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ headerName: "X-Request-Id" }));
-app.use("/api/*", jsonBody());
+app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
 
 app.get("/api/v1/health", (c) => c.json({ status: "ok" }));
 app.route("/api/v1/admin", adminRoutes);
 
 app.route("/api/v1/whoami", tenantApi(metaRoutes));
 app.route("/api/v1/ratelimit", tenantApi(rateLimitRoutes));
+// Devices (issue 5): auth is per route in these routers (device token or tenant key), because
+// both share the /api/v1/devices prefix and sub-app middleware would leak onto the other.
+app.route("/api/v1/devices", deviceRoutes);
+app.route("/api/v1/devices", deviceSelfRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
