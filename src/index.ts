@@ -10,6 +10,8 @@ import { tenantAuth } from "./middleware/tenant-auth";
 import { adminRoutes } from "./routes/admin";
 import { deviceSelfRoutes } from "./routes/device-self";
 import { deviceRoutes } from "./routes/devices";
+import { maintenanceRoutes, restockRoutes } from "./routes/planning";
+import { buildRoutePlans } from "./services/route-plans";
 import { metaRoutes } from "./routes/meta";
 import { rateLimitRoutes } from "./routes/ratelimit";
 
@@ -30,6 +32,8 @@ app.route("/api/v1/ratelimit", tenantApi(rateLimitRoutes));
 // both share the /api/v1/devices prefix and sub-app middleware would leak onto the other.
 app.route("/api/v1/devices", deviceRoutes);
 app.route("/api/v1/devices", deviceSelfRoutes);
+app.route("/api/v1/restock", tenantApi(restockRoutes));
+app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -57,4 +61,8 @@ export { app };
 
 export default {
 	fetch: app.fetch,
+	// Cron (wrangler.toml [triggers]): morning route plans and missed-report tickets (issue 5).
+	scheduled(controller, env, ctx) {
+		ctx.waitUntil(buildRoutePlans(env, controller.scheduledTime));
+	},
 } satisfies ExportedHandler<Env>;
