@@ -52,7 +52,9 @@ describe("device registry", () => {
 
 	it("registers 10,000 devices in one bulk request, all or none", async () => {
 		const { apiKey, tenantId } = await createTenant();
-		const devices = Array.from({ length: 10_000 }, (_, i) => ({ device_id: `bulk-${i}`, kind: "vending", timezone: i % 2 ? "America/New_York" : "Asia/Tokyo", city: `city-${i % 7}`, lat: 40.7, lng: -74 }));
+		const devices = Array.from({ length: 10_000 }, (_, i) => ({ device_id: `bulk-${i}`, kind: "vending", timezone: i % 2 ? "America/New_York" : "Asia/Tokyo", city: `city-${i % 7}`, lat: 40.712776, lng: -74.005974 }));
+		// Realistic records make this body larger than MAX_BODY_BYTES (1 MiB): bulk has its own bound.
+		expect(JSON.stringify({ devices }).length).toBeGreaterThan(1_048_576);
 		const res = await call("POST", "/api/v1/devices/bulk", { token: apiKey, body: { devices } });
 		expect(res.status).toBe(201);
 		const body = (await res.json()) as { devices: Issued[]; capacity: { devices: number; sufficient: boolean } };
