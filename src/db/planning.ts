@@ -23,12 +23,23 @@ export type PlanningOptions = { thresholds?: RestockThresholds; temperature?: Te
  * needs. Rows travel as JSON (json_each), so each statement binds a handful of parameters.
  */
 export async function applyReportToPlanning(db: D1Database, tenantId: string, report: PlanningReport, options: PlanningOptions = {}): Promise<{ needs: number; tickets: number }> {
+	const planned = planningStatements(db, tenantId, report, options);
+	await db.batch(planned.statements);
+	return { needs: planned.needs, tickets: planned.tickets };
+}
+
+/**
+ * The statements of `applyReportToPlanning` without running them, for a consumer that wants them
+ * in its own DB.batch (after the report's own rows, so one transaction covers both). Keep the
+ * five statements together and in this order.
+ */
+export function planningStatements(db: D1Database, tenantId: string, report: PlanningReport, options: PlanningOptions = {}): { statements: D1PreparedStatement[]; needs: number; tickets: number } {
 	const now = options.now ?? Date.now();
 	const needs = planRestock(report.inventory, options.thresholds ?? DEFAULT_RESTOCK_THRESHOLDS);
 	const tickets = ticketsForReport(report, options.temperature ?? DEFAULT_TEMPERATURE_RANGE);
 	const machine = report.machine_id;
 	const notSuperseded = "NOT EXISTS (SELECT 1 FROM device_last_report WHERE tenant_id = ?1 AND device_id = ?2 AND report_date > ?3)";
-	await db.batch([
+	const statements = [
 		db.prepare(`DELETE FROM restock_needs WHERE tenant_id = ?1 AND machine_id = ?2 AND ${notSuperseded}`).bind(tenantId, machine, report.report_date),
 		db
 			.prepare(
@@ -56,8 +67,8 @@ export async function applyReportToPlanning(db: D1Database, tenantId: string, re
 				   report_date = max(report_date, excluded.report_date)`,
 			)
 			.bind(tenantId, machine, report.report_date, now),
-	]);
-	return { needs: needs.length, tickets: tickets.length };
+	];
+	return { statements, needs: needs.length, tickets: tickets.length };
 }
 
 export type TicketRow = { id: string; machine_id: string; reason: string; day: string; detail: string; status: "open" | "closed"; opened_at: number; closed_at: number | null };

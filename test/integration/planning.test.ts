@@ -1,7 +1,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { applyReportToPlanning } from "../../src/db/planning";
+import { applyReportToPlanning, planningStatements } from "../../src/db/planning";
 import { DEFAULT_REPORT_WINDOW } from "../../src/domain/report-slots";
 import worker from "../../src/index";
 import { lastClosedNight } from "../../src/services/route-plans";
@@ -123,5 +123,16 @@ describe("the cron", () => {
 		await addMachines(apiKey, [{ id: "new-1", city: "la", timezone: "America/Los_Angeles" }]);
 		await runCron(Date.now());
 		expect(await json(await call("GET", "/api/v1/maintenance/tickets", { token: apiKey }))).toMatchObject({ tickets: [] });
+	});
+});
+
+describe("planning statements inside a consumer's own batch", () => {
+	it("apply the same as applyReportToPlanning when several reports share one batch", async () => {
+		const { tenantId } = await createTenant();
+		const reports = ["m-1", "m-2", "m-3"].map((id) => ({ machine_id: id, report_date: "2026-05-09", inventory: INVENTORY, temperature_c: 20, error_codes: [] }));
+		await env.DB.batch(reports.flatMap((r) => planningStatements(env.DB, tenantId, r).statements));
+		for (const r of reports) expect(await needsOf(tenantId, r.machine_id)).toHaveLength(2);
+		const tickets = await env.DB.prepare("SELECT COUNT(*) AS n FROM maintenance_tickets WHERE tenant_id = ? AND reason = 'temperature_high'").bind(tenantId).first<{ n: number }>();
+		expect(tickets?.n).toBe(3);
 	});
 });
