@@ -1,4 +1,5 @@
 import { insertDeadLetters } from "../src/db/dead-letters";
+import { planningStatements } from "../src/db/planning";
 import { runStatements } from "../src/db/telemetry";
 import { newId } from "../src/domain/api-keys";
 import { retryDelaySeconds } from "../src/domain/queue-limits";
@@ -38,7 +39,7 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 	if (items.length === 0) return [];
 	const now = Date.now();
 	try {
-		await runStatements(db, planTelemetryWrite(items.map((i) => i.body), newId("bat"), now));
+		await writeWithPlanning(db, items.map((i) => i.body), now);
 		for (const item of items) item.msg.ack();
 		return items.map((i) => i.body);
 	} catch (err) {
@@ -47,7 +48,7 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 	const written: TelemetryMessage[] = [];
 	for (const item of items) {
 		try {
-			await runStatements(db, planTelemetryWrite([item.body], newId("bat"), now));
+			await writeWithPlanning(db, [item.body], now);
 			item.msg.ack();
 			written.push(item.body);
 		} catch (err) {
@@ -57,6 +58,27 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 		}
 	}
 	return written;
+}
+
+/**
+ * The data, then restock needs and maintenance tickets of the reports in it (src/db/planning.ts:
+ * incremental, idempotent, and an older report never replaces a newer night's needs). A failure
+ * of either leaves the messages unacked, so a retry redoes both.
+ */
+async function writeWithPlanning(db: D1Database, messages: TelemetryMessage[], now: number): Promise<void> {
+	await runStatements(db, planTelemetryWrite(messages, newId("bat"), now));
+	const planning = messages.flatMap((m) =>
+		m.kind === "report"
+			? planningStatements(db, m.tenant_id, {
+					machine_id: m.machine_id,
+					report_date: m.report.report_date,
+					inventory: m.report.inventory,
+					temperature_c: m.report.temperature_c,
+					error_codes: m.report.error_codes,
+				}, { now }).statements
+			: [],
+	);
+	if (planning.length > 0) await db.batch(planning);
 }
 
 async function deadLetterInvalid(db: D1Database, invalid: { msg: Message<unknown>; reason: string }[]): Promise<void> {

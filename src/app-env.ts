@@ -7,6 +7,11 @@ export type TenantPrincipal = {
 	apiKeyId: string;
 	/** The tenant's own gateway limits, or null for the platform defaults. */
 	routeLimits: RouteLimit[] | null;
+	/**
+	 * Set when the caller is a device with its own token (src/middleware/device-auth.ts); absent
+	 * for a tenant API key, which may act for any of the tenant's devices (gateway mode).
+	 */
+	deviceId?: string;
 };
 
 export type AppEnv = {

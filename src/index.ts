@@ -4,6 +4,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
 import { AppError, codeForStatus, errorResponse } from "./errors";
 import { allowedMethods } from "./method-not-allowed";
+import { deviceOrTenantAuth } from "./middleware/device-auth";
 import { idempotency } from "./middleware/idempotency";
 import { jsonBody } from "./middleware/json-body";
 import { rateLimit } from "./middleware/rate-limit";
@@ -20,6 +21,10 @@ import { jobWorkerRoutes } from "./routes/job-workers";
 import { jobRoutes } from "./routes/jobs";
 import { scheduleRoutes } from "./routes/schedules";
 import { sweepJobs } from "./services/job-sweeper";
+import { deviceSelfRoutes } from "./routes/device-self";
+import { deviceRoutes } from "./routes/devices";
+import { maintenanceRoutes, restockRoutes } from "./routes/planning";
+import { buildRoutePlans } from "./services/route-plans";
 import { metaRoutes } from "./routes/meta";
 import { paymentRoutes } from "./routes/payments";
 import { rateLimitRoutes } from "./routes/ratelimit";
@@ -36,11 +41,14 @@ export { JobTimer } from "../durable-objects/job-timer";
 export { JobTypeGate } from "../durable-objects/job-type-gate";
 export { RateLimiter } from "../durable-objects/rate-limiter";
 export { SandboxProcessor } from "../durable-objects/sandbox-processor";
+export { DeviceNonces } from "../durable-objects/device-nonces";
+
+const ROUTE_PLAN_CRON = "*/15 * * * *";
 
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ headerName: "X-Request-Id" }));
-app.use("/api/*", jsonBody());
+app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
 
 app.get("/api/v1/health", (c) => c.json({ status: "ok" }));
 app.route("/api/v1/admin", adminRoutes);
@@ -50,11 +58,11 @@ app.route("/api/v1/stats", statsRoutes);
 
 app.route("/api/v1/whoami", tenantApi(metaRoutes));
 app.route("/api/v1/ratelimit", tenantApi(rateLimitRoutes));
-app.route("/api/v1/location", tenantApi(locationRoutes));
-app.route("/api/v1/machines", tenantApi(machineRoutes));
+app.route("/api/v1/location", deviceApi(locationRoutes));
+app.route("/api/v1/machines", deviceApi(machineRoutes));
 app.route("/api/v1/trucks", tenantApi(truckRoutes));
 app.route("/api/v1/echo", tenantApi(echoRoutes));
-app.route("/api/v1/payments", tenantApi(paymentRoutes));
+app.route("/api/v1/payments", deviceApi(paymentRoutes));
 
 // The built-in sandbox card processor (PAYMENT_PROCESSOR_URL's local default); off unless SANDBOX_PROCESSOR_ENABLED.
 app.route("/_sandbox/processor", sandboxProcessorRoutes);
@@ -62,6 +70,12 @@ app.route("/_sandbox/processor", sandboxProcessorRoutes);
 app.route("/api/v1/jobs", tenantApi(jobInsightRoutes, jobWorkerRoutes, jobRoutes));
 app.route("/api/v1/job-types", tenantApi(jobTypeRoutes));
 app.route("/api/v1/schedules", tenantApi(scheduleRoutes));
+// Devices (issue 5): auth is per route in these routers (device token or tenant key), because
+// both share the /api/v1/devices prefix and sub-app middleware would leak onto the other.
+app.route("/api/v1/devices", deviceRoutes);
+app.route("/api/v1/devices", deviceSelfRoutes);
+app.route("/api/v1/restock", tenantApi(restockRoutes));
+app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -90,6 +104,13 @@ function tenantApi(...routers: Hono<AppEnv>[]): Hono<AppEnv> {
 	return api;
 }
 
+/** Like tenantApi, for routes devices call: a device token (acting only as itself) or a tenant key. */
+function deviceApi(...routers: Hono<AppEnv>[]): Hono<AppEnv> {
+	const api = new Hono<AppEnv>().use(deviceOrTenantAuth(), rateLimit(), idempotency());
+	for (const routes of routers) api.route("/", routes);
+	return api;
+}
+
 export { app };
 
 export default {
@@ -110,7 +131,12 @@ export default {
 				batch.retryAll();
 		}
 	},
-	async scheduled(_controller, env, ctx) {
+	// Cron triggers (wrangler.toml): the job sweeper every minute, route plans every 15 minutes.
+	async scheduled(controller, env, ctx) {
+		if (controller.cron === ROUTE_PLAN_CRON) {
+			ctx.waitUntil(buildRoutePlans(env, controller.scheduledTime));
+			return;
+		}
 		ctx.waitUntil(sweepJobs(env).then((r) => console.log(JSON.stringify({ level: "info", msg: "job sweep", ...r }))));
 	},
 } satisfies ExportedHandler<Env>;

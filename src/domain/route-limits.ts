@@ -4,11 +4,12 @@ import { ALGORITHMS } from "./rate-limit";
 
 /**
  * Gateway limits for the platform's own routes. A rule says which requests it covers (method and
- * path prefix), which key it counts against (the tenant, the API key, the client IP, or later the
- * device), and its policy. Every rule that covers a request must pass.
+ * path prefix), which key it counts against (the tenant, the API key, the client IP, or the
+ * device), and its policy. Every rule that covers a request must pass. A `device` rule covers only
+ * requests made with a device token; requests with a tenant API key skip it.
  */
 
-export const SCOPES = ["tenant", "api_key", "ip"] as const;
+export const SCOPES = ["tenant", "api_key", "ip", "device"] as const;
 export type Scope = (typeof SCOPES)[number];
 export type FailureMode = "open" | "closed";
 
@@ -43,11 +44,14 @@ export const DEFAULT_ROUTE_LIMITS: RouteLimit[] = [
 	{ name: "tenant-burst", scope: "tenant", algorithm: "token_bucket", limit: 200, window_seconds: 1, burst: 400, cost: 1, on_failure: "open" },
 	{ name: "tenant-daily", scope: "tenant", algorithm: "fixed_window", limit: 5_000_000, window_seconds: 86_400, cost: 1, on_failure: "open" },
 	{ name: "key-minute", scope: "api_key", algorithm: "sliding_window", limit: 6000, window_seconds: 60, cost: 1, on_failure: "open" },
+	// A machine reports once a night and a truck every few seconds: a device needs a few requests
+	// a minute; a burst of 30 covers a client draining its outbox after an outage.
+	{ name: "device-minute", scope: "device", algorithm: "token_bucket", limit: 60, window_seconds: 60, burst: 30, cost: 1, on_failure: "open" },
 ];
 
 export type LimitTarget = { key: string; policies: Policy[]; cost: number; onFailure: FailureMode };
 
-export type RequestIdentity = { tenantId: string; apiKeyId: string; ip: string; method: string; path: string };
+export type RequestIdentity = { tenantId: string; apiKeyId: string; ip: string; method: string; path: string; deviceId?: string | undefined };
 
 /**
  * The limiter targets one request counts against: the covering rules grouped by the key they
@@ -57,7 +61,9 @@ export function targetsFor(rules: readonly RouteLimit[], who: RequestIdentity): 
 	const byKey = new Map<string, LimitTarget>();
 	for (const rule of rules) {
 		if (!covers(rule, who.method, who.path)) continue;
-		const key = `gw:${who.tenantId}:${rule.scope}:${scopeValue(rule.scope, who)}`;
+		const value = scopeValue(rule.scope, who);
+		if (value === null) continue;
+		const key = `gw:${who.tenantId}:${rule.scope}:${value}`;
 		const target = byKey.get(key) ?? { key, policies: [], cost: rule.cost, onFailure: rule.on_failure };
 		target.policies.push(policyOf(rule));
 		target.cost = Math.max(target.cost, rule.cost);
@@ -94,13 +100,18 @@ function covers(rule: RouteLimit, method: string, path: string): boolean {
 	return rule.path_prefix === undefined || path.startsWith(rule.path_prefix);
 }
 
-function scopeValue(scope: Scope, who: RequestIdentity): string {
+/** The key a rule counts on, or null when the rule does not apply to this caller. */
+function scopeValue(scope: Scope, who: RequestIdentity): string | null {
 	switch (scope) {
 		case "tenant":
 			return who.tenantId;
 		case "api_key":
-			return who.apiKeyId;
+			// A device token is limited by the device rules; counting it again as a key would only
+			// add a second limiter call per device request.
+			return who.deviceId === undefined ? who.apiKeyId : null;
 		case "ip":
 			return who.ip;
+		case "device":
+			return who.deviceId ?? null;
 	}
 }

@@ -23,6 +23,7 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 		const targets = targetsFor(principal.routeLimits ?? defaults, {
 			tenantId: principal.tenantId,
 			apiKeyId: principal.apiKeyId,
+			deviceId: principal.deviceId,
 			ip: c.req.header("CF-Connecting-IP") ?? "unknown",
 			method: c.req.method,
 			path: c.req.path,

@@ -4,18 +4,21 @@ import { POINTS_PER_MESSAGE, chunk } from "../domain/queue-limits";
 import type { TelemetryMessage } from "../domain/telemetry";
 import { locationBatchSchema, locationPointSchema, toStoredPoint } from "../domain/telemetry";
 import type { FieldError } from "../validation";
+import { assertActsAs } from "../middleware/device-auth";
 import { admitTelemetry, edgeMeta, messageId, parseTelemetry } from "../services/telemetry-ingest";
 
 /** Truck location ingest: checked here, enqueued, written to D1 by queues/telemetry.ts. */
 export const locationRoutes = new Hono<AppEnv>()
 	.post("/update", async (c) => {
 		const point = toStoredPoint(await parseTelemetry(c, locationPointSchema, () => 1));
+		assertActsAs(c, point.truck_id);
 		const message: TelemetryMessage = { ...edgeMeta(c), id: messageId(), kind: "locations", points: [point] };
 		await admitTelemetry(c, [message], 1);
 		return c.json({ accepted: 1 }, 202);
 	})
 	.post("/batch", async (c) => {
 		const points = (await parseTelemetry(c, locationBatchSchema, countPoints, groupByPoint)).points.map(toStoredPoint);
+		for (const point of points) assertActsAs(c, point.truck_id);
 		const meta = edgeMeta(c);
 		const messages: TelemetryMessage[] = chunk(points, POINTS_PER_MESSAGE).map((group) => ({ ...meta, id: messageId(), kind: "locations", points: group }));
 		await admitTelemetry(c, messages, points.length);

@@ -5,6 +5,8 @@ import { findMachineStatus } from "../db/telemetry";
 import { deviceId, reportSchema } from "../domain/telemetry";
 import { AppError } from "../errors";
 import { admitTelemetry, edgeMeta, messageId, parseTelemetry } from "../services/telemetry-ingest";
+import { assertActsAs } from "../middleware/device-auth";
+import { reportTimingFor } from "../services/report-schedule";
 import { validate } from "../validation";
 
 const machineParams = z.object({ machineId: deviceId });
@@ -13,12 +15,17 @@ const machineParams = z.object({ machineId: deviceId });
 export const machineRoutes = new Hono<AppEnv>()
 	.post("/:machineId/reports", validate("param", machineParams), async (c) => {
 		const { machineId } = c.req.valid("param");
+		assertActsAs(c, machineId);
 		const report = await parseTelemetry(c, reportSchema, () => 1);
 		await admitTelemetry(c, [{ ...edgeMeta(c), id: messageId(), kind: "report", machine_id: machineId, report }], 1);
-		return c.json({ accepted: true }, 202);
+		// Data first: a report outside its slot is accepted, and every answer names the next slot
+		// (absent for machines not in the device registry).
+		const timing = await reportTimingFor(c.env.DB, c.get("principal").tenantId, machineId);
+		return c.json({ accepted: true, ...(timing ?? {}) }, 202);
 	})
 	.get("/:machineId", validate("param", machineParams), async (c) => {
 		const { machineId } = c.req.valid("param");
+		assertActsAs(c, machineId);
 		const row = await findMachineStatus(c.env.DB, c.get("principal").tenantId, machineId);
 		if (!row) throw new AppError(404, "not_found", `No report from machine ${machineId} yet.`);
 		return c.json({

@@ -5,6 +5,7 @@ import type { PaymentRow } from "../db/payments";
 import { findPayment, listMachinePayments } from "../db/payments";
 import { decodeCursor, encodeCursor, itemSchema, newPaymentSchema } from "../domain/payments";
 import { AppError, errorResponse } from "../errors";
+import { assertActsAs } from "../middleware/device-auth";
 import { idempotency } from "../middleware/idempotency";
 import { takePayment } from "../services/payments";
 import { validate } from "../validation";
@@ -22,6 +23,7 @@ export const paymentRoutes = new Hono<AppEnv>()
 	.post("/", idempotency({ required: true }), validate("json", newPaymentSchema), async (c) => {
 		const key = c.get("idempotencyKey");
 		if (key === undefined) throw new Error("idempotency middleware did not set the key");
+		assertActsAs(c, c.req.valid("json").machine_id);
 		const { payment } = await takePayment(c.env, new URL(c.req.url).origin, c.get("principal").tenantId, key, c.req.valid("json"));
 		// A decline is an outcome, not a rejection: returned (so it is stored and replayed), not thrown.
 		if (payment.status === "declined") {

@@ -1,0 +1,33 @@
+/** The device's outbox: requests kept until the platform answers 2xx (or refuses them for good). */
+
+export type OutboxItem = {
+	/** Unique per request; sent as the Idempotency-Key, so a retry never runs twice on the server. */
+	id: string;
+	method: "POST" | "PUT";
+	path: string;
+	body: unknown;
+	attempts: number;
+	createdAt: number;
+};
+
+export type RejectedItem = OutboxItem & { status: number; error: unknown };
+
+/** Where the outbox survives restarts: flash on a machine, KV or a Durable Object in a gateway. */
+export type OutboxStorage = {
+	load(): Promise<OutboxItem[]>;
+	save(items: OutboxItem[]): Promise<void>;
+};
+
+/** An in-memory outbox (tests, or devices that accept losing it on a power cut). */
+export function memoryStorage(initial: OutboxItem[] = []): OutboxStorage & { items: OutboxItem[] } {
+	const store = {
+		items: initial.map((i) => ({ ...i })),
+		async load() {
+			return store.items.map((i) => ({ ...i }));
+		},
+		async save(items: OutboxItem[]) {
+			store.items = items.map((i) => ({ ...i }));
+		},
+	};
+	return store;
+}
