@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { ADMIN_TOKEN, startPlatform } from "./lib/platform.mjs";
 import { importTs } from "./sim/bundle.mjs";
 import { buildFleet, buildReport, ZONES } from "./sim/fleet.mjs";
-import { histogramRows, peakToMean, zonePeakToMean } from "./sim/histogram.mjs";
+import { addArrival, histogramRows, peakToMean, zonePeakToMean } from "./sim/histogram.mjs";
 import { runNight } from "./sim/run-night.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -155,6 +155,11 @@ console.table(table);
 console.log("with slots, per zone (busiest minute of its window / its mean over the window):");
 console.table(Object.fromEntries(Object.entries(zones).map(([z, v]) => [z, v])));
 
+// The same ratios for the full 100,000-machine fleet from the slot function alone (no requests):
+// what a clean run at full size would measure, since a clean report arrives at its scheduled minute.
+const schedule = scheduleOnly(Number(process.env.SIM_SCHEDULE_MACHINES ?? 100_000));
+console.log(`schedule only, ${schedule.machines} machines (slot function, nothing sent): with slots peak ${schedule.with_slots.peak}/min, without ${schedule.without_slots.peak}/min, mean ${schedule.with_slots.mean}/min over ${schedule.active_minutes} minutes → peak:mean ${schedule.with_slots.ratio} with slots, ${schedule.without_slots.ratio} without`);
+
 const strip = ({ arrivals: _a, zones: _z, ...rest }) => rest;
 const out = {
 	generated_at: new Date().toISOString(),
@@ -166,6 +171,7 @@ const out = {
 	definition: "Arrivals are accepted reports bucketed by the simulated UTC minute of the attempt that was accepted. peak_to_mean = busiest minute / (reports / number of minutes with an arrival in either run of the pair).",
 	summary: Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, { ...summary[name], ...strip(r) }])),
 	with_slots_per_zone: zones,
+	schedule_only_full_fleet: schedule,
 	histogram: histogramRows(runs.with_slots.arrivals, runs.without_slots.arrivals),
 	histogram_faults: histogramRows(runs.with_slots_faults.arrivals, runs.without_slots_faults.arrivals),
 };
@@ -179,6 +185,22 @@ if (failures.length > 0) {
 }
 console.log(`\nOK: every run landed exactly ${N} machine-nights in D1 (0 lost, 0 duplicated).`);
 process.exit(0);
+
+function scheduleOnly(n) {
+	const withSlots = new Map();
+	const without = new Map();
+	const zoneHists = new Map();
+	for (const m of buildFleet(n)) {
+		const slot = slots.slotFor({ tenantId: "ten_schedule", deviceId: m.device_id, timezone: m.timezone }, window, NIGHT);
+		addArrival(withSlots, slot.at);
+		addArrival(without, slot.windowStart);
+		const z = zoneHists.get(m.timezone) ?? new Map();
+		addArrival(z, slot.at);
+		zoneHists.set(m.timezone, z);
+	}
+	const minutes = new Set([...withSlots.keys(), ...without.keys()]);
+	return { machines: n, active_minutes: minutes.size, with_slots: peakToMean(withSlots, minutes), without_slots: peakToMean(without, minutes), per_zone: zonePeakToMean(zoneHists, WINDOW_MINUTES), histogram: histogramRows(withSlots, without) };
+}
 
 async function put(url, headers, body) {
 	const res = await fetch(url, { method: "PUT", headers, body: JSON.stringify(body) });
