@@ -115,7 +115,8 @@ function sparkline(target, values) {
 	const max = Math.max(1, ...values);
 	const step = 300 / Math.max(1, HISTORY - 1);
 	const points = values.map((v, i) => `${i * step},${60 - (v / max) * 56}`).join(" ");
-	target.replaceChildren(svg("polyline", { points, fill: "none", stroke: "#2f6fed", "stroke-width": 1.5 }), svg("text", { x: 296, y: 12, "text-anchor": "end", "font-size": 10 }, format(values.at(-1) ?? 0)));
+	target.replaceChildren(svg("polyline", { points, fill: "none", stroke: "#2f6fed", "stroke-width": 1.5 }));
+	target.previousElementSibling?.setAttribute("data-now", format(values.at(-1) ?? 0));
 }
 
 function row(cells) {

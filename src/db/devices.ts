@@ -36,6 +36,8 @@ export type DeviceLookup = {
 	device_id: string;
 	signing_secret: string | null;
 	revoked_at: number | null;
+	kind: string;
+	timezone: string;
 };
 
 const COLUMNS = "tenant_id, device_id, kind, timezone, city, lat, lng, token_prefix, signing_secret IS NOT NULL AS signed, created_at, rotated_at, revoked_at";
@@ -49,7 +51,7 @@ export const DEVICES_PER_STATEMENT = 1000;
 export async function findDeviceByTokenHash(db: D1Database, hash: string): Promise<DeviceLookup | null> {
 	return db
 		.prepare(
-			`SELECT d.tenant_id, t.name AS tenant_name, t.route_limits, d.device_id, d.signing_secret, d.revoked_at
+			`SELECT d.tenant_id, t.name AS tenant_name, t.route_limits, d.device_id, d.signing_secret, d.revoked_at, d.kind, d.timezone
 			 FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.token_hash = ?`,
 		)
 		.bind(hash)

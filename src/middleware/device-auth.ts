@@ -7,6 +7,7 @@ import { hashSecret, isWellFormedApiKey } from "../domain/api-keys";
 import { isWellFormedDeviceToken } from "../domain/devices";
 import { isFresh, MAX_SKEW_SECONDS, NONCE_HEADER, NONCE_PATTERN, SIGNATURE_HEADER, sha256Hex, TIMESTAMP_HEADER, verifyParts } from "../domain/request-signing";
 import { AppError } from "../errors";
+import { rememberDeviceTimezone } from "../services/report-schedule";
 import { bearerToken } from "./bearer";
 import { tenantAuth } from "./tenant-auth";
 
@@ -84,6 +85,7 @@ async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<Cach
 	const cached = deviceCache.get(hash);
 	if (cached && cached.expiresAt > now) return cached;
 	const row = await findDeviceByTokenHash(db, hash);
+	if (row) rememberDeviceTimezone(row.tenant_id, row.device_id, row.kind === "vending" && row.revoked_at === null ? row.timezone : null, now);
 	const entry: CachedDevice = {
 		principal: row ? principalOf(row) : null,
 		revoked: row?.revoked_at != null,

@@ -39,6 +39,15 @@ export async function reportTimingFor(db: D1Database, tenantId: string, deviceId
 	return reportTiming({ tenantId, deviceId, timezone }, await reportWindowOf(db, tenantId, nowMs), nowMs);
 }
 
+/**
+ * Seeds the time-zone cache from a lookup already made (device authentication reads the same
+ * row), so a device's first report needs one D1 read, not two.
+ */
+export function rememberDeviceTimezone(tenantId: string, deviceId: string, timezone: string | null, now = Date.now()): void {
+	if (zones.size >= MAX_ENTRIES) zones.clear();
+	zones.set(`${tenantId}\u0000${deviceId}`, { timezone, expiresAt: now + CACHE_MS });
+}
+
 async function vendingTimezoneOf(db: D1Database, tenantId: string, deviceId: string, now: number): Promise<string | null> {
 	const key = `${tenantId}\u0000${deviceId}`;
 	const cached = zones.get(key);
