@@ -35,8 +35,12 @@ const deadline = setTimeout(() => {
 const client = await importTs(root, "client/device-client.ts");
 const outbox = await importTs(root, "client/outbox.ts");
 const slots = await importTs(root, "src/domain/report-slots.ts");
+const fleetShape = await importTs(root, "src/domain/fleet-shape.ts");
 const window = { startMinute: 0, durationMinutes: WINDOW_MINUTES };
 const fleet = buildFleet(N);
+// The platform shapes slots by the tenant's devices per time zone (src/domain/fleet-shape.ts);
+// the simulator computes the same curves from the same fleet, and checks a sample against the API.
+const shape = shapeOf(fleet);
 console.log(`fleet: ${N} machines in ${ZONES.length} time zones; night ${NIGHT}; window 00:00 + ${WINDOW_MINUTES} min; concurrency ${CONCURRENCY}; failure rate ${FAILURE_RATE}`);
 
 const platform = await startPlatform({ root, port, vars: { TELEMETRY_MAX_BACKLOG: "1000000" } });
@@ -74,7 +78,7 @@ try {
 		await checkSchedules(platform.url, auth, tenant.tenant_id);
 
 		const jobs = fleet.map((machine, index) => {
-			const slot = slots.slotFor({ tenantId: tenant.tenant_id, deviceId: machine.device_id, timezone: machine.timezone }, window, NIGHT);
+			const slot = slots.slotFor({ tenantId: tenant.tenant_id, deviceId: machine.device_id, timezone: machine.timezone }, window, NIGHT, () => shape.zones.get(machine.timezone));
 			return { index, machine, token: tokens.get(machine.device_id), at: phase.slotted ? slot.at : slot.windowStart, report: buildReport(machine, NIGHT, index + 1) };
 		});
 		console.log(`\n== ${phase.name}: registered ${N} devices in ${registerMs} ms; sending …`);
@@ -190,8 +194,10 @@ function scheduleOnly(n) {
 	const withSlots = new Map();
 	const without = new Map();
 	const zoneHists = new Map();
-	for (const m of buildFleet(n)) {
-		const slot = slots.slotFor({ tenantId: "ten_schedule", deviceId: m.device_id, timezone: m.timezone }, window, NIGHT);
+	const all = buildFleet(n);
+	const curves = shapeOf(all);
+	for (const m of all) {
+		const slot = slots.slotFor({ tenantId: "ten_schedule", deviceId: m.device_id, timezone: m.timezone }, window, NIGHT, () => curves.zones.get(m.timezone));
 		addArrival(withSlots, slot.at);
 		addArrival(without, slot.windowStart);
 		const z = zoneHists.get(m.timezone) ?? new Map();
@@ -200,6 +206,12 @@ function scheduleOnly(n) {
 	}
 	const minutes = new Set([...withSlots.keys(), ...without.keys()]);
 	return { machines: n, active_minutes: minutes.size, with_slots: peakToMean(withSlots, minutes), without_slots: peakToMean(without, minutes), per_zone: zonePeakToMean(zoneHists, WINDOW_MINUTES), histogram: histogramRows(withSlots, without) };
+}
+
+function shapeOf(machines) {
+	const counts = new Map();
+	for (const m of machines) counts.set(m.timezone, (counts.get(m.timezone) ?? 0) + 1);
+	return fleetShape.shapeFleet([...counts].map(([timezone, count]) => ({ timezone, count })), window, NIGHT);
 }
 
 async function put(url, headers, body) {
@@ -213,7 +225,7 @@ async function checkSchedules(url, headers, tenantId) {
 		const m = fleet[i];
 		const res = await fetch(`${url}/api/v1/devices/${m.device_id}/schedule`, { headers });
 		const body = await res.json();
-		const mine = slots.slotOffsetSeconds({ tenantId, deviceId: m.device_id }, window);
+		const mine = slots.slotOffsetSeconds({ tenantId, deviceId: m.device_id }, window, shape.zones.get(m.timezone));
 		if (!res.ok || body.slot_offset_seconds !== mine) throw new Error(`slot of ${m.device_id}: platform ${JSON.stringify(body)}, simulator ${mine}`);
 	}
 }

@@ -1,3 +1,5 @@
+import type { ZoneShape } from "./fleet-shape";
+import { shapedOffsetSeconds } from "./fleet-shape";
 import { addDays, instantOfWallTime, localDateAt } from "./time-zones";
 
 /**
@@ -15,6 +17,13 @@ export type ReportWindow = { startMinute: number; durationMinutes: number };
 export type SlotDevice = { tenantId: string; deviceId: string; timezone: string };
 export type Slot = { night: string; windowStart: number; at: number };
 export type ReportTiming = { next_report_at: string; in_slot: boolean; slot_at: string; night: string };
+/**
+ * The fleet-aware curve of the device's zone for a night (src/domain/fleet-shape.ts), or
+ * undefined for uniform slots over the window.
+ */
+export type ShapeOf = (night: string) => ZoneShape | undefined;
+
+const UNIFORM: ShapeOf = () => undefined;
 
 export const DEFAULT_REPORT_WINDOW: ReportWindow = { startMinute: 0, durationMinutes: 120 };
 /** A report this long before its slot (device clock drift) counts as in its slot. */
@@ -29,27 +38,29 @@ export function slotFraction(tenantId: string, deviceId: string): number {
 	return cyrb53(`${tenantId}\u0000${deviceId}`) / TWO_POW_53;
 }
 
-/** Seconds from the window's start to the device's slot. */
-export function slotOffsetSeconds(device: Pick<SlotDevice, "tenantId" | "deviceId">, window: ReportWindow): number {
-	return Math.floor(slotFraction(device.tenantId, device.deviceId) * window.durationMinutes * 60);
+/** Seconds from the window's start to the device's slot (uniform, or through its zone's curve). */
+export function slotOffsetSeconds(device: Pick<SlotDevice, "tenantId" | "deviceId">, window: ReportWindow, shape?: ZoneShape): number {
+	const fraction = slotFraction(device.tenantId, device.deviceId);
+	if (shape && shape.length === window.durationMinutes) return shapedOffsetSeconds(shape, fraction);
+	return Math.floor(fraction * window.durationMinutes * 60);
 }
 
 /** The device's slot in the night that starts on local date `night`. */
-export function slotFor(device: SlotDevice, window: ReportWindow, night: string): Slot {
+export function slotFor(device: SlotDevice, window: ReportWindow, night: string, shapeOf: ShapeOf = UNIFORM): Slot {
 	const windowStart = instantOfWallTime(device.timezone, night, window.startMinute);
-	return { night, windowStart, at: windowStart + slotOffsetSeconds(device, window) * 1000 };
+	return { night, windowStart, at: windowStart + slotOffsetSeconds(device, window, shapeOf(night)) * 1000 };
 }
 
 /** The device's first slot strictly after `nowMs`. */
-export function nextSlot(device: SlotDevice, window: ReportWindow, nowMs: number): Slot {
-	for (const slot of nearbySlots(device, window, nowMs)) if (slot.at > nowMs) return slot;
+export function nextSlot(device: SlotDevice, window: ReportWindow, nowMs: number, shapeOf: ShapeOf = UNIFORM): Slot {
+	for (const slot of nearbySlots(device, window, nowMs, shapeOf)) if (slot.at > nowMs) return slot;
 	// Unreachable: the slot of the night after today's local date always lies ahead.
 	throw new Error("no slot ahead");
 }
 
 /** `nextReportAt(device, now)` as a UTC ISO-8601 string: what GET /devices/{id}/schedule returns. */
-export function nextReportAt(device: SlotDevice, window: ReportWindow, nowMs: number): string {
-	return new Date(nextSlot(device, window, nowMs).at).toISOString();
+export function nextReportAt(device: SlotDevice, window: ReportWindow, nowMs: number, shapeOf: ShapeOf = UNIFORM): string {
+	return new Date(nextSlot(device, window, nowMs, shapeOf).at).toISOString();
 }
 
 /**
@@ -58,8 +69,8 @@ export function nextReportAt(device: SlotDevice, window: ReportWindow, nowMs: nu
  * current night, and when to report next: the slot of the first night whose window has not
  * started yet — a report counts for the night under way, early, late or on time.
  */
-export function reportTiming(device: SlotDevice, window: ReportWindow, nowMs: number): ReportTiming {
-	const slots = nearbySlots(device, window, nowMs);
+export function reportTiming(device: SlotDevice, window: ReportWindow, nowMs: number, shapeOf: ShapeOf = UNIFORM): ReportTiming {
+	const slots = nearbySlots(device, window, nowMs, shapeOf);
 	const current = slots.filter((s) => s.windowStart <= nowMs).at(-1) ?? slots[0];
 	const next = slots.find((s) => s.windowStart > nowMs);
 	if (!current || !next) throw new Error("no slots around now");
@@ -77,9 +88,9 @@ export function windowEndOf(timezone: string, window: ReportWindow, night: strin
 }
 
 /** The slots of the nights around `nowMs` in time order: a window may run past midnight. */
-function nearbySlots(device: SlotDevice, window: ReportWindow, nowMs: number): Slot[] {
+function nearbySlots(device: SlotDevice, window: ReportWindow, nowMs: number, shapeOf: ShapeOf): Slot[] {
 	const today = localDateAt(device.timezone, nowMs);
-	return [-1, 0, 1].map((d) => slotFor(device, window, addDays(today, d)));
+	return [-1, 0, 1].map((d) => slotFor(device, window, addDays(today, d), shapeOf));
 }
 
 /** cyrb53 (public domain, bryc): a fast 53-bit string hash with good avalanche; sync, unlike SubtleCrypto. */

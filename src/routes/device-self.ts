@@ -3,11 +3,11 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { findDevice } from "../db/devices";
 import { deviceIdSchema } from "../domain/devices";
-import { nextReportAt, slotOffsetSeconds } from "../domain/report-slots";
+import { nextSlot } from "../domain/report-slots";
 import { AppError } from "../errors";
 import { assertActsAs, deviceOrTenantAuth } from "../middleware/device-auth";
 import { rateLimit } from "../middleware/rate-limit";
-import { reportTimingFor, reportWindowOf } from "../services/report-schedule";
+import { reportTimingFor, reportWindowOf, shapeOfZone } from "../services/report-schedule";
 import { validate } from "../validation";
 import { windowJson } from "./devices";
 
@@ -26,14 +26,17 @@ export const deviceSelfRoutes = new Hono<AppEnv>()
 		const row = await findDevice(c.env.DB, tenantId, deviceId);
 		if (!row || row.revoked_at !== null) throw new AppError(404, "not_found", `No active device ${deviceId}.`);
 		if (row.kind !== "vending") throw new AppError(409, "no_report_slot", `Device ${deviceId} is a ${row.kind}; only vending machines have report slots.`);
-		const window = await reportWindowOf(c.env.DB, tenantId);
+		const now = Date.now();
+		const window = await reportWindowOf(c.env.DB, tenantId, now);
 		const device = { tenantId, deviceId, timezone: row.timezone };
+		const shapeOf = await shapeOfZone(c.env.DB, tenantId, window, row.timezone, now);
+		const next = nextSlot(device, window, now, shapeOf);
 		return c.json({
 			device_id: deviceId,
 			timezone: row.timezone,
 			window: windowJson(window),
-			slot_offset_seconds: slotOffsetSeconds(device, window),
-			next_report_at: nextReportAt(device, window, Date.now()),
+			slot_offset_seconds: Math.round((next.at - next.windowStart) / 1000),
+			next_report_at: new Date(next.at).toISOString(),
 		});
 	})
 	.post("/:deviceId/heartbeat", auth, limit, validate("param", params), validate("json", heartbeatBody), async (c) => {

@@ -11,7 +11,7 @@ import { AppError } from "../errors";
 import { forgetDevice } from "../middleware/device-auth";
 import { rateLimit } from "../middleware/rate-limit";
 import { tenantAuth } from "../middleware/tenant-auth";
-import { reportWindowOf, setReportWindow } from "../services/report-schedule";
+import { reportWindowOf, setReportWindow, forgetFleet } from "../services/report-schedule";
 import { validate } from "../validation";
 
 const params = z.object({ deviceId: deviceIdSchema });
@@ -71,6 +71,7 @@ export const deviceRoutes = new Hono<AppEnv>()
 		const row = await rotateDeviceCredentials(c.env.DB, tenantId, deviceId, { hash: await hashSecret(token), prefix: deviceTokenPrefix(token), signingSecret }, Date.now());
 		if (!row) throw noDevice(deviceId, "or it is revoked");
 		forgetDevice(tenantId, deviceId);
+		forgetFleet(tenantId);
 		return c.json({ device_id: deviceId, token, ...(row.signed ? { signing_secret: signingSecret } : {}) });
 	})
 	.post("/:deviceId/revoke", auth, limit, validate("param", params), async (c) => {
@@ -79,6 +80,7 @@ export const deviceRoutes = new Hono<AppEnv>()
 		const row = await revokeDevice(c.env.DB, tenantId, deviceId, Date.now());
 		if (!row) throw noDevice(deviceId);
 		forgetDevice(tenantId, deviceId);
+		forgetFleet(tenantId);
 		return c.json(deviceJson(row));
 	});
 
@@ -101,6 +103,7 @@ async function register(db: D1Database, tenantId: string, devices: NewDevice[]):
 	}
 	try {
 		await insertDevices(db, tenantId, rows, Date.now());
+		forgetFleet(tenantId);
 	} catch (err) {
 		// A concurrent registration of the same id won the race: the batch rolled back whole.
 		if (String(err).includes("UNIQUE")) throw conflict([]);

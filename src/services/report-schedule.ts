@@ -1,6 +1,8 @@
-import { findDevice } from "../db/devices";
+import { countVendingByTimezone, findDevice } from "../db/devices";
+import type { FleetShape, ZoneCount } from "../domain/fleet-shape";
+import { shapeFleet } from "../domain/fleet-shape";
 import { findReportWindow, saveReportWindow } from "../db/report-windows";
-import type { ReportTiming, ReportWindow } from "../domain/report-slots";
+import type { ReportTiming, ReportWindow, ShapeOf } from "../domain/report-slots";
 import { reportTiming } from "../domain/report-slots";
 
 /**
@@ -11,6 +13,11 @@ import { reportTiming } from "../domain/report-slots";
 const CACHE_MS = 60_000;
 const MAX_ENTRIES = 50_000;
 
+/** How long an isolate keeps a tenant's fleet composition (devices per time zone). */
+const FLEET_CACHE_MS = 10 * 60_000;
+const MAX_SHAPES_PER_FLEET = 32;
+
+const fleets = new Map<string, { zones: ZoneCount[]; shapes: Map<string, FleetShape>; expiresAt: number }>();
 const windows = new Map<string, { window: ReportWindow; expiresAt: number }>();
 const zones = new Map<string, { timezone: string | null; expiresAt: number }>();
 
@@ -26,6 +33,7 @@ export async function reportWindowOf(db: D1Database, tenantId: string, now = Dat
 export async function setReportWindow(db: D1Database, tenantId: string, window: ReportWindow): Promise<void> {
 	await saveReportWindow(db, tenantId, window, Date.now());
 	windows.delete(tenantId);
+	forgetFleet(tenantId);
 }
 
 /**
@@ -36,7 +44,38 @@ export async function setReportWindow(db: D1Database, tenantId: string, window: 
 export async function reportTimingFor(db: D1Database, tenantId: string, deviceId: string, nowMs = Date.now()): Promise<ReportTiming | null> {
 	const timezone = await vendingTimezoneOf(db, tenantId, deviceId, nowMs);
 	if (timezone === null) return null;
-	return reportTiming({ tenantId, deviceId, timezone }, await reportWindowOf(db, tenantId, nowMs), nowMs);
+	const window = await reportWindowOf(db, tenantId, nowMs);
+	return reportTiming({ tenantId, deviceId, timezone }, window, nowMs, await shapeOfZone(db, tenantId, window, timezone, nowMs));
+}
+
+/**
+ * The fleet-aware slot curve of one zone, night by night (src/domain/fleet-shape.ts): the
+ * tenant's devices per time zone are read once per FLEET_CACHE_MS, each night's shape computed
+ * once. A fleet that changes moves slots a little; every answer carries the current next_report_at.
+ */
+export async function shapeOfZone(db: D1Database, tenantId: string, window: ReportWindow, timezone: string, nowMs = Date.now()): Promise<ShapeOf> {
+	let fleet = fleets.get(tenantId);
+	if (!fleet || fleet.expiresAt <= nowMs) {
+		fleet = { zones: (await countVendingByTimezone(db, tenantId)).map((z) => ({ timezone: z.timezone, count: z.devices })), shapes: new Map(), expiresAt: nowMs + FLEET_CACHE_MS };
+		if (fleets.size >= MAX_ENTRIES) fleets.clear();
+		fleets.set(tenantId, fleet);
+	}
+	const { zones, shapes } = fleet;
+	return (night) => {
+		const key = `${window.startMinute}/${window.durationMinutes}/${night}`;
+		let shape = shapes.get(key);
+		if (!shape) {
+			if (shapes.size >= MAX_SHAPES_PER_FLEET) shapes.clear();
+			shape = shapeFleet(zones, window, night);
+			shapes.set(key, shape);
+		}
+		return shape.zones.get(timezone);
+	};
+}
+
+/** Forgets a tenant's cached fleet (after devices are registered, revoked or a window changes). */
+export function forgetFleet(tenantId: string): void {
+	fleets.delete(tenantId);
 }
 
 /**
