@@ -89,29 +89,45 @@ export async function listJobs(db: D1Database, tenantId: string, filter: ListFil
 	return results;
 }
 
+/** A claim statement stops adding jobs once their payloads pass this many characters (memory). */
+export const CLAIM_PAYLOAD_BUDGET = 4 * 1024 * 1024;
+
+export type ClaimResult = { jobs: JobRow[]; payloadChars: number };
+
 /**
  * Atomically claims up to `limit` ready jobs of one priority: one UPDATE … WHERE id IN (SELECT …)
- * statement, so two consumers can never claim the same job. Bumps version and attempts.
+ * statement, so two consumers can never claim the same job. Bumps version and attempts. The
+ * oldest job is always taken; further ones only while the payloads taken stay within `budget`
+ * characters, so a large claim cannot exhaust the isolate's memory. At most 7 + types.length
+ * bound parameters (types ≤ 20), far under D1's 100.
  */
 export async function claimReady(
 	db: D1Database,
-	claim: { tenantId: string; runner: "queue" | "external"; priority: Priority; types: string[] | null; limit: number; now: number; claimedBy: string },
-): Promise<JobRow[]> {
-	if (claim.limit <= 0) return [];
+	claim: { tenantId: string; runner: "queue" | "external"; priority: Priority; types: string[] | null; limit: number; now: number; claimedBy: string; budget?: number },
+): Promise<ClaimResult> {
+	if (claim.limit <= 0) return { jobs: [], payloadChars: 0 };
 	// Numbered placeholders throughout: a bare `?` after ?5 in the text would be numbered ?6.
-	const typeFilter = claim.types ? `AND type IN (${claim.types.map((_, i) => `?${i + 7}`).join(", ")})` : "";
+	const typeFilter = claim.types ? `AND type IN (${claim.types.map((_, i) => `?${i + 8}`).join(", ")})` : "";
+	// The window runs over the LIMITed candidates only (innermost query), never the whole backlog.
 	const { results } = await db
 		.prepare(
 			`UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = ?1, updated_at = ?1,
 			   claim_expires_at = ?1 + timeout_seconds * 1000, claimed_by = ?2, progress = 0, version = version + 1
-			 WHERE id IN (SELECT id FROM jobs WHERE tenant_id = ?3 AND runner = ?4 AND priority = ?5
-			   AND status IN ('queued', 'scheduled', 'failed') AND ready_at <= ?1 ${typeFilter}
-			   ORDER BY ready_at, created_at LIMIT ?6)
+			 WHERE id IN (
+			   SELECT id FROM (
+			     SELECT id, SUM(length(payload)) OVER w AS upto, ROW_NUMBER() OVER w AS rn FROM (
+			       SELECT id, payload, ready_at, created_at FROM jobs WHERE tenant_id = ?3 AND runner = ?4 AND priority = ?5
+			         AND status IN ('queued', 'scheduled', 'failed') AND ready_at <= ?1 ${typeFilter}
+			       ORDER BY ready_at, created_at LIMIT ?6)
+			     WINDOW w AS (ORDER BY ready_at, created_at, id ROWS UNBOUNDED PRECEDING))
+			   WHERE rn = 1 OR upto <= ?7)
 			 RETURNING *`,
 		)
-		.bind(claim.now, claim.claimedBy, claim.tenantId, claim.runner, claim.priority, claim.limit, ...(claim.types ?? []))
+		.bind(claim.now, claim.claimedBy, claim.tenantId, claim.runner, claim.priority, claim.limit, claim.budget ?? CLAIM_PAYLOAD_BUDGET, ...(claim.types ?? []))
 		.all<JobRow>();
-	return results;
+	let payloadChars = 0;
+	for (const job of results) payloadChars += job.payload.length;
+	return { jobs: results, payloadChars };
 }
 
 export type Transition = {

@@ -10,14 +10,35 @@ import type { FinishedAttempt } from "./job-transitions";
 import { finishAttempts } from "./job-transitions";
 import { sendRunTokens } from "./job-tokens";
 
+/** Jobs claimed and run together (one claim per priority, one batch of outcome writes). */
+export const ROUND_MAX_JOBS = 500;
+/** Rounds per tenant per invocation; units left after that are handed to fresh tokens. */
+export const MAX_ROUNDS = 20;
+
+export type RunSummary = { claimed: number; leftover: number };
+
 /**
- * Runs up to `n` of a tenant's ready built-in jobs (one per run token received): claims them by
- * weighted priority, takes per-type slots, runs the handlers concurrently with their timeouts,
- * and records every outcome in one batch of compare-and-set writes.
+ * Runs up to `units` of a tenant's ready built-in jobs (the units of the run tokens received), in
+ * rounds of up to ROUND_MAX_JOBS: claim by weighted priority, take per-type slots, run the
+ * handlers concurrently with their timeouts, record every outcome in one batch of compare-and-set
+ * writes. Stops when no more jobs are ready (remaining units are surplus) or after MAX_ROUNDS;
+ * `leftover` is then the units the caller must pass on to new tokens before acking.
  */
-export async function runReadyJobs(env: Env, tenantId: string, n: number, consumerId: string): Promise<number> {
-	const now = Date.now();
-	const jobs = await claimWeighted(env.DB, { tenantId, runner: "queue", types: null, n, now, claimedBy: consumerId });
+export async function runReadyJobs(env: Env, tenantId: string, units: number, consumerId: string): Promise<RunSummary> {
+	let left = units;
+	let claimed = 0;
+	for (let round = 0; round < MAX_ROUNDS && left > 0; round++) {
+		const n = Math.min(left, ROUND_MAX_JOBS);
+		const { jobs, maybeMore } = await claimWeighted(env.DB, { tenantId, runner: "queue", types: null, n, now: Date.now(), claimedBy: consumerId });
+		left -= jobs.length;
+		claimed += jobs.length;
+		if (jobs.length > 0) await runRound(env, tenantId, jobs);
+		if (jobs.length < n && !maybeMore) return { claimed, leftover: 0 };
+	}
+	return { claimed, leftover: left };
+}
+
+async function runRound(env: Env, tenantId: string, jobs: JobRow[]): Promise<void> {
 	const admitted: JobRow[] = [];
 	for (const job of jobs) {
 		const gate = await takeSlot(env, job);
@@ -37,7 +58,6 @@ export async function runReadyJobs(env: Env, tenantId: string, n: number, consum
 	} finally {
 		await Promise.all(admitted.map((job) => releaseSlot(env, job)));
 	}
-	return jobs.length;
 }
 
 async function runOne(env: Env, job: JobRow): Promise<FinishedAttempt> {

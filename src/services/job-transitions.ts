@@ -1,5 +1,6 @@
 import type { JobRow } from "../db/jobs";
-import { logStatement, transitionStatement } from "../db/jobs";
+import type { LogEntry, Outcome } from "../db/job-batches";
+import { logStatements, outcomeStatements } from "../db/job-batches";
 import { findDependents } from "../db/job-dependencies";
 import { backoffMs } from "../domain/job-backoff";
 import type { AttemptOutcome } from "../domain/jobs";
@@ -12,45 +13,47 @@ export type FinishedAttempt = { job: JobRow; outcome: AttemptOutcome | { kind: "
 export type Clock = { now: () => number; random: () => number };
 export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), random: () => Math.random() };
 
+type Plan = { job: JobRow; outcome: Outcome };
+
 /**
- * Records the end of claimed attempts in one DB.batch of compare-and-set updates (a job changed
- * meanwhile — cancelled, taken back — keeps that change), then sends retry tokens and settles
- * dependents. Returns the ids whose transition applied.
+ * Records the end of claimed attempts in one DB.batch of compare-and-set writes, many jobs per
+ * statement (a job changed meanwhile — cancelled, taken back — keeps that change), then sends
+ * retry tokens and settles dependents. Returns the ids whose transition applied.
  */
 export async function finishAttempts(env: Env, finished: FinishedAttempt[], clock: Clock = SYSTEM_CLOCK): Promise<Set<string>> {
 	if (finished.length === 0) return new Set();
 	const now = clock.now();
-	const statements: D1PreparedStatement[] = [];
-	const plans = finished.map(({ job, outcome }) => {
-		if (outcome.kind === "cancelled") {
-			return { job, status: "cancelled" as const, stmt: transitionStatement(env.DB, { id: job.id, version: job.version, status: "cancelled", now, error: outcome.reason, finished: true }) };
-		}
+	const logs: LogEntry[] = [];
+	const plans = finished.map(({ job, outcome }): Plan => {
+		const base = { id: job.id, version: job.version };
+		if (outcome.kind === "cancelled") return { job, outcome: { ...base, status: "cancelled", error: outcome.reason } };
 		const next = nextStateAfter(outcome, job.attempts, job.max_retries, now, backoffMs(job.attempts, clock.random));
 		if (next.status === "completed") {
-			return { job, status: next.status, stmt: transitionStatement(env.DB, { id: job.id, version: job.version, status: "completed", now, result: JSON.stringify(outcome.kind === "completed" ? (outcome.result ?? null) : null), error: null, progress: 1, finished: true }) };
+			return { job, outcome: { ...base, status: "completed", result: JSON.stringify(outcome.kind === "completed" ? (outcome.result ?? null) : null), error: null } };
 		}
 		const error = outcome.kind === "failed" ? outcome.error : "failed";
-		statements.push(logStatement(env.DB, job.id, now, next.status === "dead" ? "error" : "warn", `attempt ${job.attempts} failed: ${error}`));
-		if (next.status === "dead") {
-			return { job, status: next.status, stmt: transitionStatement(env.DB, { id: job.id, version: job.version, status: "dead", now, error, finished: true }) };
-		}
-		return { job, status: next.status, readyAt: next.readyAt, stmt: transitionStatement(env.DB, { id: job.id, version: job.version, status: "failed", now, error, readyAt: next.readyAt }) };
+		logs.push({ jobId: job.id, level: next.status === "dead" ? "error" : "warn", message: `attempt ${job.attempts} failed: ${error}` });
+		if (next.status === "dead") return { job, outcome: { ...base, status: "dead", error } };
+		return { job, outcome: { ...base, status: "failed", error, readyAt: next.readyAt } };
 	});
-	const results = await env.DB.batch([...plans.map((p) => p.stmt), ...statements]);
+	const updates = outcomeStatements(env.DB, plans.map((p) => p.outcome), now);
+	const results = await env.DB.batch([...updates, ...logStatements(env.DB, logs, now)]);
 	const applied = new Set<string>();
+	for (const r of results.slice(0, updates.length)) {
+		for (const row of r.results as { id: string }[]) applied.add(row.id);
+	}
 	const tokens: TokenRequest[] = [];
-	for (const [i, plan] of plans.entries()) {
-		if ((results[i]?.meta.changes ?? 0) === 0) continue;
-		applied.add(plan.job.id);
-		if (plan.status === "failed" && plan.job.runner === "queue" && plan.readyAt !== undefined) {
-			tokens.push({ tenantId: plan.job.tenant_id, jobId: plan.job.id, readyAt: plan.readyAt });
+	for (const { job, outcome } of plans) {
+		if (!applied.has(job.id)) continue;
+		if (outcome.status === "failed" && job.runner === "queue" && typeof outcome.readyAt === "number") {
+			tokens.push({ tenantId: job.tenant_id, jobId: job.id, readyAt: outcome.readyAt });
 		}
 	}
 	await sendRunTokens(env, tokens, now);
-	for (const plan of plans) {
-		if (!applied.has(plan.job.id) || plan.job.has_dependents === 0) continue;
-		if (plan.status === "completed") await releaseDependents(env, plan.job.id, now);
-		if (plan.status === "dead" || plan.status === "cancelled") await cancelDependents(env, plan.job.id, `dependency ${plan.job.id} ended ${plan.status}`, now);
+	for (const { job, outcome } of plans) {
+		if (!applied.has(job.id) || job.has_dependents === 0) continue;
+		if (outcome.status === "completed") await releaseDependents(env, job.id, now);
+		if (outcome.status === "dead" || outcome.status === "cancelled") await cancelDependents(env, job.id, `dependency ${job.id} ended ${outcome.status}`, now);
 	}
 	return applied;
 }

@@ -1,0 +1,111 @@
+/**
+ * Multi-row job writes that stay within D1's 100 bound parameters per statement however many rows
+ * they carry: the rows travel as ONE JSON array parameter, unpacked in SQL with json_each. A
+ * statement binds at most 3 parameters; rows are chunked so each JSON text stays well under D1's
+ * 2 MB limit for a bound value.
+ */
+
+/** Most characters of JSON rows in one bound parameter (D1 allows 2,000,000 bytes per value). */
+export const MAX_JSON_PARAM_CHARS = 900_000;
+
+/** The end of one claimed attempt, as one row of a compare-and-set batch. */
+export type Outcome = {
+	id: string;
+	/** The version the attempt was claimed at: the row is written only if it still has it. */
+	version: number;
+	status: "completed" | "failed" | "dead" | "cancelled";
+	/** JSON text of the handler's result (completed only). */
+	result?: string | null;
+	error?: string | null;
+	/** When a failed job may run again. */
+	readyAt?: number | null;
+};
+
+export type LogEntry = { jobId: string; level: "info" | "warn" | "error"; message: string };
+
+/**
+ * Groups JSON-serialised rows into chunks of at most MAX_JSON_PARAM_CHARS (a row larger than that
+ * goes alone: it could not be written any other way either).
+ */
+export function chunkJsonRows(rows: readonly unknown[], maxChars = MAX_JSON_PARAM_CHARS): string[] {
+	const chunks: string[] = [];
+	let current: string[] = [];
+	let size = 2;
+	for (const row of rows) {
+		const text = JSON.stringify(row);
+		if (current.length > 0 && size + text.length + 1 > maxChars) {
+			chunks.push(`[${current.join(",")}]`);
+			current = [];
+			size = 2;
+		}
+		current.push(text);
+		size += text.length + 1;
+	}
+	if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+	return chunks;
+}
+
+/**
+ * Compare-and-set outcome writes, many jobs per statement: each row applies only where the job
+ * still has the version it was claimed at (UPDATE … FROM json_each joins on id AND version), so a
+ * cancel or a visibility take-back made meanwhile is never overwritten. RETURNING lists the ids
+ * that applied. The same columns as `transitionStatement` for these four outcomes.
+ */
+export function outcomeStatements(db: D1Database, outcomes: readonly Outcome[], now: number): D1PreparedStatement[] {
+	const rows = outcomes.map((o) => ({ id: o.id, v: o.version, s: o.status, r: o.result ?? null, e: o.error ?? null, a: o.readyAt ?? null }));
+	return chunkJsonRows(rows).map((json) =>
+		db
+			.prepare(
+				`UPDATE jobs SET status = d.s, updated_at = ?1, version = jobs.version + 1,
+				   ready_at = COALESCE(d.a, jobs.ready_at),
+				   result = CASE WHEN d.s = 'completed' THEN d.r ELSE jobs.result END,
+				   error = d.e,
+				   progress = CASE WHEN d.s = 'completed' THEN 1 ELSE jobs.progress END,
+				   completed_at = CASE WHEN d.s IN ('completed', 'dead', 'cancelled') THEN ?1 ELSE jobs.completed_at END,
+				   claim_expires_at = NULL
+				 FROM (SELECT value ->> 'id' AS id, value ->> 'v' AS v, value ->> 's' AS s, value ->> 'r' AS r, value ->> 'e' AS e, value ->> 'a' AS a FROM json_each(?2)) AS d
+				 WHERE jobs.id = d.id AND jobs.version = d.v
+				 RETURNING jobs.id AS id`,
+			)
+			.bind(now, json),
+	);
+}
+
+/** Job log lines, many per statement. */
+export function logStatements(db: D1Database, entries: readonly LogEntry[], at: number): D1PreparedStatement[] {
+	const rows = entries.map((e) => ({ j: e.jobId, l: e.level, m: e.message.slice(0, 2000) }));
+	return chunkJsonRows(rows).map((json) =>
+		db.prepare("INSERT INTO job_logs (job_id, at, level, message) SELECT value ->> 'j', ?1, value ->> 'l', value ->> 'm' FROM json_each(?2)").bind(at, json),
+	);
+}
+
+/** A new job row (`error`/`completed_at` set only for a job cancelled at birth by a broken dependency). */
+export type JobInsert = {
+	id: string;
+	type: string;
+	runner: "queue" | "external";
+	status: string;
+	priority: string;
+	payload: string;
+	max_retries: number;
+	timeout_seconds: number;
+	dedupe_key: string | null;
+	ready_at: number;
+	pending_deps: number;
+	error: string | null;
+	completed_at: number | null;
+};
+
+/** Inserts a tenant's new jobs, many per statement (3 bound parameters each). */
+export function insertJobsStatements(db: D1Database, tenantId: string, jobs: readonly JobInsert[], now: number): D1PreparedStatement[] {
+	return chunkJsonRows(jobs).map((json) =>
+		db
+			.prepare(
+				`INSERT INTO jobs (id, tenant_id, type, runner, status, priority, payload, max_retries, timeout_seconds, dedupe_key, ready_at, pending_deps, error, completed_at, created_at, updated_at)
+				 SELECT value ->> 'id', ?1, value ->> 'type', value ->> 'runner', value ->> 'status', value ->> 'priority', value ->> 'payload', value ->> 'max_retries',
+				   value ->> 'timeout_seconds', value ->> 'dedupe_key', value ->> 'ready_at', value ->> 'pending_deps', value ->> 'error', value ->> 'completed_at', ?2, ?2
+				 FROM json_each(?3)`,
+			)
+			.bind(tenantId, now, json),
+	);
+}
