@@ -1,7 +1,7 @@
 /**
  * Multi-row job writes that stay within D1's 100 bound parameters per statement however many rows
  * they carry: the rows travel as ONE JSON array parameter, unpacked in SQL with json_each. A
- * statement binds at most 3 parameters; rows are chunked so each JSON text stays well under D1's
+ * statement binds at most 13 parameters; rows are chunked so each JSON text stays well under D1's
  * 2 MB limit for a bound value.
  */
 
@@ -52,7 +52,8 @@ export function chunkJsonRows(rows: readonly unknown[], maxChars = MAX_JSON_PARA
  * that applied. The same columns as `transitionStatement` for these four outcomes.
  */
 export function outcomeStatements(db: D1Database, outcomes: readonly Outcome[], now: number): D1PreparedStatement[] {
-	const rows = outcomes.map((o) => ({ id: o.id, v: o.version, s: o.status, r: o.result ?? null, e: o.error ?? null, a: o.readyAt ?? null }));
+	// Rows as arrays, not objects: SQLite's JSON extraction is the larger part of the cost per row.
+	const rows = outcomes.map((o) => [o.id, o.version, o.status, o.result ?? null, o.error ?? null, o.readyAt ?? null]);
 	return chunkJsonRows(rows).map((json) =>
 		db
 			.prepare(
@@ -63,7 +64,7 @@ export function outcomeStatements(db: D1Database, outcomes: readonly Outcome[], 
 				   progress = CASE WHEN d.s = 'completed' THEN 1 ELSE jobs.progress END,
 				   completed_at = CASE WHEN d.s IN ('completed', 'dead', 'cancelled') THEN ?1 ELSE jobs.completed_at END,
 				   claim_expires_at = NULL
-				 FROM (SELECT value ->> 'id' AS id, value ->> 'v' AS v, value ->> 's' AS s, value ->> 'r' AS r, value ->> 'e' AS e, value ->> 'a' AS a FROM json_each(?2)) AS d
+				 FROM (SELECT value ->> 0 AS id, value ->> 1 AS v, value ->> 2 AS s, value ->> 3 AS r, value ->> 4 AS e, value ->> 5 AS a FROM json_each(?2)) AS d
 				 WHERE jobs.id = d.id AND jobs.version = d.v
 				 RETURNING jobs.id AS id`,
 			)
@@ -73,9 +74,9 @@ export function outcomeStatements(db: D1Database, outcomes: readonly Outcome[], 
 
 /** Job log lines, many per statement. */
 export function logStatements(db: D1Database, entries: readonly LogEntry[], at: number): D1PreparedStatement[] {
-	const rows = entries.map((e) => ({ j: e.jobId, l: e.level, m: e.message.slice(0, 2000) }));
+	const rows = entries.map((e) => [e.jobId, e.level, e.message.slice(0, 2000)]);
 	return chunkJsonRows(rows).map((json) =>
-		db.prepare("INSERT INTO job_logs (job_id, at, level, message) SELECT value ->> 'j', ?1, value ->> 'l', value ->> 'm' FROM json_each(?2)").bind(at, json),
+		db.prepare("INSERT INTO job_logs (job_id, at, level, message) SELECT value ->> 0, ?1, value ->> 1, value ->> 2 FROM json_each(?2)").bind(at, json),
 	);
 }
 
@@ -96,16 +97,31 @@ export type JobInsert = {
 	completed_at: number | null;
 };
 
-/** Inserts a tenant's new jobs, many per statement (3 bound parameters each). */
+/**
+ * Inserts a tenant's new jobs. Jobs that differ only in id, payload and dedupe key (a bulk of one
+ * kind) share one statement: the shared columns are bound once (13 parameters), the rest travel
+ * as JSON arrays — a third cheaper per row than a JSON object per job.
+ */
 export function insertJobsStatements(db: D1Database, tenantId: string, jobs: readonly JobInsert[], now: number): D1PreparedStatement[] {
-	return chunkJsonRows(jobs).map((json) =>
-		db
-			.prepare(
-				`INSERT INTO jobs (id, tenant_id, type, runner, status, priority, payload, max_retries, timeout_seconds, dedupe_key, ready_at, pending_deps, error, completed_at, created_at, updated_at)
-				 SELECT value ->> 'id', ?1, value ->> 'type', value ->> 'runner', value ->> 'status', value ->> 'priority', value ->> 'payload', value ->> 'max_retries',
-				   value ->> 'timeout_seconds', value ->> 'dedupe_key', value ->> 'ready_at', value ->> 'pending_deps', value ->> 'error', value ->> 'completed_at', ?2, ?2
-				 FROM json_each(?3)`,
-			)
-			.bind(tenantId, now, json),
-	);
+	const shapes = new Map<string, { shape: JobInsert; rows: [string, string, string | null][] }>();
+	for (const job of jobs) {
+		const key = JSON.stringify([job.type, job.runner, job.status, job.priority, job.max_retries, job.timeout_seconds, job.ready_at, job.pending_deps, job.error, job.completed_at]);
+		const group = shapes.get(key) ?? { shape: job, rows: [] };
+		group.rows.push([job.id, job.payload, job.dedupe_key]);
+		shapes.set(key, group);
+	}
+	const statements: D1PreparedStatement[] = [];
+	for (const { shape: j, rows } of shapes.values()) {
+		for (const json of chunkJsonRows(rows)) {
+			statements.push(
+				db
+					.prepare(
+						`INSERT INTO jobs (id, tenant_id, type, runner, status, priority, payload, max_retries, timeout_seconds, dedupe_key, ready_at, pending_deps, error, completed_at, created_at, updated_at)
+						 SELECT value ->> 0, ?1, ?3, ?4, ?5, ?6, value ->> 1, ?7, ?8, value ->> 2, ?9, ?10, ?11, ?12, ?2, ?2 FROM json_each(?13)`,
+					)
+					.bind(tenantId, now, j.type, j.runner, j.status, j.priority, j.max_retries, j.timeout_seconds, j.ready_at, j.pending_deps, j.error, j.completed_at, json),
+			);
+		}
+	}
+	return statements;
 }

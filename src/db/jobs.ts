@@ -28,20 +28,6 @@ export type JobRow = {
 	version: number;
 };
 
-export type NewJob = Pick<
-	JobRow,
-	"id" | "tenant_id" | "type" | "runner" | "status" | "priority" | "payload" | "max_retries" | "timeout_seconds" | "dedupe_key" | "ready_at" | "pending_deps" | "created_at"
->;
-
-const INSERT_COLUMNS = "id, tenant_id, type, runner, status, priority, payload, max_retries, timeout_seconds, dedupe_key, ready_at, pending_deps, created_at, updated_at";
-
-/** One INSERT per job (14 bound parameters, well under D1's 100), to be run in a DB.batch. */
-export function insertJobStatement(db: D1Database, job: NewJob): D1PreparedStatement {
-	return db
-		.prepare(`INSERT INTO jobs (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		.bind(job.id, job.tenant_id, job.type, job.runner, job.status, job.priority, job.payload, job.max_retries, job.timeout_seconds, job.dedupe_key, job.ready_at, job.pending_deps, job.created_at, job.created_at);
-}
-
 export async function findJob(db: D1Database, tenantId: string, id: string): Promise<JobRow | null> {
 	return db.prepare("SELECT * FROM jobs WHERE id = ? AND tenant_id = ?").bind(id, tenantId).first<JobRow>();
 }
@@ -92,10 +78,15 @@ export async function listJobs(db: D1Database, tenantId: string, filter: ListFil
 /** A claim statement stops adding jobs once their payloads pass this many characters (memory). */
 export const CLAIM_PAYLOAD_BUDGET = 4 * 1024 * 1024;
 
-export type ClaimResult = { jobs: JobRow[]; payloadChars: number };
+/** What running a claimed job needs (RETURNING only these: whole rows cost twice as much to ship). */
+export const CLAIMED_COLUMNS = ["id", "tenant_id", "type", "runner", "priority", "payload", "attempts", "max_retries", "timeout_seconds", "has_dependents", "version"] as const;
+export type ClaimedJob = Pick<JobRow, (typeof CLAIMED_COLUMNS)[number]>;
+
+export type ClaimResult = { jobs: ClaimedJob[]; payloadChars: number };
 
 /**
- * Atomically claims up to `limit` ready jobs of one priority: one UPDATE … WHERE id IN (SELECT …)
+ * Atomically claims up to `limit` ready jobs of one priority, oldest ready first (then insertion
+ * order: the rowid ends the jobs_runnable index, so no sort): one UPDATE … WHERE id IN (SELECT …)
  * statement, so two consumers can never claim the same job. Bumps version and attempts. The
  * oldest job is always taken; further ones only while the payloads taken stay within `budget`
  * characters, so a large claim cannot exhaust the isolate's memory. At most 7 + types.length
@@ -116,15 +107,15 @@ export async function claimReady(
 			 WHERE id IN (
 			   SELECT id FROM (
 			     SELECT id, SUM(length(payload)) OVER w AS upto, ROW_NUMBER() OVER w AS rn FROM (
-			       SELECT id, payload, ready_at, created_at FROM jobs WHERE tenant_id = ?3 AND runner = ?4 AND priority = ?5
+			       SELECT rowid AS seq, id, payload, ready_at FROM jobs WHERE tenant_id = ?3 AND runner = ?4 AND priority = ?5
 			         AND status IN ('queued', 'scheduled', 'failed') AND ready_at <= ?1 ${typeFilter}
-			       ORDER BY ready_at, created_at LIMIT ?6)
-			     WINDOW w AS (ORDER BY ready_at, created_at, id ROWS UNBOUNDED PRECEDING))
+			       ORDER BY ready_at, rowid LIMIT ?6)
+			     WINDOW w AS (ORDER BY ready_at, seq ROWS UNBOUNDED PRECEDING))
 			   WHERE rn = 1 OR upto <= ?7)
-			 RETURNING *`,
+			 RETURNING ${CLAIMED_COLUMNS.join(", ")}`,
 		)
 		.bind(claim.now, claim.claimedBy, claim.tenantId, claim.runner, claim.priority, claim.limit, claim.budget ?? CLAIM_PAYLOAD_BUDGET, ...(claim.types ?? []))
-		.all<JobRow>();
+		.all<ClaimedJob>();
 	let payloadChars = 0;
 	for (const job of results) payloadChars += job.payload.length;
 	return { jobs: results, payloadChars };

@@ -1,4 +1,4 @@
-import type { JobRow } from "../db/jobs";
+import type { ClaimedJob } from "../db/jobs";
 import { CLAIM_PAYLOAD_BUDGET, claimReady } from "../db/jobs";
 import { PRIORITY_PATTERN, splitClaims } from "../domain/job-priority";
 import type { Priority } from "../domain/jobs";
@@ -11,7 +11,7 @@ const cursors = new Map<string, number>();
 export type ClaimRequest = { tenantId: string; runner: "queue" | "external"; types: string[] | null; n: number; now: number; claimedBy: string; budget?: number };
 
 /** `maybeMore`: false only when every priority had fewer ready jobs than asked, so none are left. */
-export type WeightedClaim = { jobs: JobRow[]; maybeMore: boolean };
+export type WeightedClaim = { jobs: ClaimedJob[]; maybeMore: boolean };
 
 /**
  * Claims up to `n` ready jobs weighted high : medium : low = 5 : 3 : 1. A priority with fewer
@@ -22,7 +22,7 @@ export async function claimWeighted(db: D1Database, req: ClaimRequest): Promise<
 	const offset = cursors.get(key) ?? 0;
 	const share = splitClaims(req.n, offset);
 	const budget = req.budget ?? CLAIM_PAYLOAD_BUDGET;
-	const claimed: JobRow[] = [];
+	const claimed: ClaimedJob[] = [];
 	let shortfall = 0;
 	let maybeMore = false;
 	const exhausted = new Set<string>();

@@ -1,11 +1,11 @@
-import type { JobRow } from "../db/jobs";
+import type { ClaimedJob, JobRow } from "../db/jobs";
 import { transition } from "../db/jobs";
 import type { AttemptOutcome } from "../domain/jobs";
 import { handlerFor } from "../jobs/registry";
 import type { JobContext } from "../jobs/types";
 import { JobCancelledError, PermanentJobError } from "../jobs/types";
 import { claimWeighted } from "./job-claims";
-import { releaseSlot, takeSlot } from "./job-gate";
+import { limitedTypes, releaseSlot, takeSlot } from "./job-gate";
 import type { FinishedAttempt } from "./job-transitions";
 import { finishAttempts } from "./job-transitions";
 import { sendRunTokens } from "./job-tokens";
@@ -16,6 +16,8 @@ export const ROUND_MAX_JOBS = 500;
 export const MAX_ROUNDS = 20;
 
 export type RunSummary = { claimed: number; leftover: number };
+export type RoundLimits = { roundJobs: number; rounds: number };
+const DEFAULT_ROUND_LIMITS: RoundLimits = { roundJobs: ROUND_MAX_JOBS, rounds: MAX_ROUNDS };
 
 /**
  * Runs up to `units` of a tenant's ready built-in jobs (the units of the run tokens received), in
@@ -24,11 +26,11 @@ export type RunSummary = { claimed: number; leftover: number };
  * writes. Stops when no more jobs are ready (remaining units are surplus) or after MAX_ROUNDS;
  * `leftover` is then the units the caller must pass on to new tokens before acking.
  */
-export async function runReadyJobs(env: Env, tenantId: string, units: number, consumerId: string): Promise<RunSummary> {
+export async function runReadyJobs(env: Env, tenantId: string, units: number, consumerId: string, limits: RoundLimits = DEFAULT_ROUND_LIMITS): Promise<RunSummary> {
 	let left = units;
 	let claimed = 0;
-	for (let round = 0; round < MAX_ROUNDS && left > 0; round++) {
-		const n = Math.min(left, ROUND_MAX_JOBS);
+	for (let round = 0; round < limits.rounds && left > 0; round++) {
+		const n = Math.min(left, limits.roundJobs);
 		const { jobs, maybeMore } = await claimWeighted(env.DB, { tenantId, runner: "queue", types: null, n, now: Date.now(), claimedBy: consumerId });
 		left -= jobs.length;
 		claimed += jobs.length;
@@ -38,10 +40,12 @@ export async function runReadyJobs(env: Env, tenantId: string, units: number, co
 	return { claimed, leftover: left };
 }
 
-async function runRound(env: Env, tenantId: string, jobs: JobRow[]): Promise<void> {
-	const admitted: JobRow[] = [];
+async function runRound(env: Env, tenantId: string, jobs: ClaimedJob[]): Promise<void> {
+	const limited = await limitedTypes(env, tenantId);
+	const admitted: ClaimedJob[] = [];
 	for (const job of jobs) {
-		const gate = await takeSlot(env, job);
+		// Types without max_concurrency or rate_per_second never ask the JobTypeGate.
+		const gate = limited.has(job.type) ? await takeSlot(env, job) : ({ ok: true } as const);
 		if (gate.ok) {
 			admitted.push(job);
 			continue;
@@ -52,45 +56,61 @@ async function runRound(env: Env, tenantId: string, jobs: JobRow[]): Promise<voi
 			await sendRunTokens(env, [{ tenantId, jobId: job.id, readyAt }], Date.now());
 		}
 	}
-	const finished = await Promise.all(admitted.map((job) => runOne(env, job)));
+	// Jobs of a round start together, so those with the same timeout share one timer and signal.
+	const deadlines = new Map<number, Deadline>();
+	const deadlineFor = (seconds: number): Deadline => {
+		const found = deadlines.get(seconds);
+		if (found) return found;
+		const made = startDeadline(seconds * 1000);
+		deadlines.set(seconds, made);
+		return made;
+	};
 	try {
-		await finishAttempts(env, finished);
+		const finished = await Promise.all(admitted.map((job) => runOne(env, job, deadlineFor(job.timeout_seconds))));
+		try {
+			await finishAttempts(env, finished);
+		} finally {
+			await Promise.all(admitted.filter((job) => limited.has(job.type)).map((job) => releaseSlot(env, job)));
+		}
 	} finally {
-		await Promise.all(admitted.map((job) => releaseSlot(env, job)));
+		for (const d of deadlines.values()) d.clear();
 	}
 }
 
-async function runOne(env: Env, job: JobRow): Promise<FinishedAttempt> {
-	const handler = handlerFor(job.type);
-	if (!handler) return { job, outcome: { kind: "failed", error: `no handler for type ${job.type}`, retry: false } };
+type Deadline = { signal: AbortSignal; expired: Promise<void>; clear: () => void };
+
+function startDeadline(ms: number): Deadline {
 	const controller = new AbortController();
-	const timeoutMs = job.timeout_seconds * 1000;
 	let timer: ReturnType<typeof setTimeout> | undefined;
-	const timedOut = new Promise<AttemptOutcome>((resolve) => {
+	const expired = new Promise<void>((resolve) => {
 		timer = setTimeout(() => {
 			controller.abort();
-			resolve({ kind: "failed", error: `timed out after ${job.timeout_seconds} s`, retry: true });
-		}, timeoutMs);
+			resolve();
+		}, ms);
 	});
+	return { signal: controller.signal, expired, clear: () => (timer === undefined ? undefined : clearTimeout(timer)) };
+}
+
+async function runOne(env: Env, job: ClaimedJob, deadline: Deadline): Promise<FinishedAttempt> {
+	const handler = handlerFor(job.type);
+	if (!handler) return { job, outcome: { kind: "failed", error: `no handler for type ${job.type}`, retry: false } };
 	const logs: string[] = [];
 	const ctx: JobContext = {
 		jobId: job.id,
 		tenantId: job.tenant_id,
 		attempt: job.attempts,
 		env,
-		signal: controller.signal,
+		signal: deadline.signal,
 		progress: (fraction) => reportProgress(env.DB, job, fraction),
 		log: (message) => void logs.push(message),
 	};
+	const timedOut = deadline.expired.then((): AttemptOutcome => ({ kind: "failed", error: `timed out after ${job.timeout_seconds} s`, retry: true }));
 	try {
 		const outcome = await Promise.race([handler.run(JSON.parse(job.payload) as unknown, ctx).then((result): AttemptOutcome => ({ kind: "completed", result })), timedOut]);
-		return { job, outcome };
+		return { job, outcome, logs };
 	} catch (err) {
-		if (err instanceof JobCancelledError) return { job, outcome: { kind: "cancelled", reason: "cancelled while running" } };
-		return { job, outcome: { kind: "failed", error: err instanceof Error ? err.message : String(err), retry: !(err instanceof PermanentJobError) } };
-	} finally {
-		if (timer !== undefined) clearTimeout(timer);
-		if (logs.length > 0) await env.DB.batch(logs.slice(0, 50).map((m) => env.DB.prepare("INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, 'info', ?)").bind(job.id, Date.now(), m.slice(0, 2000))));
+		if (err instanceof JobCancelledError) return { job, outcome: { kind: "cancelled", reason: "cancelled while running" }, logs };
+		return { job, outcome: { kind: "failed", error: err instanceof Error ? err.message : String(err), retry: !(err instanceof PermanentJobError) }, logs };
 	}
 }
 

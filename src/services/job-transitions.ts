@@ -1,4 +1,4 @@
-import type { JobRow } from "../db/jobs";
+import type { ClaimedJob } from "../db/jobs";
 import type { LogEntry, Outcome } from "../db/job-batches";
 import { logStatements, outcomeStatements } from "../db/job-batches";
 import { findDependents } from "../db/job-dependencies";
@@ -8,12 +8,15 @@ import { nextStateAfter } from "../domain/jobs";
 import type { TokenRequest } from "./job-tokens";
 import { sendRunTokens } from "./job-tokens";
 
-export type FinishedAttempt = { job: JobRow; outcome: AttemptOutcome | { kind: "cancelled"; reason: string } };
+/** `logs`: lines the handler logged during the attempt, written with the outcome (at most 50). */
+export type FinishedAttempt = { job: ClaimedJob; outcome: AttemptOutcome | { kind: "cancelled"; reason: string }; logs?: string[] };
+
+const MAX_HANDLER_LOGS = 50;
 
 export type Clock = { now: () => number; random: () => number };
 export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), random: () => Math.random() };
 
-type Plan = { job: JobRow; outcome: Outcome };
+type Plan = { job: ClaimedJob; outcome: Outcome };
 
 /**
  * Records the end of claimed attempts in one DB.batch of compare-and-set writes, many jobs per
@@ -24,7 +27,8 @@ export async function finishAttempts(env: Env, finished: FinishedAttempt[], cloc
 	if (finished.length === 0) return new Set();
 	const now = clock.now();
 	const logs: LogEntry[] = [];
-	const plans = finished.map(({ job, outcome }): Plan => {
+	const plans = finished.map(({ job, outcome, logs: lines }): Plan => {
+		for (const message of (lines ?? []).slice(0, MAX_HANDLER_LOGS)) logs.push({ jobId: job.id, level: "info", message });
 		const base = { id: job.id, version: job.version };
 		if (outcome.kind === "cancelled") return { job, outcome: { ...base, status: "cancelled", error: outcome.reason } };
 		const next = nextStateAfter(outcome, job.attempts, job.max_retries, now, backoffMs(job.attempts, clock.random));

@@ -1,0 +1,201 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { handleJobsBatch } from "../../queues/jobs";
+import type { JobInsert } from "../../src/db/job-batches";
+import { insertJobsStatements } from "../../src/db/job-batches";
+import { claimReady } from "../../src/db/jobs";
+import { MAX_BOUND_PARAMETERS } from "../../src/domain/multi-row";
+import { enqueueJobs } from "../../src/services/job-enqueue";
+import { runReadyJobs } from "../../src/services/job-runner";
+import type { FinishedAttempt } from "../../src/services/job-transitions";
+import { finishAttempts } from "../../src/services/job-transitions";
+import { createTenant } from "./helpers";
+import { enqueue, waitForJob } from "./jobs-helpers";
+
+afterEach(() => vi.restoreAllMocks());
+
+type Counts = Record<string, number>;
+
+/** Jobs written straight to D1 with no run token, so only the batches a test hands over run them. */
+async function insertReady(tenantId: string, n: number, payload = "null", priority = "medium"): Promise<string[]> {
+	const now = Date.now();
+	const jobs: JobInsert[] = Array.from({ length: n }, () => ({
+		id: `job_${crypto.randomUUID().replaceAll("-", "")}`,
+		type: "noop",
+		runner: "queue",
+		status: "queued",
+		priority,
+		payload,
+		max_retries: 3,
+		timeout_seconds: 60,
+		dedupe_key: null,
+		ready_at: now,
+		pending_deps: 0,
+		error: null,
+		completed_at: null,
+	}));
+	await env.DB.batch(insertJobsStatements(env.DB, tenantId, jobs, now));
+	return jobs.map((j) => j.id);
+}
+
+async function statusCounts(tenantId: string): Promise<Counts> {
+	const { results } = await env.DB.prepare("SELECT status, COUNT(*) AS n FROM jobs WHERE tenant_id = ? GROUP BY status").bind(tenantId).all<{ status: string; n: number }>();
+	return Object.fromEntries(results.map((r) => [r.status, r.n]));
+}
+
+function tokenBatch(prefix: string, bodies: unknown[]) {
+	return createMessageBatch<unknown>("floodgate-jobs", bodies.map((body, i) => ({ id: `${prefix}${i}`, timestamp: new Date(), attempts: 1, body })));
+}
+
+/** The real D1 binding, with every statement's bound parameters counted (D1 allows 100). */
+function countingDb(db: D1Database, seen: number[]): D1Database {
+	return new Proxy(db, {
+		get(target, prop, receiver) {
+			if (prop !== "prepare") {
+				const value: unknown = Reflect.get(target, prop, receiver);
+				return typeof value === "function" ? value.bind(target) : value;
+			}
+			return (sql: string) => {
+				const stmt = target.prepare(sql);
+				return new Proxy(stmt, {
+					get(s, p) {
+						if (p === "bind") return (...args: unknown[]) => (seen.push(args.length), s.bind(...args));
+						const value: unknown = Reflect.get(s, p);
+						return typeof value === "function" ? value.bind(s) : value;
+					},
+				});
+			};
+		},
+	});
+}
+
+describe("run tokens that stand for many jobs", () => {
+	it("claims no more jobs than the tokens' units, and later tokens take the rest", async () => {
+		const { tenantId } = await createTenant();
+		await insertReady(tenantId, 5);
+		const first = tokenBatch("a", [{ tenant_id: tenantId, count: 2 }]);
+		const ctx = createExecutionContext();
+		await handleJobsBatch(first, env, ctx);
+		expect((await getQueueResult(first, ctx)).explicitAcks).toEqual(["a0"]);
+		expect(await statusCounts(tenantId)).toEqual({ completed: 2, queued: 3 });
+		// Surplus units (10 for 3 jobs) claim what is there and are acked, not re-sent.
+		const second = tokenBatch("b", [{ tenant_id: tenantId, count: 10 }]);
+		const ctx2 = createExecutionContext();
+		await handleJobsBatch(second, env, ctx2);
+		const result = await getQueueResult(second, ctx2);
+		expect(result.explicitAcks).toEqual(["b0"]);
+		expect(result.retryMessages).toEqual([]);
+		expect(await statusCounts(tenantId)).toEqual({ completed: 5 });
+	});
+
+	it("never runs a job twice when consumers race with tokens of 100 units each", async () => {
+		const { tenantId } = await createTenant();
+		const ids = await insertReady(tenantId, 450);
+		const racing = ["a", "b", "c", "d", "e"].map((p) => tokenBatch(p, [{ tenant_id: tenantId, count: 100 }]));
+		await Promise.all(racing.map((b) => handleJobsBatch(b, env, createExecutionContext())));
+		expect(await statusCounts(tenantId)).toEqual({ completed: 450 });
+		const { results } = await env.DB.prepare("SELECT attempts, version, COUNT(*) AS n FROM jobs WHERE tenant_id = ? GROUP BY attempts, version").bind(tenantId).all();
+		// One claim (attempts 1) and one completion per job: version 0 → 1 (claim) → 2 (completed).
+		expect(results).toEqual([{ attempts: 1, version: 2, n: ids.length }]);
+	});
+
+	it("rejects a token with a count over 100 or below 1 as malformed, alone", async () => {
+		const { tenantId } = await createTenant();
+		await insertReady(tenantId, 1);
+		const batch = tokenBatch("m", [{ tenant_id: tenantId, count: 101 }, { tenant_id: tenantId, count: 0 }, { tenant_id: tenantId, count: 1 }]);
+		const ctx = createExecutionContext();
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await handleJobsBatch(batch, env, ctx);
+		expect((await getQueueResult(batch, ctx)).explicitAcks.sort()).toEqual(["m0", "m1", "m2"]);
+		expect(await statusCounts(tenantId)).toEqual({ completed: 1 });
+	});
+
+	it("hands units it could not use in its rounds back as leftover", async () => {
+		const { tenantId } = await createTenant();
+		await insertReady(tenantId, 7);
+		const summary = await runReadyJobs(env, tenantId, 7, "queue:test", { roundJobs: 2, rounds: 3 });
+		expect(summary).toEqual({ claimed: 6, leftover: 1 });
+		expect(await statusCounts(tenantId)).toEqual({ completed: 6, queued: 1 });
+		// Nothing ready: the units are surplus, not leftover.
+		expect(await runReadyJobs(env, tenantId, 5, "queue:test")).toEqual({ claimed: 1, leftover: 0 });
+	});
+
+	it("caps the payload characters one claim takes, but always takes the oldest job", async () => {
+		const { tenantId } = await createTenant();
+		const big = JSON.stringify({ blob: "x".repeat(60_000) });
+		await insertReady(tenantId, 3, big);
+		const one = await claimReady(env.DB, { tenantId, runner: "queue", priority: "medium", types: null, limit: 3, now: Date.now(), claimedBy: "t", budget: 100_000 });
+		expect(one.jobs.length).toBe(1);
+		const tiny = await claimReady(env.DB, { tenantId, runner: "queue", priority: "medium", types: null, limit: 3, now: Date.now(), claimedBy: "t", budget: 1 });
+		expect(tiny.jobs.length).toBe(1);
+		const rest = await claimReady(env.DB, { tenantId, runner: "queue", priority: "medium", types: null, limit: 3, now: Date.now(), claimedBy: "t", budget: 200_000 });
+		expect(rest.jobs.length).toBe(1);
+		expect(rest.jobs[0]?.payload).toBe(big);
+	});
+});
+
+describe("statements stay within D1's 100 bound parameters", () => {
+	it("for bulk enqueue with dependencies, rounds of 500 claims and their outcome writes", async () => {
+		const seen: number[] = [];
+		const counted = { ...env, DB: countingDb(env.DB, seen) } as Env;
+		const { tenantId } = await createTenant();
+		const [root] = await insertReady(tenantId, 1);
+		await env.DB.prepare("UPDATE jobs SET status = 'completed', completed_at = ? WHERE id = ?").bind(Date.now(), root).run();
+		await enqueueJobs(counted, tenantId, Array.from({ length: 100 }, (_, i) => ({ type: "noop", payload: { i }, priority: (["high", "medium", "low"] as const)[i % 3] ?? "high", max_retries: 3, depends_on: i < 10 && root ? [root] : undefined })));
+		await insertReady(tenantId, 600, "null", "low");
+		// The enqueue's own token (100 units) also reaches the background consumer, which races us.
+		const summary = await runReadyJobs(counted, tenantId, 800, "queue:test");
+		expect(summary.claimed).toBeGreaterThanOrEqual(600);
+		expect(seen.length).toBeGreaterThan(5);
+		expect(Math.max(...seen)).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
+		for (let i = 0; i < 50 && (await statusCounts(tenantId)).completed !== 701; i++) await new Promise((r) => setTimeout(r, 100));
+		expect(await statusCounts(tenantId)).toEqual({ completed: 701 });
+	});
+
+	it("writes 500 mixed outcomes compare-and-set in a handful of statements", async () => {
+		const seen: number[] = [];
+		const counted = { ...env, DB: countingDb(env.DB, seen) } as Env;
+		const { tenantId } = await createTenant();
+		await insertReady(tenantId, 500);
+		const { jobs } = await claimReady(env.DB, { tenantId, runner: "queue", priority: "medium", types: null, limit: 500, now: Date.now(), claimedBy: "t" });
+		const finished: FinishedAttempt[] = jobs.map((job, i) => ({
+			job,
+			outcome: i % 4 === 0 ? { kind: "failed", error: "boom", retry: true } : i % 4 === 1 ? { kind: "failed", error: "bad", retry: false } : i % 4 === 2 ? { kind: "cancelled", reason: "stop" } : { kind: "completed", result: { i } },
+			logs: i === 3 ? ["a line"] : [],
+		}));
+		// One job moved on meanwhile (cancelled by request): its outcome must not overwrite that.
+		const moved = jobs[3];
+		if (!moved) throw new Error("no job");
+		await env.DB.prepare("UPDATE jobs SET status = 'cancelled', version = version + 1 WHERE id = ?").bind(moved.id).run();
+		// Backoff near its 1 s ceiling, so the retry tokens cannot run the failed jobs before we look.
+		const applied = await finishAttempts(counted, finished, { now: () => Date.now(), random: () => 0.999 });
+		expect(applied.size).toBe(499);
+		expect(applied.has(moved.id)).toBe(false);
+		expect(Math.max(...seen)).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
+		expect(await statusCounts(tenantId)).toEqual({ failed: 125, dead: 125, cancelled: 126, completed: 124 });
+		const row = await env.DB.prepare("SELECT result, progress, completed_at FROM jobs WHERE id = ?").bind(jobs[7]?.id).first<{ result: string; progress: number; completed_at: number }>();
+		expect(JSON.parse(row?.result ?? "null")).toEqual({ i: 7 });
+		expect(row?.progress).toBe(1);
+		const logs = await env.DB.prepare("SELECT COUNT(*) AS n FROM job_logs l JOIN jobs j ON j.id = l.job_id WHERE j.tenant_id = ?").bind(tenantId).first<{ n: number }>();
+		// A log line per failed or dead attempt, plus the handler's line.
+		expect(logs?.n).toBe(251);
+	});
+});
+
+describe("built-in handler timeouts", () => {
+	it("aborts a handler past timeout_seconds and fails the attempt", async () => {
+		const real = globalThis.fetch;
+		vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+			const req = new Request(input, init);
+			if (!req.url.startsWith("https://slow.example/")) return real(input, init);
+			// Never answers; gives up only when the job's signal is aborted.
+			return new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))));
+		});
+		const { apiKey } = await createTenant();
+		const id = await enqueue(apiKey, { type: "http", timeout_seconds: 1, max_retries: 0, payload: { url: "https://slow.example/hook", body: "x" } });
+		const job = await waitForJob(apiKey, id, (j) => j.status === "dead", 10_000);
+		expect(job.error).toBe("timed out after 1 s");
+		expect(job.attempts).toBe(1);
+	});
+});
