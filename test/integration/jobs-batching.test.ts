@@ -5,6 +5,7 @@ import { handleJobsBatch } from "../../queues/jobs";
 import type { JobInsert } from "../../src/db/job-batches";
 import { insertJobsStatements } from "../../src/db/job-batches";
 import { claimReady } from "../../src/db/jobs";
+import { slotPositions } from "../../src/domain/job-priority";
 import { MAX_BOUND_PARAMETERS } from "../../src/domain/multi-row";
 import { enqueueJobs } from "../../src/services/job-enqueue";
 import { runReadyJobs } from "../../src/services/job-runner";
@@ -125,13 +126,50 @@ describe("run tokens that stand for many jobs", () => {
 		const { tenantId } = await createTenant();
 		const big = JSON.stringify({ blob: "x".repeat(60_000) });
 		await insertReady(tenantId, 3, big);
-		const one = await claimReady(env.DB, { tenantId, runner: "queue", priority: "medium", types: null, limit: 3, now: Date.now(), claimedBy: "t", budget: 100_000 });
+		const one = await claimReady(env.DB, { tenantId, runner: "queue", types: null, slots: slotPositions(0), limit: 3, now: Date.now(), claimedBy: "t", budget: 100_000 });
 		expect(one.jobs.length).toBe(1);
-		const tiny = await claimReady(env.DB, { tenantId, runner: "queue", priority: "medium", types: null, limit: 3, now: Date.now(), claimedBy: "t", budget: 1 });
+		const tiny = await claimReady(env.DB, { tenantId, runner: "queue", types: null, slots: slotPositions(0), limit: 3, now: Date.now(), claimedBy: "t", budget: 1 });
 		expect(tiny.jobs.length).toBe(1);
-		const rest = await claimReady(env.DB, { tenantId, runner: "queue", priority: "medium", types: null, limit: 3, now: Date.now(), claimedBy: "t", budget: 200_000 });
+		const rest = await claimReady(env.DB, { tenantId, runner: "queue", types: null, slots: slotPositions(0), limit: 3, now: Date.now(), claimedBy: "t", budget: 200_000 });
 		expect(rest.jobs.length).toBe(1);
 		expect(rest.jobs[0]?.payload).toBe(big);
+	});
+});
+
+describe("weighted claims in one statement", () => {
+	const claimOf = async (tenantId: string, limit: number, offset = 0) => {
+		const { jobs } = await claimReady(env.DB, { tenantId, runner: "queue", types: null, limit, now: Date.now(), claimedBy: "t", slots: slotPositions(offset) });
+		return { high: jobs.filter((j) => j.priority === "high").length, medium: jobs.filter((j) => j.priority === "medium").length, low: jobs.filter((j) => j.priority === "low").length };
+	};
+
+	it("takes 5 : 3 : 1 from a backlog of all three priorities, whatever the offset", async () => {
+		const { tenantId } = await createTenant();
+		for (const p of ["high", "medium", "low"]) await insertReady(tenantId, 100, "null", p);
+		expect(await claimOf(tenantId, 90, 0)).toEqual({ high: 50, medium: 30, low: 10 });
+		expect(await claimOf(tenantId, 9, 4)).toEqual({ high: 5, medium: 3, low: 1 });
+		// One claim from slot 3 of the pattern is low's turn: low is never starved by a backlog above it.
+		expect(await claimOf(tenantId, 1, 3)).toEqual({ high: 0, medium: 0, low: 1 });
+	});
+
+	it("gives a priority's share to the others when it has too few ready jobs", async () => {
+		const { tenantId } = await createTenant();
+		await insertReady(tenantId, 4, "null", "high");
+		await insertReady(tenantId, 100, "null", "medium");
+		await insertReady(tenantId, 100, "null", "low");
+		const got = await claimOf(tenantId, 90);
+		expect(got.high).toBe(4);
+		expect(got.medium + got.low).toBe(86);
+		expect(got.medium).toBeGreaterThan(got.low * 2);
+		expect(await claimOf(tenantId, 500)).toEqual({ high: 0, medium: 100 - got.medium, low: 100 - got.low });
+	});
+
+	it("claims in the oldest-ready order within a priority", async () => {
+		const { tenantId } = await createTenant();
+		const ids = await insertReady(tenantId, 3);
+		await env.DB.prepare("UPDATE jobs SET ready_at = ready_at - 1000 WHERE id = ?").bind(ids[2]).run();
+		const { jobs } = await claimReady(env.DB, { tenantId, runner: "queue", types: null, limit: 2, now: Date.now(), claimedBy: "t", slots: slotPositions(0) });
+		// Which jobs, not the order RETURNING lists them in (SQLite does not promise one).
+		expect(jobs.map((j) => j.id).sort()).toEqual([ids[2], ids[0]].sort());
 	});
 });
 
@@ -158,7 +196,7 @@ describe("statements stay within D1's 100 bound parameters", () => {
 		const counted = { ...env, DB: countingDb(env.DB, seen) } as Env;
 		const { tenantId } = await createTenant();
 		await insertReady(tenantId, 500);
-		const { jobs } = await claimReady(env.DB, { tenantId, runner: "queue", priority: "medium", types: null, limit: 500, now: Date.now(), claimedBy: "t" });
+		const { jobs } = await claimReady(env.DB, { tenantId, runner: "queue", types: null, slots: slotPositions(0), limit: 500, now: Date.now(), claimedBy: "t" });
 		const finished: FinishedAttempt[] = jobs.map((job, i) => ({
 			job,
 			outcome: i % 4 === 0 ? { kind: "failed", error: "boom", retry: true } : i % 4 === 1 ? { kind: "failed", error: "bad", retry: false } : i % 4 === 2 ? { kind: "cancelled", reason: "stop" } : { kind: "completed", result: { i } },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chunkJsonRows } from "../../src/db/job-batches";
+import { PRIORITY_PATTERN, positionOf, slotPositions } from "../../src/domain/job-priority";
 import { MAX_TOKEN_COUNT, planRunTokens, runTokenSchema, tokenUnits } from "../../src/services/job-tokens";
 
 const NOW = 1_800_000_000_000;
@@ -58,5 +59,23 @@ describe("JSON row chunks for multi-row statements", () => {
 
 	it("makes no statement for no rows", () => {
 		expect(chunkJsonRows([])).toEqual([]);
+	});
+});
+
+describe("weighted round-robin positions", () => {
+	it("gives every slot of each cycle to exactly one priority's next job, from any offset", () => {
+		for (let offset = 0; offset < PRIORITY_PATTERN.length; offset++) {
+			const slots = slotPositions(offset);
+			const cycle = (c: number) => [
+				...Array.from({ length: 5 }, (_, k) => positionOf(slots, "high", c * 5 + k)),
+				...Array.from({ length: 3 }, (_, k) => positionOf(slots, "medium", c * 3 + k)),
+				positionOf(slots, "low", c),
+			];
+			expect(cycle(0).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+			expect(cycle(2).sort((a, b) => a - b)).toEqual([18, 19, 20, 21, 22, 23, 24, 25, 26]);
+			// The job at position 0 is the pattern's slot at the offset.
+			const first = (["high", "medium", "low"] as const).find((p) => positionOf(slots, p, 0) === 0);
+			expect(first).toBe(PRIORITY_PATTERN[offset]);
+		}
 	});
 });
