@@ -1,6 +1,9 @@
 import { runTokenSchema, sendUnitTokens, tokenUnits } from "../src/services/job-tokens";
 import { runReadyJobs } from "../src/services/job-runner";
 
+/** How long units left over because a per-type limit was reached wait before claiming again. */
+const SATURATED_DELAY_SECONDS = 1;
+
 /**
  * Consumer of floodgate-jobs. Each message is a run token standing for one or more jobs; tokens
  * are grouped by tenant and each group claims as many jobs as its units, by weighted priority, in
@@ -26,9 +29,9 @@ export async function handleJobsBatch(batch: MessageBatch<unknown>, env: Env, _c
 	await Promise.all(
 		[...groups].map(async ([tenantId, { messages, units }]) => {
 			try {
-				const { leftover } = await runReadyJobs(env, tenantId, units, consumerId);
+				const { leftover, saturated } = await runReadyJobs(env, tenantId, units, consumerId);
 				// Sent before the acks: a crash in between re-delivers surplus units, never loses any.
-				if (leftover > 0) await sendUnitTokens(env, tenantId, leftover);
+				if (leftover > 0) await sendUnitTokens(env, tenantId, leftover, saturated ? SATURATED_DELAY_SECONDS : 0);
 				for (const m of messages) m.ack();
 			} catch (err) {
 				console.error(JSON.stringify({ level: "error", msg: "job batch failed; tokens retried", tenant_id: tenantId, error: String(err) }));

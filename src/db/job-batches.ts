@@ -72,6 +72,26 @@ export function outcomeStatements(db: D1Database, outcomes: readonly Outcome[], 
 	);
 }
 
+/** A claim handed back unrun (the per-type gate refused it): queued again at `readyAt`. */
+export type GivenBack = { id: string; version: number; readyAt: number };
+
+/**
+ * Gives claims back uncounted (attempts - 1), compare-and-set on the claim's version like
+ * `transitionStatement` with `attempts: "undo"`; RETURNING lists the ids that applied.
+ */
+export function giveBackStatements(db: D1Database, jobs: readonly GivenBack[], now: number): D1PreparedStatement[] {
+	return chunkJsonRows(jobs.map((j) => [j.id, j.version, j.readyAt])).map((json) =>
+		db
+			.prepare(
+				`UPDATE jobs SET status = 'queued', updated_at = ?1, version = jobs.version + 1, ready_at = d.a, attempts = jobs.attempts - 1, claim_expires_at = NULL
+				 FROM (SELECT value ->> 0 AS id, value ->> 1 AS v, value ->> 2 AS a FROM json_each(?2)) AS d
+				 WHERE jobs.id = d.id AND jobs.version = d.v
+				 RETURNING jobs.id AS id`,
+			)
+			.bind(now, json),
+	);
+}
+
 /** Job log lines, many per statement. */
 export function logStatements(db: D1Database, entries: readonly LogEntry[], at: number): D1PreparedStatement[] {
 	const rows = entries.map((e) => [e.jobId, e.level, e.message.slice(0, 2000)]);

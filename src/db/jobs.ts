@@ -204,11 +204,6 @@ export function transitionStatement(db: D1Database, t: Transition): D1PreparedSt
 		);
 }
 
-export async function transition(db: D1Database, t: Transition): Promise<boolean> {
-	const res = await transitionStatement(db, t).run();
-	return res.meta.changes > 0;
-}
-
 export function logStatement(db: D1Database, jobId: string, at: number, level: "info" | "warn" | "error", message: string): D1PreparedStatement {
 	return db.prepare("INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)").bind(jobId, at, level, message.slice(0, 2000));
 }

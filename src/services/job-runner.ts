@@ -1,5 +1,6 @@
 import type { ClaimedJob, JobRow } from "../db/jobs";
-import { transition } from "../db/jobs";
+import type { GivenBack } from "../db/job-batches";
+import { giveBackStatements } from "../db/job-batches";
 import type { AttemptOutcome } from "../domain/jobs";
 import { handlerFor } from "../jobs/registry";
 import type { JobContext } from "../jobs/types";
@@ -15,7 +16,11 @@ export const ROUND_MAX_JOBS = 500;
 /** Rounds per tenant per invocation; units left after that are handed to fresh tokens. */
 export const MAX_ROUNDS = 20;
 
-export type RunSummary = { claimed: number; leftover: number };
+/** Round size for a tenant with limited types (each of their jobs is one JobTypeGate call). */
+export const LIMITED_ROUND_JOBS = 100;
+
+/** `saturated`: a per-type limit refused jobs, so the leftover units should wait a moment. */
+export type RunSummary = { claimed: number; leftover: number; saturated: boolean };
 export type RoundLimits = { roundJobs: number; rounds: number };
 const DEFAULT_ROUND_LIMITS: RoundLimits = { roundJobs: ROUND_MAX_JOBS, rounds: MAX_ROUNDS };
 
@@ -27,34 +32,42 @@ const DEFAULT_ROUND_LIMITS: RoundLimits = { roundJobs: ROUND_MAX_JOBS, rounds: M
  * `leftover` is then the units the caller must pass on to new tokens before acking.
  */
 export async function runReadyJobs(env: Env, tenantId: string, units: number, consumerId: string, limits: RoundLimits = DEFAULT_ROUND_LIMITS): Promise<RunSummary> {
+	const limited = await limitedTypes(env, tenantId);
+	// Each job of a limited type asks its JobTypeGate: keep such rounds at the old batch size.
+	const roundJobs = limited.size > 0 ? Math.min(limits.roundJobs, LIMITED_ROUND_JOBS) : limits.roundJobs;
 	let left = units;
 	let claimed = 0;
 	for (let round = 0; round < limits.rounds && left > 0; round++) {
-		const n = Math.min(left, limits.roundJobs);
+		const n = Math.min(left, roundJobs);
 		const { jobs, maybeMore } = await claimWeighted(env.DB, { tenantId, runner: "queue", types: null, n, now: Date.now(), claimedBy: consumerId });
 		left -= jobs.length;
 		claimed += jobs.length;
-		if (jobs.length > 0) await runRound(env, tenantId, jobs);
-		if (jobs.length < n && !maybeMore) return { claimed, leftover: 0 };
+		const refused = jobs.length > 0 ? await runRound(env, tenantId, jobs, limited) : 0;
+		if (jobs.length < n && !maybeMore) return { claimed, leftover: 0, saturated: false };
+		// A type at its limit: its jobs are back with delayed tokens; the units left are not spent
+		// on claiming more of them now, but passed on (the caller delays them a little).
+		if (refused > 0) return { claimed, leftover: left, saturated: true };
 	}
-	return { claimed, leftover: left };
+	return { claimed, leftover: left, saturated: false };
 }
 
-async function runRound(env: Env, tenantId: string, jobs: ClaimedJob[]): Promise<void> {
-	const limited = await limitedTypes(env, tenantId);
+/** Runs one round; returns how many claimed jobs the per-type gate refused (given back). */
+async function runRound(env: Env, tenantId: string, jobs: ClaimedJob[], limited: Set<string>): Promise<number> {
 	const admitted: ClaimedJob[] = [];
+	const refused: GivenBack[] = [];
 	for (const job of jobs) {
 		// Types without max_concurrency or rate_per_second never ask the JobTypeGate.
 		const gate = limited.has(job.type) ? await takeSlot(env, job) : ({ ok: true } as const);
-		if (gate.ok) {
-			admitted.push(job);
-			continue;
-		}
-		// Over the type's limit: give the claim back uncounted and come back when a slot may be free.
-		const readyAt = Date.now() + gate.retryAfterMs;
-		if (await transition(env.DB, { id: job.id, version: job.version, status: "queued", now: Date.now(), readyAt, attempts: "undo" })) {
-			await sendRunTokens(env, [{ tenantId, jobId: job.id, readyAt }], Date.now());
-		}
+		if (gate.ok) admitted.push(job);
+		else refused.push({ id: job.id, version: job.version, readyAt: Date.now() + gate.retryAfterMs });
+	}
+	// Over the type's limit: the claims are given back uncounted, in one statement, and come back
+	// (with their own tokens) when a slot may be free.
+	if (refused.length > 0) {
+		const now = Date.now();
+		const results = await env.DB.batch(giveBackStatements(env.DB, refused, now));
+		const applied = new Set(results.flatMap((r) => (r.results as { id: string }[]).map((row) => row.id)));
+		await sendRunTokens(env, refused.filter((r) => applied.has(r.id)).map((r) => ({ tenantId, jobId: r.id, readyAt: r.readyAt })), now);
 	}
 	// Jobs of a round start together, so those with the same timeout share one timer and signal.
 	const deadlines = new Map<number, Deadline>();
@@ -75,6 +88,7 @@ async function runRound(env: Env, tenantId: string, jobs: ClaimedJob[]): Promise
 	} finally {
 		for (const d of deadlines.values()) d.clear();
 	}
+	return refused.length;
 }
 
 type Deadline = { signal: AbortSignal; expired: Promise<void>; clear: () => void };

@@ -72,10 +72,12 @@ export async function sendRunTokens(env: Env, requests: TokenRequest[], now: num
 	await Promise.all(timers.map((r) => env.JOB_TIMER.getByName(r.jobId).arm(r.tenantId, r.jobId, r.readyAt)));
 }
 
-/** Sends tokens for `units` jobs of a tenant that are ready now (units left over by a consumer). */
-export async function sendUnitTokens(env: Env, tenantId: string, units: number): Promise<void> {
+/** Sends tokens for `units` jobs of a tenant (units a consumer could not use), after `delaySeconds`. */
+export async function sendUnitTokens(env: Env, tenantId: string, units: number, delaySeconds = 0): Promise<void> {
 	const direct: MessageSendRequest<RunToken>[] = [];
-	for (let left = units; left > 0; left -= MAX_TOKEN_COUNT) direct.push({ body: { tenant_id: tenantId, count: Math.min(MAX_TOKEN_COUNT, left) } });
+	for (let left = units; left > 0; left -= MAX_TOKEN_COUNT) {
+		direct.push({ body: { tenant_id: tenantId, count: Math.min(MAX_TOKEN_COUNT, left) }, ...(delaySeconds > 0 ? { delaySeconds } : {}) });
+	}
 	for (let i = 0; i < direct.length; i += MAX_SEND_BATCH) {
 		await env.JOBS_QUEUE.sendBatch(direct.slice(i, i + MAX_SEND_BATCH));
 	}

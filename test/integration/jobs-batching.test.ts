@@ -11,7 +11,7 @@ import { enqueueJobs } from "../../src/services/job-enqueue";
 import { runReadyJobs } from "../../src/services/job-runner";
 import type { FinishedAttempt } from "../../src/services/job-transitions";
 import { finishAttempts } from "../../src/services/job-transitions";
-import { createTenant } from "./helpers";
+import { call, createTenant } from "./helpers";
 import { enqueue, waitForJob } from "./jobs-helpers";
 
 afterEach(() => vi.restoreAllMocks());
@@ -116,10 +116,26 @@ describe("run tokens that stand for many jobs", () => {
 		const { tenantId } = await createTenant();
 		await insertReady(tenantId, 7);
 		const summary = await runReadyJobs(env, tenantId, 7, "queue:test", { roundJobs: 2, rounds: 3 });
-		expect(summary).toEqual({ claimed: 6, leftover: 1 });
+		expect(summary).toEqual({ claimed: 6, leftover: 1, saturated: false });
 		expect(await statusCounts(tenantId)).toEqual({ completed: 6, queued: 1 });
 		// Nothing ready: the units are surplus, not leftover.
-		expect(await runReadyJobs(env, tenantId, 5, "queue:test")).toEqual({ claimed: 1, leftover: 0 });
+		expect(await runReadyJobs(env, tenantId, 5, "queue:test")).toEqual({ claimed: 1, leftover: 0, saturated: false });
+	});
+
+	it("gives refused claims back uncounted in one go when a type is at its limit, and passes the units on", async () => {
+		const { tenantId, apiKey } = await createTenant();
+		expect((await call("PUT", "/api/v1/job-types/noop", { token: apiKey, body: { mode: "builtin", max_concurrency: 2 } })).status).toBe(200);
+		await insertReady(tenantId, 10);
+		const summary = await runReadyJobs(env, tenantId, 6, "queue:test", { roundJobs: 4, rounds: 5 });
+		// One round of 4: 2 admitted and run, 2 refused; the 2 units left are passed on, not spent
+		// on claiming more jobs of the saturated type now.
+		expect(summary).toEqual({ claimed: 4, leftover: 2, saturated: true });
+		const { results } = await env.DB.prepare("SELECT status, attempts, ready_at > ? AS later, COUNT(*) AS n FROM jobs WHERE tenant_id = ? GROUP BY status, attempts, later ORDER BY status, later").bind(Date.now(), tenantId).all();
+		expect(results).toEqual([
+			{ status: "completed", attempts: 1, later: 0, n: 2 },
+			{ status: "queued", attempts: 0, later: 0, n: 6 },
+			{ status: "queued", attempts: 0, later: 1, n: 2 },
+		]);
 	});
 
 	it("caps the payload characters one claim takes, but always takes the oldest job", async () => {
