@@ -1,7 +1,7 @@
 import type { ClaimedJob } from "../db/jobs";
 import type { LogEntry, Outcome } from "../db/job-batches";
-import { logStatements, outcomeStatements } from "../db/job-batches";
-import { findDependents } from "../db/job-dependencies";
+import { chunkJsonRows, logStatements, outcomeStatements } from "../db/job-batches";
+import { findDependentsOf } from "../db/job-dependencies";
 import { backoffMs } from "../domain/job-backoff";
 import type { AttemptOutcome } from "../domain/jobs";
 import { nextStateAfter } from "../domain/jobs";
@@ -12,6 +12,8 @@ import { sendRunTokens } from "./job-tokens";
 export type FinishedAttempt = { job: ClaimedJob; outcome: AttemptOutcome | { kind: "cancelled"; reason: string }; logs?: string[] };
 
 const MAX_HANDLER_LOGS = 50;
+/** Levels of dependents cancelled after a dependency fails (a chain deeper than this stays waiting). */
+const MAX_DEPENDENCY_DEPTH = 1_000;
 
 export type Clock = { now: () => number; random: () => number };
 export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), random: () => Math.random() };
@@ -54,25 +56,35 @@ export async function finishAttempts(env: Env, finished: FinishedAttempt[], cloc
 		}
 	}
 	await sendRunTokens(env, tokens, now);
-	for (const { job, outcome } of plans) {
-		if (!applied.has(job.id) || job.has_dependents === 0) continue;
-		if (outcome.status === "completed") await releaseDependents(env, job.id, now);
-		if (outcome.status === "dead" || outcome.status === "cancelled") await cancelDependents(env, job.id, `dependency ${job.id} ended ${outcome.status}`, now);
-	}
+	const settled = plans.filter(({ job }) => applied.has(job.id) && job.has_dependents !== 0);
+	await releaseDependents(env, settled.filter((p) => p.outcome.status === "completed").map((p) => p.job.id), now);
+	await cancelDependents(
+		env,
+		settled.filter((p) => p.outcome.status === "dead" || p.outcome.status === "cancelled").map((p) => ({ id: p.job.id, reason: `dependency ${p.job.id} ended ${p.outcome.status}` })),
+		now,
+	);
 	return applied;
 }
 
-/** One dependency completed: each waiting dependent counts it, and is queued at zero. */
-export async function releaseDependents(env: Env, jobId: string, now: number): Promise<void> {
-	const dependents = await findDependents(env.DB, jobId);
-	if (dependents.length === 0) return;
+/**
+ * Dependencies completed: each waiting dependent counts the ones it waited on (a dependency is
+ * released once: only by the transition that completed it), and is queued at zero. One query for
+ * the edges and one multi-row update, however many jobs completed.
+ */
+export async function releaseDependents(env: Env, jobIds: readonly string[], now: number): Promise<void> {
+	if (jobIds.length === 0) return;
+	const counts = new Map<string, number>();
+	for (const edge of await findDependentsOf(env.DB, jobIds)) counts.set(edge.job_id, (counts.get(edge.job_id) ?? 0) + 1);
+	if (counts.size === 0) return;
 	const results = await env.DB.batch(
-		dependents.map((id) =>
+		chunkJsonRows([...counts]).map((json) =>
 			env.DB.prepare(
-				`UPDATE jobs SET pending_deps = pending_deps - 1, updated_at = ?1, version = version + 1,
-				   status = CASE WHEN pending_deps - 1 <= 0 THEN (CASE WHEN ready_at > ?1 THEN 'scheduled' ELSE 'queued' END) ELSE status END
-				 WHERE id = ?2 AND status = 'waiting' RETURNING id, tenant_id, runner, status, ready_at`,
-			).bind(now, id),
+				`UPDATE jobs SET pending_deps = jobs.pending_deps - d.n, updated_at = ?1, version = jobs.version + 1,
+				   status = CASE WHEN jobs.pending_deps - d.n <= 0 THEN (CASE WHEN jobs.ready_at > ?1 THEN 'scheduled' ELSE 'queued' END) ELSE jobs.status END
+				 FROM (SELECT value ->> 0 AS id, value ->> 1 AS n FROM json_each(?2)) AS d
+				 WHERE jobs.id = d.id AND jobs.status = 'waiting'
+				 RETURNING jobs.id AS id, jobs.tenant_id AS tenant_id, jobs.runner AS runner, jobs.status AS status, jobs.ready_at AS ready_at`,
+			).bind(now, json),
 		),
 	);
 	const tokens: TokenRequest[] = [];
@@ -84,26 +96,27 @@ export async function releaseDependents(env: Env, jobId: string, now: number): P
 	await sendRunTokens(env, tokens, now);
 }
 
-/** A dependency ended dead or cancelled: its waiting dependents (and theirs) are cancelled with a reason. */
-export async function cancelDependents(env: Env, jobId: string, reason: string, now: number): Promise<void> {
-	const pending = [{ id: jobId, reason }];
-	for (let step = 0; step < 1_000 && pending.length > 0; step++) {
-		const next = pending.shift();
-		if (!next) break;
-		const dependents = await findDependents(env.DB, next.id);
-		if (dependents.length === 0) continue;
+/**
+ * Dependencies ended dead or cancelled: their waiting dependents (and theirs, level by level) are
+ * cancelled with a reason naming the dependency. One query and one multi-row update per level.
+ */
+export async function cancelDependents(env: Env, roots: readonly { id: string; reason: string }[], now: number): Promise<void> {
+	let level = [...roots];
+	for (let depth = 0; depth < MAX_DEPENDENCY_DEPTH && level.length > 0; depth++) {
+		const reasons = new Map(level.map((l) => [l.id, l.reason]));
+		const cancel = new Map<string, string>();
+		for (const edge of await findDependentsOf(env.DB, [...reasons.keys()])) cancel.set(edge.job_id, reasons.get(edge.depends_on) ?? "a dependency ended");
+		if (cancel.size === 0) return;
 		const results = await env.DB.batch(
-			dependents.flatMap((id) => [
+			chunkJsonRows([...cancel]).map((json) =>
 				env.DB.prepare(
-					`UPDATE jobs SET status = 'cancelled', error = ?1, completed_at = ?2, updated_at = ?2, version = version + 1
-					 WHERE id = ?3 AND status = 'waiting' RETURNING id, has_dependents`,
-				).bind(next.reason, now, id),
-			]),
+					`UPDATE jobs SET status = 'cancelled', error = d.r, completed_at = ?1, updated_at = ?1, version = jobs.version + 1
+					 FROM (SELECT value ->> 0 AS id, value ->> 1 AS r FROM json_each(?2)) AS d
+					 WHERE jobs.id = d.id AND jobs.status = 'waiting'
+					 RETURNING jobs.id AS id, jobs.has_dependents AS has_dependents`,
+				).bind(now, json),
+			),
 		);
-		for (const r of results) {
-			for (const row of r.results as { id: string; has_dependents: number }[]) {
-				if (row.has_dependents) pending.push({ id: row.id, reason: `dependency ${row.id} ended cancelled` });
-			}
-		}
+		level = results.flatMap((r) => (r.results as { id: string; has_dependents: number }[]).filter((row) => row.has_dependents).map((row) => ({ id: row.id, reason: `dependency ${row.id} ended cancelled` })));
 	}
 }

@@ -237,6 +237,30 @@ describe("statements stay within D1's 100 bound parameters", () => {
 	});
 });
 
+describe("dependents settled for a whole round at once", () => {
+	it("queues a fan-in job once all its dependencies complete in one outcome batch, and cancels chains of a dead one", async () => {
+		const { tenantId } = await createTenant();
+		const roots = await insertReady(tenantId, 4);
+		const [a, b, c, d] = roots;
+		if (!a || !b || !c || !d) throw new Error("no roots");
+		const [fanIn, single, child] = await enqueueJobs(env, tenantId, [
+			{ type: "noop", payload: null, priority: "low", max_retries: 3, depends_on: [a, b, c] },
+			{ type: "noop", payload: null, priority: "low", max_retries: 3, depends_on: [a] },
+			{ type: "noop", payload: null, priority: "low", max_retries: 3, depends_on: [d] },
+		]);
+		const [grandchild] = await enqueueJobs(env, tenantId, [{ type: "noop", payload: null, priority: "low", max_retries: 3, depends_on: [child?.job_id ?? ""] }]);
+		const { jobs } = await claimReady(env.DB, { tenantId, runner: "queue", types: null, limit: 4, now: Date.now(), claimedBy: "t", slots: slotPositions(0) });
+		expect(jobs.map((j) => j.id).sort()).toEqual([...roots].sort());
+		await finishAttempts(env, jobs.map((job) => ({ job, outcome: job.id === d ? { kind: "failed", error: "boom", retry: false } : { kind: "completed", result: null } })));
+		const row = (id: string | undefined) => env.DB.prepare("SELECT status, pending_deps, error FROM jobs WHERE id = ?").bind(id).first();
+		expect(await row(fanIn?.job_id)).toMatchObject({ pending_deps: 0 });
+		expect(["queued", "processing", "completed"]).toContain((await row(fanIn?.job_id))?.status);
+		expect(["queued", "processing", "completed"]).toContain((await row(single?.job_id))?.status);
+		expect(await row(child?.job_id)).toEqual({ status: "cancelled", pending_deps: 1, error: `dependency ${d} ended dead` });
+		expect(await row(grandchild?.job_id)).toEqual({ status: "cancelled", pending_deps: 1, error: `dependency ${child?.job_id} ended cancelled` });
+	});
+});
+
 describe("built-in handler timeouts", () => {
 	it("aborts a handler past timeout_seconds and fails the attempt", async () => {
 		const real = globalThis.fetch;
