@@ -18,6 +18,8 @@ export const MAX_ROUNDS = 20;
 
 /** Round size for a tenant with limited types (each of their jobs is one JobTypeGate call). */
 export const LIMITED_ROUND_JOBS = 100;
+/** Jobs of limited types per invocation (each takes and releases a slot: two subrequests). */
+export const MAX_GATED_PER_INVOCATION = 200;
 
 /** `saturated`: a per-type limit refused jobs, so the leftover units should wait a moment. */
 export type RunSummary = { claimed: number; leftover: number; saturated: boolean };
@@ -37,22 +39,26 @@ export async function runReadyJobs(env: Env, tenantId: string, units: number, co
 	const roundJobs = limited.size > 0 ? Math.min(limits.roundJobs, LIMITED_ROUND_JOBS) : limits.roundJobs;
 	let left = units;
 	let claimed = 0;
+	let gated = 0;
 	for (let round = 0; round < limits.rounds && left > 0; round++) {
 		const n = Math.min(left, roundJobs);
 		const { jobs, maybeMore } = await claimWeighted(env.DB, { tenantId, runner: "queue", types: null, n, now: Date.now(), claimedBy: consumerId });
 		left -= jobs.length;
 		claimed += jobs.length;
-		const refused = jobs.length > 0 ? await runRound(env, tenantId, jobs, limited) : 0;
+		const { refused, asked } = jobs.length > 0 ? await runRound(env, tenantId, jobs, limited) : { refused: 0, asked: 0 };
+		gated += asked;
 		if (jobs.length < n && !maybeMore) return { claimed, leftover: 0, saturated: false };
 		// A type at its limit: its jobs are back with delayed tokens; the units left are not spent
 		// on claiming more of them now, but passed on (the caller delays them a little).
 		if (refused > 0) return { claimed, leftover: left, saturated: true };
+		// Each gated job is two Durable Object calls: keep an invocation's subrequests bounded.
+		if (gated >= MAX_GATED_PER_INVOCATION) return { claimed, leftover: left, saturated: false };
 	}
 	return { claimed, leftover: left, saturated: false };
 }
 
-/** Runs one round; returns how many claimed jobs the per-type gate refused (given back). */
-async function runRound(env: Env, tenantId: string, jobs: ClaimedJob[], limited: Set<string>): Promise<number> {
+/** Runs one round; returns how many jobs asked the per-type gate and how many it refused (given back). */
+async function runRound(env: Env, tenantId: string, jobs: ClaimedJob[], limited: Set<string>): Promise<{ refused: number; asked: number }> {
 	const admitted: ClaimedJob[] = [];
 	const refused: GivenBack[] = [];
 	for (const job of jobs) {
@@ -88,7 +94,7 @@ async function runRound(env: Env, tenantId: string, jobs: ClaimedJob[], limited:
 	} finally {
 		for (const d of deadlines.values()) d.clear();
 	}
-	return refused.length;
+	return { refused: refused.length, asked: jobs.filter((job) => limited.has(job.type)).length };
 }
 
 type Deadline = { signal: AbortSignal; expired: Promise<void>; clear: () => void };

@@ -138,6 +138,14 @@ describe("run tokens that stand for many jobs", () => {
 		]);
 	});
 
+	it("passes units on after 200 jobs of limited types, bounding an invocation's gate calls", async () => {
+		const { tenantId, apiKey } = await createTenant();
+		expect((await call("PUT", "/api/v1/job-types/noop", { token: apiKey, body: { mode: "builtin", max_concurrency: 1_000 } })).status).toBe(200);
+		await insertReady(tenantId, 250);
+		expect(await runReadyJobs(env, tenantId, 250, "queue:test")).toEqual({ claimed: 200, leftover: 50, saturated: false });
+		expect(await statusCounts(tenantId)).toEqual({ completed: 200, queued: 50 });
+	});
+
 	it("caps the payload characters one claim takes, but always takes the oldest job", async () => {
 		const { tenantId } = await createTenant();
 		const big = JSON.stringify({ blob: "x".repeat(60_000) });
