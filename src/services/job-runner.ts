@@ -11,7 +11,7 @@ import type { FinishedAttempt } from "./job-transitions";
 import { finishAttempts } from "./job-transitions";
 import { sendRunTokens } from "./job-tokens";
 
-/** Jobs claimed and run together (one claim per priority, one batch of outcome writes). */
+/** Jobs claimed and run together (one claim statement, one batch of outcome writes). */
 export const ROUND_MAX_JOBS = 500;
 /** Rounds per tenant per invocation; units left after that are handed to fresh tokens. */
 export const MAX_ROUNDS = 20;
