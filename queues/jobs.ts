@@ -1,15 +1,18 @@
-import type { RunToken } from "../src/services/job-tokens";
-import { runTokenSchema } from "../src/services/job-tokens";
+import { runTokenSchema, sendUnitTokens, tokenUnits } from "../src/services/job-tokens";
 import { runReadyJobs } from "../src/services/job-runner";
 
+/** How long units left over because a per-type limit was reached wait before claiming again. */
+const SATURATED_DELAY_SECONDS = 1;
+
 /**
- * Consumer of floodgate-jobs. Each message is a run token; tokens are grouped by tenant and each
- * group claims that many jobs by weighted priority. A group's tokens are acked once its jobs'
- * outcomes are in D1, or retried (with a delay) if that failed; a malformed message is acked and
- * logged, never retried, so it cannot re-deliver the batch.
+ * Consumer of floodgate-jobs. Each message is a run token standing for one or more jobs; tokens
+ * are grouped by tenant and each group claims as many jobs as its units, by weighted priority, in
+ * rounds. A group's tokens are acked once its jobs' outcomes are in D1 (and units it could not use
+ * in this invocation are on new tokens), or retried (with a delay) if that failed; a malformed
+ * message is acked and logged, never retried, so it cannot re-deliver the batch.
  */
 export async function handleJobsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-	const groups = new Map<string, Message<unknown>[]>();
+	const groups = new Map<string, { messages: Message<unknown>[]; units: number }>();
 	for (const msg of batch.messages) {
 		const parsed = runTokenSchema.safeParse(msg.body);
 		if (!parsed.success) {
@@ -17,16 +20,18 @@ export async function handleJobsBatch(batch: MessageBatch<unknown>, env: Env, _c
 			msg.ack();
 			continue;
 		}
-		const token: RunToken = parsed.data;
-		const group = groups.get(token.tenant_id) ?? [];
-		group.push(msg);
-		groups.set(token.tenant_id, group);
+		const group = groups.get(parsed.data.tenant_id) ?? { messages: [], units: 0 };
+		group.messages.push(msg);
+		group.units += tokenUnits(parsed.data);
+		groups.set(parsed.data.tenant_id, group);
 	}
 	const consumerId = `queue:${crypto.randomUUID()}`;
 	await Promise.all(
-		[...groups].map(async ([tenantId, messages]) => {
+		[...groups].map(async ([tenantId, { messages, units }]) => {
 			try {
-				await runReadyJobs(env, tenantId, messages.length, consumerId);
+				const { leftover, saturated } = await runReadyJobs(env, tenantId, units, consumerId);
+				// Sent before the acks: a crash in between re-delivers surplus units, never loses any.
+				if (leftover > 0) await sendUnitTokens(env, tenantId, leftover, saturated ? SATURATED_DELAY_SECONDS : 0);
 				for (const m of messages) m.ack();
 			} catch (err) {
 				console.error(JSON.stringify({ level: "error", msg: "job batch failed; tokens retried", tenant_id: tenantId, error: String(err) }));

@@ -23,3 +23,24 @@ export function splitClaims(n: number, offset: number): Record<Priority, number>
 export function fillOrder(): readonly Priority[] {
 	return ["high", "medium", "low"];
 }
+
+/**
+ * Where each priority's next jobs fall in the pattern, counted from slot `offset`: the k-th ready
+ * job of priority p is served at position `PRIORITY_PATTERN.length * floor(k / c) + slots[p][k % c]`
+ * (c = p's slots per cycle). Taking the n smallest positions among all ready jobs claims by
+ * 5 : 3 : 1, and a priority with too few ready jobs leaves its positions to the others.
+ */
+export function slotPositions(offset: number): Record<Priority, number[]> {
+	const slots: Record<Priority, number[]> = { high: [], medium: [], low: [] };
+	for (let i = 0; i < PRIORITY_PATTERN.length; i++) {
+		const slot = PRIORITY_PATTERN[(offset + i) % PRIORITY_PATTERN.length];
+		if (slot) slots[slot].push(i);
+	}
+	return slots;
+}
+
+/** The position of the k-th (from 0) ready job of a priority, as slotPositions lays them out. */
+export function positionOf(slots: Record<Priority, number[]>, priority: Priority, k: number): number {
+	const mine = slots[priority];
+	return PRIORITY_PATTERN.length * Math.floor(k / mine.length) + (mine[k % mine.length] ?? 0);
+}

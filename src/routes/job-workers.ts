@@ -28,7 +28,9 @@ export const jobWorkerRoutes = new Hono<AppEnv>()
 		const declared = await declaredTypes(c.env.DB, tenantId);
 		const notExternal = types.filter((t) => declared.get(t)?.mode !== "external");
 		if (notExternal.length > 0) throw new AppError(400, "not_external_type", `Not declared as external types: ${notExternal.join(", ")}.`, { types: notExternal });
-		const [job] = await claimWeighted(c.env.DB, { tenantId, runner: "external", types, n: 1, now: Date.now(), claimedBy: worker_id });
+		const {
+			jobs: [job],
+		} = await claimWeighted(c.env.DB, { tenantId, runner: "external", types, n: 1, now: Date.now(), claimedBy: worker_id });
 		if (!job) return c.body(null, 204);
 		return c.json({ job_id: job.id, type: job.type, payload: JSON.parse(job.payload) as unknown, priority: job.priority, timeout_seconds: job.timeout_seconds, attempt: job.attempts });
 	})

@@ -32,7 +32,7 @@ export async function cancelJob(env: Env, tenantId: string, id: string): Promise
 			logStatement(env.DB, id, now, "info", `cancelled while ${job.status}`),
 		]);
 		if ((res?.meta.changes ?? 0) > 0) {
-			if (job.has_dependents) await cancelDependents(env, id, `dependency ${id} ended cancelled`, now);
+			if (job.has_dependents) await cancelDependents(env, [{ id, reason: `dependency ${id} ended cancelled` }], now);
 			return requireJob(env.DB, tenantId, id);
 		}
 		// Lost a race with another transition: read again and decide anew.

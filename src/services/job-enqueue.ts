@@ -1,5 +1,7 @@
-import type { JobRow, NewJob } from "../db/jobs";
-import { findJobsByIds, findLiveByDedupeKeys, insertJobStatement } from "../db/jobs";
+import type { JobInsert } from "../db/job-batches";
+import { insertJobsStatements } from "../db/job-batches";
+import type { JobRow } from "../db/jobs";
+import { findJobsByIds, findLiveByDedupeKeys } from "../db/jobs";
 import { insertDependencyStatements } from "../db/job-dependencies";
 import type { JobSpec } from "../domain/job-spec";
 import { firstReadyAt } from "../domain/job-spec";
@@ -29,6 +31,7 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 	const deps = await dependencyRows(env.DB, tenantId, specs);
 
 	const out: Enqueued[] = [];
+	const inserts: JobInsert[] = [];
 	const statements: D1PreparedStatement[] = [];
 	const tokens: { tenantId: string; jobId: string; readyAt: number }[] = [];
 	const claimedKeys = new Map<string, string>();
@@ -52,9 +55,8 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 		const pending = depRows.filter((d) => d.status !== "completed").length;
 		const status: JobStatus = broken ? "cancelled" : pending > 0 ? "waiting" : readyAt > now ? "scheduled" : "queued";
 		const runner = types.get(spec.type)?.mode === "external" ? "external" : "queue";
-		const job: NewJob = {
+		inserts.push({
 			id,
-			tenant_id: tenantId,
 			type: spec.type,
 			runner,
 			status,
@@ -65,12 +67,10 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 			dedupe_key: key ?? null,
 			ready_at: readyAt,
 			pending_deps: pending,
-			created_at: now,
-		};
-		statements.push(insertJobStatement(env.DB, job));
-		if (broken) {
-			statements.push(env.DB.prepare("UPDATE jobs SET error = ?, completed_at = ? WHERE id = ?").bind(`dependency ${broken.id} is ${broken.status}`, now, id));
-		} else if (depRows.length > 0) {
+			error: broken ? `dependency ${broken.id} is ${broken.status}` : null,
+			completed_at: broken ? now : null,
+		});
+		if (!broken && depRows.length > 0) {
 			statements.push(...insertDependencyStatements(env.DB, id, depRows.map((d) => d.id)));
 			// Recounted inside the batch's transaction: a dependency that completed after we read it
 			// (before the edge existed) is not waited for forever.
@@ -87,11 +87,13 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 		if (runner === "queue" && (status === "queued" || status === "scheduled")) tokens.push({ tenantId, jobId: id, readyAt });
 		out.push({ job_id: id, status, deduplicated: false });
 	}
-	if (statements.length > 0) {
+	if (inserts.length > 0) {
+		// Jobs first, then their dependency edges and recounts, all in one transaction.
+		const jobStatements = insertJobsStatements(env.DB, tenantId, inserts, now);
 		try {
-			const results = await env.DB.batch(statements);
+			const results = await env.DB.batch([...jobStatements, ...statements]);
 			for (const [index, job] of recounts) {
-				const row = (results[index]?.results as { status: JobStatus; runner: string }[] | undefined)?.[0];
+				const row = (results[jobStatements.length + index]?.results as { status: JobStatus; runner: string }[] | undefined)?.[0];
 				const entry = out.find((o) => o.job_id === job.id);
 				if (!row || !entry) continue;
 				entry.status = row.status;

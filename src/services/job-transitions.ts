@@ -1,71 +1,90 @@
-import type { JobRow } from "../db/jobs";
-import { logStatement, transitionStatement } from "../db/jobs";
-import { findDependents } from "../db/job-dependencies";
+import type { ClaimedJob } from "../db/jobs";
+import type { LogEntry, Outcome } from "../db/job-batches";
+import { chunkJsonRows, logStatements, outcomeStatements } from "../db/job-batches";
+import { findDependentsOf } from "../db/job-dependencies";
 import { backoffMs } from "../domain/job-backoff";
 import type { AttemptOutcome } from "../domain/jobs";
 import { nextStateAfter } from "../domain/jobs";
 import type { TokenRequest } from "./job-tokens";
 import { sendRunTokens } from "./job-tokens";
 
-export type FinishedAttempt = { job: JobRow; outcome: AttemptOutcome | { kind: "cancelled"; reason: string } };
+/** `logs`: lines the handler logged during the attempt, written with the outcome (at most 50). */
+export type FinishedAttempt = { job: ClaimedJob; outcome: AttemptOutcome | { kind: "cancelled"; reason: string }; logs?: string[] };
+
+const MAX_HANDLER_LOGS = 50;
+/** Levels of dependents cancelled after a dependency fails (a chain deeper than this stays waiting). */
+const MAX_DEPENDENCY_DEPTH = 1_000;
 
 export type Clock = { now: () => number; random: () => number };
 export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), random: () => Math.random() };
 
+type Plan = { job: ClaimedJob; outcome: Outcome };
+
 /**
- * Records the end of claimed attempts in one DB.batch of compare-and-set updates (a job changed
- * meanwhile — cancelled, taken back — keeps that change), then sends retry tokens and settles
- * dependents. Returns the ids whose transition applied.
+ * Records the end of claimed attempts in one DB.batch of compare-and-set writes, many jobs per
+ * statement (a job changed meanwhile — cancelled, taken back — keeps that change), then sends
+ * retry tokens and settles dependents. Returns the ids whose transition applied.
  */
 export async function finishAttempts(env: Env, finished: FinishedAttempt[], clock: Clock = SYSTEM_CLOCK): Promise<Set<string>> {
 	if (finished.length === 0) return new Set();
 	const now = clock.now();
-	const statements: D1PreparedStatement[] = [];
-	const plans = finished.map(({ job, outcome }) => {
-		if (outcome.kind === "cancelled") {
-			return { job, status: "cancelled" as const, stmt: transitionStatement(env.DB, { id: job.id, version: job.version, status: "cancelled", now, error: outcome.reason, finished: true }) };
-		}
+	const logs: LogEntry[] = [];
+	const plans = finished.map(({ job, outcome, logs: lines }): Plan => {
+		for (const message of (lines ?? []).slice(0, MAX_HANDLER_LOGS)) logs.push({ jobId: job.id, level: "info", message });
+		const base = { id: job.id, version: job.version };
+		if (outcome.kind === "cancelled") return { job, outcome: { ...base, status: "cancelled", error: outcome.reason } };
 		const next = nextStateAfter(outcome, job.attempts, job.max_retries, now, backoffMs(job.attempts, clock.random));
 		if (next.status === "completed") {
-			return { job, status: next.status, stmt: transitionStatement(env.DB, { id: job.id, version: job.version, status: "completed", now, result: JSON.stringify(outcome.kind === "completed" ? (outcome.result ?? null) : null), error: null, progress: 1, finished: true }) };
+			return { job, outcome: { ...base, status: "completed", result: JSON.stringify(outcome.kind === "completed" ? (outcome.result ?? null) : null), error: null } };
 		}
 		const error = outcome.kind === "failed" ? outcome.error : "failed";
-		statements.push(logStatement(env.DB, job.id, now, next.status === "dead" ? "error" : "warn", `attempt ${job.attempts} failed: ${error}`));
-		if (next.status === "dead") {
-			return { job, status: next.status, stmt: transitionStatement(env.DB, { id: job.id, version: job.version, status: "dead", now, error, finished: true }) };
-		}
-		return { job, status: next.status, readyAt: next.readyAt, stmt: transitionStatement(env.DB, { id: job.id, version: job.version, status: "failed", now, error, readyAt: next.readyAt }) };
+		logs.push({ jobId: job.id, level: next.status === "dead" ? "error" : "warn", message: `attempt ${job.attempts} failed: ${error}` });
+		if (next.status === "dead") return { job, outcome: { ...base, status: "dead", error } };
+		return { job, outcome: { ...base, status: "failed", error, readyAt: next.readyAt } };
 	});
-	const results = await env.DB.batch([...plans.map((p) => p.stmt), ...statements]);
+	const updates = outcomeStatements(env.DB, plans.map((p) => p.outcome), now);
+	const results = await env.DB.batch([...updates, ...logStatements(env.DB, logs, now)]);
 	const applied = new Set<string>();
+	for (const r of results.slice(0, updates.length)) {
+		for (const row of r.results as { id: string }[]) applied.add(row.id);
+	}
 	const tokens: TokenRequest[] = [];
-	for (const [i, plan] of plans.entries()) {
-		if ((results[i]?.meta.changes ?? 0) === 0) continue;
-		applied.add(plan.job.id);
-		if (plan.status === "failed" && plan.job.runner === "queue" && plan.readyAt !== undefined) {
-			tokens.push({ tenantId: plan.job.tenant_id, jobId: plan.job.id, readyAt: plan.readyAt });
+	for (const { job, outcome } of plans) {
+		if (!applied.has(job.id)) continue;
+		if (outcome.status === "failed" && job.runner === "queue" && typeof outcome.readyAt === "number") {
+			tokens.push({ tenantId: job.tenant_id, jobId: job.id, readyAt: outcome.readyAt });
 		}
 	}
 	await sendRunTokens(env, tokens, now);
-	for (const plan of plans) {
-		if (!applied.has(plan.job.id) || plan.job.has_dependents === 0) continue;
-		if (plan.status === "completed") await releaseDependents(env, plan.job.id, now);
-		if (plan.status === "dead" || plan.status === "cancelled") await cancelDependents(env, plan.job.id, `dependency ${plan.job.id} ended ${plan.status}`, now);
-	}
+	const settled = plans.filter(({ job }) => applied.has(job.id) && job.has_dependents !== 0);
+	await releaseDependents(env, settled.filter((p) => p.outcome.status === "completed").map((p) => p.job.id), now);
+	await cancelDependents(
+		env,
+		settled.filter((p) => p.outcome.status === "dead" || p.outcome.status === "cancelled").map((p) => ({ id: p.job.id, reason: `dependency ${p.job.id} ended ${p.outcome.status}` })),
+		now,
+	);
 	return applied;
 }
 
-/** One dependency completed: each waiting dependent counts it, and is queued at zero. */
-export async function releaseDependents(env: Env, jobId: string, now: number): Promise<void> {
-	const dependents = await findDependents(env.DB, jobId);
-	if (dependents.length === 0) return;
+/**
+ * Dependencies completed: each waiting dependent counts the ones it waited on (a dependency is
+ * released once: only by the transition that completed it), and is queued at zero. One query for
+ * the edges and one multi-row update, however many jobs completed.
+ */
+export async function releaseDependents(env: Env, jobIds: readonly string[], now: number): Promise<void> {
+	if (jobIds.length === 0) return;
+	const counts = new Map<string, number>();
+	for (const edge of await findDependentsOf(env.DB, jobIds)) counts.set(edge.job_id, (counts.get(edge.job_id) ?? 0) + 1);
+	if (counts.size === 0) return;
 	const results = await env.DB.batch(
-		dependents.map((id) =>
+		chunkJsonRows([...counts]).map((json) =>
 			env.DB.prepare(
-				`UPDATE jobs SET pending_deps = pending_deps - 1, updated_at = ?1, version = version + 1,
-				   status = CASE WHEN pending_deps - 1 <= 0 THEN (CASE WHEN ready_at > ?1 THEN 'scheduled' ELSE 'queued' END) ELSE status END
-				 WHERE id = ?2 AND status = 'waiting' RETURNING id, tenant_id, runner, status, ready_at`,
-			).bind(now, id),
+				`UPDATE jobs SET pending_deps = jobs.pending_deps - d.n, updated_at = ?1, version = jobs.version + 1,
+				   status = CASE WHEN jobs.pending_deps - d.n <= 0 THEN (CASE WHEN jobs.ready_at > ?1 THEN 'scheduled' ELSE 'queued' END) ELSE jobs.status END
+				 FROM (SELECT value ->> 0 AS id, value ->> 1 AS n FROM json_each(?2)) AS d
+				 WHERE jobs.id = d.id AND jobs.status = 'waiting'
+				 RETURNING jobs.id AS id, jobs.tenant_id AS tenant_id, jobs.runner AS runner, jobs.status AS status, jobs.ready_at AS ready_at`,
+			).bind(now, json),
 		),
 	);
 	const tokens: TokenRequest[] = [];
@@ -77,26 +96,27 @@ export async function releaseDependents(env: Env, jobId: string, now: number): P
 	await sendRunTokens(env, tokens, now);
 }
 
-/** A dependency ended dead or cancelled: its waiting dependents (and theirs) are cancelled with a reason. */
-export async function cancelDependents(env: Env, jobId: string, reason: string, now: number): Promise<void> {
-	const pending = [{ id: jobId, reason }];
-	for (let step = 0; step < 1_000 && pending.length > 0; step++) {
-		const next = pending.shift();
-		if (!next) break;
-		const dependents = await findDependents(env.DB, next.id);
-		if (dependents.length === 0) continue;
+/**
+ * Dependencies ended dead or cancelled: their waiting dependents (and theirs, level by level) are
+ * cancelled with a reason naming the dependency. One query and one multi-row update per level.
+ */
+export async function cancelDependents(env: Env, roots: readonly { id: string; reason: string }[], now: number): Promise<void> {
+	let level = [...roots];
+	for (let depth = 0; depth < MAX_DEPENDENCY_DEPTH && level.length > 0; depth++) {
+		const reasons = new Map(level.map((l) => [l.id, l.reason]));
+		const cancel = new Map<string, string>();
+		for (const edge of await findDependentsOf(env.DB, [...reasons.keys()])) cancel.set(edge.job_id, reasons.get(edge.depends_on) ?? "a dependency ended");
+		if (cancel.size === 0) return;
 		const results = await env.DB.batch(
-			dependents.flatMap((id) => [
+			chunkJsonRows([...cancel]).map((json) =>
 				env.DB.prepare(
-					`UPDATE jobs SET status = 'cancelled', error = ?1, completed_at = ?2, updated_at = ?2, version = version + 1
-					 WHERE id = ?3 AND status = 'waiting' RETURNING id, has_dependents`,
-				).bind(next.reason, now, id),
-			]),
+					`UPDATE jobs SET status = 'cancelled', error = d.r, completed_at = ?1, updated_at = ?1, version = jobs.version + 1
+					 FROM (SELECT value ->> 0 AS id, value ->> 1 AS r FROM json_each(?2)) AS d
+					 WHERE jobs.id = d.id AND jobs.status = 'waiting'
+					 RETURNING jobs.id AS id, jobs.has_dependents AS has_dependents`,
+				).bind(now, json),
+			),
 		);
-		for (const r of results) {
-			for (const row of r.results as { id: string; has_dependents: number }[]) {
-				if (row.has_dependents) pending.push({ id: row.id, reason: `dependency ${row.id} ended cancelled` });
-			}
-		}
+		level = results.flatMap((r) => (r.results as { id: string; has_dependents: number }[]).filter((row) => row.has_dependents).map((row) => ({ id: row.id, reason: `dependency ${row.id} ended cancelled` })));
 	}
 }
