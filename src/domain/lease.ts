@@ -39,7 +39,7 @@ export type LeaseOptions = {
 };
 
 export const DEFAULT_LEASE_OPTIONS: LeaseOptions = {
-	ttlMs: 1000,
+	ttlMs: 3000,
 	maxShareOfSpare: 0.25,
 	maxShareOfCapacity: 0.1,
 };

@@ -7,7 +7,7 @@ import type { PolicyView } from "./rate-limit";
  */
 export function rateLimitHeaders(views: readonly PolicyView[], now: number): Record<string, string> {
 	if (views.length === 0) return {};
-	const policy = views.map((v) => `${sfString(v.name)};q=${v.limit};w=${v.windowSeconds}`).join(", ");
+	const policy = views.map(policyMember).join(", ");
 	const state = views.map((v) => `${sfString(v.name)};r=${v.remaining};t=${seconds(v.resetMs)}`).join(", ");
 	const tightest = mostRestrictive(views);
 	return {
@@ -27,6 +27,20 @@ export function seconds(ms: number): number {
 /** The view a client should watch: least remaining, then the longest wait. */
 export function mostRestrictive(views: readonly PolicyView[]): PolicyView {
 	return views.reduce((a, b) => (b.remaining < a.remaining || (b.remaining === a.remaining && b.resetMs > a.resetMs) ? b : a));
+}
+
+// A policy's member of RateLimit-Policy never changes: format each once (plain strings, bounded).
+const policyMembers = new Map<string, string>();
+
+function policyMember(v: PolicyView): string {
+	const key = `${v.name}\u0000${v.limit}\u0000${v.windowSeconds}`;
+	let member = policyMembers.get(key);
+	if (member === undefined) {
+		member = `${sfString(v.name)};q=${v.limit};w=${v.windowSeconds}`;
+		if (policyMembers.size > 10_000) policyMembers.clear();
+		policyMembers.set(key, member);
+	}
+	return member;
 }
 
 /** A Structured Fields sf-string (RFC 8941 §3.3.3): quoted, with `\` and `"` escaped. */
