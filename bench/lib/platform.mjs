@@ -30,6 +30,9 @@ export async function startPlatform({ root, port, vars = {} }) {
 	// Durable Object and D1 storage is not a local disk either). BENCH_PERSIST_DIR overrides.
 	const base = process.env.BENCH_PERSIST_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
 	const persistRoot = mkdtempSync(path.join(base, "floodgate-bench-"));
+	// Miniflare also keeps workerd's working files (Durable Object SQLite files among them) under
+	// the OS temp directory: point that at the same place.
+	process.env.TMPDIR = base;
 	// modulesRules only matter for unbundled sources; the bundle is one ES module. Static assets
 	// (the dashboard) are left out: on Cloudflare they are matched before the Worker runs, while
 	// Miniflare's local asset router sits in front of every request and cut API throughput ~4x.

@@ -8,6 +8,7 @@ import { addIngestDeltas, readBacklog } from "../db/telemetry-stats";
 const pending = new Map<string, IngestDelta>();
 let lastFlushAt = 0;
 let backlogCache = { value: 0, at: Number.NEGATIVE_INFINITY };
+let refreshing = false;
 
 export function countIngest(tenantId: string, delta: Partial<IngestDelta>): void {
 	const current = pending.get(tenantId) ?? { received: 0, enqueued: 0, rejected: 0 };
@@ -42,10 +43,29 @@ export async function flushCounters(db: D1Database): Promise<void> {
  * Updates accepted but not yet written or dead-lettered, over the platform: the D1 figure (read at
  * most every `maxAgeMs` per isolate) plus this isolate's enqueued updates not yet flushed.
  * An estimate: it lags by up to the flush interval and misses counts of evicted isolates.
+ * Stale-while-revalidate: once the isolate has a reading, an expired one is refreshed by one
+ * background read while requests go on with the last value, so a busy isolate never sends a
+ * herd of identical D1 reads (under 500 connections that herd queued behind the consumer's
+ * writes and stretched p99 to seconds).
  */
-export async function estimateBacklog(db: D1Database, maxAgeMs: number): Promise<number> {
+export async function estimateBacklog(db: D1Database, maxAgeMs: number, waitUntil: (promise: Promise<unknown>) => void): Promise<number> {
 	const now = Date.now();
-	if (now - backlogCache.at >= maxAgeMs) backlogCache = { value: await readBacklog(db), at: now };
+	// No reading yet, or no cache configured (0): read now.
+	if (backlogCache.at === Number.NEGATIVE_INFINITY || maxAgeMs <= 0) {
+		backlogCache = { value: await readBacklog(db), at: now };
+	} else if (now - backlogCache.at >= maxAgeMs && !refreshing) {
+		refreshing = true;
+		waitUntil(
+			readBacklog(db)
+				.then((value) => {
+					backlogCache = { value, at: Date.now() };
+				})
+				.catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "backlog read failed", error: String(err) })))
+				.finally(() => {
+					refreshing = false;
+				}),
+		);
+	}
 	let local = 0;
 	for (const delta of pending.values()) local += delta.enqueued;
 	return Math.max(0, backlogCache.value + local);

@@ -66,7 +66,7 @@ export async function admitTelemetry(c: Context<AppEnv>, messages: readonly Tele
 	countIngest(tenantId, { received: updates });
 	try {
 		const bound = Number(c.env.TELEMETRY_MAX_BACKLOG);
-		const backlog = await estimateBacklog(c.env.DB, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS));
+		const backlog = await estimateBacklog(c.env.DB, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) => c.executionCtx.waitUntil(p));
 		if (backlog > bound) {
 			countIngest(tenantId, { rejected: updates });
 			throw new AppError(
