@@ -19,7 +19,7 @@ const CONCURRENCY = Number(process.env.SIM_CONCURRENCY ?? 128);
 const COMPRESSION = Number(process.env.SIM_COMPRESSION ?? 600);
 const FAILURE_RATE = Number(process.env.SIM_FAILURE_RATE ?? 0.2);
 const WINDOW_MINUTES = Number(process.env.SIM_WINDOW_MINUTES ?? 120);
-const MAX_SECONDS = Number(process.env.SIM_MAX_SECONDS ?? 900);
+const MAX_SECONDS = Number(process.env.SIM_MAX_SECONDS ?? 3600);
 const DRAIN_TIMEOUT_MS = 120_000;
 // The night whose reports are simulated: the local date two days before today (UTC), so every
 // report_date is in the past for the platform's validation.
