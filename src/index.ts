@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
@@ -95,18 +96,20 @@ app.onError((err, c) => {
 });
 
 /**
- * A tenant resource, on its own paths only: API key, gateway limiter, then Idempotency-Key for
- * every POST that sends one (routes may require it).
+ * A resource on its own paths only: authentication, the gateway limiter, then Idempotency-Key for
+ * every POST that sends one (routes may require it). Tenant resources take an API key; device
+ * resources also a device token, which may act only as its own device.
  */
 function tenantApi(...routers: Hono<AppEnv>[]): Hono<AppEnv> {
-	const api = new Hono<AppEnv>().use(tenantAuth(), rateLimit(), idempotency());
-	for (const routes of routers) api.route("/", routes);
-	return api;
+	return guarded(tenantAuth(), routers);
 }
 
-/** Like tenantApi, for routes devices call: a device token (acting only as itself) or a tenant key. */
 function deviceApi(...routers: Hono<AppEnv>[]): Hono<AppEnv> {
-	const api = new Hono<AppEnv>().use(deviceOrTenantAuth(), rateLimit(), idempotency());
+	return guarded(deviceOrTenantAuth(), routers);
+}
+
+function guarded(auth: MiddlewareHandler<AppEnv>, routers: Hono<AppEnv>[]): Hono<AppEnv> {
+	const api = new Hono<AppEnv>().use(auth, rateLimit(), idempotency());
 	for (const routes of routers) api.route("/", routes);
 	return api;
 }
