@@ -48,9 +48,15 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 				retryAfter === null ? headers : { ...headers, "Retry-After": String(retryAfter) },
 			);
 		}
-		// Set before the handler runs so they join its response; after it, each c.header() would
-		// copy the finished Response.
-		for (const [name, value] of Object.entries(headers)) c.header(name, value);
 		await next();
+		// Straight onto the finished response: c.header() after the handler would copy the whole
+		// Response per call, and before it each value is set twice (prepared, then merged).
+		const target = c.res.headers;
+		try {
+			for (const name in headers) target.set(name, headers[name] as string);
+		} catch {
+			// An immutable response (one passed through from fetch): copy it once instead.
+			for (const name in headers) c.header(name, headers[name] as string);
+		}
 	};
 }
