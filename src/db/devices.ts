@@ -16,15 +16,8 @@ export type DeviceRow = {
 };
 
 /** A device ready to insert: its credentials already hashed. */
-export type DeviceInsert = {
-	device_id: string;
-	kind: DeviceKind;
-	timezone: string;
-	city: string;
-	lat: number | null;
-	lng: number | null;
+export type DeviceInsert = Pick<DeviceRow, "device_id" | "kind" | "timezone" | "city" | "lat" | "lng" | "token_prefix"> & {
 	token_hash: string;
-	token_prefix: string;
 	signing_secret: string | null;
 };
 
