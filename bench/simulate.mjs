@@ -34,11 +34,11 @@ const deadline = setTimeout(() => {
 
 const client = await importTs(root, "client/device-client.ts");
 const outbox = await importTs(root, "client/outbox.ts");
-const slots = await importTs(root, "src/domain/report-slots.ts");
-const fleetShape = await importTs(root, "src/domain/fleet-shape.ts");
+const slots = await importTs(root, "src/devices/slots/domain.ts");
+const fleetShape = await importTs(root, "src/devices/slots/fleet-shape.ts");
 const window = { startMinute: 0, durationMinutes: WINDOW_MINUTES };
 const fleet = buildFleet(N);
-// The platform shapes slots by the tenant's devices per time zone (src/domain/fleet-shape.ts);
+// The platform shapes slots by the tenant's devices per time zone (src/devices/slots/fleet-shape.ts);
 // the simulator computes the same curves from the same fleet, and checks a sample against the API.
 const shape = shapeOf(fleet);
 console.log(`fleet: ${N} machines in ${ZONES.length} time zones; night ${NIGHT}; window 00:00 + ${WINDOW_MINUTES} min; concurrency ${CONCURRENCY}; failure rate ${FAILURE_RATE}`);

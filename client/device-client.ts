@@ -1,4 +1,5 @@
-import { NONCE_HEADER, SIGNATURE_HEADER, sha256Hex, signParts, TIMESTAMP_HEADER } from "../src/domain/request-signing";
+import { sha256Hex } from "../src/platform/crypto";
+import { NONCE_HEADER, SIGNATURE_HEADER, signParts, TIMESTAMP_HEADER } from "../src/devices/request-signing";
 import type { BackoffOptions } from "./backoff";
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter } from "./backoff";
 import type { OutboxItem, OutboxStorage, RejectedItem } from "./outbox";

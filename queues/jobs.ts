@@ -1,5 +1,5 @@
-import { runTokenSchema, sendUnitTokens, tokenUnits } from "../src/services/job-tokens";
-import { runReadyJobs } from "../src/services/job-runner";
+import { runTokenSchema, sendUnitTokens, tokenUnits } from "../src/jobs/tokens";
+import { runReadyJobs } from "../src/jobs/runner";
 
 /** How long units left over because a per-type limit was reached wait before claiming again. */
 const SATURATED_DELAY_SECONDS = 1;
@@ -39,16 +39,4 @@ export async function handleJobsBatch(batch: MessageBatch<unknown>, env: Env, _c
 			}
 		}),
 	);
-}
-
-/**
- * Consumer of floodgate-jobs-dlq: tokens that kept failing are kept in D1 (job_dead_letters) for
- * operators; the jobs they pointed at stay in D1 and the sweeper gives them fresh tokens.
- */
-export async function handleJobsDeadLetterBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-	const now = Date.now();
-	await env.DB.batch(
-		batch.messages.map((m) => env.DB.prepare("INSERT INTO job_dead_letters (queue, body, received_at) VALUES (?, ?, ?)").bind(batch.queue, JSON.stringify(m.body ?? null).slice(0, 10_000), now)),
-	);
-	for (const m of batch.messages) m.ack();
 }

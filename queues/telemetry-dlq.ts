@@ -1,7 +1,7 @@
-import { insertDeadLetters } from "../src/db/dead-letters";
-import { newId } from "../src/domain/api-keys";
-import { retryDelaySeconds } from "../src/domain/queue-limits";
-import { telemetryMessageSchema, updateCount } from "../src/domain/telemetry";
+import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
+import { newId } from "../src/platform/crypto";
+import { retryDelaySeconds } from "../src/platform/queue-limits";
+import { telemetryMessageSchema, updateCount } from "../src/telemetry/domain";
 import { idOf } from "./telemetry";
 
 /**

@@ -1,13 +1,13 @@
-import { insertDeadLetters } from "../src/db/dead-letters";
-import { planningStatements } from "../src/db/planning";
-import { runStatements } from "../src/db/telemetry";
-import { newId } from "../src/domain/api-keys";
-import { retryDelaySeconds } from "../src/domain/queue-limits";
-import type { TelemetryMessage } from "../src/domain/telemetry";
-import { telemetryMessageSchema, updateCount } from "../src/domain/telemetry";
-import type { BatchFigures } from "../src/domain/telemetry-write-plan";
-import { planBatchFigures, planTelemetryWrite } from "../src/domain/telemetry-write-plan";
-import { fieldErrors } from "../src/validation";
+import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
+import { planningStatements } from "../src/planning/db";
+import { runStatements } from "../src/telemetry/db";
+import { newId } from "../src/platform/crypto";
+import { retryDelaySeconds } from "../src/platform/queue-limits";
+import type { TelemetryMessage } from "../src/telemetry/domain";
+import { telemetryMessageSchema, updateCount } from "../src/telemetry/domain";
+import type { BatchFigures } from "../src/telemetry/write-db";
+import { planBatchFigures, planTelemetryWrite } from "../src/telemetry/write-db";
+import { fieldErrors } from "../src/platform/validation";
 
 /** Message ids are remembered this long to count redeliveries once (the queue's longest retention). */
 const MESSAGE_MEMORY_MS = 14 * 86_400_000;
@@ -61,7 +61,7 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 }
 
 /**
- * The data, then restock needs and maintenance tickets of the reports in it (src/db/planning.ts:
+ * The data, then restock needs and maintenance tickets of the reports in it (src/planning/db.ts:
  * incremental, idempotent, and an older report never replaces a newer night's needs). A failure
  * of either leaves the messages unacked, so a retry redoes both.
  */

@@ -2,49 +2,49 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import type { AppEnv } from "./app-env";
-import { AppError, codeForStatus, errorResponse } from "./errors";
-import { allowedMethods } from "./method-not-allowed";
-import { deviceOrTenantAuth } from "./middleware/device-auth";
-import { idempotency } from "./middleware/idempotency";
-import { jsonBody } from "./middleware/json-body";
-import { rateLimit } from "./middleware/rate-limit";
-import { tenantAuth } from "./middleware/tenant-auth";
-import { handleJobsBatch, handleJobsDeadLetterBatch } from "../queues/jobs";
-import { adminRoutes } from "./routes/admin";
-import { deadLetterRoutes } from "./routes/dead-letters";
-import { locationRoutes } from "./routes/location";
-import { machineRoutes } from "./routes/machines";
-import { echoRoutes } from "./routes/echo";
-import { jobInsightRoutes } from "./routes/job-insights";
-import { jobTypeRoutes } from "./routes/job-types";
-import { jobWorkerRoutes } from "./routes/job-workers";
-import { jobRoutes } from "./routes/jobs";
-import { scheduleRoutes } from "./routes/schedules";
-import { sweepJobs } from "./services/job-sweeper";
-import { deviceSelfRoutes } from "./routes/device-self";
-import { deviceRoutes } from "./routes/devices";
-import { maintenanceRoutes, restockRoutes } from "./routes/planning";
-import { buildRoutePlans } from "./services/route-plans";
-import { metaRoutes } from "./routes/meta";
-import { paymentRoutes } from "./routes/payments";
-import { rateLimitRoutes } from "./routes/ratelimit";
-import { statsRoutes } from "./routes/stats";
-import { truckRoutes } from "./routes/trucks";
+import type { AppEnv } from "./platform/app-env";
+import { AppError, codeForStatus, errorResponse } from "./platform/errors";
+import { errorText, log } from "./platform/log";
+import { allowedMethods } from "./platform/method-not-allowed";
+import { deviceOrTenantAuth } from "./devices/middleware";
+import { idempotency } from "./gateway/idempotency/middleware";
+import { jsonBody } from "./platform/body-limit";
+import { rateLimit } from "./gateway/limiter/middleware";
+import { tenantAuth } from "./gateway/tenants/middleware";
+import { handleJobsBatch } from "../queues/jobs";
+import { handleJobsDeadLetterBatch } from "../queues/jobs-dlq";
+import { adminRoutes } from "./gateway/tenants/routes";
+import { deadLetterRoutes } from "./telemetry/dead-letter-routes";
+import { locationRoutes } from "./telemetry/location-routes";
+import { machineRoutes } from "./telemetry/machine-routes";
+import { echoRoutes } from "./gateway/idempotency/echo-routes";
+import { jobInsightRoutes } from "./jobs/insight-routes";
+import { jobTypeRoutes } from "./jobs/type-routes";
+import { jobWorkerRoutes } from "./jobs/worker-routes";
+import { jobRoutes } from "./jobs/routes";
+import { scheduleRoutes } from "./jobs/schedules/routes";
+import { sweepJobs } from "./jobs/sweeper";
+import { deviceSelfRoutes } from "./devices/self-routes";
+import { deviceRoutes } from "./devices/routes";
+import { maintenanceRoutes, restockRoutes } from "./planning/routes";
+import { buildRoutePlans } from "./planning/route-plans";
+import { metaRoutes } from "./gateway/tenants/whoami-routes";
+import { paymentRoutes } from "./payments/routes";
+import { rateLimitRoutes } from "./gateway/limiter/routes";
+import { statsRoutes } from "./telemetry/stats-routes";
+import { truckRoutes } from "./telemetry/truck-routes";
 import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
-import { sandboxProcessorRoutes } from "./routes/sandbox-processor";
+import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 
-export { CircuitBreaker } from "../durable-objects/circuit-breaker";
-export { IdempotencyKey } from "../durable-objects/idempotency-key";
-export { JobSchedule } from "../durable-objects/job-schedule";
-export { JobTimer } from "../durable-objects/job-timer";
-export { JobTypeGate } from "../durable-objects/job-type-gate";
-export { RateLimiter } from "../durable-objects/rate-limiter";
-export { SandboxProcessor } from "../durable-objects/sandbox-processor";
-export { DeviceNonces } from "../durable-objects/device-nonces";
-
-const ROUTE_PLAN_CRON = "*/15 * * * *";
+export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
+export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
+export { JobSchedule } from "../durable-objects/jobs-schedule";
+export { JobTimer } from "../durable-objects/jobs-timer";
+export { JobTypeGate } from "../durable-objects/jobs-type-gate";
+export { RateLimiter } from "../durable-objects/gateway-rate-limiter";
+export { SandboxProcessor } from "../durable-objects/payments-sandbox-processor";
+export { DeviceNonces } from "../durable-objects/devices-nonces";
 
 const app = new Hono<AppEnv>();
 
@@ -91,7 +91,7 @@ app.onError((err, c) => {
 	if (err instanceof HTTPException) {
 		return errorResponse(c, new AppError(err.status as AppError["status"], codeForStatus(err.status), err.message || "Request rejected."));
 	}
-	console.error(JSON.stringify({ level: "error", msg: "unhandled error", request_id: c.get("requestId"), error: String(err), stack: err instanceof Error ? err.stack : undefined }));
+	log.error("unhandled error", { request_id: c.get("requestId"), error: errorText(err), stack: err instanceof Error ? err.stack : undefined });
 	return errorResponse(c, new AppError(500, "internal_error", "Something went wrong on our side. Quote the request id when reporting it."));
 });
 
@@ -116,30 +116,40 @@ function guarded(auth: MiddlewareHandler<AppEnv>, routers: Hono<AppEnv>[]): Hono
 
 export { app };
 
+type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
+type CronHandler = (env: Env, scheduledTime: number) => Promise<void>;
+
+/** One consumer per queue (wrangler.toml's [[queues.consumers]]). */
+const QUEUES: Record<string, QueueHandler> = {
+	"floodgate-telemetry": handleTelemetryBatch,
+	"floodgate-telemetry-dlq": handleTelemetryDlqBatch,
+	"floodgate-jobs": handleJobsBatch,
+	"floodgate-jobs-dlq": handleJobsDeadLetterBatch,
+};
+
+/** One handler per cron expression (wrangler.toml's [triggers] crons). */
+const CRONS: Record<string, CronHandler> = {
+	// Visibility timeouts and lost run tokens.
+	"* * * * *": async (env) => log.info("job sweep", await sweepJobs(env)),
+	// Morning route plans and missed-report tickets.
+	"*/15 * * * *": async (env, scheduledTime) => log.info("route plans", await buildRoutePlans(env, scheduledTime)),
+};
+
 export default {
 	fetch: app.fetch,
 	async queue(batch, env, ctx) {
-		switch (batch.queue) {
-			case "floodgate-telemetry":
-				return handleTelemetryBatch(batch, env, ctx);
-			case "floodgate-telemetry-dlq":
-				return handleTelemetryDlqBatch(batch, env, ctx);
-			case "floodgate-jobs":
-				return handleJobsBatch(batch, env, ctx);
-			case "floodgate-jobs-dlq":
-				return handleJobsDeadLetterBatch(batch, env, ctx);
-			default:
-				// A queue wired to this Worker without a handler: leave its messages to retry, never drop them.
-				console.error(JSON.stringify({ level: "error", msg: "batch from an unknown queue left to retry", queue: batch.queue }));
-				batch.retryAll();
-		}
+		const handler = Object.hasOwn(QUEUES, batch.queue) ? QUEUES[batch.queue] : undefined;
+		if (handler) return handler(batch, env, ctx);
+		// A queue wired to this Worker without a handler: leave its messages to retry, never drop them.
+		log.error("batch from an unknown queue left to retry", { queue: batch.queue });
+		batch.retryAll();
 	},
-	// Cron triggers (wrangler.toml): the job sweeper every minute, route plans every 15 minutes.
 	async scheduled(controller, env, ctx) {
-		if (controller.cron === ROUTE_PLAN_CRON) {
-			ctx.waitUntil(buildRoutePlans(env, controller.scheduledTime));
+		const handler = Object.hasOwn(CRONS, controller.cron) ? CRONS[controller.cron] : undefined;
+		if (!handler) {
+			log.error("cron trigger without a handler ignored", { cron: controller.cron });
 			return;
 		}
-		ctx.waitUntil(sweepJobs(env).then((r) => console.log(JSON.stringify({ level: "info", msg: "job sweep", ...r }))));
+		ctx.waitUntil(handler(env, controller.scheduledTime));
 	},
 } satisfies ExportedHandler<Env>;

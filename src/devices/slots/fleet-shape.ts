@@ -1,0 +1,106 @@
+import type { ReportWindow } from "./domain";
+import { instantOfWallTime } from "../../platform/time-zones";
+
+/**
+ * Fleet-aware report shaping. Hashing devices uniformly over their own zone's window flattens
+ * each zone, but a fleet is not spread evenly over the globe: Tokyo's and Seoul's windows are the
+ * same two UTC hours, and that hour carries three times the average. So for one night the
+ * tenant's devices per time zone are turned into a target arrival curve: the lowest constant
+ * rate L at which every zone's reports still fit inside its own window, found by binary search,
+ * each UTC minute filled up to L with the zones whose windows end first (earliest deadline
+ * first, which is what makes "fits at L" decidable in one sweep). Each zone then gets its share
+ * of each minute of its window as a cumulative curve, and a device's hash fraction is mapped
+ * through that curve to its slot. Every slot stays inside its device's window; the platform sees
+ * a flat arrival rate instead of a surge per time zone.
+ *
+ * Shapes are in elapsed minutes from each zone's window start, so daylight-saving nights keep
+ * the same guarantees as the uniform slots (src/devices/slots/domain.ts).
+ */
+
+export type ZoneCount = { timezone: string; count: number };
+/** Cumulative share of a zone's devices by the end of each elapsed minute of its window; last = 1. */
+export type ZoneShape = number[];
+export type FleetShape = { level: number; zones: Map<string, ZoneShape> };
+
+const MINUTE = 60_000;
+const SEARCH_STEPS = 40;
+
+export function shapeFleet(zones: readonly ZoneCount[], window: ReportWindow, night: string): FleetShape {
+	// A canonical order, so ties between zones with the same window never depend on input order.
+	const live = zones.filter((z) => z.count > 0).sort((a, b) => (a.timezone < b.timezone ? -1 : a.timezone > b.timezone ? 1 : 0));
+	const starts = live.map((z) => Math.round(instantOfWallTime(z.timezone, night, window.startMinute) / MINUTE));
+	const total = live.reduce((s, z) => s + z.count, 0);
+	if (live.length === 0) return { level: 0, zones: new Map() };
+
+	// Between the mean over the union of windows (lower bound) and everything in one minute.
+	let low = total / unionMinutes(starts, window.durationMinutes);
+	let high = total;
+	let best = fill(live, starts, window.durationMinutes, high);
+	for (let i = 0; i < SEARCH_STEPS && high - low > 1e-6 * high; i++) {
+		const mid = (low + high) / 2;
+		const attempt = fill(live, starts, window.durationMinutes, mid);
+		if (attempt) {
+			best = attempt;
+			high = mid;
+		} else {
+			low = mid;
+		}
+	}
+	if (!best) throw new Error("a fleet always fits at the level of its total");
+	const shapes = new Map<string, ZoneShape>();
+	live.forEach((zone, z) => {
+		let sum = 0;
+		shapes.set(zone.timezone, (best[z] as number[]).map((a) => (sum += a) / zone.count));
+	});
+	return { level: high, zones: shapes };
+}
+
+/** Maps a uniform fraction through a zone's curve: seconds from its window start. */
+export function shapedOffsetSeconds(shape: ZoneShape, fraction: number): number {
+	let minute = 0;
+	while (minute < shape.length - 1 && (shape[minute] as number) <= fraction) minute++;
+	const before = minute === 0 ? 0 : (shape[minute - 1] as number);
+	const mass = (shape[minute] as number) - before;
+	const within = mass > 0 ? Math.min(0.999, Math.max(0, (fraction - before) / mass)) : 0;
+	return Math.floor((minute + within) * 60);
+}
+
+/**
+ * Earliest-deadline-first fill at `level` per UTC minute: per zone, the devices placed in each
+ * minute of its window, or null when some zone cannot fit before its window ends.
+ */
+function fill(zones: readonly ZoneCount[], starts: number[], duration: number, level: number): number[][] | null {
+	const left = zones.map((z) => z.count);
+	const placed = zones.map(() => new Array<number>(duration).fill(0));
+	const first = Math.min(...starts);
+	const last = Math.max(...starts) + duration;
+	// Equal-length windows: the earliest start is the earliest deadline.
+	const order = zones.map((_, i) => i).sort((a, b) => (starts[a] as number) - (starts[b] as number) || a - b);
+	for (let minute = first; minute < last; minute++) {
+		let room = level;
+		for (const z of order) {
+			const offset = minute - (starts[z] as number);
+			if (offset < 0 || offset >= duration || (left[z] as number) <= 0) continue;
+			const take = Math.min(room, left[z] as number);
+			(placed[z] as number[])[offset] = take;
+			left[z] = (left[z] as number) - take;
+			room -= take;
+			if (room <= 0) break;
+		}
+		for (const z of order) {
+			if ((starts[z] as number) + duration - 1 === minute && (left[z] as number) > 1e-9) return null;
+		}
+	}
+	return placed;
+}
+
+function unionMinutes(starts: number[], duration: number): number {
+	const sorted = [...starts].sort((a, b) => a - b);
+	let covered = 0;
+	let end = -Infinity;
+	for (const start of sorted) {
+		covered += Math.max(0, start + duration - Math.max(start, end));
+		end = Math.max(end, start + duration);
+	}
+	return covered;
+}

@@ -1,0 +1,62 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../../platform/app-env";
+import { seconds, rateLimitHeaders } from "./headers";
+import type { RouteLimit } from "./route-limits";
+import { DEFAULT_ROUTE_LIMITS, targetsFor } from "./route-limits";
+import { AppError } from "../../platform/errors";
+import { takeTokens } from "./service";
+
+export type RateLimitOptions = {
+	/** Limits for tenants without their own; defaults to the platform's DEFAULT_ROUTE_LIMITS. */
+	defaults?: RouteLimit[];
+};
+
+/**
+ * The gateway limiter for tenant routes (after tenant auth): every rule covering the request must
+ * pass. Admitted responses carry the RateLimit headers; a rejected request gets 429 naming the
+ * violated policies, or 503 when a fail-closed limiter cannot answer.
+ */
+export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
+	const defaults = options.defaults ?? DEFAULT_ROUTE_LIMITS;
+	return async function rateLimitMiddleware(c, next) {
+		const principal = c.get("principal");
+		const targets = targetsFor(principal.routeLimits ?? defaults, {
+			tenantId: principal.tenantId,
+			apiKeyId: principal.apiKeyId,
+			deviceId: principal.deviceId,
+			ip: c.req.header("CF-Connecting-IP") ?? "unknown",
+			method: c.req.method,
+			path: c.req.path,
+		});
+		if (targets.length === 0) return next();
+
+		const outcome = await takeTokens(c.env.RATE_LIMITER, targets);
+		const now = Date.now();
+		const headers = rateLimitHeaders(outcome.views, now);
+		if (!outcome.allowed) {
+			if (outcome.unavailable) {
+				throw new AppError(503, "rate_limiter_unavailable", "The rate limiter could not be reached; retry shortly.", undefined, {
+					"Retry-After": "1",
+				});
+			}
+			const retryAfter = outcome.retryAfterMs === null ? null : Math.max(1, seconds(outcome.retryAfterMs));
+			throw new AppError(
+				429,
+				"rate_limited",
+				`Rate limit exceeded: ${outcome.violated.join(", ")}`,
+				{ policies: outcome.violated, retry_after: retryAfter },
+				retryAfter === null ? headers : { ...headers, "Retry-After": String(retryAfter) },
+			);
+		}
+		await next();
+		// Straight onto the finished response: c.header() after the handler would copy the whole
+		// Response per call, and before it each value is set twice (prepared, then merged).
+		const target = c.res.headers;
+		try {
+			for (const name in headers) target.set(name, headers[name] as string);
+		} catch {
+			// An immutable response (one passed through from fetch): copy it once instead.
+			for (const name in headers) c.header(name, headers[name] as string);
+		}
+	};
+}

@@ -1,0 +1,117 @@
+import { z } from "zod";
+import type { Policy } from "./domain";
+import { ALGORITHMS } from "./domain";
+
+/**
+ * Gateway limits for the platform's own routes. A rule says which requests it covers (method and
+ * path prefix), which key it counts against (the tenant, the API key, the client IP, or the
+ * device), and its policy. Every rule that covers a request must pass. A `device` rule covers only
+ * requests made with a device token; requests with a tenant API key skip it.
+ */
+
+export const SCOPES = ["tenant", "api_key", "ip", "device"] as const;
+export type Scope = (typeof SCOPES)[number];
+export type FailureMode = "open" | "closed";
+
+export const routeLimitSchema = z
+	.object({
+		name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase letters, digits, '-' and '_', at most 64"),
+		scope: z.enum(SCOPES),
+		algorithm: z.enum(ALGORITHMS),
+		limit: z.number().int().positive().max(1_000_000_000),
+		window_seconds: z.number().int().positive().max(31 * 86_400),
+		burst: z.number().int().positive().max(1_000_000_000).optional(),
+		cost: z.number().int().positive().max(1000).default(1),
+		on_failure: z.enum(["open", "closed"]).default("open"),
+		methods: z.array(z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])).min(1).optional(),
+		path_prefix: z.string().startsWith("/api/v1/").max(200).optional(),
+	})
+	.strict();
+
+export const routeLimitsSchema = z
+	.array(routeLimitSchema)
+	.max(20)
+	.refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, "rule names must be unique");
+
+export type RouteLimit = z.output<typeof routeLimitSchema>;
+
+/**
+ * The platform defaults, used by every tenant without an override (PUT /api/v1/admin/tenants/{id}/limits).
+ * Token buckets absorb bursts; the daily window caps total use. Limiters fail open by default: a
+ * limiter outage must not take the API down (Stripe, Envoy and Cloudflare's own limiter do the same).
+ */
+export const DEFAULT_ROUTE_LIMITS: RouteLimit[] = [
+	{ name: "tenant-burst", scope: "tenant", algorithm: "token_bucket", limit: 200, window_seconds: 1, burst: 400, cost: 1, on_failure: "open" },
+	{ name: "tenant-daily", scope: "tenant", algorithm: "fixed_window", limit: 5_000_000, window_seconds: 86_400, cost: 1, on_failure: "open" },
+	{ name: "key-minute", scope: "api_key", algorithm: "sliding_window", limit: 6000, window_seconds: 60, cost: 1, on_failure: "open" },
+	// A machine reports once a night and a truck every few seconds: a device needs a few requests
+	// a minute; a burst of 30 covers a client draining its outbox after an outage.
+	{ name: "device-minute", scope: "device", algorithm: "token_bucket", limit: 60, window_seconds: 60, burst: 30, cost: 1, on_failure: "open" },
+];
+
+export type LimitTarget = { key: string; policies: Policy[]; cost: number; onFailure: FailureMode };
+
+export type RequestIdentity = { tenantId: string; apiKeyId: string; ip: string; method: string; path: string; deviceId?: string | undefined };
+
+/**
+ * The limiter targets one request counts against: the covering rules grouped by the key they
+ * count on, so that all policies of one key are decided together by one object.
+ */
+export function targetsFor(rules: readonly RouteLimit[], who: RequestIdentity): LimitTarget[] {
+	const byKey = new Map<string, LimitTarget>();
+	for (const rule of rules) {
+		if (!covers(rule, who.method, who.path)) continue;
+		const value = scopeValue(rule.scope, who);
+		if (value === null) continue;
+		const key = `gw:${who.tenantId}:${rule.scope}:${value}`;
+		const target = byKey.get(key) ?? { key, policies: [], cost: rule.cost, onFailure: rule.on_failure };
+		target.policies.push(policyOf(rule));
+		target.cost = Math.max(target.cost, rule.cost);
+		if (rule.on_failure === "closed") target.onFailure = "closed";
+		byKey.set(key, target);
+	}
+	return [...byKey.values()];
+}
+
+export function toPolicy(rule: Pick<RouteLimit, "name" | "algorithm" | "limit" | "window_seconds" | "burst">): Policy {
+	return {
+		name: rule.name,
+		algorithm: rule.algorithm,
+		limit: rule.limit,
+		windowSeconds: rule.window_seconds,
+		...(rule.burst === undefined ? {} : { burst: rule.burst }),
+	};
+}
+
+// Rules come from constants or cached tenant settings, so their policies can be built once.
+const policies = new WeakMap<RouteLimit, Policy>();
+
+function policyOf(rule: RouteLimit): Policy {
+	let policy = policies.get(rule);
+	if (!policy) {
+		policy = toPolicy(rule);
+		policies.set(rule, policy);
+	}
+	return policy;
+}
+
+function covers(rule: RouteLimit, method: string, path: string): boolean {
+	if (rule.methods && !rule.methods.includes(method as NonNullable<RouteLimit["methods"]>[number])) return false;
+	return rule.path_prefix === undefined || path.startsWith(rule.path_prefix);
+}
+
+/** The key a rule counts on, or null when the rule does not apply to this caller. */
+function scopeValue(scope: Scope, who: RequestIdentity): string | null {
+	switch (scope) {
+		case "tenant":
+			return who.tenantId;
+		case "api_key":
+			// A device token is limited by the device rules; counting it again as a key would only
+			// add a second limiter call per device request.
+			return who.deviceId === undefined ? who.apiKeyId : null;
+		case "ip":
+			return who.ip;
+		case "device":
+			return who.deviceId ?? null;
+	}
+}

@@ -1,0 +1,56 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv, TenantPrincipal } from "../../platform/app-env";
+import { findKeyByHash } from "./api-keys-db";
+import { parseRouteLimits } from "./db";
+import { hashSecret, isWellFormedApiKey } from "./domain";
+import { AppError } from "../../platform/errors";
+import { bearerToken } from "../../platform/bearer";
+
+type CachedKey = { principal: TenantPrincipal | null; revoked: boolean; expiresAt: number };
+
+const MAX_CACHED_KEYS = 10_000;
+
+// Isolate-wide cache of verified keys (plain data), so D1 is not on every request's path.
+// Entries live AUTH_CACHE_SECONDS; revocation here clears them at once, other isolates follow
+// within that time.
+const keyCache = new Map<string, CachedKey>();
+
+/** Authenticates `Authorization: Bearer <api_key>` and sets `principal`. */
+export function tenantAuth(): MiddlewareHandler<AppEnv> {
+	return async function tenantAuthMiddleware(c, next) {
+		const token = bearerToken(c.req.header("Authorization"));
+		if (!isWellFormedApiKey(token)) {
+			throw new AppError(401, "unauthorized", "Malformed API key: expected fg_live_ followed by 40 hex characters.");
+		}
+		const hash = await hashSecret(token);
+		const entry = await lookup(c.env.DB, hash, Number(c.env.AUTH_CACHE_SECONDS) * 1000);
+		if (entry.revoked) throw new AppError(401, "unauthorized", "This API key has been revoked.");
+		if (!entry.principal) throw new AppError(401, "unauthorized", "Unknown API key.");
+		c.set("principal", entry.principal);
+		await next();
+	};
+}
+
+/** Drops cached keys of a tenant (after a revocation or a change of its limits). */
+export function forgetTenantKeys(tenantId: string): void {
+	for (const [hash, entry] of keyCache) {
+		if (entry.principal?.tenantId === tenantId) keyCache.delete(hash);
+	}
+}
+
+async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<CachedKey> {
+	const now = Date.now();
+	const cached = keyCache.get(hash);
+	if (cached && cached.expiresAt > now) return cached;
+	const row = await findKeyByHash(db, hash);
+	const entry: CachedKey = {
+		principal: row
+			? { tenantId: row.tenant_id, tenantName: row.tenant_name, apiKeyId: row.key_id, routeLimits: parseRouteLimits(row.route_limits) }
+			: null,
+		revoked: row?.revoked_at != null,
+		expiresAt: now + ttlMs,
+	};
+	if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
+	keyCache.set(hash, entry);
+	return entry;
+}

@@ -1,0 +1,30 @@
+import type { JobTypeRow } from "./types-db";
+import { listJobTypes } from "./types-db";
+import { isBuiltinType } from "./handlers/registry";
+
+export type DeclaredType = { type: string; mode: "builtin" | "external"; maxConcurrency: number | null; ratePerSecond: number | null };
+
+const TTL_MS = 2_000;
+// Isolate cache of declared types (plain data), so enqueue and run paths do not read them per job.
+const cache = new Map<string, { types: Map<string, DeclaredType>; expiresAt: number }>();
+
+/** The tenant's declared types: the built-ins (with any limits set on them) and its external types. */
+export async function declaredTypes(db: D1Database, tenantId: string): Promise<Map<string, DeclaredType>> {
+	const now = Date.now();
+	const hit = cache.get(tenantId);
+	if (hit && hit.expiresAt > now) return hit.types;
+	const types = new Map<string, DeclaredType>();
+	for (const name of ["noop", "http"]) types.set(name, { type: name, mode: "builtin", maxConcurrency: null, ratePerSecond: null });
+	for (const row of await listJobTypes(db, tenantId)) types.set(row.type, toDeclared(row));
+	if (cache.size > 10_000) cache.clear();
+	cache.set(tenantId, { types, expiresAt: now + TTL_MS });
+	return types;
+}
+
+export function forgetDeclaredTypes(tenantId: string): void {
+	cache.delete(tenantId);
+}
+
+export function toDeclared(row: JobTypeRow): DeclaredType {
+	return { type: row.type, mode: isBuiltinType(row.type) ? "builtin" : "external", maxConcurrency: row.max_concurrency, ratePerSecond: row.rate_per_second };
+}

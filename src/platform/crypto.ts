@@ -1,0 +1,56 @@
+/**
+ * The one home of hashing, hex and random ids. Web Crypto only: the same code runs in the Worker,
+ * in Durable Objects and in the device client.
+ */
+
+const encoder = new TextEncoder();
+
+export function toHex(bytes: Uint8Array): string {
+	let out = "";
+	for (const b of bytes) out += b.toString(16).padStart(2, "0");
+	return out;
+}
+
+/** Parses lowercase or uppercase hex of an even length; null for anything else. */
+export function fromHex(hex: string): Uint8Array<ArrayBuffer> | null {
+	if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return null;
+	const out = new Uint8Array(hex.length / 2);
+	for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+	return out;
+}
+
+export function randomHex(bytes: number): string {
+	return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+/** An opaque id with a type prefix, e.g. `ten_3f9c…` (96 random bits). */
+export function newId(prefix: string): string {
+	return `${prefix}_${randomHex(12)}`;
+}
+
+export async function sha256Hex(data: ArrayBuffer | Uint8Array<ArrayBuffer> | string): Promise<string> {
+	const bytes = typeof data === "string" ? encoder.encode(data) : data;
+	return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+}
+
+export async function hmacSha256(secret: string, message: string): Promise<Uint8Array<ArrayBuffer>> {
+	const key = await hmacKey(secret, "sign");
+	return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+}
+
+/** Verifies a MAC in constant time (the comparison happens inside Web Crypto). */
+export async function verifyHmacSha256(secret: string, message: string, mac: Uint8Array<ArrayBuffer>): Promise<boolean> {
+	const key = await hmacKey(secret, "verify");
+	return crypto.subtle.verify("HMAC", key, mac, encoder.encode(message));
+}
+
+/** Constant-time equality of two strings (false at once when the lengths differ). */
+export function timingSafeEqualText(a: string, b: string): boolean {
+	const left = encoder.encode(a);
+	const right = encoder.encode(b);
+	return left.byteLength === right.byteLength && crypto.subtle.timingSafeEqual(left, right);
+}
+
+function hmacKey(secret: string, use: "sign" | "verify"): Promise<CryptoKey> {
+	return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [use]);
+}

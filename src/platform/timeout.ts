@@ -1,0 +1,33 @@
+/** The one deadline helper: every wait on another system (a Durable Object, a fetch, a handler) is bounded. */
+
+export class TimeoutError extends Error {
+	override name = "TimeoutError";
+}
+
+/**
+ * Races `work` against `ms`. Given a function, it receives an AbortSignal that fires at the
+ * deadline, so the abandoned call stops too. Rejects with TimeoutError at the deadline; the timer
+ * is always cleared, so a finished call leaves nothing behind.
+ */
+export async function withTimeout<T>(work: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>), ms: number, what = "operation"): Promise<T> {
+	const controller = new AbortController();
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const deadline = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => {
+			controller.abort();
+			reject(new TimeoutError(`${what} did not finish within ${ms} ms`));
+		}, ms);
+	});
+	const running = Promise.resolve(typeof work === "function" ? work(controller.signal) : work);
+	try {
+		return await Promise.race([running, deadline]);
+	} finally {
+		if (timer !== undefined) clearTimeout(timer);
+		// An abandoned call rejects (AbortError) after the race is decided; nobody waits for it.
+		running.catch(() => undefined);
+	}
+}
+
+export function sleep(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,98 @@
+import type { Context } from "hono";
+import type { z, ZodType } from "zod";
+import type { AppEnv } from "../platform/app-env";
+import { newId } from "../platform/crypto";
+import type { TelemetryMessage } from "./domain";
+import { AppError } from "../platform/errors";
+import type { FieldError } from "../platform/validation";
+import { fieldErrors } from "../platform/validation";
+import { countIngest, estimateBacklog, scheduleFlush } from "./counters";
+import { enqueueTelemetry } from "./producer";
+
+/** Seconds a client should wait when the backlog is full: about two consumer batch timeouts. */
+const BACKLOG_RETRY_AFTER_SECONDS = 5;
+
+export type EdgeMeta = Pick<TelemetryMessage, "v" | "tenant_id" | "received_at" | "colo" | "country">;
+
+/**
+ * Parses an ingest body with `schema`: our 400 shape on failure, with the refused updates counted
+ * as received and rejected (`countOf` reads how many the raw body claimed to carry).
+ */
+export async function parseTelemetry<Schema extends ZodType>(
+	c: Context<AppEnv>,
+	schema: Schema,
+	countOf: (raw: unknown) => number,
+	shapeErrors: (fields: FieldError[]) => unknown = (fields) => ({ fields }),
+): Promise<z.output<Schema>> {
+	let raw: unknown;
+	try {
+		raw = await c.req.json();
+	} catch {
+		raw = undefined;
+	}
+	const result = raw === undefined ? null : schema.safeParse(raw);
+	if (result?.success) return result.data;
+	const updates = countOf(raw);
+	countIngest(c.get("principal").tenantId, { received: updates, rejected: updates });
+	flushLater(c);
+	if (!result) throw new AppError(400, "malformed_json", "The body is not valid JSON; nothing was accepted.");
+	const fields = fieldErrors(result.error.issues);
+	throw new AppError(400, "validation_failed", `Invalid telemetry (${fields.length} problem(s)); nothing was accepted.`, shapeErrors(fields));
+}
+
+/** Where and when the edge received the request; cf is absent locally, so colo/country are null. */
+export function edgeMeta(c: Context<AppEnv>): EdgeMeta {
+	const cf = c.req.raw.cf;
+	return {
+		v: 1,
+		tenant_id: c.get("principal").tenantId,
+		received_at: Date.now(),
+		colo: typeof cf?.colo === "string" ? cf.colo.slice(0, 16) : null,
+		country: typeof cf?.country === "string" ? cf.country.slice(0, 8) : null,
+	};
+}
+
+export function messageId(): string {
+	return newId("msg");
+}
+
+/**
+ * Admits `updates` updates into the queue or throws: 503 backlog_full (nothing enqueued) when
+ * the backlog is over TELEMETRY_MAX_BACKLOG, 503 queue_unavailable when sending fails. Returns
+ * only after every message is in the queue, so a 202 means accepted.
+ */
+export async function admitTelemetry(c: Context<AppEnv>, messages: readonly TelemetryMessage[], updates: number): Promise<void> {
+	const tenantId = c.get("principal").tenantId;
+	countIngest(tenantId, { received: updates });
+	try {
+		const bound = Number(c.env.TELEMETRY_MAX_BACKLOG);
+		const backlog = await estimateBacklog(c.env.DB, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) => c.executionCtx.waitUntil(p));
+		if (backlog > bound) {
+			countIngest(tenantId, { rejected: updates });
+			throw new AppError(
+				503,
+				"backlog_full",
+				`Telemetry is backlogged (${backlog} updates waiting, bound ${bound}); nothing was accepted, retry later.`,
+				{ backlog, bound, retry_after: BACKLOG_RETRY_AFTER_SECONDS },
+				{ "Retry-After": String(BACKLOG_RETRY_AFTER_SECONDS) },
+			);
+		}
+		let sent = 0;
+		try {
+			await enqueueTelemetry(c.env.TELEMETRY_QUEUE, messages, (n) => {
+				sent += n;
+				countIngest(tenantId, { enqueued: n });
+			});
+		} catch (err) {
+			countIngest(tenantId, { rejected: updates - sent });
+			console.error(JSON.stringify({ level: "error", msg: "telemetry enqueue failed", request_id: c.get("requestId"), error: String(err) }));
+			throw new AppError(503, "queue_unavailable", "The telemetry queue did not accept the data; retry (resends are deduplicated).", undefined, { "Retry-After": "1" });
+		}
+	} finally {
+		flushLater(c);
+	}
+}
+
+function flushLater(c: Context<AppEnv>): void {
+	scheduleFlush(c.env.DB, (p) => c.executionCtx.waitUntil(p), Number(c.env.TELEMETRY_STATS_FLUSH_SECONDS) * 1000);
+}

@@ -1,0 +1,43 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../platform/app-env";
+import { POINTS_PER_MESSAGE, chunk } from "../platform/queue-limits";
+import type { TelemetryMessage } from "./domain";
+import { locationBatchSchema, locationPointSchema, toStoredPoint } from "./domain";
+import type { FieldError } from "../platform/validation";
+import { assertActsAs } from "../devices/middleware";
+import { admitTelemetry, edgeMeta, messageId, parseTelemetry } from "./ingest";
+
+/** Truck location ingest: checked here, enqueued, written to D1 by queues/telemetry.ts. */
+export const locationRoutes = new Hono<AppEnv>()
+	.post("/update", async (c) => {
+		const point = toStoredPoint(await parseTelemetry(c, locationPointSchema, () => 1));
+		assertActsAs(c, point.truck_id);
+		const message: TelemetryMessage = { ...edgeMeta(c), id: messageId(), kind: "locations", points: [point] };
+		await admitTelemetry(c, [message], 1);
+		return c.json({ accepted: 1 }, 202);
+	})
+	.post("/batch", async (c) => {
+		const points = (await parseTelemetry(c, locationBatchSchema, countPoints, groupByPoint)).points.map(toStoredPoint);
+		for (const point of points) assertActsAs(c, point.truck_id);
+		const meta = edgeMeta(c);
+		const messages: TelemetryMessage[] = chunk(points, POINTS_PER_MESSAGE).map((group) => ({ ...meta, id: messageId(), kind: "locations", points: group }));
+		await admitTelemetry(c, messages, points.length);
+		return c.json({ accepted: points.length }, 202);
+	});
+
+function countPoints(raw: unknown): number {
+	if (typeof raw === "object" && raw !== null && "points" in raw && Array.isArray(raw.points)) return raw.points.length;
+	return 1;
+}
+
+/** The whole-batch rule's answer: every field error, plus the errors grouped by point index. */
+function groupByPoint(fields: FieldError[]) {
+	const byIndex = new Map<number, FieldError[]>();
+	for (const f of fields) {
+		const match = /^points\.(\d+)(?:\.(.*))?$/.exec(f.path);
+		if (!match) continue;
+		const index = Number(match[1]);
+		byIndex.set(index, [...(byIndex.get(index) ?? []), { path: match[2] ?? "(point)", message: f.message }]);
+	}
+	return { fields, points: [...byIndex].sort((a, b) => a[0] - b[0]).map(([index, errors]) => ({ index, errors })) };
+}

@@ -1,0 +1,42 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../platform/app-env";
+import { readStats } from "./stats-db";
+import { sameSecret } from "../gateway/tenants/admin-auth";
+import { bearerToken } from "../platform/bearer";
+import { rateLimit } from "../gateway/limiter/middleware";
+import { tenantAuth } from "../gateway/tenants/middleware";
+import { flushCounters } from "./counters";
+
+/**
+ * GET /api/v1/stats: the caller's telemetry figures, or the platform's for the admin token.
+ * Mounted before the tenant routes because it takes either credential.
+ */
+export const statsRoutes = new Hono<AppEnv>().get("/", async (c) => {
+	const token = bearerToken(c.req.header("Authorization"));
+	const isAdmin = Boolean(c.env.ADMIN_TOKEN) && (await sameSecret(token, c.env.ADMIN_TOKEN));
+	let tenantId: string | null = null;
+	if (!isAdmin) {
+		await tenantAuth()(c, async () => {
+			await rateLimit()(c, async () => {});
+		});
+		tenantId = c.get("principal").tenantId;
+	}
+	// This isolate's own unflushed counts first, so a client reads its own writes.
+	await flushCounters(c.env.DB);
+	const s = await readStats(c.env.DB, tenantId);
+	return c.json({
+		scope: tenantId === null ? "platform" : "tenant",
+		tenant_id: tenantId,
+		received: s.received,
+		enqueued: s.enqueued,
+		processed: s.processed,
+		batches: s.batches,
+		last_batch_at: s.last_batch_at === null ? null : new Date(s.last_batch_at).toISOString(),
+		last_batch_size: s.last_batch_size,
+		avg_batch_ms: s.batches === 0 ? null : Math.round((s.total_batch_ms / s.batches) * 10) / 10,
+		// An estimate: enqueued counts reach D1 up to TELEMETRY_STATS_FLUSH_SECONDS late (see docs).
+		backlog: Math.max(0, s.enqueued - s.processed - s.dead_letters),
+		dead_letters: s.dead_letters,
+		rejected: s.rejected,
+	});
+});
