@@ -41,7 +41,9 @@ const fleet = buildFleet(N);
 // The platform shapes slots by the tenant's devices per time zone (src/devices/slots/fleet-shape.ts);
 // the simulator computes the same curves from the same fleet, and checks a sample against the API.
 const shape = shapeOf(fleet);
-console.log(`fleet: ${N} machines in ${ZONES.length} time zones; night ${NIGHT}; window 00:00 + ${WINDOW_MINUTES} min; concurrency ${CONCURRENCY}; failure rate ${FAILURE_RATE}`);
+console.log(
+	`fleet: ${N} machines in ${ZONES.length} time zones; night ${NIGHT}; window 00:00 + ${WINDOW_MINUTES} min; concurrency ${CONCURRENCY}; failure rate ${FAILURE_RATE}`,
+);
 
 const platform = await startPlatform({ root, port, vars: { TELEMETRY_MAX_BACKLOG: "1000000" } });
 const failures = [];
@@ -49,7 +51,11 @@ const runs = {};
 try {
 	const db = await platform.mf.getD1Database("DB");
 	const admin = async (method, p, body) => {
-		const res = await fetch(`${platform.url}/api/v1/admin${p}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+		const res = await fetch(`${platform.url}/api/v1/admin${p}`, {
+			method,
+			headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
 		if (!res.ok) throw new Error(`admin ${method} ${p}: ${res.status} ${await res.text()}`);
 		return res.json();
 	};
@@ -65,12 +71,20 @@ try {
 		// pipeline, not the per-device limiter (60/min per device would never bind at 1-2 reports).
 		await admin("PUT", `/tenants/${tenant.tenant_id}/limits`, { rules: [] });
 		const auth = { authorization: `Bearer ${tenant.api_key}`, "content-type": "application/json" };
-		if (WINDOW_MINUTES !== 120) await put(`${platform.url}/api/v1/devices/slots/window`, auth, { start: "00:00", duration_minutes: WINDOW_MINUTES });
+		if (WINDOW_MINUTES !== 120)
+			await put(`${platform.url}/api/v1/devices/slots/window`, auth, {
+				start: "00:00",
+				duration_minutes: WINDOW_MINUTES,
+			});
 
 		const registerStarted = Date.now();
 		const tokens = new Map();
 		for (let i = 0; i < fleet.length; i += 10_000) {
-			const res = await fetch(`${platform.url}/api/v1/devices/bulk`, { method: "POST", headers: auth, body: JSON.stringify({ devices: fleet.slice(i, i + 10_000) }) });
+			const res = await fetch(`${platform.url}/api/v1/devices/bulk`, {
+				method: "POST",
+				headers: auth,
+				body: JSON.stringify({ devices: fleet.slice(i, i + 10_000) }),
+			});
 			if (res.status !== 201) throw new Error(`bulk registration: ${res.status} ${await res.text()}`);
 			for (const d of (await res.json()).devices) tokens.set(d.device_id, d.token);
 		}
@@ -78,22 +92,55 @@ try {
 		await checkSchedules(platform.url, auth, tenant.tenant_id);
 
 		const jobs = fleet.map((machine, index) => {
-			const slot = slots.slotFor({ tenantId: tenant.tenant_id, deviceId: machine.device_id, timezone: machine.timezone }, window, NIGHT, () => shape.zones.get(machine.timezone));
-			return { index, machine, token: tokens.get(machine.device_id), at: phase.slotted ? slot.at : slot.windowStart, report: buildReport(machine, NIGHT, index + 1) };
+			const slot = slots.slotFor(
+				{ tenantId: tenant.tenant_id, deviceId: machine.device_id, timezone: machine.timezone },
+				window,
+				NIGHT,
+				() => shape.zones.get(machine.timezone),
+			);
+			return {
+				index,
+				machine,
+				token: tokens.get(machine.device_id),
+				at: phase.slotted ? slot.at : slot.windowStart,
+				report: buildReport(machine, NIGHT, index + 1),
+			};
 		});
 		console.log(`\n== ${phase.name}: registered ${N} devices in ${registerMs} ms; sending …`);
-		const night = await runNight({ url: platform.url, jobs, concurrency: CONCURRENCY, compression: COMPRESSION, failureRate: phase.failureRate, client: { ...client, ...outbox }, seed: 1000 + p });
+		const night = await runNight({
+			url: platform.url,
+			jobs,
+			concurrency: CONCURRENCY,
+			compression: COMPRESSION,
+			failureRate: phase.failureRate,
+			client: { ...client, ...outbox },
+			seed: 1000 + p,
+		});
 
 		// Drain: wait until the consumer has written every machine-night (or time out).
-		const count = async () => (await db.prepare("SELECT COUNT(*) AS rows_, COUNT(DISTINCT machine_id) AS machines, SUM(report_date <> ?) AS other_nights FROM machine_reports WHERE tenant_id = ?").bind(NIGHT, tenant.tenant_id).first());
+		const count = async () =>
+			await db
+				.prepare(
+					"SELECT COUNT(*) AS rows_, COUNT(DISTINCT machine_id) AS machines, SUM(report_date <> ?) AS other_nights FROM machine_reports WHERE tenant_id = ?",
+				)
+				.bind(NIGHT, tenant.tenant_id)
+				.first();
 		let landed = await count();
 		while (landed.machines < N && Date.now() - night.lastAcceptedReal < DRAIN_TIMEOUT_MS) {
 			await new Promise((r) => setTimeout(r, 100));
 			landed = await count();
 		}
 		const drainMs = Math.max(0, Date.now() - night.lastAcceptedReal);
-		const processed = await db.prepare("SELECT COALESCE(SUM(update_count), 0) AS n, COUNT(*) AS messages FROM telemetry_messages WHERE tenant_id = ?").bind(tenant.tenant_id).first();
-		const deadLetters = await db.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE tenant_id = ?").bind(tenant.tenant_id).first();
+		const processed = await db
+			.prepare(
+				"SELECT COALESCE(SUM(update_count), 0) AS n, COUNT(*) AS messages FROM telemetry_messages WHERE tenant_id = ?",
+			)
+			.bind(tenant.tenant_id)
+			.first();
+		const deadLetters = await db
+			.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE tenant_id = ?")
+			.bind(tenant.tenant_id)
+			.first();
 		const s = night.stats;
 		runs[phase.name] = {
 			machines: N,
@@ -122,8 +169,19 @@ try {
 			zones: night.arrivalsByZone,
 		};
 		const r = runs[phase.name];
-		console.log(`${phase.name}: ${r.reports_accepted}/${N} accepted by clients, ${r.requests_sent} requests (${r.retries} retries, ${r.injected_503} injected 503, ${r.responses_dropped_after_accept} responses dropped after a 202), ${r.server_accepted_202} 202s at the server, ${r.machine_nights_in_d1} machine-nights in D1 (${r.rows_in_d1} rows), drained ${drainMs} ms after the last accept, ${r.send_seconds} s sending (${r.reports_per_second} req/s)`);
-		if (r.lost !== 0 || r.duplicated !== 0 || r.rows_for_other_nights !== 0 || r.reports_accepted !== N || r.dead_letters !== 0) failures.push(`${phase.name}: lost ${r.lost}, duplicated ${r.duplicated}, other nights ${r.rows_for_other_nights}, accepted ${r.reports_accepted}/${N}, dead letters ${r.dead_letters}`);
+		console.log(
+			`${phase.name}: ${r.reports_accepted}/${N} accepted by clients, ${r.requests_sent} requests (${r.retries} retries, ${r.injected_503} injected 503, ${r.responses_dropped_after_accept} responses dropped after a 202), ${r.server_accepted_202} 202s at the server, ${r.machine_nights_in_d1} machine-nights in D1 (${r.rows_in_d1} rows), drained ${drainMs} ms after the last accept, ${r.send_seconds} s sending (${r.reports_per_second} req/s)`,
+		);
+		if (
+			r.lost !== 0 ||
+			r.duplicated !== 0 ||
+			r.rows_for_other_nights !== 0 ||
+			r.reports_accepted !== N ||
+			r.dead_letters !== 0
+		)
+			failures.push(
+				`${phase.name}: lost ${r.lost}, duplicated ${r.duplicated}, other nights ${r.rows_for_other_nights}, accepted ${r.reports_accepted}/${N}, dead letters ${r.dead_letters}`,
+			);
 	}
 } finally {
 	await platform.stop();
@@ -131,7 +189,10 @@ try {
 }
 
 const summary = {};
-for (const [clean, faulty] of [["with_slots", "without_slots"], ["with_slots_faults", "without_slots_faults"]]) {
+for (const [clean, faulty] of [
+	["with_slots", "without_slots"],
+	["with_slots_faults", "without_slots_faults"],
+]) {
 	const a = runs[clean].arrivals;
 	const b = runs[faulty].arrivals;
 	const minutes = new Set([...a.keys(), ...b.keys()]);
@@ -162,7 +223,9 @@ console.table(Object.fromEntries(Object.entries(zones).map(([z, v]) => [z, v])))
 // The same ratios for the full 100,000-machine fleet from the slot function alone (no requests):
 // what a clean run at full size would measure, since a clean report arrives at its scheduled minute.
 const schedule = scheduleOnly(Number(process.env.SIM_SCHEDULE_MACHINES ?? 100_000));
-console.log(`schedule only, ${schedule.machines} machines (slot function, nothing sent): with slots peak ${schedule.with_slots.peak}/min, without ${schedule.without_slots.peak}/min, mean ${schedule.with_slots.mean}/min over ${schedule.active_minutes} minutes → peak:mean ${schedule.with_slots.ratio} with slots, ${schedule.without_slots.ratio} without`);
+console.log(
+	`schedule only, ${schedule.machines} machines (slot function, nothing sent): with slots peak ${schedule.with_slots.peak}/min, without ${schedule.without_slots.peak}/min, mean ${schedule.with_slots.mean}/min over ${schedule.active_minutes} minutes → peak:mean ${schedule.with_slots.ratio} with slots, ${schedule.without_slots.ratio} without`,
+);
 
 const strip = ({ arrivals: _a, zones: _z, ...rest }) => rest;
 const out = {
@@ -172,7 +235,8 @@ const out = {
 	time_zones: ZONES.length,
 	window: { start: "00:00", duration_minutes: WINDOW_MINUTES },
 	concurrency: CONCURRENCY,
-	definition: "Arrivals are accepted reports bucketed by the simulated UTC minute of the attempt that was accepted. peak_to_mean = busiest minute / (reports / number of minutes with an arrival in either run of the pair).",
+	definition:
+		"Arrivals are accepted reports bucketed by the simulated UTC minute of the attempt that was accepted. peak_to_mean = busiest minute / (reports / number of minutes with an arrival in either run of the pair).",
 	summary: Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, { ...summary[name], ...strip(r) }])),
 	with_slots_per_zone: zones,
 	schedule_only_full_fleet: schedule,
@@ -197,7 +261,12 @@ function scheduleOnly(n) {
 	const all = buildFleet(n);
 	const curves = shapeOf(all);
 	for (const m of all) {
-		const slot = slots.slotFor({ tenantId: "ten_schedule", deviceId: m.device_id, timezone: m.timezone }, window, NIGHT, () => curves.zones.get(m.timezone));
+		const slot = slots.slotFor(
+			{ tenantId: "ten_schedule", deviceId: m.device_id, timezone: m.timezone },
+			window,
+			NIGHT,
+			() => curves.zones.get(m.timezone),
+		);
 		addArrival(withSlots, slot.at);
 		addArrival(without, slot.windowStart);
 		const z = zoneHists.get(m.timezone) ?? new Map();
@@ -205,13 +274,24 @@ function scheduleOnly(n) {
 		zoneHists.set(m.timezone, z);
 	}
 	const minutes = new Set([...withSlots.keys(), ...without.keys()]);
-	return { machines: n, active_minutes: minutes.size, with_slots: peakToMean(withSlots, minutes), without_slots: peakToMean(without, minutes), per_zone: zonePeakToMean(zoneHists, WINDOW_MINUTES), histogram: histogramRows(withSlots, without) };
+	return {
+		machines: n,
+		active_minutes: minutes.size,
+		with_slots: peakToMean(withSlots, minutes),
+		without_slots: peakToMean(without, minutes),
+		per_zone: zonePeakToMean(zoneHists, WINDOW_MINUTES),
+		histogram: histogramRows(withSlots, without),
+	};
 }
 
 function shapeOf(machines) {
 	const counts = new Map();
 	for (const m of machines) counts.set(m.timezone, (counts.get(m.timezone) ?? 0) + 1);
-	return fleetShape.shapeFleet([...counts].map(([timezone, count]) => ({ timezone, count })), window, NIGHT);
+	return fleetShape.shapeFleet(
+		[...counts].map(([timezone, count]) => ({ timezone, count })),
+		window,
+		NIGHT,
+	);
 }
 
 async function put(url, headers, body) {
@@ -226,6 +306,7 @@ async function checkSchedules(url, headers, tenantId) {
 		const res = await fetch(`${url}/api/v1/devices/${m.device_id}/schedule`, { headers });
 		const body = await res.json();
 		const mine = slots.slotOffsetSeconds({ tenantId, deviceId: m.device_id }, window, shape.zones.get(m.timezone));
-		if (!res.ok || body.slot_offset_seconds !== mine) throw new Error(`slot of ${m.device_id}: platform ${JSON.stringify(body)}, simulator ${mine}`);
+		if (!res.ok || body.slot_offset_seconds !== mine)
+			throw new Error(`slot of ${m.device_id}: platform ${JSON.stringify(body)}, simulator ${mine}`);
 	}
 }

@@ -39,7 +39,8 @@ export type FlushResult = { sent: number; retries: number; rejected: number; pen
 const SYSTEM_CLOCK: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
 export class DeviceClient {
-	readonly #o: Required<Omit<DeviceClientOptions, "signingSecret" | "onRejected">> & Pick<DeviceClientOptions, "signingSecret" | "onRejected">;
+	readonly #o: Required<Omit<DeviceClientOptions, "signingSecret" | "onRejected">> &
+		Pick<DeviceClientOptions, "signingSecret" | "onRejected">;
 	#nextReportAt: number | null = null;
 	/** Server time minus device time, learnt from a clock_skew rejection. */
 	#clockOffsetMs = 0;
@@ -64,16 +65,24 @@ export class DeviceClient {
 	/** Queues a request durably; it is sent by the next `flush`. Returns its idempotency key. */
 	async enqueue(method: OutboxItem["method"], path: string, body: unknown, id?: string): Promise<string> {
 		const items = await this.#o.storage.load();
-		const itemId = id ?? `${this.#o.deviceId}-${this.#o.clock.now().toString(36)}-${(this.#sequence++).toString(36)}-${randomToken(4)}`;
+		const itemId =
+			id ??
+			`${this.#o.deviceId}-${this.#o.clock.now().toString(36)}-${(this.#sequence++).toString(36)}-${randomToken(4)}`;
 		// The same id queued twice (a report re-queued after a restart) stays one request.
-		if (!items.some((i) => i.id === itemId)) items.push({ id: itemId, method, path, body, attempts: 0, createdAt: this.#o.clock.now() });
+		if (!items.some((i) => i.id === itemId))
+			items.push({ id: itemId, method, path, body, attempts: 0, createdAt: this.#o.clock.now() });
 		await this.#o.storage.save(items);
 		return itemId;
 	}
 
 	/** Queues the machine's nightly report (one per local date) and sends the outbox. */
 	async report(report: { report_date: string } & Record<string, unknown>): Promise<FlushResult> {
-		await this.enqueue("POST", `/api/v1/machines/${encodeURIComponent(this.#o.deviceId)}/reports`, report, `${this.#o.deviceId}-report-${report.report_date}`);
+		await this.enqueue(
+			"POST",
+			`/api/v1/machines/${encodeURIComponent(this.#o.deviceId)}/reports`,
+			report,
+			`${this.#o.deviceId}-report-${report.report_date}`,
+		);
 		return this.flush();
 	}
 
@@ -111,7 +120,12 @@ export class DeviceClient {
 
 	/** Asks the platform for this device's next report time (GET /devices/{id}/schedule). */
 	async fetchSchedule(): Promise<number | null> {
-		const res = await this.#request("GET", `/api/v1/devices/${encodeURIComponent(this.#o.deviceId)}/schedule`, undefined, null);
+		const res = await this.#request(
+			"GET",
+			`/api/v1/devices/${encodeURIComponent(this.#o.deviceId)}/schedule`,
+			undefined,
+			null,
+		);
 		if (res.ok) this.#learnSchedule(await readJson(res));
 		return this.#nextReportAt;
 	}
@@ -124,7 +138,13 @@ export class DeviceClient {
 		return wait;
 	}
 
-	async #send(item: OutboxItem): Promise<{ kind: "sent" } | { kind: "retry"; retryAfterMs: number | null } | { kind: "rejected"; status: number; error: unknown }> {
+	async #send(
+		item: OutboxItem,
+	): Promise<
+		| { kind: "sent" }
+		| { kind: "retry"; retryAfterMs: number | null }
+		| { kind: "rejected"; status: number; error: unknown }
+	> {
 		let res: Response;
 		try {
 			res = await this.#request(item.method, item.path, JSON.stringify(item.body), item.id);
@@ -136,7 +156,8 @@ export class DeviceClient {
 			this.#learnSchedule(body);
 			return { kind: "sent" };
 		}
-		if (isRetryableStatus(res.status)) return { kind: "retry", retryAfterMs: parseRetryAfter(res.headers.get("Retry-After"), this.#o.clock.now()) };
+		if (isRetryableStatus(res.status))
+			return { kind: "retry", retryAfterMs: parseRetryAfter(res.headers.get("Retry-After"), this.#o.clock.now()) };
 		const serverTime = skewedServerTime(body);
 		if (res.status === 401 && serverTime !== null) {
 			// Our clock is off: sign with the server's time from now on and try again at once.
@@ -146,23 +167,43 @@ export class DeviceClient {
 		return { kind: "rejected", status: res.status, error: body };
 	}
 
-	async #request(method: string, path: string, body: string | undefined, idempotencyKey: string | null): Promise<Response> {
+	async #request(
+		method: string,
+		path: string,
+		body: string | undefined,
+		idempotencyKey: string | null,
+	): Promise<Response> {
 		const headers = new Headers({ Authorization: `Bearer ${this.#o.token}` });
 		if (body !== undefined) headers.set("Content-Type", "application/json");
 		if (idempotencyKey) headers.set("Idempotency-Key", idempotencyKey);
 		if (this.#o.signingSecret) {
 			const timestamp = Math.floor((this.#o.clock.now() + this.#clockOffsetMs) / 1000);
 			const nonce = randomToken(16);
-			const signature = await signParts(this.#o.signingSecret, { method, pathWithQuery: path, timestamp, nonce, bodySha256: await sha256Hex(body ?? "") });
+			const signature = await signParts(this.#o.signingSecret, {
+				method,
+				pathWithQuery: path,
+				timestamp,
+				nonce,
+				bodySha256: await sha256Hex(body ?? ""),
+			});
 			headers.set(TIMESTAMP_HEADER, String(timestamp));
 			headers.set(NONCE_HEADER, nonce);
 			headers.set(SIGNATURE_HEADER, signature);
 		}
-		return this.#o.fetch(new URL(path, this.#o.baseUrl).toString(), { method, headers, ...(body === undefined ? {} : { body }) });
+		return this.#o.fetch(new URL(path, this.#o.baseUrl).toString(), {
+			method,
+			headers,
+			...(body === undefined ? {} : { body }),
+		});
 	}
 
 	#learnSchedule(body: unknown): void {
-		if (typeof body === "object" && body !== null && "next_report_at" in body && typeof body.next_report_at === "string") {
+		if (
+			typeof body === "object" &&
+			body !== null &&
+			"next_report_at" in body &&
+			typeof body.next_report_at === "string"
+		) {
 			const at = Date.parse(body.next_report_at);
 			if (!Number.isNaN(at)) this.#nextReportAt = at;
 		}
@@ -180,9 +221,21 @@ async function readJson(res: Response): Promise<unknown> {
 function skewedServerTime(body: unknown): number | null {
 	if (typeof body !== "object" || body === null || !("error" in body)) return null;
 	const error = body.error;
-	if (typeof error !== "object" || error === null || !("code" in error) || error.code !== "clock_skew" || !("details" in error)) return null;
+	if (
+		typeof error !== "object" ||
+		error === null ||
+		!("code" in error) ||
+		error.code !== "clock_skew" ||
+		!("details" in error)
+	)
+		return null;
 	const details = error.details;
-	return typeof details === "object" && details !== null && "server_time" in details && typeof details.server_time === "number" ? details.server_time : null;
+	return typeof details === "object" &&
+		details !== null &&
+		"server_time" in details &&
+		typeof details.server_time === "number"
+		? details.server_time
+		: null;
 }
 
 function randomToken(bytes: number): string {

@@ -20,7 +20,9 @@ export class DeviceNonces extends DurableObject<Env> {
 	/** Records a nonce until `expiresAt` (ms); a nonce already recorded and not expired is refused. */
 	async claim(nonce: string, expiresAt: number): Promise<ClaimResult> {
 		const now = Date.now();
-		const seen = this.ctx.storage.sql.exec<{ expires_at: number }>("SELECT expires_at FROM nonces WHERE nonce = ?", nonce).toArray()[0];
+		const seen = this.ctx.storage.sql
+			.exec<{ expires_at: number }>("SELECT expires_at FROM nonces WHERE nonce = ?", nonce)
+			.toArray()[0];
 		if (seen && seen.expires_at > now) return { ok: false, code: "nonce_reused" };
 		this.ctx.storage.sql.exec("INSERT OR REPLACE INTO nonces (nonce, expires_at) VALUES (?, ?)", nonce, expiresAt);
 		const alarm = await this.ctx.storage.getAlarm();
@@ -31,7 +33,9 @@ export class DeviceNonces extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		const now = Date.now();
 		this.ctx.storage.sql.exec("DELETE FROM nonces WHERE expires_at <= ?", now);
-		const next = this.ctx.storage.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM nonces").toArray()[0]?.next ?? null;
+		const next =
+			this.ctx.storage.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM nonces").toArray()[0]
+				?.next ?? null;
 		if (next !== null) await this.ctx.storage.setAlarm(next);
 	}
 }

@@ -36,11 +36,22 @@ export class RateLimiter extends DurableObject<Env> {
 	acquire(policies: Policy[], request: LeaseRequest): AcquireResult {
 		const now = Date.now();
 		const ids = policies.map(stateId);
-		const decision = decide(policies, ids.map((id) => this.#states.get(id)?.state), request, now);
+		const decision = decide(
+			policies,
+			ids.map((id) => this.#states.get(id)?.state),
+			request,
+			now,
+		);
 		this.#store(policies, ids, decision.states);
 		this.#scheduleCleanup(policies, decision.states, now);
 		if (decision.allowed) {
-			return { allowed: true, granted: decision.granted, expiresAt: decision.expiresAt, takenAt: now, views: decision.views };
+			return {
+				allowed: true,
+				granted: decision.granted,
+				expiresAt: decision.expiresAt,
+				takenAt: now,
+				views: decision.views,
+			};
 		}
 		return {
 			allowed: false,
@@ -59,7 +70,9 @@ export class RateLimiter extends DurableObject<Env> {
 
 	override async alarm(): Promise<void> {
 		const now = Date.now();
-		const busy = [...this.#states.values()].some(({ policy, state }) => resetMs(policy, advance(policy, state, now), now) > 0);
+		const busy = [...this.#states.values()].some(
+			({ policy, state }) => resetMs(policy, advance(policy, state, now), now) > 0,
+		);
 		if (busy) {
 			this.#alarmAt = now + IDLE_GRACE_MS;
 			await this.ctx.storage.setAlarm(this.#alarmAt);

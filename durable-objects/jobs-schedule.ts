@@ -40,7 +40,12 @@ export class JobSchedule extends DurableObject<Env> {
 		while (due !== null && due <= now && fired < MAX_CATCH_UP) {
 			if (spec.success) {
 				const dedupe = `schedule:${id}:${due}`;
-				await enqueueJobs(this.env, row.tenant_id, [{ ...spec.data, dedupe_key: dedupe, delay_seconds: undefined, run_at: undefined }], now);
+				await enqueueJobs(
+					this.env,
+					row.tenant_id,
+					[{ ...spec.data, dedupe_key: dedupe, delay_seconds: undefined, run_at: undefined }],
+					now,
+				);
 			}
 			await this.ctx.storage.put("cursor", due);
 			last = due;

@@ -18,7 +18,9 @@ export class JobTypeGate extends DurableObject<Env> {
 		super(ctx, env);
 		void ctx.blockConcurrencyWhile(async () => {
 			ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS leases (job_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
-			for (const row of ctx.storage.sql.exec<{ job_id: string; expires_at: number }>("SELECT job_id, expires_at FROM leases")) {
+			for (const row of ctx.storage.sql.exec<{ job_id: string; expires_at: number }>(
+				"SELECT job_id, expires_at FROM leases",
+			)) {
 				this.#leases.set(row.job_id, row.expires_at);
 			}
 		});
@@ -71,5 +73,11 @@ export class JobTypeGate extends DurableObject<Env> {
 
 /** rate_per_second as a token bucket over one second holding at least one token. */
 function bucketPolicy(rate: number): Policy {
-	return { name: "rate", algorithm: "token_bucket", limit: rate, windowSeconds: 1, burst: Math.max(1, Math.ceil(rate)) };
+	return {
+		name: "rate",
+		algorithm: "token_bucket",
+		limit: rate,
+		windowSeconds: 1,
+		burst: Math.max(1, Math.ceil(rate)),
+	};
 }

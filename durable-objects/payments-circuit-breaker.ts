@@ -13,7 +13,9 @@ export class CircuitBreaker extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		void ctx.blockConcurrencyWhile(async () => {
-			ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS breaker (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
+			ctx.storage.sql.exec(
+				"CREATE TABLE IF NOT EXISTS breaker (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)",
+			);
 			const row = ctx.storage.sql.exec<{ state: string }>("SELECT state FROM breaker WHERE id = 1").toArray()[0];
 			// Rows are only ever written by #store, from states built in src/payments/breaker-domain.ts.
 			if (row) this.#state = JSON.parse(row.state) as BreakerState;

@@ -48,7 +48,8 @@ export class SandboxProcessor extends DurableObject<Env> {
 			this.ctx.storage.sql.exec("UPDATE charges SET attempts = attempts + 1 WHERE idempotency_key = ?", key);
 			return { kind: "replayed", charge: { ...toCharge(existing), attempts: existing.attempts + 1 } };
 		}
-		const declined = params.card_token !== "tok_visa" && params.card_token !== "tok_error" && params.card_token !== "tok_timeout";
+		const declined =
+			params.card_token !== "tok_visa" && params.card_token !== "tok_error" && params.card_token !== "tok_timeout";
 		const row: Row = {
 			id: `ch_${crypto.randomUUID().replaceAll("-", "")}`,
 			idempotency_key: key,
@@ -64,16 +65,27 @@ export class SandboxProcessor extends DurableObject<Env> {
 		};
 		this.ctx.storage.sql.exec(
 			"INSERT INTO charges (id, idempotency_key, amount_cents, currency, card_token, description, status, decline_code, attempts, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			row.id, row.idempotency_key, row.amount_cents, row.currency, row.card_token, row.description, row.status, row.decline_code, row.attempts, row.params, row.created_at,
+			row.id,
+			row.idempotency_key,
+			row.amount_cents,
+			row.currency,
+			row.card_token,
+			row.description,
+			row.status,
+			row.decline_code,
+			row.attempts,
+			row.params,
+			row.created_at,
 		);
 		return { kind: "created", charge: toCharge(row) };
 	}
 
 	/** Recorded charges, newest first, optionally only the one of a key. */
 	list(idempotencyKey: string | null, limit: number): SandboxCharge[] {
-		const rows = idempotencyKey === null
-			? this.ctx.storage.sql.exec<Row>("SELECT * FROM charges ORDER BY created_at DESC LIMIT ?", limit).toArray()
-			: this.ctx.storage.sql.exec<Row>("SELECT * FROM charges WHERE idempotency_key = ?", idempotencyKey).toArray();
+		const rows =
+			idempotencyKey === null
+				? this.ctx.storage.sql.exec<Row>("SELECT * FROM charges ORDER BY created_at DESC LIMIT ?", limit).toArray()
+				: this.ctx.storage.sql.exec<Row>("SELECT * FROM charges WHERE idempotency_key = ?", idempotencyKey).toArray();
 		return rows.map(toCharge);
 	}
 

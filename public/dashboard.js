@@ -17,9 +17,9 @@ $("connect").addEventListener("submit", (event) => {
 	state.last = null;
 	start();
 });
-$("fleet-file").addEventListener("change", async (event) => {
+$("fleet-file").addEventListener("change", (event) => {
 	const file = event.target.files?.[0];
-	if (file) drawFleet(JSON.parse(await file.text()));
+	if (file) void file.text().then((text) => drawFleet(JSON.parse(text)));
 });
 
 function start() {
@@ -57,7 +57,10 @@ async function poll() {
 	if (trucks.status === "fulfilled") drawTrucks(trucks.value.trucks ?? []);
 	if (tickets.status === "fulfilled") drawTickets(tickets.value.tickets ?? []);
 	const failed = [jobs, trucks, tickets].filter((r) => r.status === "rejected");
-	setStatus(failed.length ? failed[0].reason.message : `connected · ${new Date().toLocaleTimeString()}`, failed.length > 0);
+	setStatus(
+		failed.length ? failed[0].reason.message : `connected · ${new Date().toLocaleTimeString()}`,
+		failed.length > 0,
+	);
 }
 
 function drawIngest(s) {
@@ -67,26 +70,62 @@ function drawIngest(s) {
 	state.history.push({ rate, backlog: s.backlog });
 	if (state.history.length > HISTORY) state.history.shift();
 	const figures = [
-		["received", s.received], ["enqueued", s.enqueued], ["processed", s.processed], ["backlog", s.backlog],
-		["batches", s.batches], ["avg batch ms", s.avg_batch_ms ?? "–"], ["dead letters", s.dead_letters], ["rejected", s.rejected],
+		["received", s.received],
+		["enqueued", s.enqueued],
+		["processed", s.processed],
+		["backlog", s.backlog],
+		["batches", s.batches],
+		["avg batch ms", s.avg_batch_ms ?? "–"],
+		["dead letters", s.dead_letters],
+		["rejected", s.rejected],
 	];
-	$("ingest-figures").replaceChildren(...figures.map(([label, value]) => el("div", {}, el("dt", {}, label), el("dd", {}, format(value)))));
-	sparkline($("ingest-rate"), state.history.map((h) => h.rate));
-	sparkline($("ingest-backlog"), state.history.map((h) => h.backlog));
+	$("ingest-figures").replaceChildren(
+		...figures.map(([label, value]) => el("div", {}, el("dt", {}, label), el("dd", {}, format(value)))),
+	);
+	sparkline(
+		$("ingest-rate"),
+		state.history.map((h) => h.rate),
+	);
+	sparkline(
+		$("ingest-backlog"),
+		state.history.map((h) => h.backlog),
+	);
 }
 
 function drawJobs(metrics) {
 	$("jobs-rows").replaceChildren(
 		...metrics.map((m) =>
-			row([m.type, m.priority, m.depth.queued + m.depth.scheduled, m.depth.processing, m.processed, m.failed,
-				m.processing_ms.p50 ?? "–", m.processing_ms.p95 ?? "–", m.processing_ms.p99 ?? "–",
-				m.oldest_waiting_age_ms === null ? "–" : `${Math.round(m.oldest_waiting_age_ms / 1000)} s`]),
+			row([
+				m.type,
+				m.priority,
+				m.depth.queued + m.depth.scheduled,
+				m.depth.processing,
+				m.processed,
+				m.failed,
+				m.processing_ms.p50 ?? "–",
+				m.processing_ms.p95 ?? "–",
+				m.processing_ms.p99 ?? "–",
+				m.oldest_waiting_age_ms === null ? "–" : `${Math.round(m.oldest_waiting_age_ms / 1000)} s`,
+			]),
 		),
 	);
 }
 
 function drawTrucks(trucks) {
-	$("truck-rows").replaceChildren(...trucks.slice(0, 20).map((t) => row([t.truck_id, t.lat.toFixed(4), t.lng.toFixed(4), t.speed_kmh ?? "–", new Date(t.recorded_at).toLocaleTimeString(), t.colo ?? "–"])));
+	$("truck-rows").replaceChildren(
+		...trucks
+			.slice(0, 20)
+			.map((t) =>
+				row([
+					t.truck_id,
+					t.lat.toFixed(4),
+					t.lng.toFixed(4),
+					t.speed_kmh ?? "–",
+					new Date(t.recorded_at).toLocaleTimeString(),
+					t.colo ?? "–",
+				]),
+			),
+	);
 	$("truck-map").replaceChildren(
 		svg("rect", { x: -180, y: -90, width: 360, height: 180, fill: "#eef2f8" }),
 		...trucks.map((t) => svg("circle", { cx: t.lng, cy: -t.lat, r: 2, fill: "#2f6fed" }, svg("title", {}, t.truck_id))),
@@ -94,7 +133,11 @@ function drawTrucks(trucks) {
 }
 
 function drawTickets(tickets) {
-	$("ticket-rows").replaceChildren(...tickets.map((t) => row([t.machine_id, t.reason, t.day, typeof t.detail === "string" ? t.detail : JSON.stringify(t.detail ?? "")])));
+	$("ticket-rows").replaceChildren(
+		...tickets.map((t) =>
+			row([t.machine_id, t.reason, t.day, typeof t.detail === "string" ? t.detail : JSON.stringify(t.detail ?? "")]),
+		),
+	);
 }
 
 /** The fleet simulator's histogram: bars with slots, a line without. */
@@ -104,9 +147,20 @@ function drawFleet(data) {
 	const without = minutes.map((m) => m.without_slots ?? 0);
 	const max = Math.max(1, ...withSlots, ...without);
 	const w = 600 / Math.max(1, minutes.length);
-	const bars = withSlots.map((v, i) => svg("rect", { x: i * w, y: 160 - (v / max) * 160, width: Math.max(w, 0.5), height: (v / max) * 160, fill: "#2f6fed" }));
+	const bars = withSlots.map((v, i) =>
+		svg("rect", {
+			x: i * w,
+			y: 160 - (v / max) * 160,
+			width: Math.max(w, 0.5),
+			height: (v / max) * 160,
+			fill: "#2f6fed",
+		}),
+	);
 	const points = without.map((v, i) => `${i * w},${160 - (v / max) * 160}`).join(" ");
-	$("fleet-chart").replaceChildren(...bars, svg("polyline", { points, fill: "none", stroke: "#b42318", "stroke-width": 1 }));
+	$("fleet-chart").replaceChildren(
+		...bars,
+		svg("polyline", { points, fill: "none", stroke: "#b42318", "stroke-width": 1 }),
+	);
 	const summary = data.summary ? JSON.stringify(data.summary) : "";
 	$("fleet-summary").textContent = `blue: with slots · red: all at local midnight · ${summary}`;
 }

@@ -11,8 +11,8 @@ const SATURATED_DELAY_SECONDS = 1;
  * in this invocation are on new tokens), or retried (with a delay) if that failed; a malformed
  * message is acked and logged, never retried, so it cannot re-deliver the batch.
  */
-export async function handleJobsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-	const groups = new Map<string, { messages: Message<unknown>[]; units: number }>();
+export async function handleJobsBatch(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
+	const groups = new Map<string, { messages: Message[]; units: number }>();
 	for (const msg of batch.messages) {
 		const parsed = runTokenSchema.safeParse(msg.body);
 		if (!parsed.success) {
@@ -34,7 +34,14 @@ export async function handleJobsBatch(batch: MessageBatch<unknown>, env: Env, _c
 				if (leftover > 0) await sendUnitTokens(env, tenantId, leftover, saturated ? SATURATED_DELAY_SECONDS : 0);
 				for (const m of messages) m.ack();
 			} catch (err) {
-				console.error(JSON.stringify({ level: "error", msg: "job batch failed; tokens retried", tenant_id: tenantId, error: String(err) }));
+				console.error(
+					JSON.stringify({
+						level: "error",
+						msg: "job batch failed; tokens retried",
+						tenant_id: tenantId,
+						error: String(err),
+					}),
+				);
 				for (const m of messages) m.retry({ delaySeconds: Math.min(60, 2 ** m.attempts) });
 			}
 		}),

@@ -8,7 +8,7 @@ import { idOf } from "./telemetry";
  * Consumer of floodgate-telemetry-dlq: keeps every dead message in D1 (one row per producer id)
  * for GET /api/v1/dead-letters and replay. Bodies that do not parse are kept as they are.
  */
-export async function handleTelemetryDlqBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+export async function handleTelemetryDlqBatch(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
 	const now = Date.now();
 	const letters = batch.messages.map((msg) => {
 		const parsed = telemetryMessageSchema.safeParse(msg.body);
@@ -29,7 +29,9 @@ export async function handleTelemetryDlqBatch(batch: MessageBatch<unknown>, env:
 		await insertDeadLetters(env.DB, letters);
 		batch.ackAll();
 	} catch (err) {
-		console.error(JSON.stringify({ level: "error", msg: "storing dead letters failed", count: letters.length, error: String(err) }));
+		console.error(
+			JSON.stringify({ level: "error", msg: "storing dead letters failed", count: letters.length, error: String(err) }),
+		);
 		for (const msg of batch.messages) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
 	}
 }

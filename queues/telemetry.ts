@@ -12,7 +12,7 @@ import { fieldErrors } from "../src/platform/validation";
 /** Message ids are remembered this long to count redeliveries once (the queue's longest retention). */
 const MESSAGE_MEMORY_MS = 14 * 86_400_000;
 
-type Parsed = { msg: Message<unknown>; body: TelemetryMessage };
+type Parsed = { msg: Message; body: TelemetryMessage };
 
 /**
  * Consumer of floodgate-telemetry. Valid messages are written together in one D1 transaction;
@@ -20,14 +20,20 @@ type Parsed = { msg: Message<unknown>; body: TelemetryMessage };
  * without holding back the others. Messages that fail validation cannot succeed later: they are
  * stored as dead letters at once and acked. Nothing is acked before its write committed.
  */
-export async function handleTelemetryBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+export async function handleTelemetryBatch(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
 	const started = Date.now();
 	const valid: Parsed[] = [];
-	const invalid: { msg: Message<unknown>; reason: string }[] = [];
+	const invalid: { msg: Message; reason: string }[] = [];
 	for (const msg of batch.messages) {
 		const parsed = telemetryMessageSchema.safeParse(msg.body);
 		if (parsed.success) valid.push({ msg, body: parsed.data });
-		else invalid.push({ msg, reason: `invalid_message: ${fieldErrors(parsed.error.issues.slice(0, 5)).map((f) => `${f.path}: ${f.message}`).join("; ")}` });
+		else
+			invalid.push({
+				msg,
+				reason: `invalid_message: ${fieldErrors(parsed.error.issues.slice(0, 5))
+					.map((f) => `${f.path}: ${f.message}`)
+					.join("; ")}`,
+			});
 	}
 	await deadLetterInvalid(env.DB, invalid);
 
@@ -39,11 +45,23 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 	if (items.length === 0) return [];
 	const now = Date.now();
 	try {
-		await writeWithPlanning(db, items.map((i) => i.body), now);
+		await writeWithPlanning(
+			db,
+			items.map((i) => i.body),
+			now,
+		);
 		for (const item of items) item.msg.ack();
 		return items.map((i) => i.body);
 	} catch (err) {
-		if (items.length > 1) console.warn(JSON.stringify({ level: "warn", msg: "telemetry batch write failed; writing messages one by one", queue, error: String(err) }));
+		if (items.length > 1)
+			console.warn(
+				JSON.stringify({
+					level: "warn",
+					msg: "telemetry batch write failed; writing messages one by one",
+					queue,
+					error: String(err),
+				}),
+			);
 	}
 	const written: TelemetryMessage[] = [];
 	for (const item of items) {
@@ -53,7 +71,16 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 			written.push(item.body);
 		} catch (err) {
 			const delaySeconds = retryDelaySeconds(item.msg.attempts);
-			console.error(JSON.stringify({ level: "error", msg: "telemetry message write failed", message_id: item.body.id, attempts: item.msg.attempts, delay_seconds: delaySeconds, error: String(err) }));
+			console.error(
+				JSON.stringify({
+					level: "error",
+					msg: "telemetry message write failed",
+					message_id: item.body.id,
+					attempts: item.msg.attempts,
+					delay_seconds: delaySeconds,
+					error: String(err),
+				}),
+			);
 			item.msg.retry({ delaySeconds });
 		}
 	}
@@ -69,19 +96,24 @@ async function writeWithPlanning(db: D1Database, messages: TelemetryMessage[], n
 	await runStatements(db, planTelemetryWrite(messages, newId("bat"), now));
 	const planning = messages.flatMap((m) =>
 		m.kind === "report"
-			? planningStatements(db, m.tenant_id, {
-					machine_id: m.machine_id,
-					report_date: m.report.report_date,
-					inventory: m.report.inventory,
-					temperature_c: m.report.temperature_c,
-					error_codes: m.report.error_codes,
-				}, { now }).statements
+			? planningStatements(
+					db,
+					m.tenant_id,
+					{
+						machine_id: m.machine_id,
+						report_date: m.report.report_date,
+						inventory: m.report.inventory,
+						temperature_c: m.report.temperature_c,
+						error_codes: m.report.error_codes,
+					},
+					{ now },
+				).statements
 			: [],
 	);
 	if (planning.length > 0) await db.batch(planning);
 }
 
-async function deadLetterInvalid(db: D1Database, invalid: { msg: Message<unknown>; reason: string }[]): Promise<void> {
+async function deadLetterInvalid(db: D1Database, invalid: { msg: Message; reason: string }[]): Promise<void> {
 	if (invalid.length === 0) return;
 	try {
 		await insertDeadLetters(
@@ -100,7 +132,9 @@ async function deadLetterInvalid(db: D1Database, invalid: { msg: Message<unknown
 		);
 		for (const { msg } of invalid) msg.ack();
 	} catch (err) {
-		console.error(JSON.stringify({ level: "error", msg: "storing invalid telemetry messages failed", error: String(err) }));
+		console.error(
+			JSON.stringify({ level: "error", msg: "storing invalid telemetry messages failed", error: String(err) }),
+		);
 		for (const { msg } of invalid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
 	}
 }
@@ -114,13 +148,16 @@ async function recordBatchFigures(db: D1Database, written: TelemetryMessage[], s
 	try {
 		await runStatements(db, planBatchFigures(figures, now, now - started, now - MESSAGE_MEMORY_MS));
 	} catch (err) {
-		console.error(JSON.stringify({ level: "error", msg: "recording telemetry batch figures failed", error: String(err) }));
+		console.error(
+			JSON.stringify({ level: "error", msg: "recording telemetry batch figures failed", error: String(err) }),
+		);
 	}
 }
 
 /** The producer's id when the body has one (it survives redelivery and replay), else the queue's. */
-export function idOf(msg: Message<unknown>): string {
+export function idOf(msg: Message): string {
 	const body = msg.body;
-	if (typeof body === "object" && body !== null && "id" in body && typeof body.id === "string" && body.id.length <= 64) return body.id;
+	if (typeof body === "object" && body !== null && "id" in body && typeof body.id === "string" && body.id.length <= 64)
+		return body.id;
 	return `queue:${msg.id}`;
 }

@@ -81,7 +81,16 @@ app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
 	if (allow.length > 0) {
-		return errorResponse(c, new AppError(405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, { allow }, { Allow: allow.join(", ") }));
+		return errorResponse(
+			c,
+			new AppError(
+				405,
+				"method_not_allowed",
+				`${c.req.method} is not allowed on ${c.req.path}.`,
+				{ allow },
+				{ Allow: allow.join(", ") },
+			),
+		);
 	}
 	return errorResponse(c, new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`));
 });
@@ -89,10 +98,17 @@ app.notFound((c) => {
 app.onError((err, c) => {
 	if (err instanceof AppError) return errorResponse(c, err);
 	if (err instanceof HTTPException) {
-		return errorResponse(c, new AppError(err.status as AppError["status"], codeForStatus(err.status), err.message || "Request rejected."));
+		return errorResponse(c, new AppError(err.status, codeForStatus(err.status), err.message || "Request rejected."));
 	}
-	log.error("unhandled error", { request_id: c.get("requestId"), error: errorText(err), stack: err instanceof Error ? err.stack : undefined });
-	return errorResponse(c, new AppError(500, "internal_error", "Something went wrong on our side. Quote the request id when reporting it."));
+	log.error("unhandled error", {
+		request_id: c.get("requestId"),
+		error: errorText(err),
+		stack: err instanceof Error ? err.stack : undefined,
+	});
+	return errorResponse(
+		c,
+		new AppError(500, "internal_error", "Something went wrong on our side. Quote the request id when reporting it."),
+	);
 });
 
 /**
@@ -116,7 +132,7 @@ function guarded(auth: MiddlewareHandler<AppEnv>, routers: Hono<AppEnv>[]): Hono
 
 export { app };
 
-type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
+type QueueHandler = (batch: MessageBatch, env: Env, ctx: ExecutionContext) => Promise<void>;
 type CronHandler = (env: Env, scheduledTime: number) => Promise<void>;
 
 /** One consumer per queue (wrangler.toml's [[queues.consumers]]). */

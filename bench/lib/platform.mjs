@@ -40,21 +40,23 @@ export async function startPlatform({ root, port, vars = {} }) {
 		workerOptions: { modulesRules: _rules, assets: _assets, ...workerOptions },
 	} = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
 	// Miniflare 5 takes a new option shape; wrangler still produces the v4 one, so convert it.
-	const mf = new Miniflare(convertV4MiniflareOptions({
-		host: "127.0.0.1",
-		port: 0,
-		defaultPersistRoot: persistRoot,
-		workers: [
-			{
-				...workerOptions,
-				name: "floodgate",
-				modules: true,
-				scriptPath,
-				bindings: { ...workerOptions.bindings, ADMIN_TOKEN, ...vars },
-				unsafeDirectSockets: [{ host: "127.0.0.1", port }],
-			},
-		],
-	}));
+	const mf = new Miniflare(
+		convertV4MiniflareOptions({
+			host: "127.0.0.1",
+			port: 0,
+			defaultPersistRoot: persistRoot,
+			workers: [
+				{
+					...workerOptions,
+					name: "floodgate",
+					modules: true,
+					scriptPath,
+					bindings: { ...workerOptions.bindings, ADMIN_TOKEN, ...vars },
+					unsafeDirectSockets: [{ host: "127.0.0.1", port }],
+				},
+			],
+		}),
+	);
 	await mf.ready;
 	await applyMigrations(mf, path.join(root, "migrations"));
 	return {
@@ -69,7 +71,9 @@ export async function startPlatform({ root, port, vars = {} }) {
 
 async function applyMigrations(mf, dir) {
 	const db = await mf.getD1Database("DB");
-	for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+	for (const file of readdirSync(dir)
+		.filter((f) => f.endsWith(".sql"))
+		.sort()) {
 		const statements = unstable_splitSqlQuery(readFileSync(path.join(dir, file), "utf8"));
 		await db.batch(statements.map((s) => db.prepare(s)));
 	}

@@ -11,7 +11,14 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 
 const HIGH_LIMITS = [
-	{ name: "tenant-burst", scope: "tenant", algorithm: "token_bucket", limit: 200_000, window_seconds: 1, burst: 400_000 },
+	{
+		name: "tenant-burst",
+		scope: "tenant",
+		algorithm: "token_bucket",
+		limit: 200_000,
+		window_seconds: 1,
+		burst: 400_000,
+	},
 	{ name: "tenant-daily", scope: "tenant", algorithm: "fixed_window", limit: 1_000_000_000, window_seconds: 86_400 },
 	{ name: "key-minute", scope: "api_key", algorithm: "sliding_window", limit: 100_000_000, window_seconds: 60 },
 ];
@@ -27,7 +34,12 @@ export async function run({ url, admin, log }) {
 	const plainKey = await tenantWith(admin, "bench-unlimited", []);
 	const limitedKey = await tenantWith(admin, "bench-limited", HIGH_LIMITS);
 	const whoami = (key, duration) =>
-		drive({ url: `${url}/api/v1/whoami`, headers: { authorization: `Bearer ${key}` }, connections: CONNECTIONS, duration });
+		drive({
+			url: `${url}/api/v1/whoami`,
+			headers: { authorization: `Bearer ${key}` },
+			connections: CONNECTIONS,
+			duration,
+		});
 
 	// Warm-up: JIT, D1 key lookups, leases grown to the traffic.
 	await whoami(plainKey, 4);
@@ -41,27 +53,45 @@ export async function run({ url, admin, log }) {
 	}
 	const roundRatios = plain.map((p, i) => (limited[i]?.rps ?? 0) / p.rps);
 	const sorted = [...roundRatios].sort((x, y) => x - y);
-	const medianRatio = ((sorted[Math.floor((sorted.length - 1) / 2)] ?? 0) + (sorted[Math.ceil((sorted.length - 1) / 2)] ?? 0)) / 2;
+	const medianRatio =
+		((sorted[Math.floor((sorted.length - 1) / 2)] ?? 0) + (sorted[Math.ceil((sorted.length - 1) / 2)] ?? 0)) / 2;
 	const merge = (runs) => ({
 		rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length,
 		p50: Math.max(...runs.map((r) => r.p50)),
 		p99: Math.max(...runs.map((r) => r.p99)),
 		total: runs.reduce((s, r) => s + r.total, 0),
-		non2xx: runs.reduce((s, r) => s + Object.entries(r.statuses).filter(([k]) => k !== "200").reduce((a, [, v]) => a + v, 0), 0),
+		non2xx: runs.reduce(
+			(s, r) =>
+				s +
+				Object.entries(r.statuses)
+					.filter(([k]) => k !== "200")
+					.reduce((a, [, v]) => a + v, 0),
+			0,
+		),
 	});
 	const a = merge(plain);
 	const b = merge(limited);
 	const ratio = b.rps / a.rps;
 
 	// Exactness: a fixed window of 1,000 per hour, flooded by all connections for 3 s.
-	const exactKey = await tenantWith(admin, "bench-exact", [{ name: "hourly", scope: "tenant", algorithm: "fixed_window", limit: 1000, window_seconds: 3600 }]);
+	const exactKey = await tenantWith(admin, "bench-exact", [
+		{ name: "hourly", scope: "tenant", algorithm: "fixed_window", limit: 1000, window_seconds: 3600 },
+	]);
 	const flood = await whoami(exactKey, 3);
 	const admittedCount = flood.statuses[200] ?? 0;
 
-	log(`without limiter: ${fmt(a.rps)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  (${fmt(a.total)} requests, ${a.non2xx} non-2xx)`);
-	log(`with limiter:    ${fmt(b.rps)} req/s  p50 ${b.p50} ms  p99 ${b.p99} ms  (${fmt(b.total)} requests, ${b.non2xx} non-2xx)`);
-	log(`ratio (with / without): ${fmt(ratio, 2)} over all rounds; in round order ${roundRatios.map((r) => fmt(r, 2)).join(" ")} (median ${fmt(medianRatio, 2)})   goal >= 0.80`);
-	log(`exactness: limit 1,000, ${fmt(flood.total)} requests in 3 s → ${fmt(admittedCount)} admitted, ${fmt(flood.statuses[429] ?? 0)} × 429`);
+	log(
+		`without limiter: ${fmt(a.rps)} req/s  p50 ${a.p50} ms  p99 ${a.p99} ms  (${fmt(a.total)} requests, ${a.non2xx} non-2xx)`,
+	);
+	log(
+		`with limiter:    ${fmt(b.rps)} req/s  p50 ${b.p50} ms  p99 ${b.p99} ms  (${fmt(b.total)} requests, ${b.non2xx} non-2xx)`,
+	);
+	log(
+		`ratio (with / without): ${fmt(ratio, 2)} over all rounds; in round order ${roundRatios.map((r) => fmt(r, 2)).join(" ")} (median ${fmt(medianRatio, 2)})   goal >= 0.80`,
+	);
+	log(
+		`exactness: limit 1,000, ${fmt(flood.total)} requests in 3 s → ${fmt(admittedCount)} admitted, ${fmt(flood.statuses[429] ?? 0)} × 429`,
+	);
 	return {
 		connections: CONNECTIONS,
 		seconds_per_side: SECONDS,

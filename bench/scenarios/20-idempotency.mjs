@@ -29,15 +29,23 @@ export async function run({ url, admin, log }) {
 
 	const phase = async (name, setupRequest) => {
 		const result = await drive({ url: target, method: "POST", headers, body, duration: seconds, setupRequest });
-		log(`${name.padEnd(12)} ${fmt(result.rps)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  statuses ${JSON.stringify(result.statuses)}`);
+		log(
+			`${name.padEnd(12)} ${fmt(result.rps)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  statuses ${JSON.stringify(result.statuses)}`,
+		);
 		return result;
 	};
 
 	const without = await phase("without key", undefined);
 	let fresh = 0;
-	const withFresh = await phase("fresh keys", (req) => ({ ...req, headers: { ...req.headers, "idempotency-key": `fresh-${process.pid}-${fresh++}` } }));
+	const withFresh = await phase("fresh keys", (req) => ({
+		...req,
+		headers: { ...req.headers, "idempotency-key": `fresh-${process.pid}-${fresh++}` },
+	}));
 	let replay = 0;
-	const withReplay = await phase("replays", (req) => ({ ...req, headers: { ...req.headers, "idempotency-key": replayKeys[replay++ % REPLAY_KEYS] } }));
+	const withReplay = await phase("replays", (req) => ({
+		...req,
+		headers: { ...req.headers, "idempotency-key": replayKeys[replay++ % REPLAY_KEYS] },
+	}));
 
 	const figures = {
 		seconds_per_phase: seconds,
@@ -58,7 +66,9 @@ export async function run({ url, admin, log }) {
 			replay: countNon2xx(withReplay.statuses),
 		},
 	};
-	log(`fresh/without ${figures.fresh_ratio}  replay/without ${figures.replay_ratio}  replay/fresh ${figures.replay_over_fresh}`);
+	log(
+		`fresh/without ${figures.fresh_ratio}  replay/without ${figures.replay_ratio}  replay/fresh ${figures.replay_over_fresh}`,
+	);
 	return figures;
 }
 

@@ -19,34 +19,60 @@ export async function run({ url, admin, platform, log }) {
 	await admin("PUT", `/tenants/${created.tenant_id}/limits`, { rules: [] });
 	const auth = { authorization: `Bearer ${created.api_key}` };
 
-	const baseline = await drive({ url: `${url}/api/v1/whoami`, headers: auth, connections: 64, duration: Math.max(2, Math.round(hold / 2)) });
+	const baseline = await drive({
+		url: `${url}/api/v1/whoami`,
+		headers: auth,
+		connections: 64,
+		duration: Math.max(2, Math.round(hold / 2)),
+	});
 	log(`baseline GET /api/v1/whoami: ${fmt(baseline.rps)} req/s, p50 ${baseline.p50} ms`);
 
 	let n = 0;
 	const base = Date.now() - 86_400_000;
 	// recorded_at = base + n identifies each request's point; a 202 adds n to `accepted`.
 	const accepted = new Set();
-	const post = (connections, duration) => driveIngest({ url: `${url}/api/v1/location/update`, headers: auth, connections, duration, accepted, next: () => ++n, base });
+	const post = (connections, duration) =>
+		driveIngest({
+			url: `${url}/api/v1/location/update`,
+			headers: auth,
+			connections,
+			duration,
+			accepted,
+			next: () => ++n,
+			base,
+		});
 
 	const phases = [];
 	for (const connections of RAMP) {
 		const r = await post(connections, step);
 		phases.push({ connections, ...r });
-		log(`ramp ${connections} clients: ${fmt(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}`);
+		log(
+			`ramp ${connections} clients: ${fmt(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}`,
+		);
 	}
 	const held = await post(500, hold);
 	phases.push({ connections: 500, hold: true, ...held });
-	log(`hold 500 clients: ${fmt(held.rps)} req/s, p50 ${held.p50} ms, p99 ${held.p99} ms, statuses ${JSON.stringify(held.statuses)}`);
+	log(
+		`hold 500 clients: ${fmt(held.rps)} req/s, p50 ${held.p50} ms, p99 ${held.p99} ms, statuses ${JSON.stringify(held.statuses)}`,
+	);
 	const loadEnded = Date.now();
 
 	const total = phases.reduce((sum, p) => sum + Object.values(p.statuses).reduce((a, b) => a + b, 0) + p.errors, 0);
 	const db = await platform.mf.getD1Database("DB");
 	const read = async () => {
-		const { results } = await db.prepare("SELECT recorded_at FROM truck_locations WHERE tenant_id = ?").bind(created.tenant_id).all();
+		const { results } = await db
+			.prepare("SELECT recorded_at FROM truck_locations WHERE tenant_id = ?")
+			.bind(created.tenant_id)
+			.all();
 		const keys = new Set(results.map((r) => r.recorded_at - base));
 		let missing = 0;
 		for (const k of accepted) if (!keys.has(k)) missing += 1;
-		return { rows_: results.length, keys_: keys.size, missing, extra: [...keys].filter((k) => !accepted.has(k)).length };
+		return {
+			rows_: results.length,
+			keys_: keys.size,
+			missing,
+			extra: [...keys].filter((k) => !accepted.has(k)).length,
+		};
 	};
 	let landed = await read();
 	while (landed.missing > 0 && Date.now() - loadEnded < DRAIN_TIMEOUT_MS) {
@@ -54,7 +80,9 @@ export async function run({ url, admin, platform, log }) {
 		landed = await read();
 	}
 	const drainMs = Date.now() - loadEnded;
-	const platformStats = await (await fetch(`${url}/api/v1/stats`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+	const platformStats = await (
+		await fetch(`${url}/api/v1/stats`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+	).json();
 
 	const figures = {
 		requests: total,
@@ -74,10 +102,21 @@ export async function run({ url, admin, platform, log }) {
 		drain_ms_after_load: drainMs,
 		consumer_batches: platformStats.batches,
 		consumer_avg_batch_ms: platformStats.avg_batch_ms,
-		ramp: phases.map((p) => ({ clients: p.connections, rps: Math.round(p.rps), p50: p.p50, p99: p.p99, statuses: p.statuses, errors: p.errors })),
+		ramp: phases.map((p) => ({
+			clients: p.connections,
+			rps: Math.round(p.rps),
+			p50: p.p50,
+			p99: p.p99,
+			statuses: p.statuses,
+			errors: p.errors,
+		})),
 	};
-	log(`succeeded ${figures.succeeded_pct}% of ${total} (seed: 62.88%); hold p50 ${held.p50} ms / p99 ${held.p99} ms (seed optimised p50: 110 ms)`);
-	log(`accepted ${figures.hold_accepted_rps} req/s = ${figures.accepted_rps_ratio_to_whoami} × whoami; ${landed.rows_} rows in D1 for ${accepted.size} accepted (+${landed.extra} answered after the client stopped), lost ${figures.lost}, duplicated ${figures.duplicated}, drained ${drainMs} ms after the load`);
+	log(
+		`succeeded ${figures.succeeded_pct}% of ${total} (seed: 62.88%); hold p50 ${held.p50} ms / p99 ${held.p99} ms (seed optimised p50: 110 ms)`,
+	);
+	log(
+		`accepted ${figures.hold_accepted_rps} req/s = ${figures.accepted_rps_ratio_to_whoami} × whoami; ${landed.rows_} rows in D1 for ${accepted.size} accepted (+${landed.extra} answered after the client stopped), lost ${figures.lost}, duplicated ${figures.duplicated}, drained ${drainMs} ms after the load`,
+	);
 	return figures;
 }
 
@@ -98,7 +137,14 @@ async function driveIngest({ url, headers, connections, duration, accepted, next
 					const n = next();
 					context.n = n;
 					// Distinct key per request: 1,000 trucks, each point 1 ms after the previous one.
-					const body = { truck_id: `truck-${n % 1000}`, lat: 48 + (n % 100) / 100, lng: 11 + (n % 50) / 100, speed_kmh: 50, heading: n % 360, recorded_at: new Date(base + n).toISOString() };
+					const body = {
+						truck_id: `truck-${n % 1000}`,
+						lat: 48 + (n % 100) / 100,
+						lng: 11 + (n % 50) / 100,
+						speed_kmh: 50,
+						heading: n % 360,
+						recorded_at: new Date(base + n).toISOString(),
+					};
 					return { ...req, body: JSON.stringify(body) };
 				},
 				onResponse: (status, _body, context) => {
@@ -108,5 +154,12 @@ async function driveIngest({ url, headers, connections, duration, accepted, next
 			},
 		],
 	});
-	return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, statuses, errors: result.errors + result.timeouts };
+	return {
+		rps: result.requests.average,
+		p50: result.latency.p50,
+		p99: result.latency.p99,
+		total: result.requests.total,
+		statuses,
+		errors: result.errors + result.timeouts,
+	};
 }

@@ -22,7 +22,11 @@ export async function run({ url, admin, platform, log }) {
 		while (next < total) {
 			const n = Math.min(100, total - next);
 			next += n;
-			const res = await fetch(`${url}/api/v1/jobs/bulk`, { method: "POST", headers, body: JSON.stringify({ jobs: Array.from({ length: n }, () => ({ type: "noop" })) }) });
+			const res = await fetch(`${url}/api/v1/jobs/bulk`, {
+				method: "POST",
+				headers,
+				body: JSON.stringify({ jobs: Array.from({ length: n }, () => ({ type: "noop" })) }),
+			});
 			if (res.status !== 202) rejected += n;
 			await res.arrayBuffer();
 		}
@@ -33,11 +37,21 @@ export async function run({ url, admin, platform, log }) {
 
 	let done = 0;
 	while (Date.now() - started < maxSeconds * 1000) {
-		done = (await db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE tenant_id = ? AND status = 'completed'").bind(tenant.tenant_id).first()).n;
+		done = (
+			await db
+				.prepare("SELECT COUNT(*) AS n FROM jobs WHERE tenant_id = ? AND status = 'completed'")
+				.bind(tenant.tenant_id)
+				.first()
+		).n;
 		if (done >= total - rejected) break;
 		await new Promise((r) => setTimeout(r, 200));
 	}
-	const { results } = await db.prepare("SELECT completed_at - created_at AS ms, completed_at FROM jobs WHERE tenant_id = ? AND status = 'completed'").bind(tenant.tenant_id).all();
+	const { results } = await db
+		.prepare(
+			"SELECT completed_at - created_at AS ms, completed_at FROM jobs WHERE tenant_id = ? AND status = 'completed'",
+		)
+		.bind(tenant.tenant_id)
+		.all();
 	const lat = results.map((r) => r.ms).sort((a, b) => a - b);
 	const lastDone = Math.max(...results.map((r) => r.completed_at));
 	const pct = (p) => lat[Math.min(lat.length - 1, Math.max(0, Math.ceil((p / 100) * lat.length) - 1))] ?? null;

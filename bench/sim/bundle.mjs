@@ -10,7 +10,14 @@ export async function importTs(root, entry) {
 	const dir = mkdtempSync(path.join(tmpdir(), "floodgate-sim-"));
 	const outfile = path.join(dir, `${path.basename(entry, ".ts")}.mjs`);
 	try {
-		await build({ entryPoints: [path.join(root, entry)], bundle: true, format: "esm", platform: "neutral", outfile, logLevel: "error" });
+		await build({
+			entryPoints: [path.join(root, entry)],
+			bundle: true,
+			format: "esm",
+			platform: "neutral",
+			outfile,
+			logLevel: "error",
+		});
 		return await import(pathToFileURL(outfile).href);
 	} finally {
 		rmSync(dir, { recursive: true, force: true });

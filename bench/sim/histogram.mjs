@@ -30,7 +30,12 @@ export function zonePeakToMean(arrivalsByZone, windowMinutes) {
 		const total = [...hist.values()].reduce((a, b) => a + b, 0);
 		const mean = total / windowMinutes;
 		const peak = Math.max(0, ...hist.values());
-		out[zone] = { machines: total, peak, mean: Math.round(mean * 100) / 100, ratio: Math.round((peak / mean) * 100) / 100 };
+		out[zone] = {
+			machines: total,
+			peak,
+			mean: Math.round(mean * 100) / 100,
+			ratio: Math.round((peak / mean) * 100) / 100,
+		};
 	}
 	return out;
 }
@@ -43,7 +48,11 @@ export function histogramRows(withSlots, withoutSlots) {
 	const last = Math.max(...all);
 	const rows = [];
 	for (let m = first; m <= last; m++) {
-		rows.push({ minute_utc: new Date(m * 60_000).toISOString(), with_slots: withSlots.get(m) ?? 0, without_slots: withoutSlots.get(m) ?? 0 });
+		rows.push({
+			minute_utc: new Date(m * 60_000).toISOString(),
+			with_slots: withSlots.get(m) ?? 0,
+			without_slots: withoutSlots.get(m) ?? 0,
+		});
 	}
 	return rows;
 }

@@ -20,7 +20,17 @@ export async function runNight({ url, jobs, concurrency, compression, failureRat
 	const { DeviceClient, memoryStorage } = client;
 	const sorted = [...jobs].sort((a, b) => a.at - b.at);
 	const faults = seededRandom(seed);
-	const stats = { attempts: 0, injected503: 0, droppedAfterAccept: 0, serverAccepted: 0, clientAccepted: 0, retries: 0, gaveUp: 0, rejected: 0, statuses: {} };
+	const stats = {
+		attempts: 0,
+		injected503: 0,
+		droppedAfterAccept: 0,
+		serverAccepted: 0,
+		clientAccepted: 0,
+		retries: 0,
+		gaveUp: 0,
+		rejected: 0,
+		statuses: {},
+	};
 	const arrivals = new Map();
 	const arrivalsByZone = new Map();
 	let next = 0;
@@ -41,7 +51,10 @@ export async function runNight({ url, jobs, concurrency, compression, failureRat
 			const r = faults();
 			if (r < failureRate / 2) {
 				stats.injected503 += 1;
-				return new Response(JSON.stringify({ error: { code: "injected", message: "synthetic outage" } }), { status: 503, headers: { "Retry-After": "1", "Content-Type": "application/json" } });
+				return new Response(JSON.stringify({ error: { code: "injected", message: "synthetic outage" } }), {
+					status: 503,
+					headers: { "Retry-After": "1", "Content-Type": "application/json" },
+				});
 			}
 			const res = await fetch(input, init);
 			stats.statuses[res.status] = (stats.statuses[res.status] ?? 0) + 1;

@@ -16,7 +16,10 @@ export type DeviceRow = {
 };
 
 /** A device ready to insert: its credentials already hashed. */
-export type DeviceInsert = Pick<DeviceRow, "device_id" | "kind" | "timezone" | "city" | "lat" | "lng" | "token_prefix"> & {
+export type DeviceInsert = Pick<
+	DeviceRow,
+	"device_id" | "kind" | "timezone" | "city" | "lat" | "lng" | "token_prefix"
+> & {
 	token_hash: string;
 	signing_secret: string | null;
 };
@@ -33,7 +36,8 @@ export type DeviceLookup = {
 	timezone: string;
 };
 
-const COLUMNS = "tenant_id, device_id, kind, timezone, city, lat, lng, token_prefix, signing_secret IS NOT NULL AS signed, created_at, rotated_at, revoked_at";
+const COLUMNS =
+	"tenant_id, device_id, kind, timezone, city, lat, lng, token_prefix, signing_secret IS NOT NULL AS signed, created_at, rotated_at, revoked_at";
 /**
  * Rows per INSERT: the rows travel as one JSON parameter (json_each), so a statement binds 3
  * parameters however many rows it carries — far from D1's 100 — and stays well under its
@@ -52,10 +56,18 @@ export async function findDeviceByTokenHash(db: D1Database, hash: string): Promi
 }
 
 export async function findDevice(db: D1Database, tenantId: string, deviceId: string): Promise<DeviceRow | null> {
-	return db.prepare(`SELECT ${COLUMNS} FROM devices WHERE tenant_id = ? AND device_id = ?`).bind(tenantId, deviceId).first<DeviceRow>();
+	return db
+		.prepare(`SELECT ${COLUMNS} FROM devices WHERE tenant_id = ? AND device_id = ?`)
+		.bind(tenantId, deviceId)
+		.first<DeviceRow>();
 }
 
-export async function listDevices(db: D1Database, tenantId: string, limit: number, after: string | null): Promise<DeviceRow[]> {
+export async function listDevices(
+	db: D1Database,
+	tenantId: string,
+	limit: number,
+	after: string | null,
+): Promise<DeviceRow[]> {
 	const { results } = await db
 		.prepare(`SELECT ${COLUMNS} FROM devices WHERE tenant_id = ? AND device_id > ? ORDER BY device_id LIMIT ?`)
 		.bind(tenantId, after ?? "", limit)
@@ -73,7 +85,12 @@ export async function existingDeviceIds(db: D1Database, tenantId: string, device
 }
 
 /** Inserts all devices in one transaction (one D1 batch): all are registered or none. */
-export async function insertDevices(db: D1Database, tenantId: string, devices: DeviceInsert[], now: number): Promise<void> {
+export async function insertDevices(
+	db: D1Database,
+	tenantId: string,
+	devices: DeviceInsert[],
+	now: number,
+): Promise<void> {
 	const statements: D1PreparedStatement[] = [];
 	for (let i = 0; i < devices.length; i += DEVICES_PER_STATEMENT) {
 		const chunk = devices.slice(i, i + DEVICES_PER_STATEMENT);
@@ -108,17 +125,29 @@ export async function rotateDeviceCredentials(
 		.first<DeviceRow>();
 }
 
-export async function revokeDevice(db: D1Database, tenantId: string, deviceId: string, now: number): Promise<DeviceRow | null> {
+export async function revokeDevice(
+	db: D1Database,
+	tenantId: string,
+	deviceId: string,
+	now: number,
+): Promise<DeviceRow | null> {
 	return db
-		.prepare(`UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND device_id = ? RETURNING ${COLUMNS}`)
+		.prepare(
+			`UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND device_id = ? RETURNING ${COLUMNS}`,
+		)
 		.bind(now, tenantId, deviceId)
 		.first<DeviceRow>();
 }
 
 /** Active vending machines of a tenant per time zone (for the capacity check). */
-export async function countVendingByTimezone(db: D1Database, tenantId: string): Promise<{ timezone: string; devices: number }[]> {
+export async function countVendingByTimezone(
+	db: D1Database,
+	tenantId: string,
+): Promise<{ timezone: string; devices: number }[]> {
 	const { results } = await db
-		.prepare("SELECT timezone, COUNT(*) AS devices FROM devices WHERE tenant_id = ? AND kind = 'vending' AND revoked_at IS NULL GROUP BY timezone")
+		.prepare(
+			"SELECT timezone, COUNT(*) AS devices FROM devices WHERE tenant_id = ? AND kind = 'vending' AND revoked_at IS NULL GROUP BY timezone",
+		)
 		.bind(tenantId)
 		.all<{ timezone: string; devices: number }>();
 	return results;

@@ -14,7 +14,9 @@ export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TOKEN_PATTERN = /^fg_dev_[0-9a-f]{40}$/;
 const TOKEN_PREFIX_LENGTH = 11;
 
-export const deviceIdSchema = z.string().regex(DEVICE_ID_PATTERN, "1-64 of letters, digits, '.', '_', '-', starting with a letter or digit");
+export const deviceIdSchema = z
+	.string()
+	.regex(DEVICE_ID_PATTERN, "1-64 of letters, digits, '.', '_', '-', starting with a letter or digit");
 
 export const timezoneSchema = z.string().min(1).max(64).refine(isTimeZone, "not an IANA time zone");
 
@@ -58,8 +60,8 @@ export function isTimeZone(candidate: string): boolean {
 	let known = knownZones.get(candidate);
 	if (known === undefined) {
 		try {
-			new Intl.DateTimeFormat("en-US", { timeZone: candidate });
-			known = true;
+			// The constructor throws on an unknown zone.
+			known = Boolean(new Intl.DateTimeFormat("en-US", { timeZone: candidate }));
 		} catch {
 			known = false;
 		}

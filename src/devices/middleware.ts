@@ -5,14 +5,27 @@ import { findDeviceByTokenHash } from "./db";
 import { parseRouteLimits } from "../gateway/tenants/db";
 import { hashSecret, isWellFormedApiKey } from "../gateway/tenants/domain";
 import { isWellFormedDeviceToken } from "./domain";
-import { isFresh, MAX_SKEW_SECONDS, NONCE_HEADER, NONCE_PATTERN, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyParts } from "./request-signing";
+import {
+	isFresh,
+	MAX_SKEW_SECONDS,
+	NONCE_HEADER,
+	NONCE_PATTERN,
+	SIGNATURE_HEADER,
+	TIMESTAMP_HEADER,
+	verifyParts,
+} from "./request-signing";
 import { sha256Hex } from "../platform/crypto";
 import { AppError } from "../platform/errors";
 import { rememberDeviceTimezone } from "./slots/service";
 import { bearerToken } from "../platform/bearer";
 import { tenantAuth } from "../gateway/tenants/middleware";
 
-type CachedDevice = { principal: TenantPrincipal | null; revoked: boolean; signingSecret: string | null; expiresAt: number };
+type CachedDevice = {
+	principal: TenantPrincipal | null;
+	revoked: boolean;
+	signingSecret: string | null;
+	expiresAt: number;
+};
 
 const MAX_CACHED_DEVICES = 20_000;
 
@@ -33,12 +46,17 @@ export function deviceOrTenantAuth(): MiddlewareHandler<AppEnv> {
 		const token = bearerToken(c.req.header("Authorization"));
 		if (isWellFormedApiKey(token)) return tenant(c, next);
 		if (!isWellFormedDeviceToken(token)) {
-			throw new AppError(401, "unauthorized", "Malformed credentials: expected an API key (fg_live_…) or a device token (fg_dev_…).");
+			throw new AppError(
+				401,
+				"unauthorized",
+				"Malformed credentials: expected an API key (fg_live_…) or a device token (fg_dev_…).",
+			);
 		}
 		const entry = await lookup(c.env.DB, await hashSecret(token), Number(c.env.AUTH_CACHE_SECONDS) * 1000);
 		if (entry.revoked) throw new AppError(401, "unauthorized", "This device token has been revoked.");
 		if (!entry.principal?.deviceId) throw new AppError(401, "unauthorized", "Unknown device token.");
-		if (entry.signingSecret !== null) await verifySignature(c, entry.principal.deviceId, entry.principal.tenantId, entry.signingSecret);
+		if (entry.signingSecret !== null)
+			await verifySignature(c, entry.principal.deviceId, entry.principal.tenantId, entry.signingSecret);
 		c.set("principal", entry.principal);
 		await next();
 	};
@@ -48,7 +66,11 @@ export function deviceOrTenantAuth(): MiddlewareHandler<AppEnv> {
 export function assertActsAs(c: Context<AppEnv>, deviceId: string): void {
 	const own = c.get("principal").deviceId;
 	if (own !== undefined && own !== deviceId) {
-		throw new AppError(403, "forbidden", `This device token belongs to device '${own}' and may not act as '${deviceId}'.`);
+		throw new AppError(
+			403,
+			"forbidden",
+			`This device token belongs to device '${own}' and may not act as '${deviceId}'.`,
+		);
 	}
 }
 
@@ -64,21 +86,39 @@ async function verifySignature(c: Context<AppEnv>, deviceId: string, tenantId: s
 	const nonce = c.req.header(NONCE_HEADER) ?? "";
 	const signature = c.req.header(SIGNATURE_HEADER) ?? "";
 	if (!signature || !nonce || !c.req.header(TIMESTAMP_HEADER)) {
-		throw new AppError(401, "signature_required", `This device signs its requests: send ${TIMESTAMP_HEADER}, ${NONCE_HEADER} and ${SIGNATURE_HEADER}.`);
+		throw new AppError(
+			401,
+			"signature_required",
+			`This device signs its requests: send ${TIMESTAMP_HEADER}, ${NONCE_HEADER} and ${SIGNATURE_HEADER}.`,
+		);
 	}
-	if (!NONCE_PATTERN.test(nonce)) throw new AppError(401, "invalid_signature", "The nonce must be 8-64 of letters, digits, '_' and '-'.");
+	if (!NONCE_PATTERN.test(nonce))
+		throw new AppError(401, "invalid_signature", "The nonce must be 8-64 of letters, digits, '_' and '-'.");
 	const now = Date.now();
 	if (!isFresh(timestamp, now)) {
-		throw new AppError(401, "clock_skew", `The request timestamp is more than ${MAX_SKEW_SECONDS} s from the server's clock.`, { server_time: Math.floor(now / 1000) });
+		throw new AppError(
+			401,
+			"clock_skew",
+			`The request timestamp is more than ${MAX_SKEW_SECONDS} s from the server's clock.`,
+			{ server_time: Math.floor(now / 1000) },
+		);
 	}
 	const url = new URL(c.req.url);
 	const body = await c.req.arrayBuffer();
-	const parts = { method: c.req.method, pathWithQuery: url.pathname + url.search, timestamp, nonce, bodySha256: await sha256Hex(body) };
-	if (!(await verifyParts(secret, parts, signature))) throw new AppError(401, "invalid_signature", "The request signature does not match.");
+	const parts = {
+		method: c.req.method,
+		pathWithQuery: url.pathname + url.search,
+		timestamp,
+		nonce,
+		bodySha256: await sha256Hex(body),
+	};
+	if (!(await verifyParts(secret, parts, signature)))
+		throw new AppError(401, "invalid_signature", "The request signature does not match.");
 	// Claimed only after the signature checks out, so forged requests cannot burn a device's nonces.
 	const stub = c.env.DEVICE_NONCES.getByName(`${tenantId}:${deviceId}`);
 	const claim = await stub.claim(nonce, (timestamp + MAX_SKEW_SECONDS + 1) * 1000);
-	if (!claim.ok) throw new AppError(401, "nonce_reused", "This nonce was already used; sign each request with a fresh nonce.");
+	if (!claim.ok)
+		throw new AppError(401, "nonce_reused", "This nonce was already used; sign each request with a fresh nonce.");
 }
 
 async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<CachedDevice> {
@@ -86,7 +126,13 @@ async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<Cach
 	const cached = deviceCache.get(hash);
 	if (cached && cached.expiresAt > now) return cached;
 	const row = await findDeviceByTokenHash(db, hash);
-	if (row) rememberDeviceTimezone(row.tenant_id, row.device_id, row.kind === "vending" && row.revoked_at === null ? row.timezone : null, now);
+	if (row)
+		rememberDeviceTimezone(
+			row.tenant_id,
+			row.device_id,
+			row.kind === "vending" && row.revoked_at === null ? row.timezone : null,
+			now,
+		);
 	const entry: CachedDevice = {
 		principal: row ? principalOf(row) : null,
 		revoked: row?.revoked_at != null,

@@ -29,7 +29,14 @@ export const NONCE_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
 /** The exact string that is signed: one field per line, no trailing newline. */
 export function canonicalString(parts: SignedParts): string {
-	return ["FG1-HMAC-SHA256", parts.method.toUpperCase(), parts.pathWithQuery, String(parts.timestamp), parts.nonce, parts.bodySha256].join("\n");
+	return [
+		"FG1-HMAC-SHA256",
+		parts.method.toUpperCase(),
+		parts.pathWithQuery,
+		String(parts.timestamp),
+		parts.nonce,
+		parts.bodySha256,
+	].join("\n");
 }
 
 export async function signParts(secret: string, parts: SignedParts): Promise<string> {

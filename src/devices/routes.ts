@@ -2,10 +2,25 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import type { DeviceInsert, DeviceRow } from "./db";
-import { countVendingByTimezone, existingDeviceIds, findDevice, insertDevices, listDevices, revokeDevice, rotateDeviceCredentials } from "./db";
+import {
+	countVendingByTimezone,
+	existingDeviceIds,
+	findDevice,
+	insertDevices,
+	listDevices,
+	revokeDevice,
+	rotateDeviceCredentials,
+} from "./db";
 import { hashSecret } from "../gateway/tenants/domain";
 import type { NewDevice } from "./domain";
-import { deviceIdSchema, deviceTokenPrefix, generateDeviceToken, generateSigningSecret, MAX_BULK_DEVICES, newDeviceSchema } from "./domain";
+import {
+	deviceIdSchema,
+	deviceTokenPrefix,
+	generateDeviceToken,
+	generateSigningSecret,
+	MAX_BULK_DEVICES,
+	newDeviceSchema,
+} from "./domain";
 import { checkCapacity } from "./slots/capacity";
 import { AppError } from "../platform/errors";
 import { forgetDevice } from "./middleware";
@@ -18,10 +33,19 @@ const params = z.object({ deviceId: deviceIdSchema });
 const bulkBody = z
 	.object({ devices: z.array(newDeviceSchema).min(1).max(MAX_BULK_DEVICES) })
 	.strict()
-	.refine((b) => new Set(b.devices.map((d) => d.device_id)).size === b.devices.length, { message: "device ids must be unique", path: ["devices"] });
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: deviceIdSchema.optional() });
+	.refine((b) => new Set(b.devices.map((d) => d.device_id)).size === b.devices.length, {
+		message: "device ids must be unique",
+		path: ["devices"],
+	});
+const listQuery = z.object({
+	limit: z.coerce.number().int().min(1).max(500).default(100),
+	cursor: deviceIdSchema.optional(),
+});
 const windowBody = z
-	.object({ start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM, 24-hour"), duration_minutes: z.number().int().min(1).max(1440) })
+	.object({
+		start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM, 24-hour"),
+		duration_minutes: z.number().int().min(1).max(1440),
+	})
 	.strict();
 
 // Created once: every registry route is a tenant route (API key, then the gateway limiter).
@@ -42,7 +66,10 @@ export const deviceRoutes = new Hono<AppEnv>()
 	.get("/", auth, limit, validate("query", listQuery), async (c) => {
 		const { limit: pageSize, cursor } = c.req.valid("query");
 		const rows = await listDevices(c.env.DB, c.get("principal").tenantId, pageSize, cursor ?? null);
-		return c.json({ devices: rows.map(deviceJson), next_cursor: rows.length === pageSize ? (rows.at(-1)?.device_id ?? null) : null });
+		return c.json({
+			devices: rows.map(deviceJson),
+			next_cursor: rows.length === pageSize ? (rows.at(-1)?.device_id ?? null) : null,
+		});
 	})
 	.get("/slots/capacity", auth, limit, async (c) => {
 		return c.json(await capacityOf(c.env, c.get("principal").tenantId));
@@ -53,7 +80,10 @@ export const deviceRoutes = new Hono<AppEnv>()
 	.put("/slots/window", auth, limit, validate("json", windowBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { start, duration_minutes } = c.req.valid("json");
-		const window = { startMinute: Number(start.slice(0, 2)) * 60 + Number(start.slice(3)), durationMinutes: duration_minutes };
+		const window = {
+			startMinute: Number(start.slice(0, 2)) * 60 + Number(start.slice(3)),
+			durationMinutes: duration_minutes,
+		};
 		await setReportWindow(c.env.DB, tenantId, window);
 		return c.json({ ...windowJson(window), capacity: await capacityOf(c.env, tenantId) });
 	})
@@ -68,7 +98,13 @@ export const deviceRoutes = new Hono<AppEnv>()
 		const { deviceId } = c.req.valid("param");
 		const token = generateDeviceToken();
 		const signingSecret = generateSigningSecret();
-		const row = await rotateDeviceCredentials(c.env.DB, tenantId, deviceId, { hash: await hashSecret(token), prefix: deviceTokenPrefix(token), signingSecret }, Date.now());
+		const row = await rotateDeviceCredentials(
+			c.env.DB,
+			tenantId,
+			deviceId,
+			{ hash: await hashSecret(token), prefix: deviceTokenPrefix(token), signingSecret },
+			Date.now(),
+		);
 		if (!row) throw noDevice(deviceId, "or it is revoked");
 		forgetDevice(tenantId, deviceId);
 		forgetFleet(tenantId);
@@ -88,7 +124,11 @@ type Issued = { device_id: string; token: string; signing_secret?: string };
 
 /** Issues credentials and stores the devices, all or none; 409 naming the ids the tenant already has. */
 async function register(db: D1Database, tenantId: string, devices: NewDevice[]): Promise<Issued[]> {
-	const taken = await existingDeviceIds(db, tenantId, devices.map((d) => d.device_id));
+	const taken = await existingDeviceIds(
+		db,
+		tenantId,
+		devices.map((d) => d.device_id),
+	);
 	if (taken.length > 0) throw conflict(taken);
 	const issued: Issued[] = [];
 	const rows: DeviceInsert[] = [];
@@ -97,8 +137,15 @@ async function register(db: D1Database, tenantId: string, devices: NewDevice[]):
 		const signingSecret = d.signed ? generateSigningSecret() : null;
 		issued.push({ device_id: d.device_id, token, ...(signingSecret ? { signing_secret: signingSecret } : {}) });
 		rows.push({
-			device_id: d.device_id, kind: d.kind, timezone: d.timezone, city: d.city, lat: d.lat ?? null, lng: d.lng ?? null,
-			token_hash: await hashSecret(token), token_prefix: deviceTokenPrefix(token), signing_secret: signingSecret,
+			device_id: d.device_id,
+			kind: d.kind,
+			timezone: d.timezone,
+			city: d.city,
+			lat: d.lat ?? null,
+			lng: d.lng ?? null,
+			token_hash: await hashSecret(token),
+			token_prefix: deviceTokenPrefix(token),
+			signing_secret: signingSecret,
 		});
 	}
 	try {
@@ -113,13 +160,21 @@ async function register(db: D1Database, tenantId: string, devices: NewDevice[]):
 }
 
 async function capacityOf(env: Env, tenantId: string) {
-	const [zones, window] = await Promise.all([countVendingByTimezone(env.DB, tenantId), reportWindowOf(env.DB, tenantId)]);
-	return { window: windowJson(window), ...checkCapacity(zones, window, Number(env.SUSTAINABLE_REPORTS_PER_SECOND), Date.now()) };
+	const [zones, window] = await Promise.all([
+		countVendingByTimezone(env.DB, tenantId),
+		reportWindowOf(env.DB, tenantId),
+	]);
+	return {
+		window: windowJson(window),
+		...checkCapacity(zones, window, Number(env.SUSTAINABLE_REPORTS_PER_SECOND), Date.now()),
+	};
 }
 
 function conflict(ids: string[]): AppError {
 	const named = ids.length > 0 ? `: ${ids.slice(0, 20).join(", ")}${ids.length > 20 ? ", …" : ""}` : "";
-	return new AppError(409, "device_exists", `Devices already registered${named}. Nothing was registered.`, { device_ids: ids.slice(0, 1000) });
+	return new AppError(409, "device_exists", `Devices already registered${named}. Nothing was registered.`, {
+		device_ids: ids.slice(0, 1000),
+	});
 }
 
 function noDevice(deviceId: string, extra = ""): AppError {
@@ -134,9 +189,17 @@ function windowJson(w: { startMinute: number; durationMinutes: number }) {
 
 export function deviceJson(d: DeviceRow) {
 	return {
-		device_id: d.device_id, kind: d.kind, timezone: d.timezone, city: d.city, lat: d.lat, lng: d.lng,
-		token_prefix: d.token_prefix, signed: d.signed === 1, created_at: iso(d.created_at),
-		rotated_at: d.rotated_at === null ? null : iso(d.rotated_at), revoked_at: d.revoked_at === null ? null : iso(d.revoked_at),
+		device_id: d.device_id,
+		kind: d.kind,
+		timezone: d.timezone,
+		city: d.city,
+		lat: d.lat,
+		lng: d.lng,
+		token_prefix: d.token_prefix,
+		signed: d.signed === 1,
+		created_at: iso(d.created_at),
+		rotated_at: d.rotated_at === null ? null : iso(d.rotated_at),
+		revoked_at: d.revoked_at === null ? null : iso(d.revoked_at),
 	};
 }
 

@@ -12,7 +12,9 @@ import { validate } from "../platform/validation";
 import { windowJson } from "./routes";
 
 const params = z.object({ deviceId: deviceIdSchema });
-const heartbeatBody = z.object({ firmware: z.string().max(64).optional(), uptime_s: z.number().int().nonnegative().optional() }).strict();
+const heartbeatBody = z
+	.object({ firmware: z.string().max(64).optional(), uptime_s: z.number().int().nonnegative().optional() })
+	.strict();
 
 const auth = deviceOrTenantAuth();
 const limit = rateLimit();
@@ -25,7 +27,12 @@ export const deviceSelfRoutes = new Hono<AppEnv>()
 		const { tenantId } = c.get("principal");
 		const row = await findDevice(c.env.DB, tenantId, deviceId);
 		if (!row || row.revoked_at !== null) throw new AppError(404, "not_found", `No active device ${deviceId}.`);
-		if (row.kind !== "vending") throw new AppError(409, "no_report_slot", `Device ${deviceId} is a ${row.kind}; only vending machines have report slots.`);
+		if (row.kind !== "vending")
+			throw new AppError(
+				409,
+				"no_report_slot",
+				`Device ${deviceId} is a ${row.kind}; only vending machines have report slots.`,
+			);
 		const now = Date.now();
 		const window = await reportWindowOf(c.env.DB, tenantId, now);
 		const device = { tenantId, deviceId, timezone: row.timezone };
@@ -44,5 +51,9 @@ export const deviceSelfRoutes = new Hono<AppEnv>()
 		assertActsAs(c, deviceId);
 		const now = Date.now();
 		const timing = await reportTimingFor(c.env.DB, c.get("principal").tenantId, deviceId, now);
-		return c.json({ device_id: deviceId, received_at: new Date(now).toISOString(), next_report_at: timing?.next_report_at ?? null });
+		return c.json({
+			device_id: deviceId,
+			received_at: new Date(now).toISOString(),
+			next_report_at: timing?.next_report_at ?? null,
+		});
 	});

@@ -15,6 +15,11 @@ export function backoffMs(attempt: number, random: () => number, options: Backof
 }
 
 /** When the retry of `attempt` may run, as of the injected clock. */
-export function nextAttemptAt(attempt: number, now: () => number, random: () => number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+export function nextAttemptAt(
+	attempt: number,
+	now: () => number,
+	random: () => number,
+	options: BackoffOptions = DEFAULT_BACKOFF,
+): number {
 	return now() + backoffMs(attempt, random, options);
 }

@@ -7,7 +7,15 @@ import { MAX_PAYLOAD_BYTES } from "./domain";
 // successive claims continue the 5:3:1 pattern instead of restarting it at "high" every time.
 const cursors = new Map<string, number>();
 
-export type ClaimRequest = { tenantId: string; runner: "queue" | "external"; types: string[] | null; n: number; now: number; claimedBy: string; budget?: number };
+export type ClaimRequest = {
+	tenantId: string;
+	runner: "queue" | "external";
+	types: string[] | null;
+	n: number;
+	now: number;
+	claimedBy: string;
+	budget?: number;
+};
 
 /** `maybeMore`: false when fewer than `n` jobs were ready, so none are left right now. */
 export type WeightedClaim = { jobs: ClaimedJob[]; maybeMore: boolean };
@@ -21,7 +29,16 @@ export async function claimWeighted(db: D1Database, req: ClaimRequest): Promise<
 	const key = `${req.tenantId}|${req.runner}`;
 	const offset = cursors.get(key) ?? 0;
 	const budget = req.budget ?? CLAIM_PAYLOAD_BUDGET;
-	const { jobs, payloadChars } = await claimReady(db, { tenantId: req.tenantId, runner: req.runner, types: req.types, limit: req.n, now: req.now, claimedBy: req.claimedBy, slots: slotPositions(offset), budget });
+	const { jobs, payloadChars } = await claimReady(db, {
+		tenantId: req.tenantId,
+		runner: req.runner,
+		types: req.types,
+		limit: req.n,
+		now: req.now,
+		claimedBy: req.claimedBy,
+		slots: slotPositions(offset),
+		budget,
+	});
 	if (cursors.size > 10_000) cursors.clear();
 	cursors.set(key, (offset + req.n) % PRIORITY_PATTERN.length);
 	// Short because of the payload budget, not because nothing more was ready: more may be.

@@ -24,11 +24,22 @@ export async function cancelJob(env: Env, tenantId: string, id: string): Promise
 			throw new AppError(409, "job_finished", `Job ${id} is already ${job.status}.`, { status: job.status });
 		}
 		if (job.status === "processing") {
-			await env.DB.prepare("UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND status = 'processing'").bind(now, id).run();
+			await env.DB.prepare(
+				"UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND status = 'processing'",
+			)
+				.bind(now, id)
+				.run();
 			return requireJob(env.DB, tenantId, id);
 		}
 		const [res] = await env.DB.batch([
-			transitionStatement(env.DB, { id, version: job.version, status: "cancelled", now, error: "cancelled by request", finished: true }),
+			transitionStatement(env.DB, {
+				id,
+				version: job.version,
+				status: "cancelled",
+				now,
+				error: "cancelled by request",
+				finished: true,
+			}),
 			logStatement(env.DB, id, now, "info", `cancelled while ${job.status}`),
 		]);
 		if ((res?.meta.changes ?? 0) > 0) {
@@ -43,13 +54,26 @@ export async function cancelJob(env: Env, tenantId: string, id: string): Promise
 /** Redrive: a dead job is queued again with its attempts reset. */
 export async function redriveJob(env: Env, tenantId: string, id: string): Promise<JobRow> {
 	const job = await requireJob(env.DB, tenantId, id);
-	if (job.status !== "dead") throw new AppError(409, "job_not_dead", `Only dead jobs can be retried; job ${id} is ${job.status}.`, { status: job.status });
+	if (job.status !== "dead")
+		throw new AppError(409, "job_not_dead", `Only dead jobs can be retried; job ${id} is ${job.status}.`, {
+			status: job.status,
+		});
 	const now = Date.now();
 	const [res] = await env.DB.batch([
-		transitionStatement(env.DB, { id, version: job.version, status: "queued", now, readyAt: now, attempts: "reset", error: null, progress: 0 }),
+		transitionStatement(env.DB, {
+			id,
+			version: job.version,
+			status: "queued",
+			now,
+			readyAt: now,
+			attempts: "reset",
+			error: null,
+			progress: 0,
+		}),
 		logStatement(env.DB, id, now, "info", "redriven from dead"),
 	]);
-	if ((res?.meta.changes ?? 0) === 0) throw new AppError(409, "conflict", `Job ${id} changed meanwhile; read it and retry.`);
+	if ((res?.meta.changes ?? 0) === 0)
+		throw new AppError(409, "conflict", `Job ${id} changed meanwhile; read it and retry.`);
 	if (job.runner === "queue") await sendRunTokens(env, [{ tenantId, jobId: id, readyAt: now }], now);
 	return requireJob(env.DB, tenantId, id);
 }
@@ -57,19 +81,30 @@ export async function redriveJob(env: Env, tenantId: string, id: string): Promis
 /** A worker's report on its claimed job: it must hold the current claim (same worker, still processing). */
 export async function requireClaim(env: Env, tenantId: string, id: string, workerId: string): Promise<JobRow> {
 	const job = await requireJob(env.DB, tenantId, id);
-	if (job.runner !== "external") throw new AppError(409, "not_external", `Job ${id} is run by the platform, not by external workers.`);
+	if (job.runner !== "external")
+		throw new AppError(409, "not_external", `Job ${id} is run by the platform, not by external workers.`);
 	if (job.status !== "processing" || job.claimed_by !== workerId) {
-		throw new AppError(409, "claim_lost", `Job ${id} is not claimed by ${workerId} (status ${job.status}); its visibility timeout may have passed.`, { status: job.status });
+		throw new AppError(
+			409,
+			"claim_lost",
+			`Job ${id} is not claimed by ${workerId} (status ${job.status}); its visibility timeout may have passed.`,
+			{ status: job.status },
+		);
 	}
 	return job;
 }
 
 /** Heartbeat: extends the visibility timeout, records progress, and reports a pending cancel. */
-export async function heartbeat(env: Env, job: JobRow, progress: number | undefined): Promise<{ cancelled: boolean; claim_expires_at: number }> {
+export async function heartbeat(
+	env: Env,
+	job: JobRow,
+	progress: number | undefined,
+): Promise<{ cancelled: boolean; claim_expires_at: number }> {
 	const now = Date.now();
 	const expires = now + job.timeout_seconds * 1000;
-	const row = await env.DB
-		.prepare("UPDATE jobs SET claim_expires_at = ?, progress = COALESCE(?, progress), updated_at = ? WHERE id = ? AND version = ? AND status = 'processing' RETURNING cancel_requested")
+	const row = await env.DB.prepare(
+		"UPDATE jobs SET claim_expires_at = ?, progress = COALESCE(?, progress), updated_at = ? WHERE id = ? AND version = ? AND status = 'processing' RETURNING cancel_requested",
+	)
 		.bind(expires, progress ?? null, now, job.id, job.version)
 		.first<{ cancel_requested: number }>();
 	if (!row) throw new AppError(409, "claim_lost", `Job ${job.id} changed meanwhile; stop working on it.`);
@@ -83,6 +118,7 @@ export async function heartbeat(env: Env, job: JobRow, progress: number | undefi
 /** complete / fail from an external worker, through the same compare-and-set path as the consumer. */
 export async function reportOutcome(env: Env, job: JobRow, outcome: AttemptOutcome): Promise<JobRow> {
 	const applied = await finishAttempts(env, [{ job, outcome }]);
-	if (!applied.has(job.id)) throw new AppError(409, "claim_lost", `Job ${job.id} changed meanwhile (cancelled or taken back).`);
+	if (!applied.has(job.id))
+		throw new AppError(409, "claim_lost", `Job ${job.id} changed meanwhile (cancelled or taken back).`);
 	return requireJob(env.DB, job.tenant_id, job.id);
 }

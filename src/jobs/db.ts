@@ -42,7 +42,9 @@ export async function findJobById(db: D1Database, id: string): Promise<JobRow | 
 export async function findLiveByDedupeKeys(db: D1Database, tenantId: string, keys: string[]): Promise<JobRow[]> {
 	if (keys.length === 0) return [];
 	const { results } = await db
-		.prepare(`SELECT * FROM jobs WHERE tenant_id = ? AND dedupe_key IN (${keys.map(() => "?").join(", ")}) AND status NOT IN ('completed', 'dead', 'cancelled')`)
+		.prepare(
+			`SELECT * FROM jobs WHERE tenant_id = ? AND dedupe_key IN (${keys.map(() => "?").join(", ")}) AND status NOT IN ('completed', 'dead', 'cancelled')`,
+		)
 		.bind(tenantId, ...keys)
 		.all<JobRow>();
 	return results;
@@ -58,14 +60,25 @@ export async function findJobsByIds(db: D1Database, tenantId: string, ids: strin
 	return results;
 }
 
-export type ListFilter = { status?: JobStatus; type?: string; cursor?: { createdAt: number; id: string }; limit: number };
+export type ListFilter = {
+	status?: JobStatus;
+	type?: string;
+	cursor?: { createdAt: number; id: string };
+	limit: number;
+};
 
 /** Newest first, keyset-paginated on (created_at, id). */
 export async function listJobs(db: D1Database, tenantId: string, filter: ListFilter): Promise<JobRow[]> {
 	const where = ["tenant_id = ?"];
 	const binds: (string | number)[] = [tenantId];
-	if (filter.status) (where.push("status = ?"), binds.push(filter.status));
-	if (filter.type) (where.push("type = ?"), binds.push(filter.type));
+	if (filter.status) {
+		where.push("status = ?");
+		binds.push(filter.status);
+	}
+	if (filter.type) {
+		where.push("type = ?");
+		binds.push(filter.type);
+	}
 	if (filter.cursor) {
 		where.push("(created_at < ? OR (created_at = ? AND id < ?))");
 		binds.push(filter.cursor.createdAt, filter.cursor.createdAt, filter.cursor.id);
@@ -87,7 +100,17 @@ export const CLAIM_PAYLOAD_BUDGET = 4 * 1024 * 1024;
  * (shipping and parsing whole rows cost more than the claim itself); tenant and runner are the
  * claim's own.
  */
-const RETURNED_COLUMNS = ["id", "type", "priority", "payload", "attempts", "max_retries", "timeout_seconds", "has_dependents", "version"] as const;
+const RETURNED_COLUMNS = [
+	"id",
+	"type",
+	"priority",
+	"payload",
+	"attempts",
+	"max_retries",
+	"timeout_seconds",
+	"has_dependents",
+	"version",
+] as const;
 export type ClaimedJob = Pick<JobRow, (typeof RETURNED_COLUMNS)[number] | "tenant_id" | "runner">;
 
 export type ClaimResult = { jobs: ClaimedJob[]; payloadChars: number };
@@ -145,7 +168,16 @@ export async function claimReady(db: D1Database, claim: ClaimSpec): Promise<Clai
 			   WHERE rn = 1 OR upto <= ?6)
 			 RETURNING ${RETURNED_COLUMNS.join(", ")}`,
 		)
-		.bind(claim.now, claim.claimedBy, claim.tenantId, claim.runner, claim.limit, claim.budget ?? CLAIM_PAYLOAD_BUDGET, ...slotParams, ...(claim.types ?? []))
+		.bind(
+			claim.now,
+			claim.claimedBy,
+			claim.tenantId,
+			claim.runner,
+			claim.limit,
+			claim.budget ?? CLAIM_PAYLOAD_BUDGET,
+			...slotParams,
+			...(claim.types ?? []),
+		)
 		.all<Pick<JobRow, (typeof RETURNED_COLUMNS)[number]>>();
 	let payloadChars = 0;
 	const jobs: ClaimedJob[] = [];
@@ -204,19 +236,33 @@ export function transitionStatement(db: D1Database, t: Transition): D1PreparedSt
 		);
 }
 
-export function logStatement(db: D1Database, jobId: string, at: number, level: "info" | "warn" | "error", message: string): D1PreparedStatement {
-	return db.prepare("INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)").bind(jobId, at, level, message.slice(0, 2000));
+export function logStatement(
+	db: D1Database,
+	jobId: string,
+	at: number,
+	level: "info" | "warn" | "error",
+	message: string,
+): D1PreparedStatement {
+	return db
+		.prepare("INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)")
+		.bind(jobId, at, level, message.slice(0, 2000));
 }
 
 export type LogRow = { id: number; at: number; level: string; message: string };
 
 export async function listLogs(db: D1Database, jobId: string, afterId: number, limit: number): Promise<LogRow[]> {
-	const { results } = await db.prepare("SELECT id, at, level, message FROM job_logs WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?").bind(jobId, afterId, limit).all<LogRow>();
+	const { results } = await db
+		.prepare("SELECT id, at, level, message FROM job_logs WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?")
+		.bind(jobId, afterId, limit)
+		.all<LogRow>();
 	return results;
 }
 
 /** Processing jobs whose visibility timeout has passed (the sweeper takes them back). */
 export async function findExpiredClaims(db: D1Database, now: number, limit: number): Promise<JobRow[]> {
-	const { results } = await db.prepare("SELECT * FROM jobs WHERE status = 'processing' AND claim_expires_at < ? LIMIT ?").bind(now, limit).all<JobRow>();
+	const { results } = await db
+		.prepare("SELECT * FROM jobs WHERE status = 'processing' AND claim_expires_at < ? LIMIT ?")
+		.bind(now, limit)
+		.all<JobRow>();
 	return results;
 }

@@ -2,11 +2,18 @@
 const MAX_BODY_CHARS = 10_000;
 
 /** Keeps run tokens that kept failing (the jobs queue's dead letters) for operators, in one batch. */
-export async function insertJobDeadLetters(db: D1Database, queue: string, bodies: readonly string[], receivedAt: number): Promise<void> {
+export async function insertJobDeadLetters(
+	db: D1Database,
+	queue: string,
+	bodies: readonly string[],
+	receivedAt: number,
+): Promise<void> {
 	if (bodies.length === 0) return;
 	await db.batch(
 		bodies.map((body) =>
-			db.prepare("INSERT INTO job_dead_letters (queue, body, received_at) VALUES (?, ?, ?)").bind(queue, body.slice(0, MAX_BODY_CHARS), receivedAt),
+			db
+				.prepare("INSERT INTO job_dead_letters (queue, body, received_at) VALUES (?, ?, ?)")
+				.bind(queue, body.slice(0, MAX_BODY_CHARS), receivedAt),
 		),
 	);
 }

@@ -2,7 +2,12 @@ import type { JobTypeRow } from "./types-db";
 import { listJobTypes } from "./types-db";
 import { isBuiltinType } from "./handlers/registry";
 
-export type DeclaredType = { type: string; mode: "builtin" | "external"; maxConcurrency: number | null; ratePerSecond: number | null };
+export type DeclaredType = {
+	type: string;
+	mode: "builtin" | "external";
+	maxConcurrency: number | null;
+	ratePerSecond: number | null;
+};
 
 const TTL_MS = 2_000;
 // Isolate cache of declared types (plain data), so enqueue and run paths do not read them per job.
@@ -14,7 +19,8 @@ export async function declaredTypes(db: D1Database, tenantId: string): Promise<M
 	const hit = cache.get(tenantId);
 	if (hit && hit.expiresAt > now) return hit.types;
 	const types = new Map<string, DeclaredType>();
-	for (const name of ["noop", "http"]) types.set(name, { type: name, mode: "builtin", maxConcurrency: null, ratePerSecond: null });
+	for (const name of ["noop", "http"])
+		types.set(name, { type: name, mode: "builtin", maxConcurrency: null, ratePerSecond: null });
 	for (const row of await listJobTypes(db, tenantId)) types.set(row.type, toDeclared(row));
 	if (cache.size > 10_000) cache.clear();
 	cache.set(tenantId, { types, expiresAt: now + TTL_MS });
@@ -26,5 +32,10 @@ export function forgetDeclaredTypes(tenantId: string): void {
 }
 
 export function toDeclared(row: JobTypeRow): DeclaredType {
-	return { type: row.type, mode: isBuiltinType(row.type) ? "builtin" : "external", maxConcurrency: row.max_concurrency, ratePerSecond: row.rate_per_second };
+	return {
+		type: row.type,
+		mode: isBuiltinType(row.type) ? "builtin" : "external",
+		maxConcurrency: row.max_concurrency,
+		ratePerSecond: row.rate_per_second,
+	};
 }

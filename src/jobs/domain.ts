@@ -3,7 +3,16 @@
 export const PRIORITIES = ["high", "medium", "low"] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-export const STATUSES = ["scheduled", "waiting", "queued", "processing", "completed", "failed", "dead", "cancelled"] as const;
+export const STATUSES = [
+	"scheduled",
+	"waiting",
+	"queued",
+	"processing",
+	"completed",
+	"failed",
+	"dead",
+	"cancelled",
+] as const;
 export type JobStatus = (typeof STATUSES)[number];
 
 /** Statuses from which a job may be claimed once `ready_at` has passed. */
@@ -23,20 +32,21 @@ export function isTerminal(status: JobStatus): boolean {
 }
 
 /** What a finished attempt does to the job: complete it, schedule a retry, or kill it. */
-export type AttemptOutcome =
-	| { kind: "completed"; result: unknown }
-	| { kind: "failed"; error: string; retry: boolean };
+export type AttemptOutcome = { kind: "completed"; result: unknown } | { kind: "failed"; error: string; retry: boolean };
 
-export type NextState =
-	| { status: "completed" }
-	| { status: "failed"; readyAt: number }
-	| { status: "dead" };
+export type NextState = { status: "completed" } | { status: "failed"; readyAt: number } | { status: "dead" };
 
 /**
  * The status after an attempt. `attempts` counts this attempt; a job may run 1 + max_retries
  * times, so the attempt that reaches that number without success leaves the job dead.
  */
-export function nextStateAfter(outcome: AttemptOutcome, attempts: number, maxRetries: number, now: number, backoffMs: number): NextState {
+export function nextStateAfter(
+	outcome: AttemptOutcome,
+	attempts: number,
+	maxRetries: number,
+	now: number,
+	backoffMs: number,
+): NextState {
 	if (outcome.kind === "completed") return { status: "completed" };
 	if (!outcome.retry || attempts > maxRetries) return { status: "dead" };
 	return { status: "failed", readyAt: now + backoffMs };

@@ -24,7 +24,12 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 	const types = await declaredTypes(env.DB, tenantId);
 	specs.forEach((spec, i) => {
 		if (!types.has(spec.type)) {
-			throw new AppError(400, "unknown_job_type", `Job type '${spec.type}' is not declared. Declare it with PUT /api/v1/job-types/${spec.type}.`, { index: i, type: spec.type });
+			throw new AppError(
+				400,
+				"unknown_job_type",
+				`Job type '${spec.type}' is not declared. Declare it with PUT /api/v1/job-types/${spec.type}.`,
+				{ index: i, type: spec.type },
+			);
 		}
 	});
 	const existing = await liveByDedupeKey(env.DB, tenantId, specs);
@@ -44,7 +49,11 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 			continue;
 		}
 		if (key !== undefined && claimedKeys.has(key)) {
-			out.push({ job_id: claimedKeys.get(key) ?? "", status: out.find((o) => o.job_id === claimedKeys.get(key))?.status ?? "queued", deduplicated: true });
+			out.push({
+				job_id: claimedKeys.get(key) ?? "",
+				status: out.find((o) => o.job_id === claimedKeys.get(key))?.status ?? "queued",
+				deduplicated: true,
+			});
 			continue;
 		}
 		const id = `job_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -71,7 +80,13 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 			completed_at: broken ? now : null,
 		});
 		if (!broken && depRows.length > 0) {
-			statements.push(...insertDependencyStatements(env.DB, id, depRows.map((d) => d.id)));
+			statements.push(
+				...insertDependencyStatements(
+					env.DB,
+					id,
+					depRows.map((d) => d.id),
+				),
+			);
 			// Recounted inside the batch's transaction: a dependency that completed after we read it
 			// (before the edge existed) is not waited for forever.
 			recounts.set(statements.length, { id, readyAt });
@@ -84,7 +99,8 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 				).bind(id, now),
 			);
 		}
-		if (runner === "queue" && (status === "queued" || status === "scheduled")) tokens.push({ tenantId, jobId: id, readyAt });
+		if (runner === "queue" && (status === "queued" || status === "scheduled"))
+			tokens.push({ tenantId, jobId: id, readyAt });
 		out.push({ job_id: id, status, deduplicated: false });
 	}
 	if (inserts.length > 0) {
@@ -93,14 +109,22 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 		try {
 			const results = await env.DB.batch([...jobStatements, ...statements]);
 			for (const [index, job] of recounts) {
-				const row = (results[jobStatements.length + index]?.results as { status: JobStatus; runner: string }[] | undefined)?.[0];
+				const row = (
+					results[jobStatements.length + index]?.results as { status: JobStatus; runner: string }[] | undefined
+				)?.[0];
 				const entry = out.find((o) => o.job_id === job.id);
 				if (!row || !entry) continue;
 				entry.status = row.status;
-				if (row.status !== "waiting" && row.runner === "queue") tokens.push({ tenantId, jobId: job.id, readyAt: job.readyAt });
+				if (row.status !== "waiting" && row.runner === "queue")
+					tokens.push({ tenantId, jobId: job.id, readyAt: job.readyAt });
 			}
 		} catch (err) {
-			if (String(err).includes("UNIQUE")) throw new AppError(409, "dedupe_conflict", "A job with this dedupe_key was created concurrently; retry to receive it.");
+			if (String(err).includes("UNIQUE"))
+				throw new AppError(
+					409,
+					"dedupe_conflict",
+					"A job with this dedupe_key was created concurrently; retry to receive it.",
+				);
 			throw err;
 		}
 	}
@@ -108,7 +132,9 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 		await sendRunTokens(env, tokens, now);
 	} catch (err) {
 		// The jobs are durable in D1; the sweeper re-sends tokens for runnable jobs left waiting.
-		console.error(JSON.stringify({ level: "warn", msg: "run tokens not sent; sweeper will recover", error: String(err) }));
+		console.error(
+			JSON.stringify({ level: "warn", msg: "run tokens not sent; sweeper will recover", error: String(err) }),
+		);
 	}
 	return out;
 }
@@ -131,6 +157,9 @@ async function dependencyRows(db: D1Database, tenantId: string, specs: JobSpec[]
 		for (const row of await findJobsByIds(db, tenantId, ids.slice(i, i + ID_CHUNK))) found.set(row.id, row);
 	}
 	const missing = ids.filter((id) => !found.has(id));
-	if (missing.length > 0) throw new AppError(400, "unknown_dependency", `depends_on names jobs that do not exist: ${missing.join(", ")}.`, { missing });
+	if (missing.length > 0)
+		throw new AppError(400, "unknown_dependency", `depends_on names jobs that do not exist: ${missing.join(", ")}.`, {
+			missing,
+		});
 	return found;
 }

@@ -6,7 +6,11 @@ import { declaredTypes } from "./declared-types";
 export async function takeSlot(env: Env, job: ClaimedJob): Promise<GateResult> {
 	const declared = (await declaredTypes(env.DB, job.tenant_id)).get(job.type);
 	if (!declared || (declared.maxConcurrency === null && declared.ratePerSecond === null)) return { ok: true };
-	return gateFor(env, job).acquire(job.id, { maxConcurrency: declared.maxConcurrency, ratePerSecond: declared.ratePerSecond }, job.timeout_seconds * 1000);
+	return gateFor(env, job).acquire(
+		job.id,
+		{ maxConcurrency: declared.maxConcurrency, ratePerSecond: declared.ratePerSecond },
+		job.timeout_seconds * 1000,
+	);
 }
 
 export async function releaseSlot(env: Env, job: ClaimedJob): Promise<void> {

@@ -19,12 +19,20 @@ export const jobInsightRoutes = new Hono<AppEnv>()
 	.get("/metrics", async (c) => {
 		return c.json(await jobMetrics(c.env.DB, c.get("principal").tenantId, Date.now()));
 	})
-	.get("/:id/logs", validate("param", idParam), validate("query", z.object({ after: z.coerce.number().int().min(0).default(0) }).strict()), async (c) => {
-		const { id } = c.req.valid("param");
-		await requireJob(c.env.DB, c.get("principal").tenantId, id);
-		const logs = await listLogs(c.env.DB, id, c.req.valid("query").after, 500);
-		return c.json({ job_id: id, logs: logs.map((l) => ({ id: l.id, at: new Date(l.at).toISOString(), level: l.level, message: l.message })) });
-	})
+	.get(
+		"/:id/logs",
+		validate("param", idParam),
+		validate("query", z.object({ after: z.coerce.number().int().min(0).default(0) }).strict()),
+		async (c) => {
+			const { id } = c.req.valid("param");
+			await requireJob(c.env.DB, c.get("principal").tenantId, id);
+			const logs = await listLogs(c.env.DB, id, c.req.valid("query").after, 500);
+			return c.json({
+				job_id: id,
+				logs: logs.map((l) => ({ id: l.id, at: new Date(l.at).toISOString(), level: l.level, message: l.message })),
+			});
+		},
+	)
 	.get("/:id/events", validate("param", idParam), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { id } = c.req.valid("param");
@@ -37,11 +45,21 @@ export const jobInsightRoutes = new Hono<AppEnv>()
 			while (!stream.aborted && Date.now() < until) {
 				const job = await findJob(c.env.DB, tenantId, id);
 				if (!job) break;
-				const state = { job_id: job.id, status: job.status, progress: job.progress, attempts: job.attempts, error: job.error };
+				const state = {
+					job_id: job.id,
+					status: job.status,
+					progress: job.progress,
+					attempts: job.attempts,
+					error: job.error,
+				};
 				const text = JSON.stringify(state);
 				if (text !== last) {
 					last = text;
-					await stream.writeSSE({ event: job.status === "processing" && seq > 0 ? "progress" : "status", data: text, id: String(seq++) });
+					await stream.writeSSE({
+						event: job.status === "processing" && seq > 0 ? "progress" : "status",
+						data: text,
+						id: String(seq++),
+					});
 				}
 				if (isTerminal(job.status)) break;
 				await stream.sleep(POLL_MS);

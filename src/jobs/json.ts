@@ -27,6 +27,7 @@ export function jobJson(job: JobRow) {
 		created_at: iso(job.created_at),
 		started_at: iso(job.started_at),
 		completed_at: iso(job.completed_at),
-		next_attempt_at: job.status === "failed" || job.status === "scheduled" || job.status === "queued" ? iso(job.ready_at) : null,
+		next_attempt_at:
+			job.status === "failed" || job.status === "scheduled" || job.status === "queued" ? iso(job.ready_at) : null,
 	};
 }

@@ -4,7 +4,17 @@ import type { Priority } from "./domain";
  * Smooth weighted round-robin for high : medium : low = 5 : 3 : 1. Any 9 consecutive slots hold
  * 5 high, 3 medium and 1 low, so with a backlog of all three, low still gets one run in nine.
  */
-export const PRIORITY_PATTERN: readonly Priority[] = ["high", "medium", "high", "low", "high", "medium", "high", "medium", "high"];
+export const PRIORITY_PATTERN: readonly Priority[] = [
+	"high",
+	"medium",
+	"high",
+	"low",
+	"high",
+	"medium",
+	"high",
+	"medium",
+	"high",
+];
 
 /** How many of `n` claims go to each priority, starting at slot `offset` of the pattern. */
 export function splitClaims(n: number, offset: number): Record<Priority, number> {

@@ -14,7 +14,10 @@ const listQuery = z
 	.object({
 		status: z.enum(STATUSES).optional(),
 		type: JOB_TYPE.optional(),
-		cursor: z.string().regex(/^\d{1,16}\.job_[0-9a-f]{32}$/, "a cursor from next_cursor").optional(),
+		cursor: z
+			.string()
+			.regex(/^\d{1,16}\.job_[0-9a-f]{32}$/, "a cursor from next_cursor")
+			.optional(),
 		limit: z.coerce.number().int().min(1).max(100).default(50),
 	})
 	.strict();
@@ -41,7 +44,10 @@ export const jobRoutes = new Hono<AppEnv>()
 		});
 		const page = rows.slice(0, q.limit);
 		const last = page.at(-1);
-		return c.json({ jobs: page.map(jobJson), next_cursor: rows.length > q.limit && last ? `${last.created_at}.${last.id}` : null });
+		return c.json({
+			jobs: page.map(jobJson),
+			next_cursor: rows.length > q.limit && last ? `${last.created_at}.${last.id}` : null,
+		});
 	})
 	.get("/:id", validate("param", idParam), async (c) => {
 		return c.json(jobJson(await requireJob(c.env.DB, c.get("principal").tenantId, c.req.valid("param").id)));
@@ -53,4 +59,3 @@ export const jobRoutes = new Hono<AppEnv>()
 	.post("/:id/retry", validate("param", idParam), async (c) => {
 		return c.json(jobJson(await redriveJob(c.env, c.get("principal").tenantId, c.req.valid("param").id)), 202);
 	});
-

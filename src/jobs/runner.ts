@@ -33,7 +33,13 @@ const DEFAULT_ROUND_LIMITS: RoundLimits = { roundJobs: ROUND_MAX_JOBS, rounds: M
  * writes. Stops when no more jobs are ready (remaining units are surplus) or after MAX_ROUNDS;
  * `leftover` is then the units the caller must pass on to new tokens before acking.
  */
-export async function runReadyJobs(env: Env, tenantId: string, units: number, consumerId: string, limits: RoundLimits = DEFAULT_ROUND_LIMITS): Promise<RunSummary> {
+export async function runReadyJobs(
+	env: Env,
+	tenantId: string,
+	units: number,
+	consumerId: string,
+	limits: RoundLimits = DEFAULT_ROUND_LIMITS,
+): Promise<RunSummary> {
 	const limited = await limitedTypes(env, tenantId);
 	// Each job of a limited type asks its JobTypeGate: keep such rounds at the old batch size.
 	const roundJobs = limited.size > 0 ? Math.min(limits.roundJobs, LIMITED_ROUND_JOBS) : limits.roundJobs;
@@ -42,10 +48,18 @@ export async function runReadyJobs(env: Env, tenantId: string, units: number, co
 	let gated = 0;
 	for (let round = 0; round < limits.rounds && left > 0; round++) {
 		const n = Math.min(left, roundJobs);
-		const { jobs, maybeMore } = await claimWeighted(env.DB, { tenantId, runner: "queue", types: null, n, now: Date.now(), claimedBy: consumerId });
+		const { jobs, maybeMore } = await claimWeighted(env.DB, {
+			tenantId,
+			runner: "queue",
+			types: null,
+			n,
+			now: Date.now(),
+			claimedBy: consumerId,
+		});
 		left -= jobs.length;
 		claimed += jobs.length;
-		const { refused, asked } = jobs.length > 0 ? await runRound(env, tenantId, jobs, limited) : { refused: 0, asked: 0 };
+		const { refused, asked } =
+			jobs.length > 0 ? await runRound(env, tenantId, jobs, limited) : { refused: 0, asked: 0 };
 		gated += asked;
 		if (jobs.length < n && !maybeMore) return { claimed, leftover: 0, saturated: false };
 		// A type at its limit: its jobs are back with delayed tokens; the units left are not spent
@@ -58,7 +72,12 @@ export async function runReadyJobs(env: Env, tenantId: string, units: number, co
 }
 
 /** Runs one round; returns how many jobs asked the per-type gate and how many it refused (given back). */
-async function runRound(env: Env, tenantId: string, jobs: ClaimedJob[], limited: Set<string>): Promise<{ refused: number; asked: number }> {
+async function runRound(
+	env: Env,
+	tenantId: string,
+	jobs: ClaimedJob[],
+	limited: Set<string>,
+): Promise<{ refused: number; asked: number }> {
 	const admitted: ClaimedJob[] = [];
 	const refused: GivenBack[] = [];
 	for (const job of jobs) {
@@ -73,7 +92,11 @@ async function runRound(env: Env, tenantId: string, jobs: ClaimedJob[], limited:
 		const now = Date.now();
 		const results = await env.DB.batch(giveBackStatements(env.DB, refused, now));
 		const applied = new Set(results.flatMap((r) => (r.results as { id: string }[]).map((row) => row.id)));
-		await sendRunTokens(env, refused.filter((r) => applied.has(r.id)).map((r) => ({ tenantId, jobId: r.id, readyAt: r.readyAt })), now);
+		await sendRunTokens(
+			env,
+			refused.filter((r) => applied.has(r.id)).map((r) => ({ tenantId, jobId: r.id, readyAt: r.readyAt })),
+			now,
+		);
 	}
 	// Jobs of a round start together, so those with the same timeout share one timer and signal.
 	const deadlines = new Map<number, Deadline>();
@@ -124,13 +147,31 @@ async function runOne(env: Env, job: ClaimedJob, deadline: Deadline): Promise<Fi
 		progress: (fraction) => reportProgress(env.DB, job, fraction),
 		log: (message) => void logs.push(message),
 	};
-	const timedOut = deadline.expired.then((): AttemptOutcome => ({ kind: "failed", error: `timed out after ${job.timeout_seconds} s`, retry: true }));
+	const timedOut = deadline.expired.then((): AttemptOutcome => ({
+		kind: "failed",
+		error: `timed out after ${job.timeout_seconds} s`,
+		retry: true,
+	}));
 	try {
-		const outcome = await Promise.race([handler.run(JSON.parse(job.payload) as unknown, ctx).then((result): AttemptOutcome => ({ kind: "completed", result })), timedOut]);
+		const outcome = await Promise.race([
+			handler
+				.run(JSON.parse(job.payload) as unknown, ctx)
+				.then((result): AttemptOutcome => ({ kind: "completed", result })),
+			timedOut,
+		]);
 		return { job, outcome, logs };
 	} catch (err) {
-		if (err instanceof JobCancelledError) return { job, outcome: { kind: "cancelled", reason: "cancelled while running" }, logs };
-		return { job, outcome: { kind: "failed", error: err instanceof Error ? err.message : String(err), retry: !(err instanceof PermanentJobError) }, logs };
+		if (err instanceof JobCancelledError)
+			return { job, outcome: { kind: "cancelled", reason: "cancelled while running" }, logs };
+		return {
+			job,
+			outcome: {
+				kind: "failed",
+				error: err instanceof Error ? err.message : String(err),
+				retry: !(err instanceof PermanentJobError),
+			},
+			logs,
+		};
 	}
 }
 
@@ -138,9 +179,15 @@ async function runOne(env: Env, job: ClaimedJob, deadline: Deadline): Promise<Fi
  * Progress is written only while the claim is still ours (same version) and does not bump the
  * version; the answer says whether a cancel was requested.
  */
-export async function reportProgress(db: D1Database, job: Pick<JobRow, "id" | "version">, fraction: number): Promise<void> {
+export async function reportProgress(
+	db: D1Database,
+	job: Pick<JobRow, "id" | "version">,
+	fraction: number,
+): Promise<void> {
 	const row = await db
-		.prepare("UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND version = ? AND status = 'processing' RETURNING cancel_requested")
+		.prepare(
+			"UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND version = ? AND status = 'processing' RETURNING cancel_requested",
+		)
 		.bind(Math.min(1, Math.max(0, fraction)), Date.now(), job.id, job.version)
 		.first<{ cancel_requested: number }>();
 	if (!row || row.cancel_requested) throw new JobCancelledError();

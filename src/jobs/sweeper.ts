@@ -12,18 +12,33 @@ const STALE_READY_MS = 60_000;
  * heartbeat, or a consumer that died) is failed — the attempt counts — and retried or killed.
  * (2) Runnable queue jobs left unclaimed (a token lost after D1 accepted the job) get a new token.
  */
-export async function sweepJobs(env: Env, clock: Clock = SYSTEM_CLOCK): Promise<{ expired: number; retokened: number }> {
+export async function sweepJobs(
+	env: Env,
+	clock: Clock = SYSTEM_CLOCK,
+): Promise<{ expired: number; retokened: number }> {
 	const now = clock.now();
 	const expired = await findExpiredClaims(env.DB, now, SWEEP_LIMIT);
 	const applied = await finishAttempts(
 		env,
-		expired.map((job) => ({ job, outcome: { kind: "failed" as const, error: "visibility timeout: no heartbeat or completion before the job's timeout", retry: true } })),
+		expired.map((job) => ({
+			job,
+			outcome: {
+				kind: "failed" as const,
+				error: "visibility timeout: no heartbeat or completion before the job's timeout",
+				retry: true,
+			},
+		})),
 		clock,
 	);
-	const { results: stale } = await env.DB
-		.prepare("SELECT id, tenant_id, ready_at FROM jobs WHERE runner = 'queue' AND status IN ('queued', 'scheduled', 'failed') AND ready_at < ? LIMIT ?")
+	const { results: stale } = await env.DB.prepare(
+		"SELECT id, tenant_id, ready_at FROM jobs WHERE runner = 'queue' AND status IN ('queued', 'scheduled', 'failed') AND ready_at < ? LIMIT ?",
+	)
 		.bind(now - STALE_READY_MS, SWEEP_LIMIT)
 		.all<{ id: string; tenant_id: string; ready_at: number }>();
-	await sendRunTokens(env, stale.map((r) => ({ tenantId: r.tenant_id, jobId: r.id, readyAt: now })), now);
+	await sendRunTokens(
+		env,
+		stale.map((r) => ({ tenantId: r.tenant_id, jobId: r.id, readyAt: now })),
+		now,
+	);
 	return { expired: applied.size, retokened: stale.length };
 }

@@ -35,7 +35,10 @@ export function tokenUnits(token: RunToken): number {
  * up to MAX_TOKEN_COUNT units (a token may arrive a little late, never early). Delays beyond the
  * Queues maximum are returned apart, one per job, for a JobTimer alarm.
  */
-export function planRunTokens(requests: readonly TokenRequest[], now: number): { direct: MessageSendRequest<RunToken>[]; timers: TokenRequest[] } {
+export function planRunTokens(
+	requests: readonly TokenRequest[],
+	now: number,
+): { direct: MessageSendRequest<RunToken>[]; timers: TokenRequest[] } {
 	const groups = new Map<string, { tenantId: string; delaySeconds: number; jobIds: string[] }>();
 	const timers: TokenRequest[] = [];
 	for (const r of requests) {
@@ -53,7 +56,10 @@ export function planRunTokens(requests: readonly TokenRequest[], now: number): {
 	for (const g of groups.values()) {
 		for (let i = 0; i < g.jobIds.length; i += MAX_TOKEN_COUNT) {
 			const ids = g.jobIds.slice(i, i + MAX_TOKEN_COUNT);
-			const body: RunToken = ids.length === 1 && ids[0] !== undefined ? { tenant_id: g.tenantId, job_id: ids[0] } : { tenant_id: g.tenantId, count: ids.length };
+			const body: RunToken =
+				ids.length === 1 && ids[0] !== undefined
+					? { tenant_id: g.tenantId, job_id: ids[0] }
+					: { tenant_id: g.tenantId, count: ids.length };
 			direct.push({ body, ...(g.delaySeconds > 0 ? { delaySeconds: g.delaySeconds } : {}) });
 		}
 	}
@@ -76,7 +82,10 @@ export async function sendRunTokens(env: Env, requests: TokenRequest[], now: num
 export async function sendUnitTokens(env: Env, tenantId: string, units: number, delaySeconds = 0): Promise<void> {
 	const direct: MessageSendRequest<RunToken>[] = [];
 	for (let left = units; left > 0; left -= MAX_TOKEN_COUNT) {
-		direct.push({ body: { tenant_id: tenantId, count: Math.min(MAX_TOKEN_COUNT, left) }, ...(delaySeconds > 0 ? { delaySeconds } : {}) });
+		direct.push({
+			body: { tenant_id: tenantId, count: Math.min(MAX_TOKEN_COUNT, left) },
+			...(delaySeconds > 0 ? { delaySeconds } : {}),
+		});
 	}
 	for (let i = 0; i < direct.length; i += MAX_SEND_BATCH) {
 		await env.JOBS_QUEUE.sendBatch(direct.slice(i, i + MAX_SEND_BATCH));

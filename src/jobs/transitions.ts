@@ -9,7 +9,11 @@ import type { TokenRequest } from "./tokens";
 import { sendRunTokens } from "./tokens";
 
 /** `logs`: lines the handler logged during the attempt, written with the outcome (at most 50). */
-export type FinishedAttempt = { job: ClaimedJob; outcome: AttemptOutcome | { kind: "cancelled"; reason: string }; logs?: string[] };
+export type FinishedAttempt = {
+	job: ClaimedJob;
+	outcome: AttemptOutcome | { kind: "cancelled"; reason: string };
+	logs?: string[];
+};
 
 const MAX_HANDLER_LOGS = 50;
 /** Levels of dependents cancelled after a dependency fails (a chain deeper than this stays waiting). */
@@ -25,24 +29,45 @@ type Plan = { job: ClaimedJob; outcome: Outcome };
  * statement (a job changed meanwhile — cancelled, taken back — keeps that change), then sends
  * retry tokens and settles dependents. Returns the ids whose transition applied.
  */
-export async function finishAttempts(env: Env, finished: FinishedAttempt[], clock: Clock = SYSTEM_CLOCK): Promise<Set<string>> {
+export async function finishAttempts(
+	env: Env,
+	finished: FinishedAttempt[],
+	clock: Clock = SYSTEM_CLOCK,
+): Promise<Set<string>> {
 	if (finished.length === 0) return new Set();
 	const now = clock.now();
 	const logs: LogEntry[] = [];
 	const plans = finished.map(({ job, outcome, logs: lines }): Plan => {
-		for (const message of (lines ?? []).slice(0, MAX_HANDLER_LOGS)) logs.push({ jobId: job.id, level: "info", message });
+		for (const message of (lines ?? []).slice(0, MAX_HANDLER_LOGS))
+			logs.push({ jobId: job.id, level: "info", message });
 		const base = { id: job.id, version: job.version };
 		if (outcome.kind === "cancelled") return { job, outcome: { ...base, status: "cancelled", error: outcome.reason } };
 		const next = nextStateAfter(outcome, job.attempts, job.max_retries, now, backoffMs(job.attempts, clock.random));
 		if (next.status === "completed") {
-			return { job, outcome: { ...base, status: "completed", result: JSON.stringify(outcome.kind === "completed" ? (outcome.result ?? null) : null), error: null } };
+			return {
+				job,
+				outcome: {
+					...base,
+					status: "completed",
+					result: JSON.stringify(outcome.kind === "completed" ? (outcome.result ?? null) : null),
+					error: null,
+				},
+			};
 		}
 		const error = outcome.kind === "failed" ? outcome.error : "failed";
-		logs.push({ jobId: job.id, level: next.status === "dead" ? "error" : "warn", message: `attempt ${job.attempts} failed: ${error}` });
+		logs.push({
+			jobId: job.id,
+			level: next.status === "dead" ? "error" : "warn",
+			message: `attempt ${job.attempts} failed: ${error}`,
+		});
 		if (next.status === "dead") return { job, outcome: { ...base, status: "dead", error } };
 		return { job, outcome: { ...base, status: "failed", error, readyAt: next.readyAt } };
 	});
-	const updates = outcomeStatements(env.DB, plans.map((p) => p.outcome), now);
+	const updates = outcomeStatements(
+		env.DB,
+		plans.map((p) => p.outcome),
+		now,
+	);
 	const results = await env.DB.batch([...updates, ...logStatements(env.DB, logs, now)]);
 	const applied = new Set<string>();
 	for (const r of results.slice(0, updates.length)) {
@@ -57,10 +82,16 @@ export async function finishAttempts(env: Env, finished: FinishedAttempt[], cloc
 	}
 	await sendRunTokens(env, tokens, now);
 	const settled = plans.filter(({ job }) => applied.has(job.id) && job.has_dependents !== 0);
-	await releaseDependents(env, settled.filter((p) => p.outcome.status === "completed").map((p) => p.job.id), now);
+	await releaseDependents(
+		env,
+		settled.filter((p) => p.outcome.status === "completed").map((p) => p.job.id),
+		now,
+	);
 	await cancelDependents(
 		env,
-		settled.filter((p) => p.outcome.status === "dead" || p.outcome.status === "cancelled").map((p) => ({ id: p.job.id, reason: `dependency ${p.job.id} ended ${p.outcome.status}` })),
+		settled
+			.filter((p) => p.outcome.status === "dead" || p.outcome.status === "cancelled")
+			.map((p) => ({ id: p.job.id, reason: `dependency ${p.job.id} ended ${p.outcome.status}` })),
 		now,
 	);
 	return applied;
@@ -74,7 +105,8 @@ export async function finishAttempts(env: Env, finished: FinishedAttempt[], cloc
 export async function releaseDependents(env: Env, jobIds: readonly string[], now: number): Promise<void> {
 	if (jobIds.length === 0) return;
 	const counts = new Map<string, number>();
-	for (const edge of await findDependentsOf(env.DB, jobIds)) counts.set(edge.job_id, (counts.get(edge.job_id) ?? 0) + 1);
+	for (const edge of await findDependentsOf(env.DB, jobIds))
+		counts.set(edge.job_id, (counts.get(edge.job_id) ?? 0) + 1);
 	if (counts.size === 0) return;
 	const results = await env.DB.batch(
 		chunkJsonRows([...counts]).map((json) =>
@@ -89,8 +121,15 @@ export async function releaseDependents(env: Env, jobIds: readonly string[], now
 	);
 	const tokens: TokenRequest[] = [];
 	for (const r of results) {
-		for (const row of r.results as { id: string; tenant_id: string; runner: string; status: string; ready_at: number }[]) {
-			if (row.status !== "waiting" && row.runner === "queue") tokens.push({ tenantId: row.tenant_id, jobId: row.id, readyAt: Math.max(now, row.ready_at) });
+		for (const row of r.results as {
+			id: string;
+			tenant_id: string;
+			runner: string;
+			status: string;
+			ready_at: number;
+		}[]) {
+			if (row.status !== "waiting" && row.runner === "queue")
+				tokens.push({ tenantId: row.tenant_id, jobId: row.id, readyAt: Math.max(now, row.ready_at) });
 		}
 	}
 	await sendRunTokens(env, tokens, now);
@@ -100,12 +139,17 @@ export async function releaseDependents(env: Env, jobIds: readonly string[], now
  * Dependencies ended dead or cancelled: their waiting dependents (and theirs, level by level) are
  * cancelled with a reason naming the dependency. One query and one multi-row update per level.
  */
-export async function cancelDependents(env: Env, roots: readonly { id: string; reason: string }[], now: number): Promise<void> {
+export async function cancelDependents(
+	env: Env,
+	roots: readonly { id: string; reason: string }[],
+	now: number,
+): Promise<void> {
 	let level = [...roots];
 	for (let depth = 0; depth < MAX_DEPENDENCY_DEPTH && level.length > 0; depth++) {
 		const reasons = new Map(level.map((l) => [l.id, l.reason]));
 		const cancel = new Map<string, string>();
-		for (const edge of await findDependentsOf(env.DB, [...reasons.keys()])) cancel.set(edge.job_id, reasons.get(edge.depends_on) ?? "a dependency ended");
+		for (const edge of await findDependentsOf(env.DB, [...reasons.keys()]))
+			cancel.set(edge.job_id, reasons.get(edge.depends_on) ?? "a dependency ended");
 		if (cancel.size === 0) return;
 		const results = await env.DB.batch(
 			chunkJsonRows([...cancel]).map((json) =>
@@ -117,6 +161,10 @@ export async function cancelDependents(env: Env, roots: readonly { id: string; r
 				).bind(now, json),
 			),
 		);
-		level = results.flatMap((r) => (r.results as { id: string; has_dependents: number }[]).filter((row) => row.has_dependents).map((row) => ({ id: row.id, reason: `dependency ${row.id} ended cancelled` })));
+		level = results.flatMap((r) =>
+			(r.results as { id: string; has_dependents: number }[])
+				.filter((row) => row.has_dependents)
+				.map((row) => ({ id: row.id, reason: `dependency ${row.id} ended cancelled` })),
+		);
 	}
 }

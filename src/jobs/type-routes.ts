@@ -23,7 +23,9 @@ function typeJson(t: { type: string; mode: string; maxConcurrency: number | null
 /** Declared job types: built-ins (limits may be set on them) and a tenant's external types. */
 export const jobTypeRoutes = new Hono<AppEnv>()
 	.get("/", async (c) => {
-		return c.json({ job_types: [...(await declaredTypes(c.env.DB, c.get("principal").tenantId)).values()].map(typeJson) });
+		return c.json({
+			job_types: [...(await declaredTypes(c.env.DB, c.get("principal").tenantId)).values()].map(typeJson),
+		});
 	})
 	.put("/:type", validate("param", z.object({ type: JOB_TYPE })), validate("json", typeBody), async (c) => {
 		const { tenantId } = c.get("principal");
@@ -31,9 +33,22 @@ export const jobTypeRoutes = new Hono<AppEnv>()
 		const body = c.req.valid("json");
 		const builtin = isBuiltinType(type);
 		if (builtin !== (body.mode === "builtin")) {
-			throw new AppError(400, "invalid_mode", builtin ? `'${type}' is a built-in type: use mode "builtin" to set its limits.` : `'${type}' is not a built-in type: use mode "external".`);
+			throw new AppError(
+				400,
+				"invalid_mode",
+				builtin
+					? `'${type}' is a built-in type: use mode "builtin" to set its limits.`
+					: `'${type}' is not a built-in type: use mode "external".`,
+			);
 		}
-		const row = await upsertJobType(c.env.DB, { tenant_id: tenantId, type, mode: body.mode, max_concurrency: body.max_concurrency ?? null, rate_per_second: body.rate_per_second ?? null, updated_at: Date.now() });
+		const row = await upsertJobType(c.env.DB, {
+			tenant_id: tenantId,
+			type,
+			mode: body.mode,
+			max_concurrency: body.max_concurrency ?? null,
+			rate_per_second: body.rate_per_second ?? null,
+			updated_at: Date.now(),
+		});
 		forgetDeclaredTypes(tenantId);
 		return c.json(typeJson(toDeclared(row)));
 	});

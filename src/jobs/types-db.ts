@@ -22,6 +22,9 @@ export async function upsertJobType(db: D1Database, row: JobTypeRow): Promise<Jo
 }
 
 export async function listJobTypes(db: D1Database, tenantId: string): Promise<JobTypeRow[]> {
-	const { results } = await db.prepare("SELECT * FROM job_types WHERE tenant_id = ? ORDER BY type").bind(tenantId).all<JobTypeRow>();
+	const { results } = await db
+		.prepare("SELECT * FROM job_types WHERE tenant_id = ? ORDER BY type")
+		.bind(tenantId)
+		.all<JobTypeRow>();
 	return results;
 }

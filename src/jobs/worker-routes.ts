@@ -14,7 +14,9 @@ const idParam = z.object({ id: JOB_ID });
 const claimBody = z.object({ worker_id: WORKER_ID, types: z.array(JOB_TYPE).min(1).max(20) }).strict();
 const heartbeatBody = z.object({ worker_id: WORKER_ID, progress: z.number().min(0).max(1).optional() }).strict();
 const completeBody = z.object({ worker_id: WORKER_ID, result: z.unknown().default(null) }).strict();
-const failBody = z.object({ worker_id: WORKER_ID, error: z.string().min(1).max(4_000), retry: z.boolean().default(true) }).strict();
+const failBody = z
+	.object({ worker_id: WORKER_ID, error: z.string().min(1).max(4_000), retry: z.boolean().default(true) })
+	.strict();
 
 /**
  * The pull API for external job types: claim (weighted by priority), heartbeat (extends the
@@ -27,18 +29,39 @@ export const jobWorkerRoutes = new Hono<AppEnv>()
 		const { worker_id, types } = c.req.valid("json");
 		const declared = await declaredTypes(c.env.DB, tenantId);
 		const notExternal = types.filter((t) => declared.get(t)?.mode !== "external");
-		if (notExternal.length > 0) throw new AppError(400, "not_external_type", `Not declared as external types: ${notExternal.join(", ")}.`, { types: notExternal });
+		if (notExternal.length > 0)
+			throw new AppError(400, "not_external_type", `Not declared as external types: ${notExternal.join(", ")}.`, {
+				types: notExternal,
+			});
 		const {
 			jobs: [job],
-		} = await claimWeighted(c.env.DB, { tenantId, runner: "external", types, n: 1, now: Date.now(), claimedBy: worker_id });
+		} = await claimWeighted(c.env.DB, {
+			tenantId,
+			runner: "external",
+			types,
+			n: 1,
+			now: Date.now(),
+			claimedBy: worker_id,
+		});
 		if (!job) return c.body(null, 204);
-		return c.json({ job_id: job.id, type: job.type, payload: JSON.parse(job.payload) as unknown, priority: job.priority, timeout_seconds: job.timeout_seconds, attempt: job.attempts });
+		return c.json({
+			job_id: job.id,
+			type: job.type,
+			payload: JSON.parse(job.payload) as unknown,
+			priority: job.priority,
+			timeout_seconds: job.timeout_seconds,
+			attempt: job.attempts,
+		});
 	})
 	.post("/:id/heartbeat", validate("param", idParam), validate("json", heartbeatBody), async (c) => {
 		const body = c.req.valid("json");
 		const job = await requireClaim(c.env, c.get("principal").tenantId, c.req.valid("param").id, body.worker_id);
 		const beat = await heartbeat(c.env, job, body.progress);
-		return c.json({ job_id: job.id, cancelled: beat.cancelled, claim_expires_at: new Date(beat.claim_expires_at).toISOString() });
+		return c.json({
+			job_id: job.id,
+			cancelled: beat.cancelled,
+			claim_expires_at: new Date(beat.claim_expires_at).toISOString(),
+		});
 	})
 	.post("/:id/complete", validate("param", idParam), validate("json", completeBody), async (c) => {
 		const body = c.req.valid("json");

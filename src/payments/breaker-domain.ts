@@ -18,7 +18,11 @@ export type Admission = { allowed: true; trial: boolean } | { allowed: false; re
 export const CLOSED: BreakerState = { state: "closed", failures: [] };
 
 /** Whether a call may go to the protected service now, and the breaker's next state. */
-export function admitCall(s: BreakerState, config: BreakerConfig, now: number): { admission: Admission; next: BreakerState } {
+export function admitCall(
+	s: BreakerState,
+	config: BreakerConfig,
+	now: number,
+): { admission: Admission; next: BreakerState } {
 	switch (s.state) {
 		case "closed":
 			return { admission: { allowed: true, trial: false }, next: s };
@@ -36,12 +40,19 @@ export function admitCall(s: BreakerState, config: BreakerConfig, now: number): 
 }
 
 /** The state after a call admitted with `trial` reported its outcome. */
-export function recordOutcome(s: BreakerState, config: BreakerConfig, now: number, outcome: { success: boolean; trial: boolean }): BreakerState {
+export function recordOutcome(
+	s: BreakerState,
+	config: BreakerConfig,
+	now: number,
+	outcome: { success: boolean; trial: boolean },
+): BreakerState {
 	switch (s.state) {
 		case "closed": {
 			if (outcome.success) return s;
 			const failures = [...s.failures.filter((at) => at > now - config.windowMs), now];
-			return failures.length >= config.failureThreshold ? { state: "open", openedAt: now } : { state: "closed", failures };
+			return failures.length >= config.failureThreshold
+				? { state: "open", openedAt: now }
+				: { state: "closed", failures };
 		}
 		case "open":
 			// Late reports of calls admitted before the breaker opened change nothing.
@@ -54,5 +65,7 @@ export function recordOutcome(s: BreakerState, config: BreakerConfig, now: numbe
 
 /** The state as seen at `now` (failures outside the window dropped), for display and storage. */
 export function currentState(s: BreakerState, config: BreakerConfig, now: number): BreakerState {
-	return s.state === "closed" ? { state: "closed", failures: s.failures.filter((at) => at > now - config.windowMs) } : s;
+	return s.state === "closed"
+		? { state: "closed", failures: s.failures.filter((at) => at > now - config.windowMs) }
+		: s;
 }

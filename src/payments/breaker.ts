@@ -25,7 +25,11 @@ export function admitProcessorCall(env: Env, tenantId: string): Promise<Admissio
 }
 
 /** Reports a call's outcome; successes outside a trial change nothing, so they are not sent. */
-export async function reportProcessorCall(env: Env, tenantId: string, outcome: { success: boolean; trial: boolean }): Promise<void> {
+export async function reportProcessorCall(
+	env: Env,
+	tenantId: string,
+	outcome: { success: boolean; trial: boolean },
+): Promise<void> {
 	if (outcome.success && !outcome.trial) return;
 	await env.CIRCUIT_BREAKER.getByName(processorBreakerName(tenantId)).record(breakerConfig(env), outcome);
 }

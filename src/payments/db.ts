@@ -17,7 +17,8 @@ export type PaymentRow = {
 	updated_at: number;
 };
 
-const COLUMNS = "id, tenant_id, idempotency_key, request_hash, machine_id, amount_cents, currency, card_token, items, status, processor_charge_id, decline_code, created_at, updated_at";
+const COLUMNS =
+	"id, tenant_id, idempotency_key, request_hash, machine_id, amount_cents, currency, card_token, items, status, processor_charge_id, decline_code, created_at, updated_at";
 
 /**
  * Inserts a pending payment unless the tenant already has one under this idempotency key, and
@@ -26,9 +27,28 @@ const COLUMNS = "id, tenant_id, idempotency_key, request_hash, machine_id, amoun
 export async function claimPayment(db: D1Database, row: PaymentRow): Promise<PaymentRow> {
 	const [, selected] = await db.batch<PaymentRow>([
 		db
-			.prepare(`INSERT INTO payments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`)
-			.bind(row.id, row.tenant_id, row.idempotency_key, row.request_hash, row.machine_id, row.amount_cents, row.currency, row.card_token, row.items, row.status, row.processor_charge_id, row.decline_code, row.created_at, row.updated_at),
-		db.prepare(`SELECT ${COLUMNS} FROM payments WHERE tenant_id = ? AND idempotency_key = ?`).bind(row.tenant_id, row.idempotency_key),
+			.prepare(
+				`INSERT INTO payments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+			)
+			.bind(
+				row.id,
+				row.tenant_id,
+				row.idempotency_key,
+				row.request_hash,
+				row.machine_id,
+				row.amount_cents,
+				row.currency,
+				row.card_token,
+				row.items,
+				row.status,
+				row.processor_charge_id,
+				row.decline_code,
+				row.created_at,
+				row.updated_at,
+			),
+		db
+			.prepare(`SELECT ${COLUMNS} FROM payments WHERE tenant_id = ? AND idempotency_key = ?`)
+			.bind(row.tenant_id, row.idempotency_key),
 	]);
 	const held = selected?.results[0];
 	if (!held) throw new Error("payment row missing right after its insert");
@@ -43,13 +63,18 @@ export async function settlePayment(
 	now: number,
 ): Promise<PaymentRow | null> {
 	return db
-		.prepare(`UPDATE payments SET status = ?, processor_charge_id = ?, decline_code = ?, updated_at = ? WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`)
+		.prepare(
+			`UPDATE payments SET status = ?, processor_charge_id = ?, decline_code = ?, updated_at = ? WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+		)
 		.bind(outcome.status, outcome.chargeId, outcome.declineCode, now, id)
 		.first<PaymentRow>();
 }
 
 export async function findPayment(db: D1Database, tenantId: string, id: string): Promise<PaymentRow | null> {
-	return db.prepare(`SELECT ${COLUMNS} FROM payments WHERE tenant_id = ? AND id = ?`).bind(tenantId, id).first<PaymentRow>();
+	return db
+		.prepare(`SELECT ${COLUMNS} FROM payments WHERE tenant_id = ? AND id = ?`)
+		.bind(tenantId, id)
+		.first<PaymentRow>();
 }
 
 /** One page of a machine's payments, newest first, after the (created_at, id) cursor if given. */
@@ -62,8 +87,14 @@ export async function listMachinePayments(
 ): Promise<PaymentRow[]> {
 	const stmt = after
 		? db
-				.prepare(`SELECT ${COLUMNS} FROM payments WHERE tenant_id = ? AND machine_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?`)
+				.prepare(
+					`SELECT ${COLUMNS} FROM payments WHERE tenant_id = ? AND machine_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?`,
+				)
 				.bind(tenantId, machineId, after.createdAt, after.createdAt, after.id, limit)
-		: db.prepare(`SELECT ${COLUMNS} FROM payments WHERE tenant_id = ? AND machine_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`).bind(tenantId, machineId, limit);
+		: db
+				.prepare(
+					`SELECT ${COLUMNS} FROM payments WHERE tenant_id = ? AND machine_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+				)
+				.bind(tenantId, machineId, limit);
 	return (await stmt.all<PaymentRow>()).results;
 }

@@ -19,7 +19,10 @@ export const newPaymentSchema = z
 		items: z.array(itemSchema).min(1).max(50),
 	})
 	.strict()
-	.refine((p) => p.amount_cents === totalOf(p.items), { message: "amount_cents must equal the sum of quantity × price_cents over items", path: ["amount_cents"] });
+	.refine((p) => p.amount_cents === totalOf(p.items), {
+		message: "amount_cents must equal the sum of quantity × price_cents over items",
+		path: ["amount_cents"],
+	});
 
 export type NewPayment = z.output<typeof newPaymentSchema>;
 

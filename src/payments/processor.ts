@@ -8,7 +8,13 @@ import { z } from "zod";
  * which works the same under `wrangler dev`, in vitest and in the benchmark's Miniflare.
  */
 
-export type ChargeRequest = { idempotencyKey: string; amountCents: number; currency: string; cardToken: string; description: string };
+export type ChargeRequest = {
+	idempotencyKey: string;
+	amountCents: number;
+	currency: string;
+	cardToken: string;
+	description: string;
+};
 
 export type ChargeOutcome =
 	| { kind: "succeeded"; chargeId: string }
@@ -16,7 +22,11 @@ export type ChargeOutcome =
 	/** The processor's answer is unknown or an error: the card may or may not have been charged. */
 	| { kind: "failed"; reason: "timeout" | "server_error" | "network_error" | "bad_response"; status: number | null };
 
-const chargeAnswer = z.object({ id: z.string().min(1), status: z.enum(["succeeded", "declined"]), decline_code: z.string().nullable().optional() });
+const chargeAnswer = z.object({
+	id: z.string().min(1),
+	status: z.enum(["succeeded", "declined"]),
+	decline_code: z.string().nullable().optional(),
+});
 
 /** Charges a card; never throws for processor trouble (that is a `failed` outcome the breaker counts). */
 export async function chargeCard(env: Env, ownOrigin: string, request: ChargeRequest): Promise<ChargeOutcome> {
@@ -32,7 +42,12 @@ export async function chargeCard(env: Env, ownOrigin: string, request: ChargeReq
 		const call = send(url.toString(), {
 			method: "POST",
 			headers: { "Content-Type": "application/json", "Idempotency-Key": request.idempotencyKey },
-			body: JSON.stringify({ amount_cents: request.amountCents, currency: request.currency, card_token: request.cardToken, description: request.description }),
+			body: JSON.stringify({
+				amount_cents: request.amountCents,
+				currency: request.currency,
+				card_token: request.cardToken,
+				description: request.description,
+			}),
 			signal: abort.signal,
 		}).then(async (res) => ({ res, text: await res.text() }));
 		const result = await Promise.race([call, timedOut]);
@@ -60,6 +75,7 @@ function interpret(status: number, text: string): ChargeOutcome {
 		return { kind: "failed", reason: "bad_response", status };
 	}
 	if (status === 200 && parsed.status === "succeeded") return { kind: "succeeded", chargeId: parsed.id };
-	if (status === 402 && parsed.status === "declined") return { kind: "declined", chargeId: parsed.id, declineCode: parsed.decline_code ?? "card_declined" };
+	if (status === 402 && parsed.status === "declined")
+		return { kind: "declined", chargeId: parsed.id, declineCode: parsed.decline_code ?? "card_declined" };
 	return { kind: "failed", reason: "bad_response", status };
 }

@@ -10,7 +10,9 @@ import { idempotency } from "../gateway/idempotency/middleware";
 import { takePayment } from "./service";
 import { validate } from "../platform/validation";
 
-const paymentParams = z.object({ id: z.string().regex(/^pay_[0-9a-f]{32}$/, "a payment id, pay_ followed by 32 hex characters") });
+const paymentParams = z.object({
+	id: z.string().regex(/^pay_[0-9a-f]{32}$/, "a payment id, pay_ followed by 32 hex characters"),
+});
 const listQuery = z.object({
 	machine_id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/),
 	limit: z.coerce.number().int().min(1).max(100).default(25),
@@ -24,21 +26,36 @@ export const paymentRoutes = new Hono<AppEnv>()
 		const key = c.get("idempotencyKey");
 		if (key === undefined) throw new Error("idempotency middleware did not set the key");
 		assertActsAs(c, c.req.valid("json").machine_id);
-		const { payment } = await takePayment(c.env, new URL(c.req.url).origin, c.get("principal").tenantId, key, c.req.valid("json"));
+		const { payment } = await takePayment(
+			c.env,
+			new URL(c.req.url).origin,
+			c.get("principal").tenantId,
+			key,
+			c.req.valid("json"),
+		);
 		// A decline is an outcome, not a rejection: returned (so it is stored and replayed), not thrown.
 		if (payment.status === "declined") {
-			return errorResponse(c, new AppError(402, "card_declined", "The card was declined.", { payment: paymentJson(payment) }));
+			return errorResponse(
+				c,
+				new AppError(402, "card_declined", "The card was declined.", { payment: paymentJson(payment) }),
+			);
 		}
 		return c.json(paymentJson(payment), 201, { Location: `/api/v1/payments/${payment.id}` });
 	})
 	.get("/", validate("query", listQuery), async (c) => {
 		const { machine_id, limit, cursor } = c.req.valid("query");
 		const after = cursor === undefined ? null : decodeCursor(cursor);
-		if (cursor !== undefined && after === null) throw new AppError(400, "validation_failed", "Invalid query: cursor: not a cursor from this API.", { fields: [{ path: "cursor", message: "not a cursor from this API" }] });
+		if (cursor !== undefined && after === null)
+			throw new AppError(400, "validation_failed", "Invalid query: cursor: not a cursor from this API.", {
+				fields: [{ path: "cursor", message: "not a cursor from this API" }],
+			});
 		const rows = await listMachinePayments(c.env.DB, c.get("principal").tenantId, machine_id, limit + 1, after);
 		const page = rows.slice(0, limit);
 		const last = page.at(-1);
-		return c.json({ payments: page.map(paymentJson), next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null });
+		return c.json({
+			payments: page.map(paymentJson),
+			next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+		});
 	})
 	.get("/:id", validate("param", paymentParams), async (c) => {
 		const payment = await findPayment(c.env.DB, c.get("principal").tenantId, c.req.valid("param").id);

@@ -23,20 +23,26 @@ const chargeBody = z
 	})
 	.strict();
 const keyHeader = z.object({ "idempotency-key": z.string().min(1).max(600) });
-const listQuery = z.object({ idempotency_key: z.string().min(1).max(600).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+const listQuery = z.object({
+	idempotency_key: z.string().min(1).max(600).optional(),
+	limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 
 export const sandboxProcessorRoutes = new Hono<AppEnv>()
 	.use(async (c, next) => {
-		if (c.env.SANDBOX_PROCESSOR_ENABLED !== "true") throw new AppError(404, "not_found", "The sandbox processor is disabled.");
+		if (c.env.SANDBOX_PROCESSOR_ENABLED !== "true")
+			throw new AppError(404, "not_found", "The sandbox processor is disabled.");
 		await next();
 	})
 	.post("/charges", validate("header", keyHeader), validate("json", chargeBody), async (c) => {
 		const key = c.req.valid("header")["idempotency-key"];
 		const result = await processor(c.env).charge(key, c.req.valid("json"));
-		if (result.kind === "mismatch") throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with other parameters.");
+		if (result.kind === "mismatch")
+			throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with other parameters.");
 		if (result.kind === "replayed") return answer(result.charge, { "Idempotent-Replayed": "true" });
 		const token = result.charge.card_token;
-		if (token === "tok_error") throw new AppError(500, "processing_error", "The sandbox processor failed after charging the card (tok_error).");
+		if (token === "tok_error")
+			throw new AppError(500, "processing_error", "The sandbox processor failed after charging the card (tok_error).");
 		if (token === "tok_timeout") await sleep(Number(c.env.SANDBOX_PROCESSOR_HANG_MS));
 		return answer(result.charge);
 	})

@@ -16,7 +16,13 @@ export type PaymentResult = { payment: PaymentRow; replayedFromLedger: boolean }
  * sends the processor the same key. Processor trouble leaves the payment pending and throws a 5xx
  * (the key is released); the retry settles it — at most one charge, whatever the number of tries.
  */
-export async function takePayment(env: Env, ownOrigin: string, tenantId: string, idempotencyKey: string, input: NewPayment): Promise<PaymentResult> {
+export async function takePayment(
+	env: Env,
+	ownOrigin: string,
+	tenantId: string,
+	idempotencyKey: string,
+	input: NewPayment,
+): Promise<PaymentResult> {
 	const now = Date.now();
 	const requestHash = await sha256Hex(canonicalJson(input));
 	const payment = await claimPayment(env.DB, {
@@ -36,14 +42,25 @@ export async function takePayment(env: Env, ownOrigin: string, tenantId: string,
 		updated_at: now,
 	});
 	if (payment.request_hash !== requestHash) {
-		throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was already used for a different payment.", { payment_id: payment.id });
+		throw new AppError(
+			422,
+			"idempotency_key_reused",
+			"This Idempotency-Key was already used for a different payment.",
+			{ payment_id: payment.id },
+		);
 	}
 	if (payment.status !== "pending") return { payment, replayedFromLedger: true };
 
 	const admission = await admitProcessorCall(env, tenantId);
 	if (!admission.allowed) {
 		const retryAfter = retryAfterSeconds(admission.retryAfterMs);
-		throw new AppError(503, "payment_processor_unavailable", "The card processor is failing; payments are paused. Retry later with the same Idempotency-Key.", { retry_after: retryAfter }, { "Retry-After": String(retryAfter) });
+		throw new AppError(
+			503,
+			"payment_processor_unavailable",
+			"The card processor is failing; payments are paused. Retry later with the same Idempotency-Key.",
+			{ retry_after: retryAfter },
+			{ "Retry-After": String(retryAfter) },
+		);
 	}
 	const outcome = await chargeCard(env, ownOrigin, {
 		idempotencyKey: processorKey(tenantId, idempotencyKey),
@@ -55,14 +72,24 @@ export async function takePayment(env: Env, ownOrigin: string, tenantId: string,
 	await reportProcessorCall(env, tenantId, { success: outcome.kind !== "failed", trial: admission.trial });
 	if (outcome.kind === "failed") {
 		const timeout = outcome.reason === "timeout";
-		throw new AppError(timeout ? 504 : 502, timeout ? "payment_processor_timeout" : "payment_processor_error", "The card processor did not confirm the charge. Retry with the same Idempotency-Key: the card is charged at most once.", { payment_id: payment.id, reason: outcome.reason });
+		throw new AppError(
+			timeout ? 504 : 502,
+			timeout ? "payment_processor_timeout" : "payment_processor_error",
+			"The card processor did not confirm the charge. Retry with the same Idempotency-Key: the card is charged at most once.",
+			{ payment_id: payment.id, reason: outcome.reason },
+		);
 	}
 	const settled = await settlePayment(
 		env.DB,
 		payment.id,
-		outcome.kind === "succeeded" ? { status: "succeeded", chargeId: outcome.chargeId, declineCode: null } : { status: "declined", chargeId: outcome.chargeId, declineCode: outcome.declineCode },
+		outcome.kind === "succeeded"
+			? { status: "succeeded", chargeId: outcome.chargeId, declineCode: null }
+			: { status: "declined", chargeId: outcome.chargeId, declineCode: outcome.declineCode },
 		Date.now(),
 	);
 	// null: a concurrent taker (after a lock takeover) settled it first, with the same processor charge.
-	return { payment: settled ?? (await findPayment(env.DB, tenantId, payment.id)) ?? payment, replayedFromLedger: settled === null };
+	return {
+		payment: settled ?? (await findPayment(env.DB, tenantId, payment.id)) ?? payment,
+		replayedFromLedger: settled === null,
+	};
 }

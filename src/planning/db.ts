@@ -22,7 +22,12 @@ export type PlanningOptions = { thresholds?: RestockThresholds; temperature?: Te
  * same report again changes nothing; a report older than one already applied does not replace its
  * needs. Rows travel as JSON (json_each), so each statement binds a handful of parameters.
  */
-export async function applyReportToPlanning(db: D1Database, tenantId: string, report: PlanningReport, options: PlanningOptions = {}): Promise<{ needs: number; tickets: number }> {
+export async function applyReportToPlanning(
+	db: D1Database,
+	tenantId: string,
+	report: PlanningReport,
+	options: PlanningOptions = {},
+): Promise<{ needs: number; tickets: number }> {
 	const planned = planningStatements(db, tenantId, report, options);
 	await db.batch(planned.statements);
 	return { needs: planned.needs, tickets: planned.tickets };
@@ -33,14 +38,22 @@ export async function applyReportToPlanning(db: D1Database, tenantId: string, re
  * in its own DB.batch (after the report's own rows, so one transaction covers both). Keep the
  * five statements together and in this order.
  */
-export function planningStatements(db: D1Database, tenantId: string, report: PlanningReport, options: PlanningOptions = {}): { statements: D1PreparedStatement[]; needs: number; tickets: number } {
+export function planningStatements(
+	db: D1Database,
+	tenantId: string,
+	report: PlanningReport,
+	options: PlanningOptions = {},
+): { statements: D1PreparedStatement[]; needs: number; tickets: number } {
 	const now = options.now ?? Date.now();
 	const needs = planRestock(report.inventory, options.thresholds ?? DEFAULT_RESTOCK_THRESHOLDS);
 	const tickets = ticketsForReport(report, options.temperature ?? DEFAULT_TEMPERATURE_RANGE);
 	const machine = report.machine_id;
-	const notSuperseded = "NOT EXISTS (SELECT 1 FROM device_last_report WHERE tenant_id = ?1 AND device_id = ?2 AND report_date > ?3)";
+	const notSuperseded =
+		"NOT EXISTS (SELECT 1 FROM device_last_report WHERE tenant_id = ?1 AND device_id = ?2 AND report_date > ?3)";
 	const statements = [
-		db.prepare(`DELETE FROM restock_needs WHERE tenant_id = ?1 AND machine_id = ?2 AND ${notSuperseded}`).bind(tenantId, machine, report.report_date),
+		db
+			.prepare(`DELETE FROM restock_needs WHERE tenant_id = ?1 AND machine_id = ?2 AND ${notSuperseded}`)
+			.bind(tenantId, machine, report.report_date),
 		db
 			.prepare(
 				`INSERT INTO restock_needs (tenant_id, machine_id, slot, sku, count, capacity, quantity, report_date)
@@ -57,7 +70,9 @@ export function planningStatements(db: D1Database, tenantId: string, report: Pla
 			)
 			.bind(tenantId, machine, report.report_date, now, JSON.stringify(tickets)),
 		db
-			.prepare(`UPDATE maintenance_tickets SET status = 'closed', closed_at = ?4 WHERE tenant_id = ?1 AND machine_id = ?2 AND reason = '${MISSED_REPORT}' AND day <= ?3 AND status = 'open'`)
+			.prepare(
+				`UPDATE maintenance_tickets SET status = 'closed', closed_at = ?4 WHERE tenant_id = ?1 AND machine_id = ?2 AND reason = '${MISSED_REPORT}' AND day <= ?3 AND status = 'open'`,
+			)
 			.bind(tenantId, machine, report.report_date, now),
 		db
 			.prepare(
@@ -71,9 +86,24 @@ export function planningStatements(db: D1Database, tenantId: string, report: Pla
 	return { statements, needs: needs.length, tickets: tickets.length };
 }
 
-export type TicketRow = { id: string; machine_id: string; reason: string; day: string; detail: string; status: "open" | "closed"; opened_at: number; closed_at: number | null };
+export type TicketRow = {
+	id: string;
+	machine_id: string;
+	reason: string;
+	day: string;
+	detail: string;
+	status: "open" | "closed";
+	opened_at: number;
+	closed_at: number | null;
+};
 
-export async function listTickets(db: D1Database, tenantId: string, filter: { status?: "open" | "closed"; machineId?: string }, limit: number, after: string | null): Promise<TicketRow[]> {
+export async function listTickets(
+	db: D1Database,
+	tenantId: string,
+	filter: { status?: "open" | "closed"; machineId?: string },
+	limit: number,
+	after: string | null,
+): Promise<TicketRow[]> {
 	const { results } = await db
 		.prepare(
 			`SELECT id, machine_id, reason, day, detail, status, opened_at, closed_at FROM maintenance_tickets
@@ -84,7 +114,12 @@ export async function listTickets(db: D1Database, tenantId: string, filter: { st
 	return results;
 }
 
-export async function closeTicket(db: D1Database, tenantId: string, id: string, now: number): Promise<TicketRow | null> {
+export async function closeTicket(
+	db: D1Database,
+	tenantId: string,
+	id: string,
+	now: number,
+): Promise<TicketRow | null> {
 	return db
 		.prepare(
 			`UPDATE maintenance_tickets SET status = 'closed', closed_at = COALESCE(closed_at, ?3) WHERE tenant_id = ?1 AND id = ?2

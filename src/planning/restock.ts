@@ -15,7 +15,10 @@ export type RestockThresholds = {
 export const DEFAULT_RESTOCK_THRESHOLDS: RestockThresholds = { refillAtFraction: 0.25, minQuantity: 1 };
 
 /** The slots to refill, to full capacity, in slot order; a slot listed twice counts as its last line. */
-export function planRestock(inventory: readonly InventoryLine[], thresholds: RestockThresholds = DEFAULT_RESTOCK_THRESHOLDS): RestockNeed[] {
+export function planRestock(
+	inventory: readonly InventoryLine[],
+	thresholds: RestockThresholds = DEFAULT_RESTOCK_THRESHOLDS,
+): RestockNeed[] {
 	const bySlot = new Map<string, InventoryLine>();
 	for (const line of inventory) bySlot.set(String(line.slot), line);
 	const needs: RestockNeed[] = [];

@@ -33,14 +33,25 @@ export async function buildRoutePlans(env: Env, now: number): Promise<RoutePlanR
 	for (const city of cities) {
 		if (wallTimeAt(city.timezone, now).hour < planHour) continue;
 		if (checked++ >= MAX_CITIES_PER_RUN) break;
-		if (await buildCityPlan(env.DB, city.tenant_id, city.city, city.timezone, localDateAt(city.timezone, now), now)) built += 1;
+		if (await buildCityPlan(env.DB, city.tenant_id, city.city, city.timezone, localDateAt(city.timezone, now), now))
+			built += 1;
 	}
 	return { plans_built: built, cities_checked: checked, missed_report_checks: missed };
 }
 
 /** Builds and stores one city's plan for a local date unless it exists; true when it built one. */
-async function buildCityPlan(db: D1Database, tenantId: string, city: string, timezone: string, date: string, now: number): Promise<boolean> {
-	const exists = await db.prepare("SELECT 1 AS x FROM route_plans WHERE tenant_id = ? AND city = ? AND plan_date = ?").bind(tenantId, city, date).first();
+async function buildCityPlan(
+	db: D1Database,
+	tenantId: string,
+	city: string,
+	timezone: string,
+	date: string,
+	now: number,
+): Promise<boolean> {
+	const exists = await db
+		.prepare("SELECT 1 AS x FROM route_plans WHERE tenant_id = ? AND city = ? AND plan_date = ?")
+		.bind(tenantId, city, date)
+		.first();
 	if (exists) return false;
 	const { results } = await db
 		.prepare(
@@ -74,7 +85,12 @@ async function buildCityPlan(db: D1Database, tenantId: string, city: string, tim
  * One INSERT … SELECT per (tenant, time zone): machines registered before the night's window and
  * with no report for that night (or later) get a ticket for it. Returns the groups checked.
  */
-async function openMissedReportTickets(db: D1Database, windows: Map<string, ReportWindow>, graceMs: number, now: number): Promise<number> {
+async function openMissedReportTickets(
+	db: D1Database,
+	windows: Map<string, ReportWindow>,
+	graceMs: number,
+	now: number,
+): Promise<number> {
 	const { results: groups } = await db
 		.prepare("SELECT DISTINCT tenant_id, timezone FROM devices WHERE kind = 'vending' AND revoked_at IS NULL")
 		.all<{ tenant_id: string; timezone: string }>();
@@ -93,7 +109,14 @@ async function openMissedReportTickets(db: D1Database, windows: Map<string, Repo
 					   AND (r.report_date IS NULL OR r.report_date < ?3)
 					 ON CONFLICT (tenant_id, machine_id, reason, day) DO NOTHING`,
 				)
-				.bind(group.tenant_id, group.timezone, night.date, `No report for the night of ${night.date} by the end of its window plus grace.`, now, night.windowStart),
+				.bind(
+					group.tenant_id,
+					group.timezone,
+					night.date,
+					`No report for the night of ${night.date} by the end of its window plus grace.`,
+					now,
+					night.windowStart,
+				),
 		);
 	}
 	for (let i = 0; i < statements.length; i += 50) await db.batch(statements.slice(i, i + 50));
@@ -101,7 +124,12 @@ async function openMissedReportTickets(db: D1Database, windows: Map<string, Repo
 }
 
 /** The latest night whose window plus grace has ended by `now`, in the zone's local dates. */
-export function lastClosedNight(timezone: string, window: ReportWindow, graceMs: number, now: number): { date: string; windowStart: number } | null {
+export function lastClosedNight(
+	timezone: string,
+	window: ReportWindow,
+	graceMs: number,
+	now: number,
+): { date: string; windowStart: number } | null {
 	const today = localDateAt(timezone, now);
 	for (const d of [0, -1, -2]) {
 		const date = addDays(today, d);

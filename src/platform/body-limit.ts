@@ -22,13 +22,19 @@ export function jsonBody(options: JsonBodyOptions = {}): MiddlewareHandler<AppEn
 		const hasBody = c.req.header("Content-Length") !== "0" && c.req.raw.body !== null;
 		const type = c.req.header("Content-Type");
 		if (hasBody && (type === undefined || !JSON_TYPE.test(type))) {
-			throw new AppError(415, "unsupported_media_type", `Expected Content-Type: application/json, got ${type ?? "none"}.`);
+			throw new AppError(
+				415,
+				"unsupported_media_type",
+				`Expected Content-Type: application/json, got ${type ?? "none"}.`,
+			);
 		}
 		const maxSize = Number(bulkPaths.has(c.req.path) ? c.env.MAX_BULK_BODY_BYTES : c.env.MAX_BODY_BYTES);
 		return bodyLimit({
 			maxSize,
 			onError: () => {
-				throw new AppError(413, "payload_too_large", `Request bodies are limited to ${maxSize} bytes.`, { max_bytes: maxSize });
+				throw new AppError(413, "payload_too_large", `Request bodies are limited to ${maxSize} bytes.`, {
+					max_bytes: maxSize,
+				});
 			},
 		})(c, next);
 	};

@@ -39,7 +39,11 @@ export async function hmacSha256(secret: string, message: string): Promise<Uint8
 }
 
 /** Verifies a MAC in constant time (the comparison happens inside Web Crypto). */
-export async function verifyHmacSha256(secret: string, message: string, mac: Uint8Array<ArrayBuffer>): Promise<boolean> {
+export async function verifyHmacSha256(
+	secret: string,
+	message: string,
+	mac: Uint8Array<ArrayBuffer>,
+): Promise<boolean> {
 	const key = await hmacKey(secret, "verify");
 	return crypto.subtle.verify("HMAC", key, mac, encoder.encode(message));
 }

@@ -42,7 +42,11 @@ export function codeForStatus(status: number): string {
 
 export function errorResponse(c: Context, error: AppError): Response {
 	const body: ErrorBody = {
-		error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
+		error: {
+			code: error.code,
+			message: error.message,
+			...(error.details === undefined ? {} : { details: error.details }),
+		},
 		request_id: requestIdOf(c),
 	};
 	return c.json(body, error.status, error.headers);

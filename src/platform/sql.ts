@@ -9,9 +9,15 @@ export type SqlStatement = { sql: string; params: SqlValue[] };
  * per statement as fit in 100 bound parameters. `tail` is fixed SQL (an ON CONFLICT clause),
  * never input. Column names are code constants.
  */
-export function multiRowInsert(table: string, columns: readonly string[], rows: readonly SqlValue[][], tail: string): SqlStatement[] {
+export function multiRowInsert(
+	table: string,
+	columns: readonly string[],
+	rows: readonly SqlValue[][],
+	tail: string,
+): SqlStatement[] {
 	const perRow = columns.length;
-	if (perRow === 0 || perRow > MAX_BOUND_PARAMETERS) throw new Error(`cannot insert ${perRow} columns in one statement`);
+	if (perRow === 0 || perRow > MAX_BOUND_PARAMETERS)
+		throw new Error(`cannot insert ${perRow} columns in one statement`);
 	const rowsPerStatement = Math.floor(MAX_BOUND_PARAMETERS / perRow);
 	const placeholder = `(${columns.map(() => "?").join(", ")})`;
 	const statements: SqlStatement[] = [];

@@ -9,7 +9,11 @@ export class TimeoutError extends Error {
  * deadline, so the abandoned call stops too. Rejects with TimeoutError at the deadline; the timer
  * is always cleared, so a finished call leaves nothing behind.
  */
-export async function withTimeout<T>(work: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>), ms: number, what = "operation"): Promise<T> {
+export async function withTimeout<T>(
+	work: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>),
+	ms: number,
+	what = "operation",
+): Promise<T> {
 	const controller = new AbortController();
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const deadline = new Promise<never>((_, reject) => {

@@ -9,7 +9,10 @@ export type FieldError = { path: string; message: string };
  * zValidator with the platform's error shape: a failed parse becomes 400 `validation_failed`
  * with one entry per offending field.
  */
-export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(target: Target, schema: Schema) {
+export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(
+	target: Target,
+	schema: Schema,
+) {
 	return zValidator(target, schema, (result) => {
 		if (!result.success) {
 			throw new AppError(400, "validation_failed", `Invalid ${target}: ${summarize(result.error.issues)}`, {

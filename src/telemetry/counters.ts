@@ -19,7 +19,11 @@ export function countIngest(tenantId: string, delta: Partial<IngestDelta>): void
 }
 
 /** Starts a flush in the background when the last one is older than `intervalMs`. */
-export function scheduleFlush(db: D1Database, waitUntil: (promise: Promise<unknown>) => void, intervalMs: number): void {
+export function scheduleFlush(
+	db: D1Database,
+	waitUntil: (promise: Promise<unknown>) => void,
+	intervalMs: number,
+): void {
 	const now = Date.now();
 	if (pending.size === 0 || now - lastFlushAt < intervalMs) return;
 	lastFlushAt = now;
@@ -48,7 +52,11 @@ export async function flushCounters(db: D1Database): Promise<void> {
  * herd of identical D1 reads (under 500 connections that herd queued behind the consumer's
  * writes and stretched p99 to seconds).
  */
-export async function estimateBacklog(db: D1Database, maxAgeMs: number, waitUntil: (promise: Promise<unknown>) => void): Promise<number> {
+export async function estimateBacklog(
+	db: D1Database,
+	maxAgeMs: number,
+	waitUntil: (promise: Promise<unknown>) => void,
+): Promise<number> {
 	const now = Date.now();
 	// No reading yet, or no cache configured (0): read now.
 	if (backlogCache.at === Number.NEGATIVE_INFINITY || maxAgeMs <= 0) {
@@ -60,7 +68,9 @@ export async function estimateBacklog(db: D1Database, maxAgeMs: number, waitUnti
 				.then((value) => {
 					backlogCache = { value, at: Date.now() };
 				})
-				.catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "backlog read failed", error: String(err) })))
+				.catch((err: unknown) =>
+					console.error(JSON.stringify({ level: "error", msg: "backlog read failed", error: String(err) })),
+				)
 				.finally(() => {
 					refreshing = false;
 				}),

@@ -33,9 +33,16 @@ export async function runStatements(db: D1Database, statements: readonly SqlStat
 	await db.batch(statements.map((s) => db.prepare(s.sql).bind(...s.params)));
 }
 
-export async function listTruckPositions(db: D1Database, tenantId: string, limit: number, afterTruckId: string): Promise<PositionRow[]> {
+export async function listTruckPositions(
+	db: D1Database,
+	tenantId: string,
+	limit: number,
+	afterTruckId: string,
+): Promise<PositionRow[]> {
 	const { results } = await db
-		.prepare(`SELECT ${POSITION_FIELDS} FROM truck_positions WHERE tenant_id = ? AND truck_id > ? ORDER BY truck_id LIMIT ?`)
+		.prepare(
+			`SELECT ${POSITION_FIELDS} FROM truck_positions WHERE tenant_id = ? AND truck_id > ? ORDER BY truck_id LIMIT ?`,
+		)
 		.bind(tenantId, afterTruckId, limit)
 		.all<PositionRow>();
 	return results;
@@ -57,7 +64,11 @@ export async function listTrack(
 	return results;
 }
 
-export async function findMachineStatus(db: D1Database, tenantId: string, machineId: string): Promise<MachineStatusRow | null> {
+export async function findMachineStatus(
+	db: D1Database,
+	tenantId: string,
+	machineId: string,
+): Promise<MachineStatusRow | null> {
 	return db
 		.prepare(
 			`SELECT machine_id, report_date, inventory, cash_cents, temperature_c, error_codes, firmware, colo, country, received_at

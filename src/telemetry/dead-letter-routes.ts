@@ -11,7 +11,10 @@ import { validate } from "../platform/validation";
 const idParams = z.object({ id: z.string().regex(/^dl_[0-9a-f]{24}$/, "not a dead-letter id") });
 const listQuery = z.object({
 	status: z.enum(["pending", "replayed", "all"]).default("pending"),
-	tenant_id: z.string().regex(/^ten_[0-9a-f]{24}$/, "not a tenant id").optional(),
+	tenant_id: z
+		.string()
+		.regex(/^ten_[0-9a-f]{24}$/, "not a tenant id")
+		.optional(),
 	limit: z.coerce.number().int().min(1).max(200).default(50),
 	// "<created_at>_<id>" of the last row of the previous page.
 	cursor: z
@@ -26,17 +29,35 @@ export const deadLetterRoutes = new Hono<AppEnv>()
 	.use(adminAuth())
 	.get("/", validate("query", listQuery), async (c) => {
 		const q = c.req.valid("query");
-		const rows = await listDeadLetters(c.env.DB, { status: q.status, tenantId: q.tenant_id ?? null, limit: q.limit, before: q.cursor ?? null });
+		const rows = await listDeadLetters(c.env.DB, {
+			status: q.status,
+			tenantId: q.tenant_id ?? null,
+			limit: q.limit,
+			before: q.cursor ?? null,
+		});
 		const last = rows.at(-1);
-		return c.json({ dead_letters: rows.map(letterJson), next_cursor: rows.length === q.limit && last ? `${last.created_at}_${last.id}` : null });
+		return c.json({
+			dead_letters: rows.map(letterJson),
+			next_cursor: rows.length === q.limit && last ? `${last.created_at}_${last.id}` : null,
+		});
 	})
 	.post("/:id/replay", validate("param", idParams), async (c) => {
 		const { id } = c.req.valid("param");
 		const row = await findDeadLetter(c.env.DB, id);
 		if (!row) throw new AppError(404, "not_found", `No dead letter ${id}.`);
-		if (row.replayed_at !== null) throw new AppError(409, "already_replayed", `Dead letter ${id} was replayed already; it returns here if it fails again.`);
+		if (row.replayed_at !== null)
+			throw new AppError(
+				409,
+				"already_replayed",
+				`Dead letter ${id} was replayed already; it returns here if it fails again.`,
+			);
 		const parsed = telemetryMessageSchema.safeParse(JSON.parse(row.body));
-		if (!parsed.success) throw new AppError(422, "not_replayable", `Dead letter ${id} is not a valid telemetry message (${row.reason}); it cannot be replayed.`);
+		if (!parsed.success)
+			throw new AppError(
+				422,
+				"not_replayable",
+				`Dead letter ${id} is not a valid telemetry message (${row.reason}); it cannot be replayed.`,
+			);
 		// Sent before it is marked: a crash in between leaves it pending, and a second replay is
 		// harmless because the consumer's writes are idempotent by the message's own keys.
 		await c.env.TELEMETRY_QUEUE.send(parsed.data, { contentType: "json" });

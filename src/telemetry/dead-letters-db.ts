@@ -27,14 +27,25 @@ export type DeadLetterRow = {
 	replay_count: number;
 };
 
-const FIELDS = "id, message_id, tenant_id, kind, body, update_count, reason, attempts, created_at, replayed_at, replay_count";
+const FIELDS =
+	"id, message_id, tenant_id, kind, body, update_count, reason, attempts, created_at, replayed_at, replay_count";
 
 /**
  * Keeps dead letters, one row per message id: a message that dies again after a replay becomes
  * pending again (keeping its row id), so it is never listed twice.
  */
 export async function insertDeadLetters(db: D1Database, letters: readonly DeadLetter[]): Promise<void> {
-	const rows: SqlValue[][] = letters.map((d) => [d.id, d.messageId, d.tenantId, d.kind, d.body, d.updateCount, d.reason, d.attempts, d.createdAt]);
+	const rows: SqlValue[][] = letters.map((d) => [
+		d.id,
+		d.messageId,
+		d.tenantId,
+		d.kind,
+		d.body,
+		d.updateCount,
+		d.reason,
+		d.attempts,
+		d.createdAt,
+	]);
 	const statements = multiRowInsert(
 		"dead_letters",
 		["id", "message_id", "tenant_id", "kind", "body", "update_count", "reason", "attempts", "created_at"],
@@ -48,7 +59,12 @@ export async function insertDeadLetters(db: D1Database, letters: readonly DeadLe
 /** Newest first; `status` pending = not replayed since it last died. */
 export async function listDeadLetters(
 	db: D1Database,
-	q: { status: "pending" | "replayed" | "all"; tenantId: string | null; limit: number; before: { createdAt: number; id: string } | null },
+	q: {
+		status: "pending" | "replayed" | "all";
+		tenantId: string | null;
+		limit: number;
+		before: { createdAt: number; id: string } | null;
+	},
 ): Promise<DeadLetterRow[]> {
 	const { results } = await db
 		.prepare(
@@ -69,7 +85,9 @@ export async function findDeadLetter(db: D1Database, id: string): Promise<DeadLe
 
 export async function markReplayed(db: D1Database, id: string, at: number): Promise<DeadLetterRow | null> {
 	return db
-		.prepare(`UPDATE dead_letters SET replayed_at = ?, replay_count = replay_count + 1 WHERE id = ? RETURNING ${FIELDS}`)
+		.prepare(
+			`UPDATE dead_letters SET replayed_at = ?, replay_count = replay_count + 1 WHERE id = ? RETURNING ${FIELDS}`,
+		)
 		.bind(at, id)
 		.first<DeadLetterRow>();
 }

@@ -11,7 +11,9 @@ export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 export const MAX_POINTS_PER_BATCH = 500;
 
-export const deviceId = z.string().regex(DEVICE_ID_PATTERN, "1-64 characters: letters, digits, '_', '-', '.', ':' (starting with a letter or digit)");
+export const deviceId = z
+	.string()
+	.regex(DEVICE_ID_PATTERN, "1-64 characters: letters, digits, '_', '-', '.', ':' (starting with a letter or digit)");
 
 const recordedAt = z.iso
 	.datetime({ offset: true, message: "an ISO-8601 date-time with Z or an offset, e.g. 2026-11-20T08:30:00Z" })
@@ -29,7 +31,9 @@ export const locationPointSchema = z
 	})
 	.strict();
 
-export const locationBatchSchema = z.object({ points: z.array(locationPointSchema).min(1).max(MAX_POINTS_PER_BATCH) }).strict();
+export const locationBatchSchema = z
+	.object({ points: z.array(locationPointSchema).min(1).max(MAX_POINTS_PER_BATCH) })
+	.strict();
 
 const slotSchema = z
 	.object({
@@ -83,8 +87,12 @@ const storedPointSchema = z
 	})
 	.strict();
 
-export const locationsMessageSchema = z.object({ ...messageMeta, kind: z.literal("locations"), points: z.array(storedPointSchema).min(1).max(100) }).strict();
-export const reportMessageSchema = z.object({ ...messageMeta, kind: z.literal("report"), machine_id: deviceId, report: reportSchema }).strict();
+export const locationsMessageSchema = z
+	.object({ ...messageMeta, kind: z.literal("locations"), points: z.array(storedPointSchema).min(1).max(100) })
+	.strict();
+export const reportMessageSchema = z
+	.object({ ...messageMeta, kind: z.literal("report"), machine_id: deviceId, report: reportSchema })
+	.strict();
 export const telemetryMessageSchema = z.discriminatedUnion("kind", [locationsMessageSchema, reportMessageSchema]);
 
 export type StoredPoint = z.output<typeof storedPointSchema>;

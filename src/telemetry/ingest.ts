@@ -37,7 +37,12 @@ export async function parseTelemetry<Schema extends ZodType>(
 	flushLater(c);
 	if (!result) throw new AppError(400, "malformed_json", "The body is not valid JSON; nothing was accepted.");
 	const fields = fieldErrors(result.error.issues);
-	throw new AppError(400, "validation_failed", `Invalid telemetry (${fields.length} problem(s)); nothing was accepted.`, shapeErrors(fields));
+	throw new AppError(
+		400,
+		"validation_failed",
+		`Invalid telemetry (${fields.length} problem(s)); nothing was accepted.`,
+		shapeErrors(fields),
+	);
 }
 
 /** Where and when the edge received the request; cf is absent locally, so colo/country are null. */
@@ -61,12 +66,18 @@ export function messageId(): string {
  * the backlog is over TELEMETRY_MAX_BACKLOG, 503 queue_unavailable when sending fails. Returns
  * only after every message is in the queue, so a 202 means accepted.
  */
-export async function admitTelemetry(c: Context<AppEnv>, messages: readonly TelemetryMessage[], updates: number): Promise<void> {
+export async function admitTelemetry(
+	c: Context<AppEnv>,
+	messages: readonly TelemetryMessage[],
+	updates: number,
+): Promise<void> {
 	const tenantId = c.get("principal").tenantId;
 	countIngest(tenantId, { received: updates });
 	try {
 		const bound = Number(c.env.TELEMETRY_MAX_BACKLOG);
-		const backlog = await estimateBacklog(c.env.DB, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) => c.executionCtx.waitUntil(p));
+		const backlog = await estimateBacklog(c.env.DB, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) =>
+			c.executionCtx.waitUntil(p),
+		);
 		if (backlog > bound) {
 			countIngest(tenantId, { rejected: updates });
 			throw new AppError(
@@ -85,8 +96,21 @@ export async function admitTelemetry(c: Context<AppEnv>, messages: readonly Tele
 			});
 		} catch (err) {
 			countIngest(tenantId, { rejected: updates - sent });
-			console.error(JSON.stringify({ level: "error", msg: "telemetry enqueue failed", request_id: c.get("requestId"), error: String(err) }));
-			throw new AppError(503, "queue_unavailable", "The telemetry queue did not accept the data; retry (resends are deduplicated).", undefined, { "Retry-After": "1" });
+			console.error(
+				JSON.stringify({
+					level: "error",
+					msg: "telemetry enqueue failed",
+					request_id: c.get("requestId"),
+					error: String(err),
+				}),
+			);
+			throw new AppError(
+				503,
+				"queue_unavailable",
+				"The telemetry queue did not accept the data; retry (resends are deduplicated).",
+				undefined,
+				{ "Retry-After": "1" },
+			);
 		}
 	} finally {
 		flushLater(c);

@@ -20,7 +20,12 @@ export const locationRoutes = new Hono<AppEnv>()
 		const points = (await parseTelemetry(c, locationBatchSchema, countPoints, groupByPoint)).points.map(toStoredPoint);
 		for (const point of points) assertActsAs(c, point.truck_id);
 		const meta = edgeMeta(c);
-		const messages: TelemetryMessage[] = chunk(points, POINTS_PER_MESSAGE).map((group) => ({ ...meta, id: messageId(), kind: "locations", points: group }));
+		const messages: TelemetryMessage[] = chunk(points, POINTS_PER_MESSAGE).map((group) => ({
+			...meta,
+			id: messageId(),
+			kind: "locations",
+			points: group,
+		}));
 		await admitTelemetry(c, messages, points.length);
 		return c.json({ accepted: points.length }, 202);
 	});

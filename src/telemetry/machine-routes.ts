@@ -21,7 +21,7 @@ export const machineRoutes = new Hono<AppEnv>()
 		// Data first: a report outside its slot is accepted, and every answer names the next slot
 		// (absent for machines not in the device registry).
 		const timing = await reportTimingFor(c.env.DB, c.get("principal").tenantId, machineId);
-		return c.json({ accepted: true, ...(timing ?? {}) }, 202);
+		return c.json({ accepted: true, ...timing }, 202);
 	})
 	.get("/:machineId", validate("param", machineParams), async (c) => {
 		const { machineId } = c.req.valid("param");

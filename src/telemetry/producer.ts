@@ -7,7 +7,11 @@ import { updateCount } from "./domain";
  * in the queue. `onSent` reports each group's updates as it lands, so a failure halfway still
  * counts what was enqueued (a client resend of those is deduplicated by the consumer).
  */
-export async function enqueueTelemetry(queue: Queue, bodies: readonly TelemetryMessage[], onSent: (updates: number) => void): Promise<void> {
+export async function enqueueTelemetry(
+	queue: Queue,
+	bodies: readonly TelemetryMessage[],
+	onSent: (updates: number) => void,
+): Promise<void> {
 	for (const group of groupForSendBatch(bodies)) {
 		await queue.sendBatch(group.map((body) => ({ body, contentType: "json" as const })));
 		onSent(group.reduce((sum, body) => sum + updateCount(body), 0));

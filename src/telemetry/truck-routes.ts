@@ -18,16 +18,26 @@ const trackQuery = z
 		to: isoTime.optional(),
 		limit: z.coerce.number().int().min(1).max(1000).default(500),
 		// The cursor is the recorded_at (Unix ms) of the last point of the previous page.
-		cursor: z.string().regex(/^-?\d{1,16}$/, "a cursor from next_cursor").transform(Number).optional(),
+		cursor: z
+			.string()
+			.regex(/^-?\d{1,16}$/, "a cursor from next_cursor")
+			.transform(Number)
+			.optional(),
 	})
-	.refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: "from must be before to", path: ["from"] });
+	.refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
+		message: "from must be before to",
+		path: ["from"],
+	});
 
 /** Reading truck telemetry back: latest positions and a truck's track, tenant-scoped. */
 export const truckRoutes = new Hono<AppEnv>()
 	.get("/", validate("query", listQuery), async (c) => {
 		const { limit, cursor } = c.req.valid("query");
 		const rows = await listTruckPositions(c.env.DB, c.get("principal").tenantId, limit, cursor ?? "");
-		return c.json({ trucks: rows.map(pointJson), next_cursor: rows.length === limit ? (rows.at(-1)?.truck_id ?? null) : null });
+		return c.json({
+			trucks: rows.map(pointJson),
+			next_cursor: rows.length === limit ? (rows.at(-1)?.truck_id ?? null) : null,
+		});
 	})
 	.get("/:truckId/track", validate("param", trackParams), validate("query", trackQuery), async (c) => {
 		const { truckId } = c.req.valid("param");
@@ -41,7 +51,11 @@ export const truckRoutes = new Hono<AppEnv>()
 			limit: q.limit,
 		});
 		const last = rows.at(-1);
-		return c.json({ truck_id: truckId, points: rows.map(pointJson), next_cursor: rows.length === q.limit && last ? String(last.recorded_at) : null });
+		return c.json({
+			truck_id: truckId,
+			points: rows.map(pointJson),
+			next_cursor: rows.length === q.limit && last ? String(last.recorded_at) : null,
+		});
 	});
 
 function pointJson(r: PositionRow) {

@@ -9,9 +9,31 @@ import { updateCount } from "./domain";
  * Every statement is idempotent, so a redelivered message changes nothing and is not counted twice.
  */
 
-const LOCATION_COLUMNS = ["tenant_id", "truck_id", "recorded_at", "lat", "lng", "speed_kmh", "heading", "colo", "country", "received_at"];
+const LOCATION_COLUMNS = [
+	"tenant_id",
+	"truck_id",
+	"recorded_at",
+	"lat",
+	"lng",
+	"speed_kmh",
+	"heading",
+	"colo",
+	"country",
+	"received_at",
+];
 const REPORT_COLUMNS = [
-	"tenant_id", "machine_id", "report_date", "inventory", "cash_cents", "temperature_c", "error_codes", "firmware", "colo", "country", "received_at", "message_id",
+	"tenant_id",
+	"machine_id",
+	"report_date",
+	"inventory",
+	"cash_cents",
+	"temperature_c",
+	"error_codes",
+	"firmware",
+	"colo",
+	"country",
+	"received_at",
+	"message_id",
 ];
 
 const POSITION_TAIL = `ON CONFLICT (tenant_id, truck_id) DO UPDATE SET ${assignments(LOCATION_COLUMNS.slice(2))}
@@ -23,7 +45,11 @@ const REPORT_TAIL = `ON CONFLICT (tenant_id, machine_id, report_date) DO UPDATE 
 const STATUS_TAIL = `ON CONFLICT (tenant_id, machine_id) DO UPDATE SET ${assignments(REPORT_COLUMNS.slice(2))}
  WHERE (excluded.report_date, excluded.received_at, excluded.message_id) > (machine_status.report_date, machine_status.received_at, machine_status.message_id)`;
 
-export function planTelemetryWrite(messages: readonly TelemetryMessage[], batchToken: string, now: number): SqlStatement[] {
+export function planTelemetryWrite(
+	messages: readonly TelemetryMessage[],
+	batchToken: string,
+	now: number,
+): SqlStatement[] {
 	const locations = messages.filter((m): m is LocationsMessage => m.kind === "locations");
 	const reports = messages.filter((m): m is ReportMessage => m.kind === "report");
 	const locationRows = locations.flatMap((m) => m.points.map((p) => locationRow(m, p)));
@@ -52,9 +78,17 @@ export function planTelemetryWrite(messages: readonly TelemetryMessage[], batchT
 export type BatchFigures = { tenantId: string; updates: number };
 
 /** Batch metrics per tenant and for the platform ('*'); written after the data, best effort. */
-export function planBatchFigures(figures: readonly BatchFigures[], at: number, elapsedMs: number, pruneBefore: number): SqlStatement[] {
+export function planBatchFigures(
+	figures: readonly BatchFigures[],
+	at: number,
+	elapsedMs: number,
+	pruneBefore: number,
+): SqlStatement[] {
 	const total = figures.reduce((sum, f) => sum + f.updates, 0);
-	const rows: SqlValue[][] = [...figures.map((f) => [f.tenantId, 1, at, f.updates, elapsedMs]), ["*", 1, at, total, elapsedMs]];
+	const rows: SqlValue[][] = [
+		...figures.map((f) => [f.tenantId, 1, at, f.updates, elapsedMs]),
+		["*", 1, at, total, elapsedMs],
+	];
 	return [
 		...multiRowInsert(
 			"telemetry_stats",
@@ -68,14 +102,35 @@ export function planBatchFigures(figures: readonly BatchFigures[], at: number, e
 }
 
 function locationRow(m: LocationsMessage, p: LocationsMessage["points"][number]): SqlValue[] {
-	return [m.tenant_id, p.truck_id, p.recorded_at, p.lat, p.lng, p.speed_kmh, p.heading, m.colo, m.country, m.received_at];
+	return [
+		m.tenant_id,
+		p.truck_id,
+		p.recorded_at,
+		p.lat,
+		p.lng,
+		p.speed_kmh,
+		p.heading,
+		m.colo,
+		m.country,
+		m.received_at,
+	];
 }
 
 function reportRow(m: ReportMessage): SqlValue[] {
 	const r = m.report;
 	return [
-		m.tenant_id, m.machine_id, r.report_date, JSON.stringify(r.inventory), r.cash_cents, r.temperature_c,
-		JSON.stringify(r.error_codes), r.firmware, m.colo, m.country, m.received_at, m.id,
+		m.tenant_id,
+		m.machine_id,
+		r.report_date,
+		JSON.stringify(r.inventory),
+		r.cash_cents,
+		r.temperature_c,
+		JSON.stringify(r.error_codes),
+		r.firmware,
+		m.colo,
+		m.country,
+		m.received_at,
+		m.id,
 	];
 }
 

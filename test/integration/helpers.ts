@@ -6,7 +6,11 @@ export const BASE = "http://floodgate.test";
 export type Json = Record<string, unknown>;
 
 /** Sends a request through the Worker's real fetch handler (all middleware, real bindings). */
-export async function call(method: string, path: string, init: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+export async function call(
+	method: string,
+	path: string,
+	init: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Response> {
 	const headers = new Headers(init.headers);
 	if (init.token) headers.set("Authorization", `Bearer ${init.token}`);
 	let body: string | undefined;
@@ -22,7 +26,7 @@ export function admin(method: string, path: string, body?: unknown): Promise<Res
 }
 
 export async function json(res: Response): Promise<Json> {
-	return (await res.json()) as Json;
+	return res.json<Json>();
 }
 
 /** Creates a tenant through the admin API; returns its id and first API key. */

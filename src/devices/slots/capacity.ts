@@ -19,7 +19,12 @@ export type Capacity = {
 	warning: string | null;
 };
 
-export function checkCapacity(zones: readonly ZoneCount[], window: ReportWindow, reportsPerSecond: number, nowMs: number): Capacity {
+export function checkCapacity(
+	zones: readonly ZoneCount[],
+	window: ReportWindow,
+	reportsPerSecond: number,
+	nowMs: number,
+): Capacity {
 	const devices = zones.reduce((sum, z) => sum + z.devices, 0);
 	const peak = peakReportRate(zones, window, nowMs);
 	const sufficient = peak <= reportsPerSecond;

@@ -5,11 +5,19 @@ type WindowRow = { start_minute: number; duration_minutes: number };
 
 /** The tenant's report window, or the platform default when it has not set one. */
 export async function findReportWindow(db: D1Database, tenantId: string): Promise<ReportWindow> {
-	const row = await db.prepare("SELECT start_minute, duration_minutes FROM report_windows WHERE tenant_id = ?").bind(tenantId).first<WindowRow>();
+	const row = await db
+		.prepare("SELECT start_minute, duration_minutes FROM report_windows WHERE tenant_id = ?")
+		.bind(tenantId)
+		.first<WindowRow>();
 	return row ? { startMinute: row.start_minute, durationMinutes: row.duration_minutes } : DEFAULT_REPORT_WINDOW;
 }
 
-export async function saveReportWindow(db: D1Database, tenantId: string, window: ReportWindow, now: number): Promise<void> {
+export async function saveReportWindow(
+	db: D1Database,
+	tenantId: string,
+	window: ReportWindow,
+	now: number,
+): Promise<void> {
 	await db
 		.prepare(
 			`INSERT INTO report_windows (tenant_id, start_minute, duration_minutes, updated_at) VALUES (?, ?, ?, ?)
@@ -21,6 +29,10 @@ export async function saveReportWindow(db: D1Database, tenantId: string, window:
 
 /** Every tenant's window that differs from the default (for the cron's missed-report check). */
 export async function listReportWindows(db: D1Database): Promise<Map<string, ReportWindow>> {
-	const { results } = await db.prepare("SELECT tenant_id, start_minute, duration_minutes FROM report_windows").all<WindowRow & { tenant_id: string }>();
-	return new Map(results.map((r) => [r.tenant_id, { startMinute: r.start_minute, durationMinutes: r.duration_minutes }]));
+	const { results } = await db
+		.prepare("SELECT tenant_id, start_minute, duration_minutes FROM report_windows")
+		.all<WindowRow & { tenant_id: string }>();
+	return new Map(
+		results.map((r) => [r.tenant_id, { startMinute: r.start_minute, durationMinutes: r.duration_minutes }]),
+	);
 }

@@ -39,7 +39,11 @@ export function slotFraction(tenantId: string, deviceId: string): number {
 }
 
 /** Seconds from the window's start to the device's slot (uniform, or through its zone's curve). */
-export function slotOffsetSeconds(device: Pick<SlotDevice, "tenantId" | "deviceId">, window: ReportWindow, shape?: ZoneShape): number {
+export function slotOffsetSeconds(
+	device: Pick<SlotDevice, "tenantId" | "deviceId">,
+	window: ReportWindow,
+	shape?: ZoneShape,
+): number {
 	const fraction = slotFraction(device.tenantId, device.deviceId);
 	if (shape && shape.length === window.durationMinutes) return shapedOffsetSeconds(shape, fraction);
 	return Math.floor(fraction * window.durationMinutes * 60);
@@ -59,7 +63,12 @@ export function nextSlot(device: SlotDevice, window: ReportWindow, nowMs: number
 }
 
 /** `nextReportAt(device, now)` as a UTC ISO-8601 string: what GET /devices/{id}/schedule returns. */
-export function nextReportAt(device: SlotDevice, window: ReportWindow, nowMs: number, shapeOf: ShapeOf = UNIFORM): string {
+export function nextReportAt(
+	device: SlotDevice,
+	window: ReportWindow,
+	nowMs: number,
+	shapeOf: ShapeOf = UNIFORM,
+): string {
 	return new Date(nextSlot(device, window, nowMs, shapeOf).at).toISOString();
 }
 
@@ -69,7 +78,12 @@ export function nextReportAt(device: SlotDevice, window: ReportWindow, nowMs: nu
  * current night, and when to report next: the slot of the first night whose window has not
  * started yet — a report counts for the night under way, early, late or on time.
  */
-export function reportTiming(device: SlotDevice, window: ReportWindow, nowMs: number, shapeOf: ShapeOf = UNIFORM): ReportTiming {
+export function reportTiming(
+	device: SlotDevice,
+	window: ReportWindow,
+	nowMs: number,
+	shapeOf: ShapeOf = UNIFORM,
+): ReportTiming {
 	const slots = nearbySlots(device, window, nowMs, shapeOf);
 	const current = slots.filter((s) => s.windowStart <= nowMs).at(-1) ?? slots[0];
 	const next = slots.find((s) => s.windowStart > nowMs);

@@ -27,7 +27,9 @@ const SEARCH_STEPS = 40;
 
 export function shapeFleet(zones: readonly ZoneCount[], window: ReportWindow, night: string): FleetShape {
 	// A canonical order, so ties between zones with the same window never depend on input order.
-	const live = zones.filter((z) => z.count > 0).sort((a, b) => (a.timezone < b.timezone ? -1 : a.timezone > b.timezone ? 1 : 0));
+	const live = zones
+		.filter((z) => z.count > 0)
+		.sort((a, b) => (a.timezone < b.timezone ? -1 : a.timezone > b.timezone ? 1 : 0));
 	const starts = live.map((z) => Math.round(instantOfWallTime(z.timezone, night, window.startMinute) / MINUTE));
 	const total = live.reduce((s, z) => s + z.count, 0);
 	if (live.length === 0) return { level: 0, zones: new Map() };
@@ -50,7 +52,10 @@ export function shapeFleet(zones: readonly ZoneCount[], window: ReportWindow, ni
 	const shapes = new Map<string, ZoneShape>();
 	live.forEach((zone, z) => {
 		let sum = 0;
-		shapes.set(zone.timezone, (best[z] as number[]).map((a) => (sum += a) / zone.count));
+		shapes.set(
+			zone.timezone,
+			(best[z] as number[]).map((a) => (sum += a) / zone.count),
+		);
 	});
 	return { level: high, zones: shapes };
 }
@@ -71,7 +76,7 @@ export function shapedOffsetSeconds(shape: ZoneShape, fraction: number): number 
  */
 function fill(zones: readonly ZoneCount[], starts: number[], duration: number, level: number): number[][] | null {
 	const left = zones.map((z) => z.count);
-	const placed = zones.map(() => new Array<number>(duration).fill(0));
+	const placed = zones.map(() => Array.from({ length: duration }, () => 0));
 	const first = Math.min(...starts);
 	const last = Math.max(...starts) + duration;
 	// Equal-length windows: the earliest start is the earliest deadline.

@@ -19,7 +19,7 @@ const MAX_SHAPES_PER_FLEET = 32;
 
 const fleets = new Map<string, { zones: ZoneCount[]; shapes: Map<string, FleetShape>; expiresAt: number }>();
 const windows = new Map<string, { window: ReportWindow; expiresAt: number }>();
-const zones = new Map<string, { timezone: string | null; expiresAt: number }>();
+const deviceZones = new Map<string, { timezone: string | null; expiresAt: number }>();
 
 export async function reportWindowOf(db: D1Database, tenantId: string, now = Date.now()): Promise<ReportWindow> {
 	const cached = windows.get(tenantId);
@@ -41,11 +41,21 @@ export async function setReportWindow(db: D1Database, tenantId: string, window: 
  * from a registered vending machine, or null when the tenant has no such active machine (then
  * the route answers without them).
  */
-export async function reportTimingFor(db: D1Database, tenantId: string, deviceId: string, nowMs = Date.now()): Promise<ReportTiming | null> {
+export async function reportTimingFor(
+	db: D1Database,
+	tenantId: string,
+	deviceId: string,
+	nowMs = Date.now(),
+): Promise<ReportTiming | null> {
 	const timezone = await vendingTimezoneOf(db, tenantId, deviceId, nowMs);
 	if (timezone === null) return null;
 	const window = await reportWindowOf(db, tenantId, nowMs);
-	return reportTiming({ tenantId, deviceId, timezone }, window, nowMs, await shapeOfZone(db, tenantId, window, timezone, nowMs));
+	return reportTiming(
+		{ tenantId, deviceId, timezone },
+		window,
+		nowMs,
+		await shapeOfZone(db, tenantId, window, timezone, nowMs),
+	);
 }
 
 /**
@@ -53,10 +63,20 @@ export async function reportTimingFor(db: D1Database, tenantId: string, deviceId
  * tenant's devices per time zone are read once per FLEET_CACHE_MS, each night's shape computed
  * once. A fleet that changes moves slots a little; every answer carries the current next_report_at.
  */
-export async function shapeOfZone(db: D1Database, tenantId: string, window: ReportWindow, timezone: string, nowMs = Date.now()): Promise<ShapeOf> {
+export async function shapeOfZone(
+	db: D1Database,
+	tenantId: string,
+	window: ReportWindow,
+	timezone: string,
+	nowMs = Date.now(),
+): Promise<ShapeOf> {
 	let fleet = fleets.get(tenantId);
 	if (!fleet || fleet.expiresAt <= nowMs) {
-		fleet = { zones: (await countVendingByTimezone(db, tenantId)).map((z) => ({ timezone: z.timezone, count: z.devices })), shapes: new Map(), expiresAt: nowMs + FLEET_CACHE_MS };
+		fleet = {
+			zones: (await countVendingByTimezone(db, tenantId)).map((z) => ({ timezone: z.timezone, count: z.devices })),
+			shapes: new Map(),
+			expiresAt: nowMs + FLEET_CACHE_MS,
+		};
 		if (fleets.size >= MAX_ENTRIES) fleets.clear();
 		fleets.set(tenantId, fleet);
 	}
@@ -82,18 +102,28 @@ export function forgetFleet(tenantId: string): void {
  * Seeds the time-zone cache from a lookup already made (device authentication reads the same
  * row), so a device's first report needs one D1 read, not two.
  */
-export function rememberDeviceTimezone(tenantId: string, deviceId: string, timezone: string | null, now = Date.now()): void {
-	if (zones.size >= MAX_ENTRIES) zones.clear();
-	zones.set(`${tenantId}\u0000${deviceId}`, { timezone, expiresAt: now + CACHE_MS });
+export function rememberDeviceTimezone(
+	tenantId: string,
+	deviceId: string,
+	timezone: string | null,
+	now = Date.now(),
+): void {
+	if (deviceZones.size >= MAX_ENTRIES) deviceZones.clear();
+	deviceZones.set(`${tenantId}\u0000${deviceId}`, { timezone, expiresAt: now + CACHE_MS });
 }
 
-async function vendingTimezoneOf(db: D1Database, tenantId: string, deviceId: string, now: number): Promise<string | null> {
+async function vendingTimezoneOf(
+	db: D1Database,
+	tenantId: string,
+	deviceId: string,
+	now: number,
+): Promise<string | null> {
 	const key = `${tenantId}\u0000${deviceId}`;
-	const cached = zones.get(key);
+	const cached = deviceZones.get(key);
 	if (cached && cached.expiresAt > now) return cached.timezone;
 	const row = await findDevice(db, tenantId, deviceId);
 	const timezone = row && row.kind === "vending" && row.revoked_at === null ? row.timezone : null;
-	if (zones.size >= MAX_ENTRIES) zones.clear();
-	zones.set(key, { timezone, expiresAt: now + CACHE_MS });
+	if (deviceZones.size >= MAX_ENTRIES) deviceZones.clear();
+	deviceZones.set(key, { timezone, expiresAt: now + CACHE_MS });
 	return timezone;
 }

@@ -13,8 +13,22 @@ export type Fingerprint = { method: string; path: string; bodyHash: string };
 export type StoredResponse = { status: number; body: string; headers: Record<string, string> };
 
 export type IdempotencyRecord =
-	| { state: "in_progress"; fingerprint: Fingerprint; token: string; lockedUntil: number; createdAt: number; expiresAt: number }
-	| { state: "completed"; fingerprint: Fingerprint; response: StoredResponse; createdAt: number; completedAt: number; expiresAt: number };
+	| {
+			state: "in_progress";
+			fingerprint: Fingerprint;
+			token: string;
+			lockedUntil: number;
+			createdAt: number;
+			expiresAt: number;
+	  }
+	| {
+			state: "completed";
+			fingerprint: Fingerprint;
+			response: StoredResponse;
+			createdAt: number;
+			completedAt: number;
+			expiresAt: number;
+	  };
 
 export type BeginDecision =
 	| { kind: "acquired"; token: string; tookOver: boolean }
@@ -45,20 +59,42 @@ export function decideBegin(
 	{ now, lockMs, retentionMs }: Timing,
 ): { decision: BeginDecision; next: IdempotencyRecord | null | undefined } {
 	const live = record !== null && record.expiresAt > now ? record : null;
-	const fresh: IdempotencyRecord = { state: "in_progress", fingerprint, token, lockedUntil: now + lockMs, createdAt: now, expiresAt: now + retentionMs };
+	const fresh: IdempotencyRecord = {
+		state: "in_progress",
+		fingerprint,
+		token,
+		lockedUntil: now + lockMs,
+		createdAt: now,
+		expiresAt: now + retentionMs,
+	};
 	if (live === null) return { decision: { kind: "acquired", token, tookOver: false }, next: fresh };
 	const field = mismatchedField(live.fingerprint, fingerprint);
 	if (field !== null) return { decision: { kind: "mismatch", field }, next: undefined };
-	if (live.state === "completed") return { decision: { kind: "replay", response: live.response, expiresAt: live.expiresAt }, next: undefined };
-	if (live.lockedUntil > now) return { decision: { kind: "in_progress", retryAfterMs: live.lockedUntil - now }, next: undefined };
+	if (live.state === "completed")
+		return { decision: { kind: "replay", response: live.response, expiresAt: live.expiresAt }, next: undefined };
+	if (live.lockedUntil > now)
+		return { decision: { kind: "in_progress", retryAfterMs: live.lockedUntil - now }, next: undefined };
 	// The holder's lock ran out (it crashed or hung): this request takes the operation over.
 	return { decision: { kind: "acquired", token, tookOver: true }, next: { ...fresh, createdAt: live.createdAt } };
 }
 
 /** Completing is only allowed to the current lock holder; a request that lost its lock stores nothing. */
-export function decideComplete(record: IdempotencyRecord | null, token: string, response: StoredResponse, { now, retentionMs }: Omit<Timing, "lockMs">) {
-	if (record === null || record.state !== "in_progress" || record.token !== token) return { stored: false as const, next: undefined };
-	const next: IdempotencyRecord = { state: "completed", fingerprint: record.fingerprint, response, createdAt: record.createdAt, completedAt: now, expiresAt: now + retentionMs };
+export function decideComplete(
+	record: IdempotencyRecord | null,
+	token: string,
+	response: StoredResponse,
+	{ now, retentionMs }: Omit<Timing, "lockMs">,
+) {
+	if (record === null || record.state !== "in_progress" || record.token !== token)
+		return { stored: false as const, next: undefined };
+	const next: IdempotencyRecord = {
+		state: "completed",
+		fingerprint: record.fingerprint,
+		response,
+		createdAt: record.createdAt,
+		completedAt: now,
+		expiresAt: now + retentionMs,
+	};
 	return { stored: true as const, next };
 }
 

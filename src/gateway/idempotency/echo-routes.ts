@@ -12,5 +12,8 @@ const echoBody = z.record(z.string(), z.unknown());
  * with and without a key.
  */
 export const echoRoutes = new Hono<AppEnv>().post("/", idempotency(), validate("json", echoBody), (c) => {
-	return c.json({ echo_id: crypto.randomUUID(), received_at: new Date().toISOString(), body: c.req.valid("json") }, 201);
+	return c.json(
+		{ echo_id: crypto.randomUUID(), received_at: new Date().toISOString(), body: c.req.valid("json") },
+		201,
+	);
 });

@@ -32,7 +32,12 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 		if (!methods.has(c.req.method)) return next();
 		const key = readKey(c);
 		if (key === null) {
-			if (options.required) throw problem(400, "idempotency_key_missing", "This route requires an Idempotency-Key header (1-255 characters).");
+			if (options.required)
+				throw problem(
+					400,
+					"idempotency_key_missing",
+					"This route requires an Idempotency-Key header (1-255 characters).",
+				);
 			return next();
 		}
 		// Mounted twice (platform-wide and on the route): the outer instance already holds the key.
@@ -40,7 +45,11 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 
 		const { tenantId } = c.get("principal");
 		const scope = `${tenantId}:${key}`;
-		const fingerprint: Fingerprint = { method: c.req.method, path: c.req.path, bodyHash: await sha256Hex(canonicalBody(await c.req.text())) };
+		const fingerprint: Fingerprint = {
+			method: c.req.method,
+			path: c.req.path,
+			bodyHash: await sha256Hex(canonicalBody(await c.req.text())),
+		};
 		const cached = recallReplay(scope, Date.now());
 		if (cached) {
 			assertSameRequest(cached.fingerprint, fingerprint);
@@ -56,9 +65,15 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 				throw mismatch(decision.field);
 			case "in_progress": {
 				const retryAfter = retryAfterSeconds(Math.min(decision.retryAfterMs, 5000));
-				throw problem(409, "idempotency_key_in_use", "A request with this Idempotency-Key is still being processed; retry later.", { retry_after: retryAfter }, {
-					"Retry-After": String(retryAfter),
-				});
+				throw problem(
+					409,
+					"idempotency_key_in_use",
+					"A request with this Idempotency-Key is still being processed; retry later.",
+					{ retry_after: retryAfter },
+					{
+						"Retry-After": String(retryAfter),
+					},
+				);
 			}
 			case "replay":
 				rememberReplay(scope, { fingerprint, response: decision.response, expiresAt: decision.expiresAt });
@@ -97,7 +112,8 @@ function readKey(c: Context<AppEnv>): string | null {
 	const raw = primary ?? alias;
 	if (raw === undefined) return null;
 	const parsed = idempotencyKeySchema.safeParse(unquote(raw.trim()));
-	if (!parsed.success) throw problem(400, "idempotency_key_invalid", parsed.error.issues.map((i) => i.message).join("; "));
+	if (!parsed.success)
+		throw problem(400, "idempotency_key_invalid", parsed.error.issues.map((i) => i.message).join("; "));
 	return parsed.data;
 }
 
@@ -115,10 +131,21 @@ function assertSameRequest(stored: Fingerprint, incoming: Fingerprint): void {
 
 function mismatch(field: keyof Fingerprint): AppError {
 	const what = field === "bodyHash" ? "body" : field;
-	return problem(422, "idempotency_key_reused", `This Idempotency-Key was already used for a request with a different ${what}.`, { mismatch: what });
+	return problem(
+		422,
+		"idempotency_key_reused",
+		`This Idempotency-Key was already used for a request with a different ${what}.`,
+		{ mismatch: what },
+	);
 }
 
-function problem(status: 400 | 409 | 422, code: string, message: string, details?: unknown, headers: Record<string, string> = {}): AppError {
+function problem(
+	status: 400 | 409 | 422,
+	code: string,
+	message: string,
+	details?: unknown,
+	headers: Record<string, string> = {},
+): AppError {
 	return new AppError(status, code, message, details, { ...PROBLEM, ...headers });
 }
 

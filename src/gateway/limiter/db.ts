@@ -23,7 +23,16 @@ export async function upsertRule(db: D1Database, rule: RateLimitRuleRow): Promis
 			   updated_at = excluded.updated_at
 			 RETURNING ${COLUMNS}`,
 		)
-		.bind(rule.tenant_id, rule.resource, rule.algorithm, rule.limit, rule.window_seconds, rule.burst, rule.on_failure, rule.updated_at)
+		.bind(
+			rule.tenant_id,
+			rule.resource,
+			rule.algorithm,
+			rule.limit,
+			rule.window_seconds,
+			rule.burst,
+			rule.on_failure,
+			rule.updated_at,
+		)
 		.first<RateLimitRuleRow>();
 	if (!row) throw new Error("upsert returned no row");
 	return row;
@@ -45,6 +54,9 @@ export async function listRules(db: D1Database, tenantId: string): Promise<RateL
 }
 
 export async function deleteRule(db: D1Database, tenantId: string, resource: string): Promise<boolean> {
-	const result = await db.prepare("DELETE FROM ratelimit_rules WHERE tenant_id = ? AND resource = ?").bind(tenantId, resource).run();
+	const result = await db
+		.prepare("DELETE FROM ratelimit_rules WHERE tenant_id = ? AND resource = ?")
+		.bind(tenantId, resource)
+		.run();
 	return result.meta.changes > 0;
 }

@@ -112,9 +112,7 @@ export function credit(policy: Policy, state: PolicyState, n: number, takenAt: n
 		case "token_bucket":
 			return { ...state, tokens: Math.min(capacityOf(policy), state.tokens + n) };
 		case "fixed_window":
-			return alignedStart(takenAt, w) === state.start
-				? { ...state, count: Math.max(0, state.count - n) }
-				: state;
+			return alignedStart(takenAt, w) === state.start ? { ...state, count: Math.max(0, state.count - n) } : state;
 		case "sliding_window": {
 			const takenStart = alignedStart(takenAt, w);
 			if (takenStart === state.start) return { ...state, curr: Math.max(0, state.curr - n) };
@@ -182,7 +180,10 @@ export function viewOf(policy: Policy, state: PolicyState, now: number): PolicyV
 	return {
 		name: policy.name,
 		limit: capacity,
-		windowSeconds: policy.algorithm === "token_bucket" ? Math.max(1, Math.ceil((policy.windowSeconds * capacity) / policy.limit)) : policy.windowSeconds,
+		windowSeconds:
+			policy.algorithm === "token_bucket"
+				? Math.max(1, Math.ceil((policy.windowSeconds * capacity) / policy.limit))
+				: policy.windowSeconds,
 		remaining: available(policy, state, now),
 		resetMs: resetMs(policy, state, now),
 	};

@@ -26,7 +26,9 @@ export function seconds(ms: number): number {
 
 /** The view a client should watch: least remaining, then the longest wait. */
 export function mostRestrictive(views: readonly PolicyView[]): PolicyView {
-	return views.reduce((a, b) => (b.remaining < a.remaining || (b.remaining === a.remaining && b.resetMs > a.resetMs) ? b : a));
+	return views.reduce((a, b) =>
+		b.remaining < a.remaining || (b.remaining === a.remaining && b.resetMs > a.resetMs) ? b : a,
+	);
 }
 
 // A policy's member of RateLimit-Policy never changes: format each once (plain strings, bounded).

@@ -83,10 +83,19 @@ export function decide(
 	};
 }
 
-function leaseExtra(policies: Policy[], states: PolicyState[], request: LeaseRequest, now: number, options: LeaseOptions): number {
+function leaseExtra(
+	policies: Policy[],
+	states: PolicyState[],
+	request: LeaseRequest,
+	now: number,
+	options: LeaseOptions,
+): number {
 	const wanted = Math.max(0, request.want - request.cost);
 	if (wanted === 0 || policies.length === 0) return 0;
 	const spare = Math.min(...policies.map((p, i) => available(p, states[i] as PolicyState, now) - request.cost));
 	const capacity = Math.min(...policies.map(capacityOf));
-	return Math.max(0, Math.min(wanted, Math.floor(spare * options.maxShareOfSpare), Math.floor(capacity * options.maxShareOfCapacity)));
+	return Math.max(
+		0,
+		Math.min(wanted, Math.floor(spare * options.maxShareOfSpare), Math.floor(capacity * options.maxShareOfCapacity)),
+	);
 }

@@ -35,9 +35,15 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 		const headers = rateLimitHeaders(outcome.views, now);
 		if (!outcome.allowed) {
 			if (outcome.unavailable) {
-				throw new AppError(503, "rate_limiter_unavailable", "The rate limiter could not be reached; retry shortly.", undefined, {
-					"Retry-After": "1",
-				});
+				throw new AppError(
+					503,
+					"rate_limiter_unavailable",
+					"The rate limiter could not be reached; retry shortly.",
+					undefined,
+					{
+						"Retry-After": "1",
+					},
+				);
 			}
 			const retryAfter = outcome.retryAfterMs === null ? null : Math.max(1, seconds(outcome.retryAfterMs));
 			throw new AppError(

@@ -19,11 +19,18 @@ export const routeLimitSchema = z
 		scope: z.enum(SCOPES),
 		algorithm: z.enum(ALGORITHMS),
 		limit: z.number().int().positive().max(1_000_000_000),
-		window_seconds: z.number().int().positive().max(31 * 86_400),
+		window_seconds: z
+			.number()
+			.int()
+			.positive()
+			.max(31 * 86_400),
 		burst: z.number().int().positive().max(1_000_000_000).optional(),
 		cost: z.number().int().positive().max(1000).default(1),
 		on_failure: z.enum(["open", "closed"]).default("open"),
-		methods: z.array(z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])).min(1).optional(),
+		methods: z
+			.array(z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]))
+			.min(1)
+			.optional(),
 		path_prefix: z.string().startsWith("/api/v1/").max(200).optional(),
 	})
 	.strict();
@@ -41,17 +48,58 @@ export type RouteLimit = z.output<typeof routeLimitSchema>;
  * limiter outage must not take the API down (Stripe, Envoy and Cloudflare's own limiter do the same).
  */
 export const DEFAULT_ROUTE_LIMITS: RouteLimit[] = [
-	{ name: "tenant-burst", scope: "tenant", algorithm: "token_bucket", limit: 200, window_seconds: 1, burst: 400, cost: 1, on_failure: "open" },
-	{ name: "tenant-daily", scope: "tenant", algorithm: "fixed_window", limit: 5_000_000, window_seconds: 86_400, cost: 1, on_failure: "open" },
-	{ name: "key-minute", scope: "api_key", algorithm: "sliding_window", limit: 6000, window_seconds: 60, cost: 1, on_failure: "open" },
+	{
+		name: "tenant-burst",
+		scope: "tenant",
+		algorithm: "token_bucket",
+		limit: 200,
+		window_seconds: 1,
+		burst: 400,
+		cost: 1,
+		on_failure: "open",
+	},
+	{
+		name: "tenant-daily",
+		scope: "tenant",
+		algorithm: "fixed_window",
+		limit: 5_000_000,
+		window_seconds: 86_400,
+		cost: 1,
+		on_failure: "open",
+	},
+	{
+		name: "key-minute",
+		scope: "api_key",
+		algorithm: "sliding_window",
+		limit: 6000,
+		window_seconds: 60,
+		cost: 1,
+		on_failure: "open",
+	},
 	// A machine reports once a night and a truck every few seconds: a device needs a few requests
 	// a minute; a burst of 30 covers a client draining its outbox after an outage.
-	{ name: "device-minute", scope: "device", algorithm: "token_bucket", limit: 60, window_seconds: 60, burst: 30, cost: 1, on_failure: "open" },
+	{
+		name: "device-minute",
+		scope: "device",
+		algorithm: "token_bucket",
+		limit: 60,
+		window_seconds: 60,
+		burst: 30,
+		cost: 1,
+		on_failure: "open",
+	},
 ];
 
 export type LimitTarget = { key: string; policies: Policy[]; cost: number; onFailure: FailureMode };
 
-export type RequestIdentity = { tenantId: string; apiKeyId: string; ip: string; method: string; path: string; deviceId?: string | undefined };
+export type RequestIdentity = {
+	tenantId: string;
+	apiKeyId: string;
+	ip: string;
+	method: string;
+	path: string;
+	deviceId?: string | undefined;
+};
 
 /**
  * The limiter targets one request counts against: the covering rules grouped by the key they

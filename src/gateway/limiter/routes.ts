@@ -12,7 +12,9 @@ import { AppError } from "../../platform/errors";
 import { peekTokens, takeTokens } from "./service";
 import { validate } from "../../platform/validation";
 
-const RESOURCE = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "1-128 of letters, digits, '.', '_', ':', '-'");
+const RESOURCE = z
+	.string()
+	.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "1-128 of letters, digits, '.', '_', ':', '-'");
 const KEY = z.string().regex(/^[A-Za-z0-9._:@+=-]{1,256}$/, "1-256 of letters, digits and . _ : @ + = -");
 const RULE_TTL_MS = 10_000;
 
@@ -20,36 +22,50 @@ const ruleBody = z
 	.object({
 		algorithm: z.enum(ALGORITHMS),
 		limit: z.number().int().positive().max(1_000_000_000),
-		window_seconds: z.number().int().positive().max(31 * 86_400),
+		window_seconds: z
+			.number()
+			.int()
+			.positive()
+			.max(31 * 86_400),
 		burst: z.number().int().positive().max(1_000_000_000).optional(),
 		on_failure: z.enum(["open", "closed"]).default("open"),
 	})
 	.strict()
-	.refine((r) => r.burst === undefined || r.algorithm === "token_bucket", { message: "burst applies to token_bucket only", path: ["burst"] });
-const checkBody = z.object({ key: KEY, resource: RESOURCE, tokens: z.number().int().positive().max(1_000_000).default(1) }).strict();
+	.refine((r) => r.burst === undefined || r.algorithm === "token_bucket", {
+		message: "burst applies to token_bucket only",
+		path: ["burst"],
+	});
+const checkBody = z
+	.object({ key: KEY, resource: RESOURCE, tokens: z.number().int().positive().max(1_000_000).default(1) })
+	.strict();
 
 // Isolate cache of rules (plain data): a check needs its rule, and D1 must not be on every check's path.
 const ruleCache = new Map<string, { rule: RateLimitRuleRow | null; expiresAt: number }>();
 
 /** Rate limiting as a service: tenants define rules for their own resources and check keys against them. */
 export const rateLimitRoutes = new Hono<AppEnv>()
-	.put("/rules/:resource", validate("param", z.object({ resource: RESOURCE })), validate("json", ruleBody), async (c) => {
-		const { tenantId } = c.get("principal");
-		const { resource } = c.req.valid("param");
-		const body = c.req.valid("json");
-		const rule = await upsertRule(c.env.DB, {
-			tenant_id: tenantId,
-			resource,
-			algorithm: body.algorithm,
-			limit: body.limit,
-			window_seconds: body.window_seconds,
-			burst: body.burst ?? null,
-			on_failure: body.on_failure,
-			updated_at: Date.now(),
-		});
-		ruleCache.delete(`${tenantId}:${resource}`);
-		return c.json(ruleJson(rule));
-	})
+	.put(
+		"/rules/:resource",
+		validate("param", z.object({ resource: RESOURCE })),
+		validate("json", ruleBody),
+		async (c) => {
+			const { tenantId } = c.get("principal");
+			const { resource } = c.req.valid("param");
+			const body = c.req.valid("json");
+			const rule = await upsertRule(c.env.DB, {
+				tenant_id: tenantId,
+				resource,
+				algorithm: body.algorithm,
+				limit: body.limit,
+				window_seconds: body.window_seconds,
+				burst: body.burst ?? null,
+				on_failure: body.on_failure,
+				updated_at: Date.now(),
+			});
+			ruleCache.delete(`${tenantId}:${resource}`);
+			return c.json(ruleJson(rule));
+		},
+	)
 	.get("/rules", async (c) => {
 		return c.json({ rules: (await listRules(c.env.DB, c.get("principal").tenantId)).map(ruleJson) });
 	})
@@ -71,10 +87,24 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 		const view = outcome.views[0];
 		const now = Date.now();
 		if (outcome.allowed) {
-			return c.json({ allowed: true, remaining: view?.remaining ?? null, limit: rule.limit, reset_at: resetAt(view, now), retry_after: null, degraded: outcome.degraded });
+			return c.json({
+				allowed: true,
+				remaining: view?.remaining ?? null,
+				limit: rule.limit,
+				reset_at: resetAt(view, now),
+				retry_after: null,
+				degraded: outcome.degraded,
+			});
 		}
 		const retryAfter = outcome.retryAfterMs === null ? null : Math.max(1, seconds(outcome.retryAfterMs));
-		return c.json({ allowed: false, remaining: view?.remaining ?? 0, limit: rule.limit, reset_at: resetAt(view, now), retry_after: retryAfter, degraded: outcome.unavailable });
+		return c.json({
+			allowed: false,
+			remaining: view?.remaining ?? 0,
+			limit: rule.limit,
+			reset_at: resetAt(view, now),
+			retry_after: retryAfter,
+			degraded: outcome.unavailable,
+		});
 	})
 	.get("/status/:key/:resource", validate("param", z.object({ key: KEY, resource: RESOURCE })), async (c) => {
 		const { tenantId } = c.get("principal");
@@ -84,10 +114,22 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 		try {
 			views = await peekTokens(c.env.RATE_LIMITER, serviceTarget(tenantId, key, rule, 1));
 		} catch {
-			throw new AppError(503, "rate_limiter_unavailable", "The rate limiter could not be reached; retry shortly.", undefined, { "Retry-After": "1" });
+			throw new AppError(
+				503,
+				"rate_limiter_unavailable",
+				"The rate limiter could not be reached; retry shortly.",
+				undefined,
+				{ "Retry-After": "1" },
+			);
 		}
 		const view = views[0];
-		return c.json({ key, resource, limit: rule.limit, remaining: view?.remaining ?? rule.limit, reset_at: resetAt(view, Date.now()) });
+		return c.json({
+			key,
+			resource,
+			limit: rule.limit,
+			remaining: view?.remaining ?? rule.limit,
+			reset_at: resetAt(view, Date.now()),
+		});
 	});
 
 async function requireRule(db: D1Database, tenantId: string, resource: string): Promise<RateLimitRuleRow> {
@@ -104,12 +146,22 @@ async function requireRule(db: D1Database, tenantId: string, resource: string): 
 }
 
 function serviceTarget(tenantId: string, key: string, rule: RateLimitRuleRow, cost: number): LimitTarget {
-	const policy = toPolicy({ name: rule.resource, algorithm: rule.algorithm, limit: rule.limit, window_seconds: rule.window_seconds, ...(rule.burst === null ? {} : { burst: rule.burst }) });
+	const policy = toPolicy({
+		name: rule.resource,
+		algorithm: rule.algorithm,
+		limit: rule.limit,
+		window_seconds: rule.window_seconds,
+		...(rule.burst === null ? {} : { burst: rule.burst }),
+	});
 	return { key: `svc:${tenantId}:${rule.resource}:${key}`, policies: [policy], cost, onFailure: rule.on_failure };
 }
 
 function unknownResource(resource: string): AppError {
-	return new AppError(404, "unknown_resource", `No rate-limit rule for resource '${resource}'. Create one with PUT /api/v1/ratelimit/rules/${resource}.`);
+	return new AppError(
+		404,
+		"unknown_resource",
+		`No rate-limit rule for resource '${resource}'. Create one with PUT /api/v1/ratelimit/rules/${resource}.`,
+	);
 }
 
 function resetAt(view: PolicyView | undefined, now: number): number {
@@ -117,5 +169,13 @@ function resetAt(view: PolicyView | undefined, now: number): number {
 }
 
 function ruleJson(r: RateLimitRuleRow) {
-	return { resource: r.resource, algorithm: r.algorithm, limit: r.limit, window_seconds: r.window_seconds, burst: r.burst, on_failure: r.on_failure, updated_at: new Date(r.updated_at).toISOString() };
+	return {
+		resource: r.resource,
+		algorithm: r.algorithm,
+		limit: r.limit,
+		window_seconds: r.window_seconds,
+		burst: r.burst,
+		on_failure: r.on_failure,
+		updated_at: new Date(r.updated_at).toISOString(),
+	};
 }

@@ -48,7 +48,11 @@ export async function takeTokens(ns: Namespace, targets: readonly LimitTarget[])
 	const outcomes = await Promise.all(targets.map((t) => takeFromKey(ns, t)));
 	const denied = outcomes.filter((o): o is Extract<TakeOutcome, { allowed: false }> => !o.allowed);
 	if (denied.length === 0) {
-		return { allowed: true, views: outcomes.flatMap((o) => o.views), degraded: outcomes.some((o) => o.allowed && o.degraded) };
+		return {
+			allowed: true,
+			views: outcomes.flatMap((o) => o.views),
+			degraded: outcomes.some((o) => o.allowed && o.degraded),
+		};
 	}
 	// Give back what the passing targets took: the request does not run.
 	const views = targets.flatMap((t, i) => {
@@ -84,7 +88,14 @@ function takeFromLeases(targets: readonly LimitTarget[]): TakeOutcome | null {
 	const found: Lease[] = [];
 	for (const target of targets) {
 		const lease = leases.get(target.key);
-		if (!lease || lease.signature !== signatureOf(target) || lease.deniedUntil > now || lease.units < target.cost || lease.expiresAt <= now) return null;
+		if (
+			!lease ||
+			lease.signature !== signatureOf(target) ||
+			lease.deniedUntil > now ||
+			lease.units < target.cost ||
+			lease.expiresAt <= now
+		)
+			return null;
 		found.push(lease);
 	}
 	const views: PolicyView[] = [];
@@ -124,12 +135,22 @@ async function acquire(ns: Namespace, target: LimitTarget, lease: Lease): Promis
 	lease.acquiring = true;
 	let result: AcquireResult;
 	try {
-		result = await withTimeout<AcquireResult>(ns.getByName(target.key).acquire(target.policies, { cost: target.cost, want, returned }));
+		result = await withTimeout<AcquireResult>(
+			ns.getByName(target.key).acquire(target.policies, { cost: target.cost, want, returned }),
+		);
 	} catch (error) {
-		console.warn(JSON.stringify({ level: "warn", msg: "rate limiter unavailable", key: target.key, error: String(error) }));
+		console.warn(
+			JSON.stringify({ level: "warn", msg: "rate limiter unavailable", key: target.key, error: String(error) }),
+		);
 		return target.onFailure === "open"
 			? { allowed: true, views: [], degraded: true }
-			: { allowed: false, views: [], violated: target.policies.map((p) => p.name), retryAfterMs: 1000, unavailable: true };
+			: {
+					allowed: false,
+					views: [],
+					violated: target.policies.map((p) => p.name),
+					retryAfterMs: 1000,
+					unavailable: true,
+				};
 	} finally {
 		lease.acquiring = false;
 	}
@@ -139,7 +160,13 @@ async function acquire(ns: Namespace, target: LimitTarget, lease: Lease): Promis
 	if (!result.allowed) {
 		lease.deniedUntil = at + result.unitWaitMs;
 		lease.violated = result.violated;
-		return { allowed: false, views: leaseViews(lease, at), violated: result.violated, retryAfterMs: result.retryAfterMs, unavailable: false };
+		return {
+			allowed: false,
+			views: leaseViews(lease, at),
+			violated: result.violated,
+			retryAfterMs: result.retryAfterMs,
+			unavailable: false,
+		};
 	}
 	const extra = result.granted - target.cost;
 	// Units of a still-running earlier grant stay spendable until the earlier deadline.
@@ -212,7 +239,8 @@ function signatureOf(target: LimitTarget): string {
 
 function pruneLeases(now: number): void {
 	for (const [key, lease] of leases) {
-		if (!lease.acquiring && lease.deniedUntil <= now && (lease.units === 0 || lease.expiresAt <= now)) leases.delete(key);
+		if (!lease.acquiring && lease.deniedUntil <= now && (lease.units === 0 || lease.expiresAt <= now))
+			leases.delete(key);
 	}
 	// Still full of live leases: forget the oldest half (unspent units are lost, never over-admitted).
 	if (leases.size >= MAX_TRACKED_KEYS) {
@@ -231,7 +259,10 @@ function sleep(ms: number): Promise<void> {
 async function withTimeout<T>(promise: PromiseLike<T>): Promise<T> {
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`rate limiter did not answer within ${LIMITER_TIMEOUT_MS} ms`)), LIMITER_TIMEOUT_MS);
+		timer = setTimeout(
+			() => reject(new Error(`rate limiter did not answer within ${LIMITER_TIMEOUT_MS} ms`)),
+			LIMITER_TIMEOUT_MS,
+		);
 	});
 	try {
 		return await Promise.race([promise, timeout]);

@@ -38,14 +38,21 @@ export async function insertApiKey(
 
 export async function listApiKeys(db: D1Database, tenantId: string): Promise<ApiKeyRow[]> {
 	const { results } = await db
-		.prepare("SELECT id, tenant_id, name, prefix, created_at, revoked_at FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id")
+		.prepare(
+			"SELECT id, tenant_id, name, prefix, created_at, revoked_at FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id",
+		)
 		.bind(tenantId)
 		.all<ApiKeyRow>();
 	return results;
 }
 
 /** Revokes a key of the tenant; returns the row as it now is, or null when there is no such key. */
-export async function revokeApiKey(db: D1Database, tenantId: string, keyId: string, now: number): Promise<ApiKeyRow | null> {
+export async function revokeApiKey(
+	db: D1Database,
+	tenantId: string,
+	keyId: string,
+	now: number,
+): Promise<ApiKeyRow | null> {
 	return db
 		.prepare(
 			`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?

@@ -12,7 +12,9 @@ export async function insertTenantWithKey(
 ): Promise<void> {
 	// One batch is one transaction: a tenant never exists without its first key.
 	await db.batch([
-		db.prepare("INSERT INTO tenants (id, name, route_limits, created_at) VALUES (?, ?, NULL, ?)").bind(tenant.id, tenant.name, tenant.createdAt),
+		db
+			.prepare("INSERT INTO tenants (id, name, route_limits, created_at) VALUES (?, ?, NULL, ?)")
+			.bind(tenant.id, tenant.name, tenant.createdAt),
 		db
 			.prepare("INSERT INTO api_keys (id, tenant_id, name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)")
 			.bind(key.id, tenant.id, key.name, key.hash, key.prefix, tenant.createdAt),
@@ -20,7 +22,10 @@ export async function insertTenantWithKey(
 }
 
 export async function findTenant(db: D1Database, id: string): Promise<Tenant | null> {
-	const row = await db.prepare("SELECT id, name, route_limits, created_at FROM tenants WHERE id = ?").bind(id).first<TenantRow>();
+	const row = await db
+		.prepare("SELECT id, name, route_limits, created_at FROM tenants WHERE id = ?")
+		.bind(id)
+		.first<TenantRow>();
 	return row ? toTenant(row) : null;
 }
 

@@ -45,7 +45,12 @@ async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<Cach
 	const row = await findKeyByHash(db, hash);
 	const entry: CachedKey = {
 		principal: row
-			? { tenantId: row.tenant_id, tenantName: row.tenant_name, apiKeyId: row.key_id, routeLimits: parseRouteLimits(row.route_limits) }
+			? {
+					tenantId: row.tenant_id,
+					tenantName: row.tenant_name,
+					apiKeyId: row.key_id,
+					routeLimits: parseRouteLimits(row.route_limits),
+				}
 			: null,
 		revoked: row?.revoked_at != null,
 		expiresAt: now + ttlMs,

@@ -18,7 +18,10 @@ const keyParams = tenantParams.extend({ keyId: z.string().regex(/^key_[0-9a-f]{2
 const newTenantBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 const newKeyBody = z.object({ name: z.string().trim().min(1).max(200).default("default") }).strict();
 const limitsBody = z.object({ rules: routeLimitsSchema }).strict();
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(100).optional() });
+const listQuery = z.object({
+	limit: z.coerce.number().int().min(1).max(200).default(50),
+	cursor: z.string().max(100).optional(),
+});
 
 /** The operator's API: tenants, their API keys and their gateway limits. */
 export const adminRoutes = new Hono<AppEnv>()
@@ -29,7 +32,10 @@ export const adminRoutes = new Hono<AppEnv>()
 		const tenant = { id: newId("ten"), name, createdAt: Date.now() };
 		const key = { id: newId("key"), name: "default", hash: await hashSecret(apiKey), prefix: keyPrefix(apiKey) };
 		await insertTenantWithKey(c.env.DB, tenant, key);
-		return c.json({ tenant_id: tenant.id, name, api_key: apiKey, api_key_id: key.id, created_at: iso(tenant.createdAt) }, 201);
+		return c.json(
+			{ tenant_id: tenant.id, name, api_key: apiKey, api_key_id: key.id, created_at: iso(tenant.createdAt) },
+			201,
+		);
 	})
 	.get("/tenants", validate("query", listQuery), async (c) => {
 		const { limit, cursor } = c.req.valid("query");
@@ -43,9 +49,19 @@ export const adminRoutes = new Hono<AppEnv>()
 	.post("/tenants/:tenantId/keys", validate("param", tenantParams), validate("json", newKeyBody), async (c) => {
 		const tenant = await requireTenant(c.env.DB, c.req.valid("param").tenantId);
 		const apiKey = generateApiKey();
-		const key = { id: newId("key"), tenantId: tenant.id, name: c.req.valid("json").name, hash: await hashSecret(apiKey), prefix: keyPrefix(apiKey), createdAt: Date.now() };
+		const key = {
+			id: newId("key"),
+			tenantId: tenant.id,
+			name: c.req.valid("json").name,
+			hash: await hashSecret(apiKey),
+			prefix: keyPrefix(apiKey),
+			createdAt: Date.now(),
+		};
 		await insertApiKey(c.env.DB, key);
-		return c.json({ key_id: key.id, name: key.name, api_key: apiKey, prefix: key.prefix, created_at: iso(key.createdAt) }, 201);
+		return c.json(
+			{ key_id: key.id, name: key.name, api_key: apiKey, prefix: key.prefix, created_at: iso(key.createdAt) },
+			201,
+		);
 	})
 	.get("/tenants/:tenantId/keys", validate("param", tenantParams), async (c) => {
 		const tenant = await requireTenant(c.env.DB, c.req.valid("param").tenantId);
@@ -60,18 +76,23 @@ export const adminRoutes = new Hono<AppEnv>()
 	})
 	.get("/tenants/:tenantId/limits", validate("param", tenantParams), async (c) => {
 		const tenant = await requireTenant(c.env.DB, c.req.valid("param").tenantId);
-		return c.json({ source: tenant.routeLimits ? "tenant" : "default", rules: tenant.routeLimits ?? DEFAULT_ROUTE_LIMITS });
+		return c.json({
+			source: tenant.routeLimits ? "tenant" : "default",
+			rules: tenant.routeLimits ?? DEFAULT_ROUTE_LIMITS,
+		});
 	})
 	.put("/tenants/:tenantId/limits", validate("param", tenantParams), validate("json", limitsBody), async (c) => {
 		const { tenantId } = c.req.valid("param");
 		const { rules } = c.req.valid("json");
-		if (!(await setRouteLimits(c.env.DB, tenantId, rules))) throw new AppError(404, "not_found", `No tenant ${tenantId}.`);
+		if (!(await setRouteLimits(c.env.DB, tenantId, rules)))
+			throw new AppError(404, "not_found", `No tenant ${tenantId}.`);
 		forgetTenantKeys(tenantId);
 		return c.json({ source: "tenant", rules });
 	})
 	.delete("/tenants/:tenantId/limits", validate("param", tenantParams), async (c) => {
 		const { tenantId } = c.req.valid("param");
-		if (!(await setRouteLimits(c.env.DB, tenantId, null))) throw new AppError(404, "not_found", `No tenant ${tenantId}.`);
+		if (!(await setRouteLimits(c.env.DB, tenantId, null)))
+			throw new AppError(404, "not_found", `No tenant ${tenantId}.`);
 		forgetTenantKeys(tenantId);
 		return c.json({ source: "default", rules: DEFAULT_ROUTE_LIMITS });
 	});
@@ -87,7 +108,13 @@ function tenantJson(t: Tenant) {
 }
 
 function keyJson(k: ApiKeyRow) {
-	return { key_id: k.id, name: k.name, prefix: k.prefix, created_at: iso(k.created_at), revoked_at: k.revoked_at === null ? null : iso(k.revoked_at) };
+	return {
+		key_id: k.id,
+		name: k.name,
+		prefix: k.prefix,
+		created_at: iso(k.created_at),
+		revoked_at: k.revoked_at === null ? null : iso(k.revoked_at),
+	};
 }
 
 function iso(ms: number): string {

@@ -22,7 +22,8 @@ const MAX_RESPONSE_CHARS = 4_096;
 export const httpHandler: JobHandler = {
 	async run(payload, ctx) {
 		const parsed = payloadSchema.safeParse(payload);
-		if (!parsed.success) throw new PermanentJobError(`invalid http payload: ${JSON.stringify(fieldErrors(parsed.error.issues))}`);
+		if (!parsed.success)
+			throw new PermanentJobError(`invalid http payload: ${JSON.stringify(fieldErrors(parsed.error.issues))}`);
 		const { url, method, headers, body } = parsed.data;
 		const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
 		const signature = await signBody(ctx.env.JOBS_SIGNING_SECRET, text, Math.floor(Date.now() / 1000));
@@ -30,8 +31,14 @@ export const httpHandler: JobHandler = {
 		outgoing.set(SIGNATURE_HEADER, signature);
 		outgoing.set("Floodgate-Job-Id", ctx.jobId);
 		outgoing.set("Floodgate-Attempt", String(ctx.attempt));
-		if (body !== undefined && typeof body !== "string" && !outgoing.has("Content-Type")) outgoing.set("Content-Type", "application/json");
-		const res = await fetch(url, { method, headers: outgoing, body: method === "GET" ? undefined : text, signal: ctx.signal });
+		if (body !== undefined && typeof body !== "string" && !outgoing.has("Content-Type"))
+			outgoing.set("Content-Type", "application/json");
+		const res = await fetch(url, {
+			method,
+			headers: outgoing,
+			body: method === "GET" ? undefined : text,
+			signal: ctx.signal,
+		});
 		const answer = (await res.text()).slice(0, MAX_RESPONSE_CHARS);
 		if (!res.ok) throw new Error(`HTTP ${res.status} from ${url}: ${answer.slice(0, 200)}`);
 		return { status: res.status, body: answer };

@@ -9,7 +9,13 @@ export async function signBody(secret: string, body: string, timestampSeconds: n
 }
 
 /** What a receiver runs: recomputes the MAC and compares in constant time; rejects stale timestamps. */
-export async function verifySignature(secret: string, body: string, header: string, nowSeconds: number, toleranceSeconds = 300): Promise<boolean> {
+export async function verifySignature(
+	secret: string,
+	body: string,
+	header: string,
+	nowSeconds: number,
+	toleranceSeconds = 300,
+): Promise<boolean> {
 	const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
 	if (!match?.[1] || !match[2]) return false;
 	const t = Number(match[1]);

@@ -12,13 +12,28 @@ export type ScheduleRow = {
 
 export async function insertSchedule(db: D1Database, row: ScheduleRow): Promise<void> {
 	await db
-		.prepare("INSERT INTO job_schedules (id, tenant_id, cron, timezone, job, paused, next_run_at, last_run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		.bind(row.id, row.tenant_id, row.cron, row.timezone, row.job, row.paused, row.next_run_at, row.last_run_at, row.created_at)
+		.prepare(
+			"INSERT INTO job_schedules (id, tenant_id, cron, timezone, job, paused, next_run_at, last_run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		)
+		.bind(
+			row.id,
+			row.tenant_id,
+			row.cron,
+			row.timezone,
+			row.job,
+			row.paused,
+			row.next_run_at,
+			row.last_run_at,
+			row.created_at,
+		)
 		.run();
 }
 
 export async function findSchedule(db: D1Database, tenantId: string, id: string): Promise<ScheduleRow | null> {
-	return db.prepare("SELECT * FROM job_schedules WHERE id = ? AND tenant_id = ?").bind(id, tenantId).first<ScheduleRow>();
+	return db
+		.prepare("SELECT * FROM job_schedules WHERE id = ? AND tenant_id = ?")
+		.bind(id, tenantId)
+		.first<ScheduleRow>();
 }
 
 export async function findScheduleById(db: D1Database, id: string): Promise<ScheduleRow | null> {
@@ -26,13 +41,22 @@ export async function findScheduleById(db: D1Database, id: string): Promise<Sche
 }
 
 export async function listSchedules(db: D1Database, tenantId: string): Promise<ScheduleRow[]> {
-	const { results } = await db.prepare("SELECT * FROM job_schedules WHERE tenant_id = ? ORDER BY created_at LIMIT 1000").bind(tenantId).all<ScheduleRow>();
+	const { results } = await db
+		.prepare("SELECT * FROM job_schedules WHERE tenant_id = ? ORDER BY created_at LIMIT 1000")
+		.bind(tenantId)
+		.all<ScheduleRow>();
 	return results;
 }
 
-export async function updateScheduleRun(db: D1Database, id: string, fields: { paused?: number; next_run_at: number | null; last_run_at?: number | null }): Promise<void> {
+export async function updateScheduleRun(
+	db: D1Database,
+	id: string,
+	fields: { paused?: number; next_run_at: number | null; last_run_at?: number | null },
+): Promise<void> {
 	await db
-		.prepare("UPDATE job_schedules SET paused = COALESCE(?, paused), next_run_at = ?, last_run_at = COALESCE(?, last_run_at) WHERE id = ?")
+		.prepare(
+			"UPDATE job_schedules SET paused = COALESCE(?, paused), next_run_at = ?, last_run_at = COALESCE(?, last_run_at) WHERE id = ?",
+		)
 		.bind(fields.paused ?? null, fields.next_run_at, fields.last_run_at ?? null, id)
 		.run();
 }

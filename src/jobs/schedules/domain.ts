@@ -14,9 +14,9 @@ export function nextOccurrence(cron: string, timezone: string, after: number): n
 /** Whether croner accepts the pattern and the time zone. */
 export function isValidSchedule(cron: string, timezone: string): boolean {
 	try {
-		new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-		new Cron(cron, { timezone, paused: true });
-		return true;
+		// Both throw on what they cannot parse.
+		const zone = new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone;
+		return new Cron(cron, { timezone: zone, paused: true }).getPattern() !== undefined;
 	} catch {
 		return false;
 	}

@@ -13,11 +13,21 @@ const ID = z.object({ id: z.string().regex(/^sch_[0-9a-f]{32}$/, "a schedule id"
 const scheduleBody = z
 	.object({ cron: z.string().min(1).max(200), timezone: z.string().min(1).max(64).default("UTC"), job: jobSpecSchema })
 	.strict()
-	.refine((s) => isValidSchedule(s.cron, s.timezone), { message: "not a valid cron pattern and IANA time zone", path: ["cron"] })
-	.refine((s) => s.job.delay_seconds === undefined && s.job.run_at === undefined && s.job.depends_on === undefined && s.job.dedupe_key === undefined, {
-		message: "a schedule's job takes no delay_seconds, run_at, depends_on or dedupe_key",
-		path: ["job"],
-	});
+	.refine((s) => isValidSchedule(s.cron, s.timezone), {
+		message: "not a valid cron pattern and IANA time zone",
+		path: ["cron"],
+	})
+	.refine(
+		(s) =>
+			s.job.delay_seconds === undefined &&
+			s.job.run_at === undefined &&
+			s.job.depends_on === undefined &&
+			s.job.dedupe_key === undefined,
+		{
+			message: "a schedule's job takes no delay_seconds, run_at, depends_on or dedupe_key",
+			path: ["job"],
+		},
+	);
 
 function scheduleJson(s: ScheduleRow) {
 	return {
@@ -36,16 +46,35 @@ export const scheduleRoutes = new Hono<AppEnv>()
 	.post("/", validate("json", scheduleBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const body = c.req.valid("json");
-		if (!(await declaredTypes(c.env.DB, tenantId)).has(body.job.type)) throw new AppError(400, "unknown_job_type", `Job type '${body.job.type}' is not declared.`);
+		if (!(await declaredTypes(c.env.DB, tenantId)).has(body.job.type))
+			throw new AppError(400, "unknown_job_type", `Job type '${body.job.type}' is not declared.`);
 		const id = `sch_${crypto.randomUUID().replaceAll("-", "")}`;
-		await insertSchedule(c.env.DB, { id, tenant_id: tenantId, cron: body.cron, timezone: body.timezone, job: JSON.stringify(body.job), paused: 0, next_run_at: null, last_run_at: null, created_at: Date.now() });
+		await insertSchedule(c.env.DB, {
+			id,
+			tenant_id: tenantId,
+			cron: body.cron,
+			timezone: body.timezone,
+			job: JSON.stringify(body.job),
+			paused: 0,
+			next_run_at: null,
+			last_run_at: null,
+			created_at: Date.now(),
+		});
 		await c.env.JOB_SCHEDULE.getByName(id).sync(id);
 		return c.json(scheduleJson(await requireSchedule(c.env.DB, tenantId, id)), 201);
 	})
-	.get("/", async (c) => c.json({ schedules: (await listSchedules(c.env.DB, c.get("principal").tenantId)).map(scheduleJson) }))
-	.get("/:id", validate("param", ID), async (c) => c.json(scheduleJson(await requireSchedule(c.env.DB, c.get("principal").tenantId, c.req.valid("param").id))))
-	.post("/:id/pause", validate("param", ID), async (c) => setPaused(c.env, c.get("principal").tenantId, c.req.valid("param").id, true).then((s) => c.json(scheduleJson(s))))
-	.post("/:id/resume", validate("param", ID), async (c) => setPaused(c.env, c.get("principal").tenantId, c.req.valid("param").id, false).then((s) => c.json(scheduleJson(s))))
+	.get("/", async (c) =>
+		c.json({ schedules: (await listSchedules(c.env.DB, c.get("principal").tenantId)).map(scheduleJson) }),
+	)
+	.get("/:id", validate("param", ID), async (c) =>
+		c.json(scheduleJson(await requireSchedule(c.env.DB, c.get("principal").tenantId, c.req.valid("param").id))),
+	)
+	.post("/:id/pause", validate("param", ID), async (c) =>
+		setPaused(c.env, c.get("principal").tenantId, c.req.valid("param").id, true).then((s) => c.json(scheduleJson(s))),
+	)
+	.post("/:id/resume", validate("param", ID), async (c) =>
+		setPaused(c.env, c.get("principal").tenantId, c.req.valid("param").id, false).then((s) => c.json(scheduleJson(s))),
+	)
 	.delete("/:id", validate("param", ID), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { id } = c.req.valid("param");

@@ -7,7 +7,10 @@ import { paymentBody, pay, uniqueKey } from "../payments/payment-helpers";
 import { point, report } from "../telemetry/telemetry-helpers";
 
 async function device(apiKey: string, deviceId: string, kind: "vending" | "truck" = "vending"): Promise<string> {
-	const res = await call("POST", "/api/v1/devices", { token: apiKey, body: { device_id: deviceId, kind, timezone: "Europe/Berlin", city: "berlin" } });
+	const res = await call("POST", "/api/v1/devices", {
+		token: apiKey,
+		body: { device_id: deviceId, kind, timezone: "Europe/Berlin", city: "berlin" },
+	});
 	expect(res.status).toBe(201);
 	return String((await json(res)).token);
 }
@@ -38,7 +41,10 @@ describe("device credentials on the ingest and payment routes", () => {
 		const { apiKey } = await createTenant();
 		const token = await device(apiKey, "truck-9", "truck");
 		expect((await call("POST", "/api/v1/location/update", { token, body: point("truck-9") })).status).toBe(202);
-		expect((await call("POST", "/api/v1/location/batch", { token, body: { points: [point("truck-9"), point("truck-7")] } })).status).toBe(403);
+		expect(
+			(await call("POST", "/api/v1/location/batch", { token, body: { points: [point("truck-9"), point("truck-7")] } }))
+				.status,
+		).toBe(403);
 		expect((await call("POST", "/api/v1/location/update", { token: apiKey, body: point("truck-7") })).status).toBe(202);
 	});
 
@@ -72,21 +78,37 @@ describe("planning from reports in the consumer", () => {
 			machine_id: "vm-plan",
 			report: report({ temperature_c: 14 }),
 		};
-		const batch = createMessageBatch("floodgate-telemetry", [{ id: "m1", timestamp: new Date(), attempts: 1, body: message }]);
+		const batch = createMessageBatch("floodgate-telemetry", [
+			{ id: "m1", timestamp: new Date(), attempts: 1, body: message },
+		]);
 		const ctx = createExecutionContext();
 		await handleTelemetryBatch(batch, env, ctx);
 		expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m1"]);
-		const needs = await env.DB.prepare("SELECT slot, quantity FROM restock_needs WHERE tenant_id = ? AND machine_id = 'vm-plan' ORDER BY slot").bind(tenantId).all<{ slot: string; quantity: number }>();
+		const needs = await env.DB.prepare(
+			"SELECT slot, quantity FROM restock_needs WHERE tenant_id = ? AND machine_id = 'vm-plan' ORDER BY slot",
+		)
+			.bind(tenantId)
+			.all<{ slot: string; quantity: number }>();
 		expect(needs.results).toContainEqual({ slot: "A2", quantity: 12 });
-		const tickets = await env.DB.prepare("SELECT reason FROM maintenance_tickets WHERE tenant_id = ? AND machine_id = 'vm-plan' ORDER BY reason").bind(tenantId).all<{ reason: string }>();
+		const tickets = await env.DB.prepare(
+			"SELECT reason FROM maintenance_tickets WHERE tenant_id = ? AND machine_id = 'vm-plan' ORDER BY reason",
+		)
+			.bind(tenantId)
+			.all<{ reason: string }>();
 		expect(tickets.results.map((t) => t.reason).length).toBeGreaterThanOrEqual(2); // the error code and the warm cabinet
 
 		// Redelivery changes nothing.
-		const again = createMessageBatch("floodgate-telemetry", [{ id: "m1", timestamp: new Date(), attempts: 2, body: message }]);
+		const again = createMessageBatch("floodgate-telemetry", [
+			{ id: "m1", timestamp: new Date(), attempts: 2, body: message },
+		]);
 		const ctx2 = createExecutionContext();
 		await handleTelemetryBatch(again, env, ctx2);
 		await getQueueResult(again, ctx2);
-		const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM maintenance_tickets WHERE tenant_id = ? AND machine_id = 'vm-plan'").bind(tenantId).first<number>("n");
+		const count = await env.DB.prepare(
+			"SELECT COUNT(*) AS n FROM maintenance_tickets WHERE tenant_id = ? AND machine_id = 'vm-plan'",
+		)
+			.bind(tenantId)
+			.first<number>("n");
 		expect(count).toBe(tickets.results.length);
 	});
 });

@@ -5,7 +5,14 @@ import { app } from "../../../src/index";
 import { call, createTenant, json, setLimits, sleep } from "../helpers";
 
 type Rule = Record<string, unknown>;
-const hourly = (limit: number, extra: Rule = {}): Rule => ({ name: "hourly", scope: "tenant", algorithm: "fixed_window", limit, window_seconds: 3600, ...extra });
+const hourly = (limit: number, extra: Rule = {}): Rule => ({
+	name: "hourly",
+	scope: "tenant",
+	algorithm: "fixed_window",
+	limit,
+	window_seconds: 3600,
+	...extra,
+});
 
 async function limitedTenant(rules: Rule[]): Promise<{ tenantId: string; apiKey: string }> {
 	const t = await createTenant();
@@ -40,13 +47,18 @@ describe("gateway rate limiting", () => {
 	it("admits exactly the limit of each algorithm under concurrency", async () => {
 		for (const algorithm of ["token_bucket", "sliding_window", "fixed_window"]) {
 			// A slow refill (30 per hour) keeps the bucket's refill out of the count.
-			const { apiKey } = await limitedTenant([{ name: "p", scope: "tenant", algorithm, limit: 30, window_seconds: 3600 }]);
+			const { apiKey } = await limitedTenant([
+				{ name: "p", scope: "tenant", algorithm, limit: 30, window_seconds: 3600 },
+			]);
 			expect(statusCounts(await burst(apiKey, 120)), algorithm).toEqual({ 200: 30, 429: 90 });
 		}
 	});
 
 	it("sends the IETF RateLimit fields as valid Structured Fields, and X-RateLimit-*", async () => {
-		const { apiKey } = await limitedTenant([hourly(10), { name: "burst", scope: "tenant", algorithm: "token_bucket", limit: 5, window_seconds: 1, burst: 20 }]);
+		const { apiKey } = await limitedTenant([
+			hourly(10),
+			{ name: "burst", scope: "tenant", algorithm: "token_bucket", limit: 5, window_seconds: 1, burst: 20 },
+		]);
 		const res = await call("GET", "/api/v1/whoami", { token: apiKey });
 		expect(res.status).toBe(200);
 		const policy = parseList(res.headers.get("RateLimit-Policy") ?? "");
@@ -68,12 +80,18 @@ describe("gateway rate limiting", () => {
 	});
 
 	it("rejects with 429, Retry-After no earlier than t, and names the violated policy", async () => {
-		const { apiKey } = await limitedTenant([hourly(1000), { name: "tiny", scope: "tenant", algorithm: "fixed_window", limit: 2, window_seconds: 60 }]);
+		const { apiKey } = await limitedTenant([
+			hourly(1000),
+			{ name: "tiny", scope: "tenant", algorithm: "fixed_window", limit: 2, window_seconds: 60 },
+		]);
 		await burst(apiKey, 2);
 		const res = await call("GET", "/api/v1/whoami", { token: apiKey });
 		expect(res.status).toBe(429);
 		const body = await json(res);
-		expect(body).toMatchObject({ error: { code: "rate_limited", details: { policies: ["tiny"] } }, request_id: expect.any(String) });
+		expect(body).toMatchObject({
+			error: { code: "rate_limited", details: { policies: ["tiny"] } },
+			request_id: expect.any(String),
+		});
 		const retryAfter = Number(res.headers.get("Retry-After"));
 		const tiny = parseList(res.headers.get("RateLimit") ?? "").find(([name]) => name === "tiny");
 		const t = Number(tiny?.[1].get("t"));
@@ -83,7 +101,9 @@ describe("gateway rate limiting", () => {
 	});
 
 	it("refills a token bucket over time", async () => {
-		const { apiKey } = await limitedTenant([{ name: "b", scope: "tenant", algorithm: "token_bucket", limit: 10, window_seconds: 1, burst: 3 }]);
+		const { apiKey } = await limitedTenant([
+			{ name: "b", scope: "tenant", algorithm: "token_bucket", limit: 10, window_seconds: 1, burst: 3 },
+		]);
 		expect(statusCounts(await burst(apiKey, 6))).toEqual({ 200: 3, 429: 3 });
 		await sleep(350); // 10 per second: at least 3 tokens are back
 		expect(statusCounts(await burst(apiKey, 3))).toEqual({ 200: 3 });
@@ -95,10 +115,15 @@ describe("gateway rate limiting", () => {
 	});
 
 	it("requires every policy to pass and takes nothing when one fails", async () => {
-		const { apiKey } = await limitedTenant([hourly(100), { name: "perkey", scope: "api_key", algorithm: "fixed_window", limit: 2, window_seconds: 3600 }]);
+		const { apiKey } = await limitedTenant([
+			hourly(100),
+			{ name: "perkey", scope: "api_key", algorithm: "fixed_window", limit: 2, window_seconds: 3600 },
+		]);
 		await burst(apiKey, 5); // 2 pass, 3 are denied by perkey
 		const res = await call("GET", "/api/v1/whoami", { token: apiKey });
-		const hourlyLeft = parseList(res.headers.get("RateLimit") ?? "").find(([name]) => name === "hourly")?.[1].get("r");
+		const hourlyLeft = parseList(res.headers.get("RateLimit") ?? "")
+			.find(([name]) => name === "hourly")?.[1]
+			.get("r");
 		expect(hourlyLeft).toBe(98);
 	});
 
@@ -108,7 +133,9 @@ describe("gateway rate limiting", () => {
 		const b = await limitedTenant(perKey);
 		expect(statusCounts(await burst(a.apiKey, 5))).toEqual({ 200: 3, 429: 2 });
 		expect(statusCounts(await burst(b.apiKey, 5))).toEqual({ 200: 3, 429: 2 });
-		const second = await json(await call("POST", `/api/v1/admin/tenants/${a.tenantId}/keys`, { token: env.ADMIN_TOKEN, body: { name: "k2" } }));
+		const second = await json(
+			await call("POST", `/api/v1/admin/tenants/${a.tenantId}/keys`, { token: env.ADMIN_TOKEN, body: { name: "k2" } }),
+		);
 		expect(statusCounts(await burst(String(second.api_key), 5))).toEqual({ 200: 3, 429: 2 });
 	});
 
@@ -137,7 +164,11 @@ describe("gateway rate limiting", () => {
 		};
 		const statuses: number[] = [];
 		for (let i = 0; i < 20; i++) {
-			const res = await app.request("/api/v1/whoami", { headers: { Authorization: `Bearer ${apiKey}` } }, { ...env, RATE_LIMITER: counting });
+			const res = await app.request(
+				"/api/v1/whoami",
+				{ headers: { Authorization: `Bearer ${apiKey}` } },
+				{ ...env, RATE_LIMITER: counting },
+			);
 			statuses.push(res.status);
 		}
 		expect(new Set(statuses)).toEqual(new Set([429]));
@@ -146,13 +177,21 @@ describe("gateway rate limiting", () => {
 
 	it("fails open by default when the limiter cannot answer", async () => {
 		const { apiKey } = await limitedTenant([hourly(1)]);
-		const res = await app.request("/api/v1/whoami", { headers: { Authorization: `Bearer ${apiKey}` } }, { ...env, RATE_LIMITER: unreachableLimiter });
+		const res = await app.request(
+			"/api/v1/whoami",
+			{ headers: { Authorization: `Bearer ${apiKey}` } },
+			{ ...env, RATE_LIMITER: unreachableLimiter },
+		);
 		expect(res.status).toBe(200);
 	});
 
 	it("fails closed with 503 when the rule says so", async () => {
 		const { apiKey } = await limitedTenant([hourly(1000), hourly(1, { name: "strict", on_failure: "closed" })]);
-		const res = await app.request("/api/v1/whoami", { headers: { Authorization: `Bearer ${apiKey}` } }, { ...env, RATE_LIMITER: unreachableLimiter });
+		const res = await app.request(
+			"/api/v1/whoami",
+			{ headers: { Authorization: `Bearer ${apiKey}` } },
+			{ ...env, RATE_LIMITER: unreachableLimiter },
+		);
 		expect(res.status).toBe(503);
 		expect(res.headers.get("Retry-After")).toBe("1");
 		expect(await json(res)).toMatchObject({ error: { code: "rate_limiter_unavailable" } });
@@ -160,9 +199,15 @@ describe("gateway rate limiting", () => {
 
 	it("validates limit overrides", async () => {
 		const { tenantId } = await createTenant();
-		const bad = await call("PUT", `/api/v1/admin/tenants/${tenantId}/limits`, { token: env.ADMIN_TOKEN, body: { rules: [{ name: "x", scope: "planet", algorithm: "fixed_window", limit: 0, window_seconds: 1 }] } });
+		const bad = await call("PUT", `/api/v1/admin/tenants/${tenantId}/limits`, {
+			token: env.ADMIN_TOKEN,
+			body: { rules: [{ name: "x", scope: "planet", algorithm: "fixed_window", limit: 0, window_seconds: 1 }] },
+		});
 		expect(bad.status).toBe(400);
-		const dup = await call("PUT", `/api/v1/admin/tenants/${tenantId}/limits`, { token: env.ADMIN_TOKEN, body: { rules: [hourly(1), hourly(2)] } });
+		const dup = await call("PUT", `/api/v1/admin/tenants/${tenantId}/limits`, {
+			token: env.ADMIN_TOKEN,
+			body: { rules: [hourly(1), hourly(2)] },
+		});
 		expect(dup.status).toBe(400);
 		const reset = await call("DELETE", `/api/v1/admin/tenants/${tenantId}/limits`, { token: env.ADMIN_TOKEN });
 		expect(await json(reset)).toMatchObject({ source: "default" });

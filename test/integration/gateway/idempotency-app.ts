@@ -36,7 +36,9 @@ export function createProbeApp(options: IdempotencyOptions) {
 	app.put("/t/thing", handle);
 	app.get("/t/thing", handle);
 	app.delete("/t/thing", handle);
-	app.onError((err, c) => errorResponse(c, err instanceof AppError ? err : new AppError(500, "internal_error", "boom")));
+	app.onError((err, c) =>
+		errorResponse(c, err instanceof AppError ? err : new AppError(500, "internal_error", "boom")),
+	);
 
 	async function send(method: string, apiKey: string, key: string | null, body?: unknown): Promise<Response> {
 		const headers = new Headers({ Authorization: `Bearer ${apiKey}` });

@@ -5,10 +5,19 @@ import { canonicalBody } from "../../../src/gateway/idempotency/domain";
 import { sha256Hex } from "../../../src/platform/crypto";
 import { call, createTenant, json, setLimits, sleep } from "../helpers";
 import { createProbeApp } from "./idempotency-app";
-import { pay, paymentBody, uniqueKey } from "../payments/payment-helpers";
+import { pay, paymentBody } from "../payments/payment-helpers";
 
-function echo(apiKey: string, key: string | null, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-	return call("POST", "/api/v1/echo", { token: apiKey, body, headers: key === null ? headers : { ...headers, "Idempotency-Key": key } });
+function echo(
+	apiKey: string,
+	key: string | null,
+	body: unknown,
+	headers: Record<string, string> = {},
+): Promise<Response> {
+	return call("POST", "/api/v1/echo", {
+		token: apiKey,
+		body,
+		headers: key === null ? headers : { ...headers, "Idempotency-Key": key },
+	});
 }
 
 describe("idempotency keys", () => {
@@ -58,9 +67,13 @@ describe("idempotency keys", () => {
 		const otherBody = await send("POST", apiKey, "k-4", { n: 2 });
 		expect(otherBody.status).toBe(422);
 		expect(otherBody.headers.get("Content-Type")).toContain("application/problem+json");
-		expect(await json(otherBody)).toMatchObject({ error: { code: "idempotency_key_reused", details: { mismatch: "body" } } });
+		expect(await json(otherBody)).toMatchObject({
+			error: { code: "idempotency_key_reused", details: { mismatch: "body" } },
+		});
 		const otherMethod = await send("PUT", apiKey, "k-4", { n: 1 });
-		expect(await json(otherMethod)).toMatchObject({ error: { code: "idempotency_key_reused", details: { mismatch: "method" } } });
+		expect(await json(otherMethod)).toMatchObject({
+			error: { code: "idempotency_key_reused", details: { mismatch: "method" } },
+		});
 		expect(probe.runs).toBe(1);
 		// Another path on the real app: the key was used on /echo first.
 		const real = await createTenant();
@@ -97,7 +110,9 @@ describe("idempotency keys", () => {
 		expect(corrected.status).toBe(201);
 		expect(corrected.headers.get("Idempotent-Replayed")).toBeNull();
 
-		await setLimits(tenantId, [{ name: "tiny", scope: "tenant", algorithm: "fixed_window", limit: 1, window_seconds: 3600 }]);
+		await setLimits(tenantId, [
+			{ name: "tiny", scope: "tenant", algorithm: "fixed_window", limit: 1, window_seconds: 3600 },
+		]);
 		expect((await call("GET", "/api/v1/whoami", { token: apiKey })).status).toBe(200);
 		const limited = await echo(apiKey, "k-6b", { a: 1 });
 		expect(limited.status).toBe(429);
@@ -106,7 +121,11 @@ describe("idempotency keys", () => {
 		expect(afterLimit.status).toBe(201);
 		expect(afterLimit.headers.get("Idempotent-Replayed")).toBeNull();
 
-		const unauthorized = await call("POST", "/api/v1/echo", { token: "fg_live_0000000000000000000000000000000000000000", body: { a: 1 }, headers: { "Idempotency-Key": "k-6c" } });
+		const unauthorized = await call("POST", "/api/v1/echo", {
+			token: "fg_live_0000000000000000000000000000000000000000",
+			body: { a: 1 },
+			headers: { "Idempotency-Key": "k-6c" },
+		});
 		expect(unauthorized.status).toBe(401);
 		expect((await echo(apiKey, "k-6c", { a: 1 })).headers.get("Idempotent-Replayed")).toBeNull();
 	});
@@ -127,7 +146,11 @@ describe("idempotency keys", () => {
 		const body = { crashed: true };
 		const stub = env.IDEMPOTENCY_KEY.getByName(`${tenantId}:k-8`);
 		// A request acquired the key with a 400 ms lock, then its isolate died: it never completes.
-		const crashed = await stub.begin({ method: "POST", path: "/api/v1/echo", bodyHash: await sha256Hex(canonicalBody(JSON.stringify(body))) }, 400, 86_400_000);
+		const crashed = await stub.begin(
+			{ method: "POST", path: "/api/v1/echo", bodyHash: await sha256Hex(canonicalBody(JSON.stringify(body))) },
+			400,
+			86_400_000,
+		);
 		expect(crashed.kind).toBe("acquired");
 		expect((await echo(apiKey, "k-8", body)).status).toBe(409);
 		await sleep(450);
@@ -137,7 +160,8 @@ describe("idempotency keys", () => {
 		expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
 		expect(await json(replay)).toEqual(await json(retry));
 		// The crashed request, had it come back, can no longer store its response.
-		if (crashed.kind === "acquired") expect(await stub.complete(crashed.token, { status: 201, body: "{}", headers: {} }, 1000)).toBe(false);
+		if (crashed.kind === "acquired")
+			expect(await stub.complete(crashed.token, { status: 201, body: "{}", headers: {} }, 1000)).toBe(false);
 	});
 
 	it("9. expires records after the retention period through the object's alarm; the key is then new", async () => {
@@ -157,7 +181,13 @@ describe("idempotency keys", () => {
 		await runDurableObjectAlarm(stub);
 		expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
 		expect(await stub.inspect()).toBeNull();
-		expect(await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'record'").one().n)).toBe(0);
+		expect(
+			await runInDurableObject(
+				stub,
+				(_instance, state) =>
+					state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'record'").one().n,
+			),
+		).toBe(0);
 		const fresh = await send("POST", apiKey, "k-9", { n: 10 });
 		expect(fresh.status).toBe(201);
 		expect(fresh.headers.get("Idempotent-Replayed")).toBeNull();

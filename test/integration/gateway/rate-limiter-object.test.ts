@@ -27,7 +27,10 @@ describe("RateLimiter object", () => {
 		});
 		await evictDurableObject(stub);
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
-		const rows = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM policy_state").one().n);
+		const rows = await runInDurableObject(
+			stub,
+			(_i, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM policy_state").one().n,
+		);
 		expect(rows).toBe(0);
 		// The same instance keeps working from a fresh bucket.
 		expect(await stub.acquire([bucket], { cost: 1, want: 1 })).toMatchObject({ allowed: true });

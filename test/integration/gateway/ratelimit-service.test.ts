@@ -10,9 +10,12 @@ async function putRule(apiKey: string, resource: string, rule: Record<string, un
 }
 
 async function check(apiKey: string, key: string, resource: string, tokens?: number): Promise<Check> {
-	const res = await call("POST", "/api/v1/ratelimit/check", { token: apiKey, body: { key, resource, ...(tokens ? { tokens } : {}) } });
+	const res = await call("POST", "/api/v1/ratelimit/check", {
+		token: apiKey,
+		body: { key, resource, ...(tokens ? { tokens } : {}) },
+	});
 	expect(res.status).toBe(200);
-	return (await res.json()) as Check;
+	return await res.json<Check>();
 }
 
 describe("rate limiting as a service", () => {
@@ -20,7 +23,14 @@ describe("rate limiting as a service", () => {
 		const { apiKey } = await createTenant();
 		const res = await putRule(apiKey, "login", { algorithm: "sliding_window", limit: 5, window_seconds: 60 });
 		expect(res.status).toBe(200);
-		expect(await json(res)).toMatchObject({ resource: "login", algorithm: "sliding_window", limit: 5, window_seconds: 60, burst: null, on_failure: "open" });
+		expect(await json(res)).toMatchObject({
+			resource: "login",
+			algorithm: "sliding_window",
+			limit: 5,
+			window_seconds: 60,
+			burst: null,
+			on_failure: "open",
+		});
 		const listed = await json(await call("GET", "/api/v1/ratelimit/rules", { token: apiKey }));
 		expect(listed.rules).toEqual([expect.objectContaining({ resource: "login" })]);
 	});
@@ -91,7 +101,10 @@ describe("rate limiting as a service", () => {
 		const b = await createTenant("b");
 		await putRule(a.apiKey, "shared-name", { algorithm: "fixed_window", limit: 1, window_seconds: 60 });
 		await check(a.apiKey, "k", "shared-name");
-		expect((await call("POST", "/api/v1/ratelimit/check", { token: b.apiKey, body: { key: "k", resource: "shared-name" } })).status).toBe(404);
+		expect(
+			(await call("POST", "/api/v1/ratelimit/check", { token: b.apiKey, body: { key: "k", resource: "shared-name" } }))
+				.status,
+		).toBe(404);
 		expect((await json(await call("GET", "/api/v1/ratelimit/rules", { token: b.apiKey }))).rules).toEqual([]);
 		await putRule(b.apiKey, "shared-name", { algorithm: "fixed_window", limit: 1, window_seconds: 60 });
 		expect((await check(b.apiKey, "k", "shared-name")).allowed).toBe(true);
@@ -99,10 +112,19 @@ describe("rate limiting as a service", () => {
 
 	it("rejects bad rules and checks with 400", async () => {
 		const { apiKey } = await createTenant();
-		expect((await putRule(apiKey, "x", { algorithm: "fixed_window", limit: 5, window_seconds: 60, burst: 3 })).status).toBe(400);
-		expect((await putRule(apiKey, "bad%20name", { algorithm: "fixed_window", limit: 5, window_seconds: 60 })).status).toBe(400);
+		expect(
+			(await putRule(apiKey, "x", { algorithm: "fixed_window", limit: 5, window_seconds: 60, burst: 3 })).status,
+		).toBe(400);
+		expect(
+			(await putRule(apiKey, "bad%20name", { algorithm: "fixed_window", limit: 5, window_seconds: 60 })).status,
+		).toBe(400);
 		await putRule(apiKey, "ok", { algorithm: "fixed_window", limit: 5, window_seconds: 60 });
-		for (const body of [{ key: "", resource: "ok" }, { key: "k", resource: "ok", tokens: 0 }, { key: "a b", resource: "ok" }, { resource: "ok" }]) {
+		for (const body of [
+			{ key: "", resource: "ok" },
+			{ key: "k", resource: "ok", tokens: 0 },
+			{ key: "a b", resource: "ok" },
+			{ resource: "ok" },
+		]) {
 			expect((await call("POST", "/api/v1/ratelimit/check", { token: apiKey, body })).status).toBe(400);
 		}
 	});
@@ -112,15 +134,28 @@ describe("rate limiting as a service", () => {
 		await putRule(apiKey, "open", { algorithm: "fixed_window", limit: 5, window_seconds: 60 });
 		await putRule(apiKey, "closed", { algorithm: "fixed_window", limit: 5, window_seconds: 60, on_failure: "closed" });
 		// The gateway's own limits are off for this tenant so only the checked rule meets the outage.
-		await call("PUT", `/api/v1/admin/tenants/${(await json(await call("GET", "/api/v1/whoami", { token: apiKey }))).tenant_id as string}/limits`, { token: env.ADMIN_TOKEN, body: { rules: [] } });
-		const unreachable = { getByName: () => ({ acquire: () => Promise.reject(new Error("overloaded")), peek: () => Promise.reject(new Error("overloaded")) }) };
+		await call(
+			"PUT",
+			`/api/v1/admin/tenants/${(await json(await call("GET", "/api/v1/whoami", { token: apiKey }))).tenant_id as string}/limits`,
+			{ token: env.ADMIN_TOKEN, body: { rules: [] } },
+		);
+		const unreachable = {
+			getByName: () => ({
+				acquire: () => Promise.reject(new Error("overloaded")),
+				peek: () => Promise.reject(new Error("overloaded")),
+			}),
+		};
 		const ask = async (resource: string) => {
 			const res = await app.request(
 				"/api/v1/ratelimit/check",
-				{ method: "POST", headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" }, body: JSON.stringify({ key: "k", resource }) },
+				{
+					method: "POST",
+					headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+					body: JSON.stringify({ key: "k", resource }),
+				},
 				{ ...env, RATE_LIMITER: unreachable },
 			);
-			return (await res.json()) as Check & { degraded: boolean };
+			return await res.json<Check & { degraded: boolean }>();
 		};
 		expect(await ask("open")).toMatchObject({ allowed: true, degraded: true });
 		expect(await ask("closed")).toMatchObject({ allowed: false, degraded: true, retry_after: 1 });

@@ -15,12 +15,16 @@ describe("admin API", () => {
 		expect(res.status).toBe(201);
 		const body = await json(res);
 		expect(body.api_key).toMatch(/^fg_live_[0-9a-f]{40}$/);
-		const stored = await env.DB.prepare("SELECT key_hash, prefix FROM api_keys WHERE tenant_id = ?").bind(body.tenant_id).first<{ key_hash: string; prefix: string }>();
+		const stored = await env.DB.prepare("SELECT key_hash, prefix FROM api_keys WHERE tenant_id = ?")
+			.bind(body.tenant_id)
+			.first<{ key_hash: string; prefix: string }>();
 		expect(stored?.key_hash).not.toContain(String(body.api_key));
 		expect(stored?.key_hash).toMatch(/^[0-9a-f]{64}$/);
 		const listed = await json(await admin("GET", `/tenants/${String(body.tenant_id)}/keys`));
 		expect(JSON.stringify(listed)).not.toContain(String(body.api_key));
-		expect(listed.keys).toEqual([expect.objectContaining({ name: "default", prefix: String(body.api_key).slice(0, 12), revoked_at: null })]);
+		expect(listed.keys).toEqual([
+			expect.objectContaining({ name: "default", prefix: String(body.api_key).slice(0, 12), revoked_at: null }),
+		]);
 	});
 
 	it("rejects an empty tenant name and unknown fields", async () => {
@@ -40,7 +44,9 @@ describe("admin API", () => {
 
 		const res = await call("GET", "/api/v1/whoami", { token: second });
 		expect(res.status).toBe(401);
-		expect(await json(res)).toMatchObject({ error: { code: "unauthorized", message: expect.stringContaining("revoked") } });
+		expect(await json(res)).toMatchObject({
+			error: { code: "unauthorized", message: expect.stringContaining("revoked") },
+		});
 		expect((await call("GET", "/api/v1/whoami", { token: apiKey })).status).toBe(200);
 	});
 
@@ -56,7 +62,9 @@ describe("admin API", () => {
 		const first = await json(await admin("GET", "/tenants?limit=2"));
 		expect((first.tenants as unknown[]).length).toBe(2);
 		const second = await json(await admin("GET", `/tenants?limit=2&cursor=${String(first.next_cursor)}`));
-		const ids = [...(first.tenants as { tenant_id: string }[]), ...(second.tenants as { tenant_id: string }[])].map((t) => t.tenant_id);
+		const ids = [...(first.tenants as { tenant_id: string }[]), ...(second.tenants as { tenant_id: string }[])].map(
+			(t) => t.tenant_id,
+		);
 		expect(new Set(ids).size).toBe(ids.length);
 	});
 });
@@ -72,14 +80,20 @@ describe("tenant API keys", () => {
 		for (const [headers, message] of cases) {
 			const res = await call("GET", "/api/v1/whoami", { headers });
 			expect(res.status).toBe(401);
-			expect(await json(res)).toMatchObject({ error: { code: "unauthorized", message: expect.stringContaining(message) } });
+			expect(await json(res)).toMatchObject({
+				error: { code: "unauthorized", message: expect.stringContaining(message) },
+			});
 		}
 	});
 
 	it("identifies the tenant behind each key", async () => {
 		const a = await createTenant("a");
 		const b = await createTenant("b");
-		expect(await json(await call("GET", "/api/v1/whoami", { token: a.apiKey }))).toMatchObject({ tenant_id: a.tenantId });
-		expect(await json(await call("GET", "/api/v1/whoami", { token: b.apiKey }))).toMatchObject({ tenant_id: b.tenantId });
+		expect(await json(await call("GET", "/api/v1/whoami", { token: a.apiKey }))).toMatchObject({
+			tenant_id: a.tenantId,
+		});
+		expect(await json(await call("GET", "/api/v1/whoami", { token: b.apiKey }))).toMatchObject({
+			tenant_id: b.tenantId,
+		});
 	});
 });

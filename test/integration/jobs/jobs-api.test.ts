@@ -10,7 +10,14 @@ describe("jobs API: enqueue and validation", () => {
 		const body = await json(res);
 		expect(body).toMatchObject({ status: "queued" });
 		const job = await waitForJob(apiKey, String(body.job_id), (j) => j.status === "completed");
-		expect(job).toMatchObject({ type: "noop", priority: "medium", progress: 1, attempts: 1, max_retries: 3, result: { ok: true } });
+		expect(job).toMatchObject({
+			type: "noop",
+			priority: "medium",
+			progress: 1,
+			attempts: 1,
+			max_retries: 3,
+			result: { ok: true },
+		});
 		expect(job.started_at).not.toBeNull();
 		expect(job.completed_at).not.toBeNull();
 	});
@@ -37,7 +44,9 @@ describe("jobs API: enqueue and validation", () => {
 
 	it("enqueues up to 100 jobs in bulk and rejects 101", async () => {
 		const { apiKey } = await createTenant();
-		const res = await post(apiKey, "/jobs/bulk", { jobs: Array.from({ length: 100 }, (_, i) => ({ type: "noop", payload: { i } })) });
+		const res = await post(apiKey, "/jobs/bulk", {
+			jobs: Array.from({ length: 100 }, (_, i) => ({ type: "noop", payload: { i } })),
+		});
 		expect(res.status).toBe(202);
 		const { jobs } = (await json(res)) as { jobs: { job_id: string; status: string }[] };
 		expect(jobs).toHaveLength(100);
@@ -51,21 +60,34 @@ describe("jobs API: enqueue and validation", () => {
 
 	it("returns the live job for a repeated dedupe_key instead of creating another", async () => {
 		const { apiKey } = await createTenant();
-		const first = await json(await post(apiKey, "/jobs", { type: "noop", dedupe_key: "user-1:send:1700000000", delay_seconds: 3600 }));
+		const first = await json(
+			await post(apiKey, "/jobs", { type: "noop", dedupe_key: "user-1:send:1700000000", delay_seconds: 3600 }),
+		);
 		const second = await json(await post(apiKey, "/jobs", { type: "noop", dedupe_key: "user-1:send:1700000000" }));
 		expect(second.job_id).toBe(first.job_id);
 		expect(second).toMatchObject({ deduplicated: true, status: "scheduled" });
-		const bulk = (await json(await post(apiKey, "/jobs/bulk", { jobs: [{ type: "noop", dedupe_key: "k2", delay_seconds: 60 }, { type: "noop", dedupe_key: "k2" }] }))) as { jobs: { job_id: string }[] };
+		const bulk = (await json(
+			await post(apiKey, "/jobs/bulk", {
+				jobs: [
+					{ type: "noop", dedupe_key: "k2", delay_seconds: 60 },
+					{ type: "noop", dedupe_key: "k2" },
+				],
+			}),
+		)) as { jobs: { job_id: string }[] };
 		expect(bulk.jobs[0]?.job_id).toBe(bulk.jobs[1]?.job_id);
 	});
 
 	it("lists jobs by status and type with a cursor", async () => {
 		const { apiKey } = await createTenant();
-		await post(apiKey, "/jobs/bulk", { jobs: Array.from({ length: 5 }, () => ({ type: "noop", delay_seconds: 3600 })) });
+		await post(apiKey, "/jobs/bulk", {
+			jobs: Array.from({ length: 5 }, () => ({ type: "noop", delay_seconds: 3600 })),
+		});
 		const page1 = await json(await call("GET", "/api/v1/jobs?status=scheduled&type=noop&limit=3", { token: apiKey }));
 		expect((page1.jobs as unknown[]).length).toBe(3);
 		expect(page1.next_cursor).toEqual(expect.any(String));
-		const page2 = await json(await call("GET", `/api/v1/jobs?status=scheduled&limit=3&cursor=${String(page1.next_cursor)}`, { token: apiKey }));
+		const page2 = await json(
+			await call("GET", `/api/v1/jobs?status=scheduled&limit=3&cursor=${String(page1.next_cursor)}`, { token: apiKey }),
+		);
 		expect((page2.jobs as unknown[]).length).toBe(2);
 		expect(page2.next_cursor).toBeNull();
 		const bad = await call("GET", "/api/v1/jobs?status=exploded", { token: apiKey });

@@ -10,7 +10,12 @@ export async function getJob(token: string, id: string): Promise<Json> {
 }
 
 /** Polls a job until `done` holds (the real queue consumer runs it in the background). */
-export async function waitForJob(token: string, id: string, done: (job: Json) => boolean, timeoutMs = 15_000): Promise<Json> {
+export async function waitForJob(
+	token: string,
+	id: string,
+	done: (job: Json) => boolean,
+	timeoutMs = 15_000,
+): Promise<Json> {
 	const until = Date.now() + timeoutMs;
 	for (;;) {
 		const job = await getJob(token, id);

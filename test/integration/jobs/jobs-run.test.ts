@@ -27,7 +27,15 @@ describe("the http job type", () => {
 	it("delivers the body with a signature the receiver can verify", async () => {
 		const seen = interceptOutbound(async () => new Response("thanks", { status: 200 }));
 		const { apiKey } = await createTenant();
-		const id = await enqueue(apiKey, { type: "http", payload: { url: "https://receiver.example/hook", method: "POST", headers: { "X-Custom": "1" }, body: { hello: "world" } } });
+		const id = await enqueue(apiKey, {
+			type: "http",
+			payload: {
+				url: "https://receiver.example/hook",
+				method: "POST",
+				headers: { "X-Custom": "1" },
+				body: { hello: "world" },
+			},
+		});
 		const job = await waitForJob(apiKey, id, (j) => j.status === "completed");
 		expect(job.result).toMatchObject({ status: 200, body: "thanks" });
 		const req = seen[0];
@@ -38,13 +46,19 @@ describe("the http job type", () => {
 		const signature = req.headers.get("Floodgate-Signature") ?? "";
 		expect(await verifySignature(env.JOBS_SIGNING_SECRET, body, signature, Math.floor(Date.now() / 1000))).toBe(true);
 		expect(await verifySignature("wrong-secret", body, signature, Math.floor(Date.now() / 1000))).toBe(false);
-		expect(await verifySignature(env.JOBS_SIGNING_SECRET, `${body} `, signature, Math.floor(Date.now() / 1000))).toBe(false);
+		expect(await verifySignature(env.JOBS_SIGNING_SECRET, `${body} `, signature, Math.floor(Date.now() / 1000))).toBe(
+			false,
+		);
 	});
 
 	it("treats a non-2xx as a failure, retries, then leaves the job dead with its last error", async () => {
 		const seen = interceptOutbound(async () => new Response("nope", { status: 503 }));
 		const { apiKey } = await createTenant();
-		const id = await enqueue(apiKey, { type: "http", max_retries: 1, payload: { url: "https://receiver.example/down", body: "x" } });
+		const id = await enqueue(apiKey, {
+			type: "http",
+			max_retries: 1,
+			payload: { url: "https://receiver.example/down", body: "x" },
+		});
 		// The first retry waits up to 1 s of jittered backoff.
 		const job = await waitForJob(apiKey, id, (j) => j.status === "dead", 20_000);
 		expect(job.attempts).toBe(2);
@@ -65,8 +79,16 @@ describe("the http job type", () => {
 			return new Response("ok");
 		});
 		const { apiKey } = await createTenant();
-		expect((await call("PUT", "/api/v1/job-types/http", { token: apiKey, body: { mode: "builtin", max_concurrency: 2 } })).status).toBe(200);
-		const res = await post(apiKey, "/jobs/bulk", { jobs: Array.from({ length: 8 }, (_, i) => ({ type: "http", payload: { url: `https://receiver.example/${i}`, body: "x" } })) });
+		expect(
+			(await call("PUT", "/api/v1/job-types/http", { token: apiKey, body: { mode: "builtin", max_concurrency: 2 } }))
+				.status,
+		).toBe(200);
+		const res = await post(apiKey, "/jobs/bulk", {
+			jobs: Array.from({ length: 8 }, (_, i) => ({
+				type: "http",
+				payload: { url: `https://receiver.example/${i}`, body: "x" },
+			})),
+		});
 		const { jobs } = (await json(res)) as { jobs: { job_id: string }[] };
 		for (const j of jobs) await waitForJob(apiKey, j.job_id, (x) => x.status === "completed", 30_000);
 		expect(peak).toBe(2);
@@ -108,9 +130,17 @@ describe("dependencies", () => {
 describe("schedules", () => {
 	it("creates, lists, fires once per occurrence from its alarm, pauses and deletes", async () => {
 		const { apiKey } = await createTenant();
-		const bad = await post(apiKey, "/schedules", { cron: "not a cron", timezone: "Mars/Olympus", job: { type: "noop" } });
+		const bad = await post(apiKey, "/schedules", {
+			cron: "not a cron",
+			timezone: "Mars/Olympus",
+			job: { type: "noop" },
+		});
 		expect(bad.status).toBe(400);
-		const res = await post(apiKey, "/schedules", { cron: "* * * * *", timezone: "Europe/Berlin", job: { type: "noop", payload: { report: 1 } } });
+		const res = await post(apiKey, "/schedules", {
+			cron: "* * * * *",
+			timezone: "Europe/Berlin",
+			job: { type: "noop", payload: { report: 1 } },
+		});
 		expect(res.status).toBe(201);
 		const schedule = await json(res);
 		const id = String(schedule.schedule_id);
@@ -131,7 +161,9 @@ describe("schedules", () => {
 		expect((list.jobs as unknown[]).length).toBe(1);
 		const paused = await json(await post(apiKey, `/schedules/${id}/pause`, {}));
 		expect(paused).toMatchObject({ paused: true, next_run_at: null });
-		expect(((await json(await call("GET", "/api/v1/schedules", { token: apiKey }))).schedules as unknown[]).length).toBe(1);
+		expect(
+			((await json(await call("GET", "/api/v1/schedules", { token: apiKey }))).schedules as unknown[]).length,
+		).toBe(1);
 		expect((await call("DELETE", `/api/v1/schedules/${id}`, { token: apiKey })).status).toBe(200);
 		expect((await call("GET", `/api/v1/schedules/${id}`, { token: apiKey })).status).toBe(404);
 	});
@@ -140,12 +172,26 @@ describe("schedules", () => {
 describe("metrics and events", () => {
 	it("reports depth, processed counts and processing-time percentiles per type and priority", async () => {
 		const { apiKey } = await createTenant();
-		const ids = ((await json(await post(apiKey, "/jobs/bulk", { jobs: Array.from({ length: 10 }, () => ({ type: "noop", priority: "high" })) }))).jobs as { job_id: string }[]).map((j) => j.job_id);
+		const ids = (
+			(
+				await json(
+					await post(apiKey, "/jobs/bulk", {
+						jobs: Array.from({ length: 10 }, () => ({ type: "noop", priority: "high" })),
+					}),
+				)
+			).jobs as { job_id: string }[]
+		).map((j) => j.job_id);
 		await post(apiKey, "/jobs", { type: "noop", priority: "low", delay_seconds: 3600 });
 		for (const id of ids) await waitForJob(apiKey, id, (j) => j.status === "completed");
 		const m = await json(await call("GET", "/api/v1/jobs/metrics", { token: apiKey }));
 		const rows = m.metrics as Record<string, unknown>[];
-		expect(rows.find((r) => r.priority === "high")).toMatchObject({ type: "noop", processed: 10, failed: 0, retry_rate: 0, processing_ms: { p50: expect.any(Number), p99: expect.any(Number) } });
+		expect(rows.find((r) => r.priority === "high")).toMatchObject({
+			type: "noop",
+			processed: 10,
+			failed: 0,
+			retry_rate: 0,
+			processing_ms: { p50: expect.any(Number), p99: expect.any(Number) },
+		});
 		expect(rows.find((r) => r.priority === "low")).toMatchObject({ depth: { scheduled: 1 }, processed: 0 });
 	});
 

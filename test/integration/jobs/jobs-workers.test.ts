@@ -19,7 +19,13 @@ describe("pull API for external workers", () => {
 		await declareExternal(apiKey, "transcode");
 		const id = await enqueue(apiKey, { type: "transcode", payload: { src: "a.mp4" }, timeout_seconds: 60 });
 		const claimed = await json(await claim(apiKey, ["transcode"]));
-		expect(claimed).toMatchObject({ job_id: id, type: "transcode", payload: { src: "a.mp4" }, timeout_seconds: 60, attempt: 1 });
+		expect(claimed).toMatchObject({
+			job_id: id,
+			type: "transcode",
+			payload: { src: "a.mp4" },
+			timeout_seconds: 60,
+			attempt: 1,
+		});
 		expect((await claim(apiKey, ["transcode"])).status).toBe(204);
 		const beat = await json(await post(apiKey, `/jobs/${id}/heartbeat`, { worker_id: "w1", progress: 0.4 }));
 		expect(beat).toMatchObject({ cancelled: false });
@@ -57,7 +63,9 @@ describe("pull API for external workers", () => {
 		await declareExternal(apiKey, "ocr");
 		const id = await enqueue(apiKey, { type: "ocr", max_retries: 5 });
 		await claim(apiKey, ["ocr"]);
-		const dead = await json(await post(apiKey, `/jobs/${id}/fail`, { worker_id: "w1", error: "corrupt input", retry: false }));
+		const dead = await json(
+			await post(apiKey, `/jobs/${id}/fail`, { worker_id: "w1", error: "corrupt input", retry: false }),
+		);
 		expect(dead).toMatchObject({ status: "dead", error: "corrupt input", attempts: 1 });
 		expect((await call("GET", "/api/v1/jobs?status=dead", { token: apiKey }).then(json)).jobs).toHaveLength(1);
 		const redriven = await json(await post(apiKey, `/jobs/${id}/retry`, {}));
@@ -74,7 +82,9 @@ describe("pull API for external workers", () => {
 		const del = await call("DELETE", `/api/v1/jobs/${id}`, { token: apiKey });
 		expect(del.status).toBe(202);
 		expect(await json(del)).toMatchObject({ status: "processing", cancel_requested: true });
-		expect(await json(await post(apiKey, `/jobs/${id}/heartbeat`, { worker_id: "w1" }))).toMatchObject({ cancelled: true });
+		expect(await json(await post(apiKey, `/jobs/${id}/heartbeat`, { worker_id: "w1" }))).toMatchObject({
+			cancelled: true,
+		});
 		expect(await getJob(apiKey, id)).toMatchObject({ status: "cancelled" });
 	});
 
@@ -94,8 +104,13 @@ describe("pull API for external workers", () => {
 	it("rejects claims for types that are not external", async () => {
 		const { apiKey } = await createTenant();
 		expect((await claim(apiKey, ["noop"])).status).toBe(400);
-		expect((await call("PUT", "/api/v1/job-types/noop", { token: apiKey, body: { mode: "external" } })).status).toBe(400);
-		expect((await call("PUT", "/api/v1/job-types/x", { token: apiKey, body: { mode: "external", max_concurrency: 0 } })).status).toBe(400);
+		expect((await call("PUT", "/api/v1/job-types/noop", { token: apiKey, body: { mode: "external" } })).status).toBe(
+			400,
+		);
+		expect(
+			(await call("PUT", "/api/v1/job-types/x", { token: apiKey, body: { mode: "external", max_concurrency: 0 } }))
+				.status,
+		).toBe(400);
 	});
 });
 

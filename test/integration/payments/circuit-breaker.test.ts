@@ -1,16 +1,15 @@
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { breakerConfig, processorBreakerName } from "../../../src/payments/breaker";
 import { createTenant, json } from "../helpers";
-import type { Json } from "../helpers";
 import { pay, paymentBody, processorCharges, uniqueKey } from "./payment-helpers";
 
 describe("the payment processor's circuit breaker", () => {
 	it("opens after N processor failures, answers 503 with Retry-After without calling the processor, then lets one trial through", async () => {
 		const { tenantId, apiKey } = await createTenant();
 		const threshold = Number(env.BREAKER_FAILURE_THRESHOLD);
-		for (let i = 0; i < threshold; i++) expect((await pay(apiKey, uniqueKey("fail"), paymentBody("tok_error"))).status).toBe(502);
+		for (let i = 0; i < threshold; i++)
+			expect((await pay(apiKey, uniqueKey("fail"), paymentBody("tok_error"))).status).toBe(502);
 		const breaker = env.CIRCUIT_BREAKER.getByName(processorBreakerName(tenantId));
 		expect(await breaker.inspect(breakerConfig(env))).toMatchObject({ state: "open" });
 
@@ -37,10 +36,13 @@ describe("the payment processor's circuit breaker", () => {
 		expect(await breaker.record(breakerConfig(env), { success: false, trial: true })).toMatchObject({ state: "open" });
 		expect((await pay(apiKey, uniqueKey("reopened"), paymentBody())).status).toBe(503);
 		expect(await breaker.admit({ ...breakerConfig(env), cooldownMs: 0 })).toEqual({ allowed: true, trial: true });
-		expect(await breaker.record(breakerConfig(env), { success: true, trial: true })).toEqual({ state: "closed", failures: [] });
+		expect(await breaker.record(breakerConfig(env), { success: true, trial: true })).toEqual({
+			state: "closed",
+			failures: [],
+		});
 		const after = await pay(apiKey, refusedKey, paymentBody());
 		expect(after.status).toBe(201);
-		expect(((await json(after)) as Json).status).toBe("succeeded");
+		expect((await json(after)).status).toBe("succeeded");
 		expect(await processorCharges(tenantId, refusedKey)).toHaveLength(1);
 	});
 

@@ -15,13 +15,25 @@ export function paymentBody(token = "tok_visa", machine = "vm-001"): Json {
 	};
 }
 
-export function pay(apiKey: string, key: string | null, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-	return call("POST", "/api/v1/payments", { token: apiKey, body, headers: key === null ? headers : { ...headers, "Idempotency-Key": key } });
+export function pay(
+	apiKey: string,
+	key: string | null,
+	body: unknown,
+	headers: Record<string, string> = {},
+): Promise<Response> {
+	return call("POST", "/api/v1/payments", {
+		token: apiKey,
+		body,
+		headers: key === null ? headers : { ...headers, "Idempotency-Key": key },
+	});
 }
 
 /** The charges the sandbox processor recorded under our key (scoped to the tenant, as the platform sends it). */
 export async function processorCharges(tenantId: string, key: string): Promise<Json[]> {
-	const res = await call("GET", `/_sandbox/processor/charges?idempotency_key=${encodeURIComponent(`${tenantId}:${key}`)}`);
+	const res = await call(
+		"GET",
+		`/_sandbox/processor/charges?idempotency_key=${encodeURIComponent(`${tenantId}:${key}`)}`,
+	);
 	if (res.status !== 200) throw new Error(`sandbox listing failed: ${res.status}`);
 	return (await json(res)).charges as Json[];
 }

@@ -42,7 +42,9 @@ describe("payments ledger", () => {
 		const charges = await processorCharges(tenantId, key);
 		expect(charges).toHaveLength(1);
 		expect(charges[0]?.attempts).toBe(1);
-		const count = await env.DB.prepare("SELECT count(*) AS n FROM payments WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>();
+		const count = await env.DB.prepare("SELECT count(*) AS n FROM payments WHERE tenant_id = ?")
+			.bind(tenantId)
+			.first<{ n: number }>();
 		expect(count?.n).toBe(1);
 	});
 
@@ -58,19 +60,24 @@ describe("payments ledger", () => {
 	it("lists a machine's payments newest first, page by page with a cursor", async () => {
 		const { apiKey } = await createTenant();
 		const ids: string[] = [];
-		for (let i = 0; i < 5; i++) ids.push(String((await json(await pay(apiKey, `list-${i}`, paymentBody("tok_visa", "vm-list")))).payment_id));
+		for (let i = 0; i < 5; i++)
+			ids.push(String((await json(await pay(apiKey, `list-${i}`, paymentBody("tok_visa", "vm-list")))).payment_id));
 		await pay(apiKey, "list-other", paymentBody("tok_visa", "vm-elsewhere"));
 		const seen: string[] = [];
 		let cursor: string | null = null;
 		do {
-			const res = await call("GET", `/api/v1/payments?machine_id=vm-list&limit=2${cursor ? `&cursor=${cursor}` : ""}`, { token: apiKey });
+			const res = await call("GET", `/api/v1/payments?machine_id=vm-list&limit=2${cursor ? `&cursor=${cursor}` : ""}`, {
+				token: apiKey,
+			});
 			expect(res.status).toBe(200);
 			const page = await json(res);
 			seen.push(...(page.payments as Json[]).map((p) => String(p.payment_id)));
 			cursor = page.next_cursor as string | null;
 		} while (cursor);
-		expect(seen).toEqual([...ids].reverse());
-		expect((await call("GET", "/api/v1/payments?machine_id=vm-list&cursor=nonsense", { token: apiKey })).status).toBe(400);
+		expect(seen).toEqual(ids.toReversed());
+		expect((await call("GET", "/api/v1/payments?machine_id=vm-list&cursor=nonsense", { token: apiKey })).status).toBe(
+			400,
+		);
 		expect((await call("GET", "/api/v1/payments", { token: apiKey })).status).toBe(400);
 	});
 

@@ -19,11 +19,18 @@ describe("payments", () => {
 		expect(res.headers.get("Location")).toBe(`/api/v1/payments/${String(body.payment_id)}`);
 		const charges = await processorCharges(tenantId, key);
 		expect(charges).toHaveLength(1);
-		expect(charges[0]).toMatchObject({ id: body.processor_charge_id, amount_cents: 350, status: "succeeded", attempts: 1 });
+		expect(charges[0]).toMatchObject({
+			id: body.processor_charge_id,
+			amount_cents: 350,
+			status: "succeeded",
+			attempts: 1,
+		});
 		const got = await call("GET", `/api/v1/payments/${String(body.payment_id)}`, { token: apiKey });
 		expect(await json(got)).toEqual(body);
 		const other = await createTenant("other");
-		expect((await call("GET", `/api/v1/payments/${String(body.payment_id)}`, { token: other.apiKey })).status).toBe(404);
+		expect((await call("GET", `/api/v1/payments/${String(body.payment_id)}`, { token: other.apiKey })).status).toBe(
+			404,
+		);
 	});
 
 	it("answers 402 for tok_declined, records the declined payment and replays the 402", async () => {
@@ -31,7 +38,9 @@ describe("payments", () => {
 		const res = await pay(apiKey, "declined-1", paymentBody("tok_declined"));
 		expect(res.status).toBe(402);
 		const body = await json(res);
-		expect(body).toMatchObject({ error: { code: "card_declined", details: { payment: { status: "declined", decline_code: "card_declined" } } } });
+		expect(body).toMatchObject({
+			error: { code: "card_declined", details: { payment: { status: "declined", decline_code: "card_declined" } } },
+		});
 		const replay = await pay(apiKey, "declined-1", paymentBody("tok_declined"));
 		expect(replay.status).toBe(402);
 		expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
@@ -67,7 +76,9 @@ describe("payments", () => {
 		expect(first.status).toBe(504);
 		expect(Date.now() - started).toBeLessThan(Number(env.SANDBOX_PROCESSOR_HANG_MS));
 		const paymentId = String(((await json(first)).error as { details: Json }).details.payment_id);
-		expect(await json(await call("GET", `/api/v1/payments/${paymentId}`, { token: apiKey }))).toMatchObject({ status: "pending" });
+		expect(await json(await call("GET", `/api/v1/payments/${paymentId}`, { token: apiKey }))).toMatchObject({
+			status: "pending",
+		});
 		const retry = await pay(apiKey, key, paymentBody("tok_timeout"));
 		expect(retry.status).toBe(201);
 		expect(await json(retry)).toMatchObject({ payment_id: paymentId, status: "succeeded" });

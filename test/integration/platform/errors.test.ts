@@ -32,12 +32,18 @@ describe("the one JSON error shape", () => {
 		const res = await admin("POST", "/tenants", { name });
 		expect(res.status).toBe(413);
 		expectErrorShape(await json(res), "payload_too_large");
-		const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenants WHERE length(name) > 1000").first<number>("n");
+		const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenants WHERE length(name) > 1000").first<number>(
+			"n",
+		);
 		expect(count).toBe(0);
 	});
 
 	it("rejects a non-JSON content type with 415", async () => {
-		const res = await call("POST", "/api/v1/admin/tenants", { token: env.ADMIN_TOKEN, body: "name=acme", headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+		const res = await call("POST", "/api/v1/admin/tenants", {
+			token: env.ADMIN_TOKEN,
+			body: "name=acme",
+			headers: { "Content-Type": "application/x-www-form-urlencoded" },
+		});
 		expect(res.status).toBe(415);
 		expectErrorShape(await json(res), "unsupported_media_type");
 	});
@@ -50,7 +56,10 @@ describe("the one JSON error shape", () => {
 
 	it("names every invalid field in a 400 validation_failed", async () => {
 		const { apiKey } = await createTenant();
-		const res = await call("PUT", "/api/v1/ratelimit/rules/login", { token: apiKey, body: { algorithm: "leaky", limit: -1, window_seconds: 0 } });
+		const res = await call("PUT", "/api/v1/ratelimit/rules/login", {
+			token: apiKey,
+			body: { algorithm: "leaky", limit: -1, window_seconds: 0 },
+		});
 		expect(res.status).toBe(400);
 		const body = await json(res);
 		expectErrorShape(body, "validation_failed");
@@ -60,10 +69,18 @@ describe("the one JSON error shape", () => {
 
 	it("turns an unexpected exception into a 500 without leaking its message or stack", async () => {
 		// Fault injection: a database that fails the way a driver bug would.
-		const failingDb = { prepare: () => { throw new Error("database password is hunter2"); } };
+		const failingDb = {
+			prepare: () => {
+				throw new Error("database password is hunter2");
+			},
+		};
 		const res = await app.request(
 			"/api/v1/admin/tenants",
-			{ method: "POST", headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: '{"name":"x"}' },
+			{
+				method: "POST",
+				headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+				body: '{"name":"x"}',
+			},
 			{ ...env, DB: failingDb },
 		);
 		expect(res.status).toBe(500);

@@ -12,14 +12,20 @@ const PHANTOM = "ten_ffffffffffffffffffffffff";
 async function post(apiKey: string, path: string, body: unknown, overrides: Partial<Env> = {}): Promise<Response> {
 	const vars = { TELEMETRY_MAX_BACKLOG: "100", TELEMETRY_BACKLOG_CACHE_MS: "0", ...overrides };
 	const ctx = createExecutionContext();
-	const request = new Request(`${BASE}${path}`, { method: "POST", headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+	const request = new Request(`${BASE}${path}`, {
+		method: "POST",
+		headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+		body: JSON.stringify(body),
+	});
 	const res = await app.fetch(request, { ...env, ...vars }, ctx);
 	await waitOnExecutionContext(ctx);
 	return res;
 }
 
 async function setPhantomBacklog(enqueued: number, processed: number): Promise<void> {
-	await env.DB.prepare("INSERT INTO telemetry_stats (tenant_id, enqueued, processed) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET enqueued = excluded.enqueued, processed = excluded.processed")
+	await env.DB.prepare(
+		"INSERT INTO telemetry_stats (tenant_id, enqueued, processed) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET enqueued = excluded.enqueued, processed = excluded.processed",
+	)
 		.bind(PHANTOM, enqueued, processed)
 		.run();
 }
@@ -35,8 +41,16 @@ describe("telemetry backpressure", () => {
 		const res = await post(apiKey, "/api/v1/location/batch", { points: [point("t1"), point("t1")] });
 		expect(res.status).toBe(503);
 		expect(res.headers.get("Retry-After")).toBe("5");
-		expect(await json(res)).toMatchObject({ error: { code: "backlog_full", details: { backlog: 1000, bound: 100 } }, request_id: expect.any(String) });
-		expect(await json(await call("GET", "/api/v1/stats", { token: apiKey }))).toMatchObject({ received: 2, enqueued: 0, rejected: 2, processed: 0 });
+		expect(await json(res)).toMatchObject({
+			error: { code: "backlog_full", details: { backlog: 1000, bound: 100 } },
+			request_id: expect.any(String),
+		});
+		expect(await json(await call("GET", "/api/v1/stats", { token: apiKey }))).toMatchObject({
+			received: 2,
+			enqueued: 0,
+			rejected: 2,
+			processed: 0,
+		});
 
 		// Once the consumer has caught up, ingest is accepted again.
 		await setPhantomBacklog(1000, 950);
@@ -53,12 +67,20 @@ describe("telemetry backpressure", () => {
 		// Fault injection: a queue outage cannot be produced with the local queue, so the real
 		// binding is wrapped and its sendBatch fails the way an unavailable queue's would.
 		const real = env.TELEMETRY_QUEUE;
-		const down: Queue = { send: (m, o) => real.send(m, o), sendBatch: () => Promise.reject(new Error("queue unavailable")), metrics: () => real.metrics() };
+		const down: Queue = {
+			send: (m, o) => real.send(m, o),
+			sendBatch: () => Promise.reject(new Error("queue unavailable")),
+			metrics: () => real.metrics(),
+		};
 		const res = await post(apiKey, "/api/v1/location/update", point("t1"), { TELEMETRY_QUEUE: down });
 		expect(res.status).toBe(503);
 		expect(res.headers.get("Retry-After")).toBe("1");
 		expect(await json(res)).toMatchObject({ error: { code: "queue_unavailable" } });
-		expect(await json(await call("GET", "/api/v1/stats", { token: apiKey }))).toMatchObject({ received: 1, enqueued: 0, rejected: 1 });
+		expect(await json(await call("GET", "/api/v1/stats", { token: apiKey }))).toMatchObject({
+			received: 1,
+			enqueued: 0,
+			rejected: 1,
+		});
 	});
 
 	it("counts dead letters out of the backlog", async () => {
@@ -80,7 +102,10 @@ describe("telemetry backpressure", () => {
 		const a = await createTenant("a");
 		const b = await createTenant("b");
 		expect((await call("POST", "/api/v1/location/update", { token: a.apiKey, body: point("t1") })).status).toBe(202);
-		expect((await call("POST", "/api/v1/location/batch", { token: b.apiKey, body: { points: [point("t2"), point("t2")] } })).status).toBe(202);
+		expect(
+			(await call("POST", "/api/v1/location/batch", { token: b.apiKey, body: { points: [point("t2"), point("t2")] } }))
+				.status,
+		).toBe(202);
 		const platform = await waitFor(async () => {
 			const s = await json(await call("GET", "/api/v1/stats", { token: env.ADMIN_TOKEN }));
 			const mine = await json(await call("GET", "/api/v1/stats", { token: b.apiKey }));

@@ -13,7 +13,12 @@ type Delivery = { body: unknown; attempts?: number; id?: string };
 async function deliver(queue: string, deliveries: Delivery[]) {
 	const batch = createMessageBatch(
 		queue,
-		deliveries.map((d, i) => ({ id: d.id ?? `q-${Date.now()}-${i}`, timestamp: new Date(), attempts: d.attempts ?? 1, body: d.body })),
+		deliveries.map((d, i) => ({
+			id: d.id ?? `q-${Date.now()}-${i}`,
+			timestamp: new Date(),
+			attempts: d.attempts ?? 1,
+			body: d.body,
+		})),
 	);
 	// getQueueResult does not report per-message delays, so observe the retry calls themselves.
 	const delays: Record<string, number | undefined> = {};
@@ -30,8 +35,24 @@ async function deliver(queue: string, deliveries: Delivery[]) {
 	return { ...(await getQueueResult(batch, ctx)), delays };
 }
 
-function reportMessage(tenantId: string, machineId: string, overrides: Record<string, unknown>, receivedAt: number, n: number): TelemetryMessage {
-	return { v: 1, id: messageIdFor(n), tenant_id: tenantId, received_at: receivedAt, colo: null, country: null, kind: "report", machine_id: machineId, report: reportSchema.parse(report(overrides)) };
+function reportMessage(
+	tenantId: string,
+	machineId: string,
+	overrides: Record<string, unknown>,
+	receivedAt: number,
+	n: number,
+): TelemetryMessage {
+	return {
+		v: 1,
+		id: messageIdFor(n),
+		tenant_id: tenantId,
+		received_at: receivedAt,
+		colo: null,
+		country: null,
+		kind: "report",
+		machine_id: machineId,
+		report: reportSchema.parse(report(overrides)),
+	};
 }
 
 describe("telemetry consumer", () => {
@@ -40,7 +61,10 @@ describe("telemetry consumer", () => {
 		const message = locationsMessage(tenantId, [point("t1"), point("t1"), point("t2")]);
 		const first = await deliver("floodgate-telemetry", [{ body: message }]);
 		expect(first.explicitAcks).toHaveLength(1);
-		const again = await deliver("floodgate-telemetry", [{ body: message, attempts: 2 }, { body: message, attempts: 3 }]);
+		const again = await deliver("floodgate-telemetry", [
+			{ body: message, attempts: 2 },
+			{ body: message, attempts: 3 },
+		]);
 		expect(again.explicitAcks).toHaveLength(2);
 		expect(again.retryMessages).toEqual([]);
 		expect(await countRows("SELECT COUNT(*) AS n FROM truck_locations WHERE tenant_id = ?", tenantId)).toBe(3);
@@ -55,10 +79,14 @@ describe("telemetry consumer", () => {
 		await deliver("floodgate-telemetry", [{ body: locationsMessage(tenantId, [newer]) }]);
 		await deliver("floodgate-telemetry", [{ body: locationsMessage(tenantId, [older]) }]);
 		const trucks = await json(await call("GET", "/api/v1/trucks", { token: apiKey }));
-		expect(trucks.trucks).toEqual([expect.objectContaining({ truck_id: "t9", lat: 2, recorded_at: newer.recorded_at, colo: "FRA", country: "DE" })]);
+		expect(trucks.trucks).toEqual([
+			expect.objectContaining({ truck_id: "t9", lat: 2, recorded_at: newer.recorded_at, colo: "FRA", country: "DE" }),
+		]);
 		const track = await json(await call("GET", "/api/v1/trucks/t9/track?limit=1", { token: apiKey }));
 		expect(track.points).toEqual([expect.objectContaining({ lat: 1 })]);
-		const rest = await json(await call("GET", `/api/v1/trucks/t9/track?limit=1&cursor=${String(track.next_cursor)}`, { token: apiKey }));
+		const rest = await json(
+			await call("GET", `/api/v1/trucks/t9/track?limit=1&cursor=${String(track.next_cursor)}`, { token: apiKey }),
+		);
 		expect(rest.points).toEqual([expect.objectContaining({ lat: 2 })]);
 	});
 
@@ -74,8 +102,12 @@ describe("telemetry consumer", () => {
 		const status = await json(await call("GET", "/api/v1/machines/vm-7", { token: apiKey }));
 		expect(status.cash_cents).toBe(200);
 		// The latest status follows the newest report_date, even when an older date arrives later.
-		await deliver("floodgate-telemetry", [{ body: reportMessage(tenantId, "vm-7", { report_date: "2026-01-16", cash_cents: 300 }, t, 3) }]);
-		await deliver("floodgate-telemetry", [{ body: reportMessage(tenantId, "vm-7", { report_date: "2026-01-14", cash_cents: 50 }, t + 9000, 4) }]);
+		await deliver("floodgate-telemetry", [
+			{ body: reportMessage(tenantId, "vm-7", { report_date: "2026-01-16", cash_cents: 300 }, t, 3) },
+		]);
+		await deliver("floodgate-telemetry", [
+			{ body: reportMessage(tenantId, "vm-7", { report_date: "2026-01-14", cash_cents: 50 }, t + 9000, 4) },
+		]);
 		expect((await json(await call("GET", "/api/v1/machines/vm-7", { token: apiKey }))).cash_cents).toBe(300);
 		expect(await countRows("SELECT COUNT(*) AS n FROM machine_reports WHERE tenant_id = ?", tenantId)).toBe(3);
 	});
@@ -83,7 +115,9 @@ describe("telemetry consumer", () => {
 	it("writes 100 wide report rows in one batch within the 100-parameter limit", async () => {
 		const { tenantId } = await createTenant();
 		const t = Date.now();
-		const deliveries = Array.from({ length: 100 }, (_, i) => ({ body: reportMessage(tenantId, `vm-${i}`, {}, t, 100 + i) }));
+		const deliveries = Array.from({ length: 100 }, (_, i) => ({
+			body: reportMessage(tenantId, `vm-${i}`, {}, t, 100 + i),
+		}));
 		const result = await deliver("floodgate-telemetry", deliveries);
 		expect(result.explicitAcks).toHaveLength(100);
 		expect(await countRows("SELECT COUNT(*) AS n FROM machine_reports WHERE tenant_id = ?", tenantId)).toBe(100);
@@ -95,7 +129,10 @@ describe("telemetry consumer", () => {
 		// A tenant that no longer exists: its rows violate the foreign key, the others are fine.
 		const orphan = locationsMessage("ten_000000000000000000000000", [point("ghost")]);
 		const good = locationsMessage(tenantId, [point("t1")]);
-		const result = await deliver("floodgate-telemetry", [{ body: good, id: "good" }, { body: orphan, id: "orphan", attempts: 3 }]);
+		const result = await deliver("floodgate-telemetry", [
+			{ body: good, id: "good" },
+			{ body: orphan, id: "orphan", attempts: 3 },
+		]);
 		expect(result.explicitAcks).toEqual(["good"]);
 		expect(result.retryMessages.map((m) => m.msgId)).toEqual(["orphan"]);
 		expect(result.delays).toEqual({ orphan: 8 });
@@ -103,9 +140,15 @@ describe("telemetry consumer", () => {
 	});
 
 	it("dead-letters a message that fails validation at once instead of retrying it", async () => {
-		const result = await deliver("floodgate-telemetry", [{ body: { v: 1, kind: "locations", id: "msg_bad" }, id: "junk" }]);
+		const result = await deliver("floodgate-telemetry", [
+			{ body: { v: 1, kind: "locations", id: "msg_bad" }, id: "junk" },
+		]);
 		expect(result.explicitAcks).toEqual(["junk"]);
-		expect(await countRows("SELECT COUNT(*) AS n FROM dead_letters WHERE message_id = 'msg_bad' AND reason LIKE 'invalid_message%'")).toBe(1);
+		expect(
+			await countRows(
+				"SELECT COUNT(*) AS n FROM dead_letters WHERE message_id = 'msg_bad' AND reason LIKE 'invalid_message%'",
+			),
+		).toBe(1);
 	});
 
 	it("keeps dead letters for operators and replays them into the queue", async () => {
@@ -117,9 +160,13 @@ describe("telemetry consumer", () => {
 		expect(stats.dead_letters).toBe(2);
 
 		expect((await call("GET", "/api/v1/dead-letters", { token: apiKey })).status).toBe(401);
-		const listed = await json(await call("GET", `/api/v1/dead-letters?tenant_id=${tenantId}`, { token: env.ADMIN_TOKEN }));
+		const listed = await json(
+			await call("GET", `/api/v1/dead-letters?tenant_id=${tenantId}`, { token: env.ADMIN_TOKEN }),
+		);
 		const letters = listed.dead_letters as { id: string; message_id: string; updates: number; reason: string }[];
-		expect(letters).toEqual([expect.objectContaining({ message_id: message.id, updates: 2, reason: "retries_exhausted" })]);
+		expect(letters).toEqual([
+			expect.objectContaining({ message_id: message.id, updates: 2, reason: "retries_exhausted" }),
+		]);
 		const id = letters[0]?.id ?? "";
 
 		const replay = await call("POST", `/api/v1/dead-letters/${id}/replay`, { token: env.ADMIN_TOKEN });
@@ -127,10 +174,16 @@ describe("telemetry consumer", () => {
 		expect(await json(replay)).toMatchObject({ id, replay_count: 1, replayed_at: expect.any(String) });
 		expect((await call("POST", `/api/v1/dead-letters/${id}/replay`, { token: env.ADMIN_TOKEN })).status).toBe(409);
 		// The replayed message goes through the real queue and consumer.
-		await waitFor(async () => ((await countRows("SELECT COUNT(*) AS n FROM truck_locations WHERE tenant_id = ?", tenantId)) === 2 ? true : undefined));
+		await waitFor(async () =>
+			(await countRows("SELECT COUNT(*) AS n FROM truck_locations WHERE tenant_id = ?", tenantId)) === 2
+				? true
+				: undefined,
+		);
 		const after = await json(await call("GET", "/api/v1/stats", { token: apiKey }));
 		expect(after).toMatchObject({ dead_letters: 0, processed: 2 });
-		const pending = await json(await call("GET", `/api/v1/dead-letters?tenant_id=${tenantId}`, { token: env.ADMIN_TOKEN }));
+		const pending = await json(
+			await call("GET", `/api/v1/dead-letters?tenant_id=${tenantId}`, { token: env.ADMIN_TOKEN }),
+		);
 		expect(pending.dead_letters).toEqual([]);
 		expect((await admin("GET", "/tenants")).status).toBe(200);
 	});
@@ -138,7 +191,9 @@ describe("telemetry consumer", () => {
 	it("refuses to replay a dead letter that is not a telemetry message", async () => {
 		await deliver("floodgate-telemetry-dlq", [{ body: "garbage", id: "dead-garbage" }]);
 		const listed = await json(await call("GET", "/api/v1/dead-letters?limit=200", { token: env.ADMIN_TOKEN }));
-		const letter = (listed.dead_letters as { id: string; message_id: string }[]).find((l) => l.message_id === "queue:dead-garbage");
+		const letter = (listed.dead_letters as { id: string; message_id: string }[]).find(
+			(l) => l.message_id === "queue:dead-garbage",
+		);
 		expect(letter).toBeDefined();
 		const res = await call("POST", `/api/v1/dead-letters/${letter?.id ?? ""}/replay`, { token: env.ADMIN_TOKEN });
 		expect(res.status).toBe(422);

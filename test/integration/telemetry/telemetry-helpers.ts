@@ -7,7 +7,15 @@ let clock = Date.UTC(2026, 0, 1);
 /** A valid location point with a fresh recorded_at (distinct per call). */
 export function point(truckId = "truck-1", overrides: Record<string, unknown> = {}): Record<string, unknown> {
 	clock += 1000;
-	return { truck_id: truckId, lat: 52.52, lng: 13.405, speed_kmh: 42.5, heading: 90, recorded_at: new Date(clock).toISOString(), ...overrides };
+	return {
+		truck_id: truckId,
+		lat: 52.52,
+		lng: 13.405,
+		speed_kmh: 42.5,
+		heading: 90,
+		recorded_at: new Date(clock).toISOString(),
+		...overrides,
+	};
 }
 
 export function report(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -64,6 +72,8 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs 
 }
 
 export async function countRows(sql: string, ...params: (string | number)[]): Promise<number> {
-	const row = await env.DB.prepare(sql).bind(...params).first<{ n: number }>();
+	const row = await env.DB.prepare(sql)
+		.bind(...params)
+		.first<{ n: number }>();
 	return row?.n ?? 0;
 }

@@ -9,9 +9,15 @@ describe("telemetry ingest through the real local queue", () => {
 		const res = await call("POST", "/api/v1/location/update", { token: apiKey, body: p });
 		expect(res.status).toBe(202);
 		expect(await json(res)).toEqual({ accepted: 1 });
-		await waitFor(async () => ((await countRows("SELECT COUNT(*) AS n FROM truck_locations WHERE tenant_id = ?", tenantId)) === 1 ? true : undefined));
+		await waitFor(async () =>
+			(await countRows("SELECT COUNT(*) AS n FROM truck_locations WHERE tenant_id = ?", tenantId)) === 1
+				? true
+				: undefined,
+		);
 		const trucks = await json(await call("GET", "/api/v1/trucks", { token: apiKey }));
-		expect(trucks.trucks).toEqual([expect.objectContaining({ truck_id: "truck-e2e", lat: 52.52, lng: 13.405, recorded_at: p.recorded_at })]);
+		expect(trucks.trucks).toEqual([
+			expect.objectContaining({ truck_id: "truck-e2e", lat: 52.52, lng: 13.405, recorded_at: p.recorded_at }),
+		]);
 	});
 
 	it("accepts a batch of 500 points split over several messages, each stored once", async () => {
@@ -29,7 +35,15 @@ describe("telemetry ingest through the real local queue", () => {
 		expect(await countRows("SELECT COUNT(*) AS n FROM truck_locations WHERE tenant_id = ?", tenantId)).toBe(500);
 		expect(await countRows("SELECT COUNT(*) AS n FROM truck_positions WHERE tenant_id = ?", tenantId)).toBe(7);
 		const stats = await json(await call("GET", "/api/v1/stats", { token: apiKey }));
-		expect(stats).toMatchObject({ scope: "tenant", received: 1000, enqueued: 1000, processed: 1000, backlog: 0, dead_letters: 0, rejected: 0 });
+		expect(stats).toMatchObject({
+			scope: "tenant",
+			received: 1000,
+			enqueued: 1000,
+			processed: 1000,
+			backlog: 0,
+			dead_letters: 0,
+			rejected: 0,
+		});
 		expect(Number(stats.batches)).toBeGreaterThanOrEqual(1);
 		expect(stats.last_batch_at).toEqual(expect.any(String));
 	});
@@ -43,15 +57,26 @@ describe("telemetry ingest through the real local queue", () => {
 			const r = await call("GET", "/api/v1/machines/vm-042", { token: apiKey });
 			return r.status === 200 ? json(r) : undefined;
 		});
-		expect(status).toMatchObject({ machine_id: "vm-042", report_date: "2026-01-15", cash_cents: 12_345, error_codes: ["COIN_JAM"], inventory: report().inventory });
+		expect(status).toMatchObject({
+			machine_id: "vm-042",
+			report_date: "2026-01-15",
+			cash_cents: 12_345,
+			error_codes: ["COIN_JAM"],
+			inventory: report().inventory,
+		});
 	});
 
 	it("keeps tenants apart on every read", async () => {
 		const a = await createTenant("a");
 		const b = await createTenant("b");
 		expect((await call("POST", "/api/v1/machines/vm-1/reports", { token: a.apiKey, body: report() })).status).toBe(202);
-		await waitFor(async () => ((await call("GET", "/api/v1/machines/vm-1", { token: a.apiKey })).status === 200 ? true : undefined));
+		await waitFor(async () =>
+			(await call("GET", "/api/v1/machines/vm-1", { token: a.apiKey })).status === 200 ? true : undefined,
+		);
 		expect((await call("GET", "/api/v1/machines/vm-1", { token: b.apiKey })).status).toBe(404);
-		expect(await json(await call("GET", "/api/v1/trucks", { token: b.apiKey }))).toEqual({ trucks: [], next_cursor: null });
+		expect(await json(await call("GET", "/api/v1/trucks", { token: b.apiKey }))).toEqual({
+			trucks: [],
+			next_cursor: null,
+		});
 	});
 });

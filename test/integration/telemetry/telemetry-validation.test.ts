@@ -4,10 +4,17 @@ import { countRows, point, report } from "./telemetry-helpers";
 
 const future = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
-async function rejected(token: string, path: string, body: unknown): Promise<{ code: unknown; paths: string[]; details: Record<string, unknown> }> {
+async function rejected(
+	token: string,
+	path: string,
+	body: unknown,
+): Promise<{ code: unknown; paths: string[]; details: Record<string, unknown> }> {
 	const res = await call("POST", path, { token, body });
 	expect(res.status).toBe(400);
-	const err = (await json(res)).error as { code: unknown; details?: { fields?: { path: string }[] } & Record<string, unknown> };
+	const err = (await json(res)).error as {
+		code: unknown;
+		details?: { fields?: { path: string }[] } & Record<string, unknown>;
+	};
 	return { code: err.code, paths: (err.details?.fields ?? []).map((f) => f.path), details: err.details ?? {} };
 }
 
@@ -46,7 +53,10 @@ describe("telemetry validation", () => {
 
 	it("accepts a point 4 minutes ahead, and one without speed and heading", async () => {
 		const { apiKey } = await createTenant();
-		expect((await call("POST", "/api/v1/location/update", { token: apiKey, body: point("t1", { recorded_at: future(4) }) })).status).toBe(202);
+		expect(
+			(await call("POST", "/api/v1/location/update", { token: apiKey, body: point("t1", { recorded_at: future(4) }) }))
+				.status,
+		).toBe(202);
 		const { speed_kmh: _s, heading: _h, ...bare } = point("t1");
 		expect((await call("POST", "/api/v1/location/update", { token: apiKey, body: bare })).status).toBe(202);
 	});
@@ -59,7 +69,13 @@ describe("telemetry validation", () => {
 		const r = await rejected(apiKey, "/api/v1/location/batch", { points });
 		expect(r.details.points).toEqual([
 			{ index: 3, errors: [{ path: "lat", message: expect.any(String) }] },
-			{ index: 17, errors: expect.arrayContaining([{ path: "heading", message: expect.any(String) }, { path: "truck_id", message: expect.any(String) }]) },
+			{
+				index: 17,
+				errors: expect.arrayContaining([
+					{ path: "heading", message: expect.any(String) },
+					{ path: "truck_id", message: expect.any(String) },
+				]),
+			},
 		]);
 		const stats = await json(await call("GET", "/api/v1/stats", { token: apiKey }));
 		expect(stats).toMatchObject({ received: 50, rejected: 50, enqueued: 0 });
@@ -79,7 +95,16 @@ describe("telemetry validation", () => {
 		["report_date two days ahead", { report_date: future(2 * 24 * 60 + 60).slice(0, 10) }, "report_date"],
 		["a negative count", { inventory: [{ slot: "A1", sku: "x", count: -1, capacity: 5 }] }, "inventory.0.count"],
 		["count over capacity", { inventory: [{ slot: "A1", sku: "x", count: 6, capacity: 5 }] }, "inventory.0.count"],
-		["a duplicated slot", { inventory: [{ slot: "A1", sku: "x", count: 1, capacity: 5 }, { slot: "A1", sku: "y", count: 1, capacity: 5 }] }, "inventory"],
+		[
+			"a duplicated slot",
+			{
+				inventory: [
+					{ slot: "A1", sku: "x", count: 1, capacity: 5 },
+					{ slot: "A1", sku: "y", count: 1, capacity: 5 },
+				],
+			},
+			"inventory",
+		],
 		["an empty sku", { inventory: [{ slot: "A1", sku: "", count: 1, capacity: 5 }] }, "inventory.0.sku"],
 		["fractional cash", { cash_cents: 10.5 }, "cash_cents"],
 		["negative cash", { cash_cents: -1 }, "cash_cents"],
@@ -102,7 +127,13 @@ describe("telemetry validation", () => {
 	it("validates track queries", async () => {
 		const { apiKey } = await createTenant();
 		expect((await call("GET", "/api/v1/trucks/t1/track?from=yesterday", { token: apiKey })).status).toBe(400);
-		expect((await call("GET", "/api/v1/trucks/t1/track?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", { token: apiKey })).status).toBe(400);
+		expect(
+			(
+				await call("GET", "/api/v1/trucks/t1/track?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", {
+					token: apiKey,
+				})
+			).status,
+		).toBe(400);
 		expect((await call("GET", "/api/v1/trucks/t1/track?cursor=abc", { token: apiKey })).status).toBe(400);
 	});
 });

@@ -27,33 +27,53 @@ function scriptedFetch(script: Scripted[]): { fetch: typeof fetch; sent: Sent[] 
 	const sent: Sent[] = [];
 	const fake = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
 		const headers = new Headers(init?.headers);
-		sent.push({ url: String(input), method: init?.method ?? "GET", headers, body: typeof init?.body === "string" ? init.body : null });
+		sent.push({
+			url: input instanceof Request ? input.url : input.toString(),
+			method: init?.method ?? "GET",
+			headers,
+			body: typeof init?.body === "string" ? init.body : null,
+		});
 		const next = script.shift() ?? { status: 202, body: { accepted: true } };
 		if (next === "network-error") throw new TypeError("fetch failed");
-		return new Response(JSON.stringify(next.body ?? {}), { status: next.status, headers: { "Content-Type": "application/json", ...next.headers } });
+		return new Response(JSON.stringify(next.body ?? {}), {
+			status: next.status,
+			headers: { "Content-Type": "application/json", ...next.headers },
+		});
 	};
-	return { fetch: fake as typeof fetch, sent };
+	return { fetch: fake, sent };
 }
 
 function client(script: Scripted[], extra: Partial<ConstructorParameters<typeof DeviceClient>[0]> = {}) {
 	const clock = fakeClock();
 	const storage = memoryStorage();
 	const { fetch, sent } = scriptedFetch(script);
-	const c = new DeviceClient({ baseUrl: "https://fg.test", deviceId: "vm-1", token: "fg_dev_x", fetch, clock, storage, random: () => 0.5, backoff: { baseMs: 1000, capMs: 8000 }, ...extra });
+	const c = new DeviceClient({
+		baseUrl: "https://fg.test",
+		deviceId: "vm-1",
+		token: "fg_dev_x",
+		fetch,
+		clock,
+		storage,
+		random: () => 0.5,
+		backoff: { baseMs: 1000, capMs: 8000 },
+		...extra,
+	});
 	return { c, clock, storage, sent };
 }
 
 describe("backoff", () => {
 	it("doubles the ceiling per attempt up to the cap, with full jitter below it", () => {
 		const half = () => 0.5;
-		expect([0, 1, 2, 3, 4, 10, 100].map((n) => backoffDelay(n, { baseMs: 1000, capMs: 8000 }, half))).toEqual([500, 1000, 2000, 4000, 4000, 4000, 4000]);
+		expect([0, 1, 2, 3, 4, 10, 100].map((n) => backoffDelay(n, { baseMs: 1000, capMs: 8000 }, half))).toEqual([
+			500, 1000, 2000, 4000, 4000, 4000, 4000,
+		]);
 		expect(backoffDelay(3, { baseMs: 1000, capMs: 8000 }, () => 0)).toBe(0);
 		expect(backoffDelay(3, { baseMs: 1000, capMs: 8000 }, () => 0.999999)).toBe(7999);
 	});
 
 	it("spreads delays uniformly over [0, ceiling)", () => {
 		let seed = 42;
-		const lcg = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+		const lcg = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 		const delays = Array.from({ length: 20_000 }, () => backoffDelay(5, { baseMs: 100, capMs: 60_000 }, lcg));
 		expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
 		expect(Math.max(...delays)).toBeLessThan(3200);
@@ -74,7 +94,12 @@ describe("backoff", () => {
 
 describe("device client", () => {
 	it("keeps a report in the outbox until a 2xx, retrying with the same idempotency key", async () => {
-		const { c, clock, storage, sent } = client([{ status: 503 }, "network-error", { status: 500 }, { status: 202, body: { accepted: true } }]);
+		const { c, clock, storage, sent } = client([
+			{ status: 503 },
+			"network-error",
+			{ status: 500 },
+			{ status: 202, body: { accepted: true } },
+		]);
 		const result = await c.report({ report_date: "2026-05-09", cash_cents: 100 });
 		expect(result).toMatchObject({ sent: 1, retries: 3, pending: 0, rejected: 0 });
 		expect(storage.items).toEqual([]);
@@ -96,7 +121,10 @@ describe("device client", () => {
 	});
 
 	it("stops after its attempts per flush and keeps the request for the next flush", async () => {
-		const { c, storage, sent } = client(Array.from({ length: 3 }, () => ({ status: 503 })), { maxAttemptsPerFlush: 3 });
+		const { c, storage, sent } = client(
+			Array.from({ length: 3 }, () => ({ status: 503 })),
+			{ maxAttemptsPerFlush: 3 },
+		);
 		const first = await c.report({ report_date: "2026-05-09" });
 		expect(first).toMatchObject({ sent: 0, pending: 1, retries: 2 });
 		expect(storage.items[0]).toMatchObject({ id: "vm-1-report-2026-05-09", attempts: 3 });
@@ -107,7 +135,10 @@ describe("device client", () => {
 
 	it("drops a request the platform refuses for good, reports it and goes on", async () => {
 		const rejected: number[] = [];
-		const { c, storage, sent } = client([{ status: 400, body: { error: { code: "validation_failed" } } }, { status: 202 }], { onRejected: (item) => rejected.push(item.status) });
+		const { c, storage, sent } = client(
+			[{ status: 400, body: { error: { code: "validation_failed" } } }, { status: 202 }],
+			{ onRejected: (item) => rejected.push(item.status) },
+		);
 		await c.enqueue("POST", "/api/v1/machines/vm-1/reports", { bad: true });
 		await c.enqueue("POST", "/api/v1/machines/vm-1/reports", { report_date: "2026-05-09" });
 		const result = await c.flush();
@@ -125,7 +156,9 @@ describe("device client", () => {
 	});
 
 	it("follows next_report_at from responses and sleeps until then", async () => {
-		const { c, clock } = client([{ status: 202, body: { accepted: true, next_report_at: "2026-05-11T00:10:00.000Z" } }]);
+		const { c, clock } = client([
+			{ status: 202, body: { accepted: true, next_report_at: "2026-05-11T00:10:00.000Z" } },
+		]);
 		await c.report({ report_date: "2026-05-09" });
 		expect(c.nextReportAt).toBe(Date.parse("2026-05-11T00:10:00.000Z"));
 		const slept = await c.waitForSlot();
@@ -141,7 +174,18 @@ describe("device client", () => {
 
 	it("signs each attempt with a fresh nonce the server's verifier accepts, and corrects its clock on clock_skew", async () => {
 		const secret = "ab".repeat(32);
-		const { c, sent, clock } = client([{ status: 401, body: { error: { code: "clock_skew", details: { server_time: Math.floor(Date.UTC(2026, 4, 10, 0, 40) / 1000) } } } }, { status: 202 }], { signingSecret: secret });
+		const { c, sent, clock } = client(
+			[
+				{
+					status: 401,
+					body: {
+						error: { code: "clock_skew", details: { server_time: Math.floor(Date.UTC(2026, 4, 10, 0, 40) / 1000) } },
+					},
+				},
+				{ status: 202 },
+			],
+			{ signingSecret: secret },
+		);
 		await c.report({ report_date: "2026-05-09" });
 		expect(sent).toHaveLength(2);
 		for (const s of sent) {

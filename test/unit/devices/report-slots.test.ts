@@ -1,14 +1,38 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_REPORT_WINDOW, nextReportAt, nextSlot, reportTiming, slotFor, slotFraction, slotOffsetSeconds } from "../../../src/devices/slots/domain";
+import {
+	DEFAULT_REPORT_WINDOW,
+	nextReportAt,
+	nextSlot,
+	reportTiming,
+	slotFor,
+	slotFraction,
+	slotOffsetSeconds,
+} from "../../../src/devices/slots/domain";
 import type { ReportWindow, SlotDevice } from "../../../src/devices/slots/domain";
 import { checkCapacity } from "../../../src/devices/slots/capacity";
 import { addDays, instantOfWallTime, localDateAt, offsetAt, wallTimeAt } from "../../../src/platform/time-zones";
 
 const HOUR = 3_600_000;
 const ZONES = [
-	"UTC", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo", "America/Santiago", "Europe/Berlin", "Europe/London",
-	"Africa/Lagos", "Asia/Kolkata", "Asia/Kathmandu", "Asia/Tokyo", "Australia/Lord_Howe", "Australia/Adelaide", "Pacific/Auckland",
-	"Pacific/Chatham", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Tehran", "America/St_Johns",
+	"UTC",
+	"America/New_York",
+	"America/Los_Angeles",
+	"America/Sao_Paulo",
+	"America/Santiago",
+	"Europe/Berlin",
+	"Europe/London",
+	"Africa/Lagos",
+	"Asia/Kolkata",
+	"Asia/Kathmandu",
+	"Asia/Tokyo",
+	"Australia/Lord_Howe",
+	"Australia/Adelaide",
+	"Pacific/Auckland",
+	"Pacific/Chatham",
+	"Pacific/Kiritimati",
+	"Pacific/Pago_Pago",
+	"Asia/Tehran",
+	"America/St_Johns",
 ];
 
 function device(deviceId: string, timezone: string): SlotDevice {
@@ -22,9 +46,11 @@ function slotsOver(d: SlotDevice, window: ReportWindow, from: string, nights: nu
 
 describe("slot assignment", () => {
 	it("spreads 100,000 device ids uniformly over the window (chi-square over 120 one-minute bins)", () => {
-		const bins = new Array<number>(120).fill(0);
+		const bins = Array.from({ length: 120 }, () => 0);
 		for (let i = 0; i < 100_000; i++) {
-			const minute = Math.floor(slotOffsetSeconds({ tenantId: "ten_a", deviceId: `vm-${i}` }, DEFAULT_REPORT_WINDOW) / 60);
+			const minute = Math.floor(
+				slotOffsetSeconds({ tenantId: "ten_a", deviceId: `vm-${i}` }, DEFAULT_REPORT_WINDOW) / 60,
+			);
 			bins[minute] = (bins[minute] ?? 0) + 1;
 		}
 		const expected = 100_000 / 120;
@@ -73,9 +99,13 @@ describe("slot assignment", () => {
 describe("daylight-saving transitions", () => {
 	it("resolves wall times in a gap forward and in a repeated hour to the first occurrence", () => {
 		// New York, 2026-03-08: 02:00 EST jumps to 03:00 EDT; 02:30 does not exist.
-		expect(new Date(instantOfWallTime("America/New_York", "2026-03-08", 150)).toISOString()).toBe("2026-03-08T07:30:00.000Z");
+		expect(new Date(instantOfWallTime("America/New_York", "2026-03-08", 150)).toISOString()).toBe(
+			"2026-03-08T07:30:00.000Z",
+		);
 		// 2026-11-01: 01:30 happens twice (EDT then EST); the first is 05:30Z.
-		expect(new Date(instantOfWallTime("America/New_York", "2026-11-01", 90)).toISOString()).toBe("2026-11-01T05:30:00.000Z");
+		expect(new Date(instantOfWallTime("America/New_York", "2026-11-01", 90)).toISOString()).toBe(
+			"2026-11-01T05:30:00.000Z",
+		);
 		// Lord Howe moves by 30 minutes: 02:00 -> 02:30 on 2026-10-04.
 		expect(offsetAt("Australia/Lord_Howe", Date.UTC(2026, 6, 1))).toBe(10.5 * HOUR);
 		expect(offsetAt("Australia/Lord_Howe", Date.UTC(2026, 11, 1))).toBe(11 * HOUR);
@@ -135,17 +165,28 @@ describe("next report and in-slot flag", () => {
 
 	it("returns the next slot as UTC ISO-8601", () => {
 		expect(nextReportAt(d, DEFAULT_REPORT_WINDOW, slot.at - 1000)).toBe(new Date(slot.at).toISOString());
-		expect(nextReportAt(d, DEFAULT_REPORT_WINDOW, slot.at)).toBe(new Date(slotFor(d, DEFAULT_REPORT_WINDOW, "2026-05-11").at).toISOString());
+		expect(nextReportAt(d, DEFAULT_REPORT_WINDOW, slot.at)).toBe(
+			new Date(slotFor(d, DEFAULT_REPORT_WINDOW, "2026-05-11").at).toISOString(),
+		);
 	});
 
 	it("flags a report in its slot and sends every report of the night on to tomorrow's slot", () => {
 		const tomorrow = new Date(slotFor(d, DEFAULT_REPORT_WINDOW, "2026-05-11").at).toISOString();
-		expect(reportTiming(d, DEFAULT_REPORT_WINDOW, slot.at + 5000)).toEqual({ next_report_at: tomorrow, in_slot: true, slot_at: new Date(slot.at).toISOString(), night: "2026-05-10" });
+		expect(reportTiming(d, DEFAULT_REPORT_WINDOW, slot.at + 5000)).toEqual({
+			next_report_at: tomorrow,
+			in_slot: true,
+			slot_at: new Date(slot.at).toISOString(),
+			night: "2026-05-10",
+		});
 		const late = reportTiming(d, DEFAULT_REPORT_WINDOW, slot.at + 3 * HOUR);
 		expect(late).toMatchObject({ next_report_at: tomorrow, in_slot: false, night: "2026-05-10" });
 		// The evening before the window: this is for tonight's night, whose slot is next.
 		const evening = reportTiming(d, DEFAULT_REPORT_WINDOW, slot.windowStart - 2 * HOUR);
-		expect(evening).toMatchObject({ next_report_at: new Date(slot.at).toISOString(), in_slot: false, night: "2026-05-09" });
+		expect(evening).toMatchObject({
+			next_report_at: new Date(slot.at).toISOString(),
+			in_slot: false,
+			night: "2026-05-09",
+		});
 	});
 });
 
@@ -156,7 +197,12 @@ describe("capacity", () => {
 		// 100,000 machines in one zone at 50 reports/s need 2,000 s = 34 minutes.
 		const ok = checkCapacity([{ timezone: "Europe/Berlin", devices: 100_000 }], DEFAULT_REPORT_WINDOW, 50, now);
 		expect(ok).toMatchObject({ sufficient: true, warning: null, required_window_minutes: 34 });
-		const short = checkCapacity([{ timezone: "Europe/Berlin", devices: 100_000 }], { startMinute: 0, durationMinutes: 20 }, 50, now);
+		const short = checkCapacity(
+			[{ timezone: "Europe/Berlin", devices: 100_000 }],
+			{ startMinute: 0, durationMinutes: 20 },
+			50,
+			now,
+		);
 		expect(short.sufficient).toBe(false);
 		expect(short.required_window_minutes).toBe(34);
 		expect(short.warning).toContain("at least 34 minutes");
@@ -164,9 +210,25 @@ describe("capacity", () => {
 
 	it("adds up zones whose windows overlap in UTC and not those that do not", () => {
 		const window = { startMinute: 0, durationMinutes: 60 };
-		const sameOffset = checkCapacity([{ timezone: "Europe/Berlin", devices: 90_000 }, { timezone: "Europe/Paris", devices: 90_000 }], window, 50, now);
+		const sameOffset = checkCapacity(
+			[
+				{ timezone: "Europe/Berlin", devices: 90_000 },
+				{ timezone: "Europe/Paris", devices: 90_000 },
+			],
+			window,
+			50,
+			now,
+		);
 		expect(sameOffset.peak_reports_per_second).toBe(50);
-		const apart = checkCapacity([{ timezone: "Asia/Tokyo", devices: 90_000 }, { timezone: "America/New_York", devices: 90_000 }], window, 50, now);
+		const apart = checkCapacity(
+			[
+				{ timezone: "Asia/Tokyo", devices: 90_000 },
+				{ timezone: "America/New_York", devices: 90_000 },
+			],
+			window,
+			50,
+			now,
+		);
 		expect(apart.peak_reports_per_second).toBe(25);
 	});
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { Fingerprint, IdempotencyRecord } from "../../../src/gateway/idempotency/domain";
-import { canonicalBody, canonicalJson, decideBegin, decideComplete, holdsLock, idempotencyKeySchema } from "../../../src/gateway/idempotency/domain";
+import {
+	canonicalBody,
+	canonicalJson,
+	decideBegin,
+	decideComplete,
+	holdsLock,
+	idempotencyKeySchema,
+} from "../../../src/gateway/idempotency/domain";
 
 const FP: Fingerprint = { method: "POST", path: "/api/v1/payments", bodyHash: "abc" };
 const T = { now: 1000, lockMs: 500, retentionMs: 10_000 };
@@ -33,7 +40,10 @@ describe("idempotency decisions", () => {
 
 	it("answers in_progress while the lock holds, and lets a retry take over after it expired", () => {
 		const held = decideBegin(null, FP, "t1", T).next as IdempotencyRecord;
-		expect(decideBegin(held, FP, "t2", { ...T, now: 1200 }).decision).toEqual({ kind: "in_progress", retryAfterMs: 300 });
+		expect(decideBegin(held, FP, "t2", { ...T, now: 1200 }).decision).toEqual({
+			kind: "in_progress",
+			retryAfterMs: 300,
+		});
 		const over = decideBegin(held, FP, "t2", { ...T, now: 1600 });
 		expect(over.decision).toEqual({ kind: "acquired", token: "t2", tookOver: true });
 		expect(holdsLock(over.next ?? null, "t1")).toBe(false);
@@ -43,10 +53,20 @@ describe("idempotency decisions", () => {
 	it("replays a completed record and refuses another method, path or body", () => {
 		const held = decideBegin(null, FP, "t1", T).next as IdempotencyRecord;
 		const done = decideComplete(held, "t1", RESPONSE, { now: 1100, retentionMs: 10_000 }).next as IdempotencyRecord;
-		expect(decideBegin(done, FP, "t2", { ...T, now: 1200 }).decision).toEqual({ kind: "replay", response: RESPONSE, expiresAt: 11_100 });
-		expect(decideBegin(done, { ...FP, method: "PUT" }, "t2", T).decision).toEqual({ kind: "mismatch", field: "method" });
+		expect(decideBegin(done, FP, "t2", { ...T, now: 1200 }).decision).toEqual({
+			kind: "replay",
+			response: RESPONSE,
+			expiresAt: 11_100,
+		});
+		expect(decideBegin(done, { ...FP, method: "PUT" }, "t2", T).decision).toEqual({
+			kind: "mismatch",
+			field: "method",
+		});
 		expect(decideBegin(done, { ...FP, path: "/x" }, "t2", T).decision).toEqual({ kind: "mismatch", field: "path" });
-		expect(decideBegin(done, { ...FP, bodyHash: "def" }, "t2", T).decision).toEqual({ kind: "mismatch", field: "bodyHash" });
+		expect(decideBegin(done, { ...FP, bodyHash: "def" }, "t2", T).decision).toEqual({
+			kind: "mismatch",
+			field: "bodyHash",
+		});
 	});
 
 	it("treats an expired record as absent", () => {

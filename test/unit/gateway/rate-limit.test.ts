@@ -1,11 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../../src/gateway/limiter/lease";
 import type { Policy, PolicyState } from "../../../src/gateway/limiter/domain";
-import { advance, available, consume, credit, initialState, resetMs, viewOf, waitMs } from "../../../src/gateway/limiter/domain";
+import {
+	advance,
+	available,
+	consume,
+	credit,
+	initialState,
+	resetMs,
+	viewOf,
+	waitMs,
+} from "../../../src/gateway/limiter/domain";
 
 const T0 = 1_700_006_400_000; // aligned to 10 s, 60 s and day windows
 
-function take(policy: Policy, state: PolicyState | undefined, n: number, now: number): { ok: boolean; state: PolicyState } {
+function take(
+	policy: Policy,
+	state: PolicyState | undefined,
+	n: number,
+	now: number,
+): { ok: boolean; state: PolicyState } {
 	const s = advance(policy, state, now);
 	if (available(policy, s, now) < n) return { ok: false, state: s };
 	return { ok: true, state: consume(s, n) };

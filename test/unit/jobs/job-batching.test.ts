@@ -8,7 +8,10 @@ const req = (tenantId: string, i: number, delayMs = 0) => ({ tenantId, jobId: `j
 
 describe("run token plans", () => {
 	it("folds a tenant's jobs due in the same second into tokens of at most 100 units", () => {
-		const { direct, timers } = planRunTokens(Array.from({ length: 250 }, (_, i) => req("t1", i)), NOW);
+		const { direct, timers } = planRunTokens(
+			Array.from({ length: 250 }, (_, i) => req("t1", i)),
+			NOW,
+		);
 		expect(direct.map((m) => m.body)).toEqual([
 			{ tenant_id: "t1", count: 100 },
 			{ tenant_id: "t1", count: 100 },
@@ -19,7 +22,10 @@ describe("run token plans", () => {
 	});
 
 	it("keeps tenants and ready seconds apart, never delivering a token before its jobs are ready", () => {
-		const { direct } = planRunTokens([req("t1", 1), req("t2", 2), req("t1", 3, 1_500), req("t1", 4, 1_999), req("t1", 5, 2_001)], NOW);
+		const { direct } = planRunTokens(
+			[req("t1", 1), req("t2", 2), req("t1", 3, 1_500), req("t1", 4, 1_999), req("t1", 5, 2_001)],
+			NOW,
+		);
 		expect(direct).toEqual([
 			{ body: { tenant_id: "t1", job_id: "job_1" } },
 			{ body: { tenant_id: "t2", job_id: "job_2" } },

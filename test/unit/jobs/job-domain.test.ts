@@ -20,7 +20,14 @@ describe("backoff with full jitter", () => {
 	});
 
 	it("schedules the retry from the injected clock", () => {
-		expect(nextAttemptAt(3, () => 1_000_000, () => 0.25, { baseMs: 1_000, capMs: 60_000 })).toBe(1_001_000);
+		expect(
+			nextAttemptAt(
+				3,
+				() => 1_000_000,
+				() => 0.25,
+				{ baseMs: 1_000, capMs: 60_000 },
+			),
+		).toBe(1_001_000);
 	});
 });
 

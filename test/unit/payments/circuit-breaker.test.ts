@@ -51,11 +51,15 @@ describe("circuit breaker transitions", () => {
 	});
 
 	it("half-open → closed when the trial succeeds", () => {
-		expect(recordOutcome({ state: "half_open", trialStartedAt: 6000 }, CONFIG, 6100, { success: true, trial: true })).toEqual(CLOSED);
+		expect(
+			recordOutcome({ state: "half_open", trialStartedAt: 6000 }, CONFIG, 6100, { success: true, trial: true }),
+		).toEqual(CLOSED);
 	});
 
 	it("half-open → open again when the trial fails", () => {
-		expect(recordOutcome({ state: "half_open", trialStartedAt: 6000 }, CONFIG, 6100, { success: false, trial: true })).toEqual({ state: "open", openedAt: 6100 });
+		expect(
+			recordOutcome({ state: "half_open", trialStartedAt: 6000 }, CONFIG, 6100, { success: false, trial: true }),
+		).toEqual({ state: "open", openedAt: 6100 });
 	});
 
 	it("half-open ignores outcomes that are not the trial's", () => {

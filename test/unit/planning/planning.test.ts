@@ -25,19 +25,33 @@ describe("restock math", () => {
 			{ slot: 3, sku: "c", count: -4, capacity: 6 },
 			{ slot: 4, sku: "d", count: 99, capacity: 6 },
 		];
-		expect(planRestock(inventory, { refillAtFraction: 0.5, minQuantity: 1 }).map((n) => [n.slot, n.quantity])).toEqual([["1", 5], ["3", 6]]);
-		expect(planRestock([{ slot: 1, sku: "a", count: 1, capacity: 2 }], { refillAtFraction: 0.5, minQuantity: 2 })).toEqual([]);
+		expect(planRestock(inventory, { refillAtFraction: 0.5, minQuantity: 1 }).map((n) => [n.slot, n.quantity])).toEqual([
+			["1", 5],
+			["3", 6],
+		]);
+		expect(
+			planRestock([{ slot: 1, sku: "a", count: 1, capacity: 2 }], { refillAtFraction: 0.5, minQuantity: 2 }),
+		).toEqual([]);
 	});
 
 	it("counts a slot listed twice once, as its last line", () => {
-		expect(planRestock([{ slot: "B1", sku: "x", count: 0, capacity: 5 }, { slot: "B1", sku: "x", count: 5, capacity: 5 }])).toEqual([]);
+		expect(
+			planRestock([
+				{ slot: "B1", sku: "x", count: 0, capacity: 5 },
+				{ slot: "B1", sku: "x", count: 5, capacity: 5 },
+			]),
+		).toEqual([]);
 	});
 });
 
 describe("maintenance tickets from a report", () => {
 	it("opens one ticket per distinct error code and one for a temperature out of range", () => {
-		expect(ticketsForReport({ temperature_c: 4, error_codes: ["E12", "E12", "COIN_JAM"] }).map((t) => t.reason)).toEqual(["error:E12", "error:COIN_JAM"]);
-		expect(ticketsForReport({ temperature_c: 14.5, error_codes: [] }).map((t) => t.reason)).toEqual(["temperature_high"]);
+		expect(
+			ticketsForReport({ temperature_c: 4, error_codes: ["E12", "E12", "COIN_JAM"] }).map((t) => t.reason),
+		).toEqual(["error:E12", "error:COIN_JAM"]);
+		expect(ticketsForReport({ temperature_c: 14.5, error_codes: [] }).map((t) => t.reason)).toEqual([
+			"temperature_high",
+		]);
 		expect(ticketsForReport({ temperature_c: -2 }).map((t) => t.reason)).toEqual(["temperature_low"]);
 		expect(ticketsForReport({ temperature_c: 11 }, { minC: 0, maxC: 12 })).toEqual([]);
 		expect(ticketsForReport({ temperature_c: null, error_codes: null })).toEqual([]);
@@ -50,7 +64,12 @@ describe("the night a missed-report check looks at", () => {
 
 	it("is tonight once the window and grace are over, else the night before", () => {
 		// Berlin in May is UTC+2: tonight's window is 22:00Z-00:00Z, closed with grace at 01:00Z.
-		expect(lastClosedNight("Europe/Berlin", window, grace, Date.UTC(2026, 4, 10, 1, 0))).toMatchObject({ date: "2026-05-10", windowStart: Date.UTC(2026, 4, 9, 22) });
-		expect(lastClosedNight("Europe/Berlin", window, grace, Date.UTC(2026, 4, 10, 0, 59))).toMatchObject({ date: "2026-05-09" });
+		expect(lastClosedNight("Europe/Berlin", window, grace, Date.UTC(2026, 4, 10, 1, 0))).toMatchObject({
+			date: "2026-05-10",
+			windowStart: Date.UTC(2026, 4, 9, 22),
+		});
+		expect(lastClosedNight("Europe/Berlin", window, grace, Date.UTC(2026, 4, 10, 0, 59))).toMatchObject({
+			date: "2026-05-09",
+		});
 	});
 });

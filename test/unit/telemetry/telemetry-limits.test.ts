@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { MAX_BOUND_PARAMETERS, multiRowInsert } from "../../../src/platform/sql";
-import { MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES, POINTS_PER_MESSAGE, byteLength, chunk, groupForSendBatch, retryDelaySeconds } from "../../../src/platform/queue-limits";
+import {
+	MAX_SEND_BATCH_BYTES,
+	MAX_SEND_BATCH_MESSAGES,
+	POINTS_PER_MESSAGE,
+	byteLength,
+	chunk,
+	groupForSendBatch,
+	retryDelaySeconds,
+} from "../../../src/platform/queue-limits";
 import type { TelemetryMessage } from "../../../src/telemetry/domain";
 import { MAX_POINTS_PER_BATCH } from "../../../src/telemetry/domain";
 import { planBatchFigures, planTelemetryWrite } from "../../../src/telemetry/write-db";
@@ -8,7 +16,7 @@ import { planBatchFigures, planTelemetryWrite } from "../../../src/telemetry/wri
 const TENANT = "ten_0123456789abcdef01234567";
 
 function locations(n: number, points: number): TelemetryMessage[] {
-	return Array.from({ length: n }, (_, m) => ({
+	return Array.from({ length: n }, (_unused, m) => ({
 		v: 1,
 		id: `msg_${m.toString(16).padStart(24, "0")}`,
 		tenant_id: TENANT,
@@ -16,12 +24,19 @@ function locations(n: number, points: number): TelemetryMessage[] {
 		colo: "FRA",
 		country: "DE",
 		kind: "locations",
-		points: Array.from({ length: points }, (_, i) => ({ truck_id: `truck-${"x".repeat(50)}-${i}`, lat: 1, lng: 2, speed_kmh: 3, heading: 4, recorded_at: m * 1000 + i })),
+		points: Array.from({ length: points }, (_, i) => ({
+			truck_id: `truck-${"x".repeat(50)}-${i}`,
+			lat: 1,
+			lng: 2,
+			speed_kmh: 3,
+			heading: 4,
+			recorded_at: m * 1000 + i,
+		})),
 	}));
 }
 
 function reports(n: number): TelemetryMessage[] {
-	return Array.from({ length: n }, (_, m) => ({
+	return Array.from({ length: n }, (_unused, m) => ({
 		v: 1,
 		id: `msg_${m.toString(16).padStart(24, "0")}`,
 		tenant_id: TENANT,
@@ -54,7 +69,9 @@ describe("D1 statement planning", () => {
 		const statements = planTelemetryWrite(locations(100, POINTS_PER_MESSAGE), "bat_1", 1);
 		expect(statements.length).toBeLessThan(1000);
 		for (const s of statements) expect(s.params.length).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
-		const located = statements.filter((s) => s.sql.startsWith("INSERT INTO truck_locations")).reduce((n, s) => n + s.params.length / 10, 0);
+		const located = statements
+			.filter((s) => s.sql.startsWith("INSERT INTO truck_locations"))
+			.reduce((n, s) => n + s.params.length / 10, 0);
 		expect(located).toBe(100 * POINTS_PER_MESSAGE);
 	});
 
@@ -63,8 +80,14 @@ describe("D1 statement planning", () => {
 		if (message?.kind !== "locations") throw new Error("fixture");
 		const base = message.points[0];
 		if (!base) throw new Error("fixture");
-		message.points = [{ ...base, recorded_at: 5, lat: 5 }, { ...base, recorded_at: 9, lat: 9 }, { ...base, recorded_at: 7, lat: 7 }];
-		const positions = planTelemetryWrite([message], "bat_1", 1).filter((s) => s.sql.startsWith("INSERT INTO truck_positions"));
+		message.points = [
+			{ ...base, recorded_at: 5, lat: 5 },
+			{ ...base, recorded_at: 9, lat: 9 },
+			{ ...base, recorded_at: 7, lat: 7 },
+		];
+		const positions = planTelemetryWrite([message], "bat_1", 1).filter((s) =>
+			s.sql.startsWith("INSERT INTO truck_positions"),
+		);
 		expect(positions).toHaveLength(1);
 		expect(positions[0]?.params.slice(2, 4)).toEqual([9, 9]);
 	});
@@ -73,7 +96,14 @@ describe("D1 statement planning", () => {
 		const rows = Array.from({ length: 25 }, (_, i) => [i, i, i, i]);
 		const statements = multiRowInsert("t", ["a", "b", "c", "d"], rows, "");
 		expect(statements.map((s) => s.params.length)).toEqual([100]);
-		expect(multiRowInsert("t", ["a", "b", "c"], Array.from({ length: 34 }, () => [1, 2, 3]), "").map((s) => s.params.length)).toEqual([99, 3]);
+		expect(
+			multiRowInsert(
+				"t",
+				["a", "b", "c"],
+				Array.from({ length: 34 }, () => [1, 2, 3]),
+				"",
+			).map((s) => s.params.length),
+		).toEqual([99, 3]);
 		expect(() => multiRowInsert("t", ["a", "b"], [[1]], "")).toThrow();
 		expect(planBatchFigures([{ tenantId: TENANT, updates: 3 }], 1, 2, 0)).toHaveLength(2);
 	});
