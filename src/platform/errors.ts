@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** The one JSON error shape of the platform (see README, "Errors"). */
+/** The one JSON error shape of the platform (see docs/errors.md). */
 export type ErrorBody = {
 	error: { code: string; message: string; details?: unknown };
 	request_id: string | null;
