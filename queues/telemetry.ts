@@ -2,6 +2,7 @@ import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
 import { planningStatements } from "../src/planning/db";
 import { runStatements } from "../src/telemetry/db";
 import { newId } from "../src/platform/crypto";
+import { errorText, log } from "../src/platform/log";
 import { retryDelaySeconds } from "../src/platform/queue-limits";
 import type { TelemetryMessage } from "../src/telemetry/domain";
 import { telemetryMessageSchema, updateCount } from "../src/telemetry/domain";
@@ -54,14 +55,7 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 		return items.map((i) => i.body);
 	} catch (err) {
 		if (items.length > 1)
-			console.warn(
-				JSON.stringify({
-					level: "warn",
-					msg: "telemetry batch write failed; writing messages one by one",
-					queue,
-					error: String(err),
-				}),
-			);
+			log.warn("telemetry batch write failed; writing messages one by one", { queue, error: errorText(err) });
 	}
 	const written: TelemetryMessage[] = [];
 	for (const item of items) {
@@ -71,16 +65,12 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 			written.push(item.body);
 		} catch (err) {
 			const delaySeconds = retryDelaySeconds(item.msg.attempts);
-			console.error(
-				JSON.stringify({
-					level: "error",
-					msg: "telemetry message write failed",
-					message_id: item.body.id,
-					attempts: item.msg.attempts,
-					delay_seconds: delaySeconds,
-					error: String(err),
-				}),
-			);
+			log.error("telemetry message write failed", {
+				message_id: item.body.id,
+				attempts: item.msg.attempts,
+				delay_seconds: delaySeconds,
+				error: errorText(err),
+			});
 			item.msg.retry({ delaySeconds });
 		}
 	}
@@ -132,9 +122,7 @@ async function deadLetterInvalid(db: D1Database, invalid: { msg: Message; reason
 		);
 		for (const { msg } of invalid) msg.ack();
 	} catch (err) {
-		console.error(
-			JSON.stringify({ level: "error", msg: "storing invalid telemetry messages failed", error: String(err) }),
-		);
+		log.error("storing invalid telemetry messages failed", { error: errorText(err) });
 		for (const { msg } of invalid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
 	}
 }
@@ -148,9 +136,7 @@ async function recordBatchFigures(db: D1Database, written: TelemetryMessage[], s
 	try {
 		await runStatements(db, planBatchFigures(figures, now, now - started, now - MESSAGE_MEMORY_MS));
 	} catch (err) {
-		console.error(
-			JSON.stringify({ level: "error", msg: "recording telemetry batch figures failed", error: String(err) }),
-		);
+		log.error("recording telemetry batch figures failed", { error: errorText(err) });
 	}
 }
 
