@@ -1,9 +1,12 @@
 import { countVendingByTimezone, findDevice } from "../db";
+import { windowJson } from "../json";
+import { checkCapacity } from "./capacity";
 import type { FleetShape, ZoneCount } from "./fleet-shape";
 import { shapeFleet } from "./fleet-shape";
 import { findReportWindow, saveReportWindow } from "./db";
 import type { ReportTiming, ReportWindow, ShapeOf } from "./domain";
-import { reportTiming } from "./domain";
+import { nextSlot, reportTiming } from "./domain";
+import { AppError } from "../../platform/errors";
 import { TtlCache } from "../../platform/ttl-cache";
 
 /**
@@ -37,6 +40,37 @@ export async function setReportWindow(db: D1Database, tenantId: string, window: 
 	await saveReportWindow(db, tenantId, window, Date.now());
 	windows.delete(tenantId);
 	forgetFleet(tenantId);
+}
+
+/** Whether the tenant's report window is long enough for its fleet (see ./capacity.ts), with the window. */
+export async function capacityOf(db: D1Database, tenantId: string, reportsPerSecond: number, now = Date.now()) {
+	const [zones, window] = await Promise.all([countVendingByTimezone(db, tenantId), reportWindowOf(db, tenantId, now)]);
+	return { window: windowJson(window), ...checkCapacity(zones, window, reportsPerSecond, now) };
+}
+
+/**
+ * An active vending machine's report slot: 404 for no such active device, 409 for a device
+ * without slots (a truck).
+ */
+export async function scheduleOf(db: D1Database, tenantId: string, deviceId: string, now = Date.now()) {
+	const row = await findDevice(db, tenantId, deviceId);
+	if (!row || row.revoked_at !== null) throw new AppError(404, "not_found", `No active device ${deviceId}.`);
+	if (row.kind !== "vending")
+		throw new AppError(
+			409,
+			"no_report_slot",
+			`Device ${deviceId} is a ${row.kind}; only vending machines have report slots.`,
+		);
+	const window = await reportWindowOf(db, tenantId, now);
+	const shapeOf = await shapeOfZone(db, tenantId, window, row.timezone, now);
+	const next = nextSlot({ tenantId, deviceId, timezone: row.timezone }, window, now, shapeOf);
+	return {
+		device_id: deviceId,
+		timezone: row.timezone,
+		window: windowJson(window),
+		slot_offset_seconds: Math.round((next.at - next.windowStart) / 1000),
+		next_report_at: new Date(next.at).toISOString(),
+	};
 }
 
 /**
