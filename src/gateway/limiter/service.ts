@@ -1,5 +1,6 @@
 import type { AcquireResult, RateLimiter } from "../../../durable-objects/gateway-rate-limiter";
 import type { Policy, PolicyView } from "./domain";
+import { longestWait } from "./domain";
 import type { LimitTarget } from "./route-limits";
 import { errorText, log } from "../../platform/log";
 import { sleep, withTimeout } from "../../platform/timeout";
@@ -63,12 +64,11 @@ export async function takeTokens(ns: Namespace, targets: readonly LimitTarget[])
 		refundLocally(t);
 		return outcome.views.map((v) => ({ ...v, remaining: v.remaining + t.cost }));
 	});
-	const waits = denied.map((d) => d.retryAfterMs);
 	return {
 		allowed: false,
 		views,
 		violated: denied.flatMap((d) => d.violated),
-		retryAfterMs: waits.some((w) => w === null) ? null : Math.max(...(waits as number[])),
+		retryAfterMs: longestWait(denied.map((d) => d.retryAfterMs)),
 		unavailable: denied.some((d) => d.unavailable),
 	};
 }
@@ -87,7 +87,7 @@ export async function peekTokens(ns: Namespace, target: LimitTarget): Promise<Po
  */
 function takeFromLeases(targets: readonly LimitTarget[]): TakeOutcome | null {
 	const now = Date.now();
-	const found: Lease[] = [];
+	const found: { lease: Lease; cost: number }[] = [];
 	for (const target of targets) {
 		const lease = leases.get(target.key);
 		if (
@@ -98,15 +98,14 @@ function takeFromLeases(targets: readonly LimitTarget[]): TakeOutcome | null {
 			lease.expiresAt <= now
 		)
 			return null;
-		found.push(lease);
+		found.push({ lease, cost: target.cost });
 	}
 	const views: PolicyView[] = [];
-	found.forEach((lease, i) => {
-		const cost = (targets[i] as LimitTarget).cost;
+	for (const { lease, cost } of found) {
 		lease.units -= cost;
 		lease.spent += cost;
 		views.push(...leaseViews(lease, now));
-	});
+	}
 	return { allowed: true, views, degraded: false };
 }
 
