@@ -91,8 +91,7 @@ export class DeviceClient {
 		const result: FlushResult = { sent: 0, retries: 0, rejected: 0, pending: 0, waitedMs: 0 };
 		let items = await this.#o.storage.load();
 		let failures = 0;
-		while (items.length > 0) {
-			const item = items[0] as OutboxItem;
+		for (let item = items[0]; item !== undefined; item = items[0]) {
 			const outcome = await this.#send(item);
 			if (outcome.kind === "retry") {
 				item.attempts += 1;

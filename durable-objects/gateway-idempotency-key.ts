@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { BeginDecision, Fingerprint, IdempotencyRecord, StoredResponse } from "../src/gateway/idempotency/domain";
-import { decideBegin, decideComplete, holdsLock } from "../src/gateway/idempotency/domain";
+import { decideBegin, decideComplete, holdsLock, idempotencyRecordSchema } from "../src/gateway/idempotency/domain";
+import { log } from "../src/platform/log";
 
 const SCHEMA = "CREATE TABLE IF NOT EXISTS record (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)";
 
@@ -21,8 +22,11 @@ export class IdempotencyKey extends DurableObject<Env> {
 		void ctx.blockConcurrencyWhile(async () => {
 			ctx.storage.sql.exec(SCHEMA);
 			const row = ctx.storage.sql.exec<{ body: string }>("SELECT body FROM record WHERE id = 1").toArray()[0];
-			// Rows are only ever written by #store, from records built in src/gateway/idempotency/domain.ts.
-			this.#record = row ? (JSON.parse(row.body) as IdempotencyRecord) : null;
+			const stored = row ? idempotencyRecordSchema.safeParse(JSON.parse(row.body)) : null;
+			// Written only by #store; a record that no longer parses is forgotten (the key can be used afresh).
+			if (stored && !stored.success)
+				log.error("idempotency record unreadable; forgotten", { key: ctx.id.name ?? null });
+			this.#record = stored?.success ? stored.data : null;
 			this.#alarmAt = (await ctx.storage.getAlarm()) ?? 0;
 		});
 	}

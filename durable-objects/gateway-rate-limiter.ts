@@ -2,11 +2,15 @@ import { DurableObject } from "cloudflare:workers";
 import type { LeaseRequest } from "../src/gateway/limiter/lease";
 import { decide } from "../src/gateway/limiter/lease";
 import type { Policy, PolicyState, PolicyView } from "../src/gateway/limiter/domain";
-import { advance, resetMs, viewOf } from "../src/gateway/limiter/domain";
+import { advance, resetMs, storedPolicyStateSchema, viewOf } from "../src/gateway/limiter/domain";
+import { log } from "../src/platform/log";
 
 export type AcquireResult =
 	| { allowed: true; granted: number; expiresAt: number; takenAt: number; views: PolicyView[] }
 	| { allowed: false; retryAfterMs: number | null; unitWaitMs: number; violated: string[]; views: PolicyView[] };
+
+/** A policy's state under its storage id. */
+type StateEntry = { id: string; policy: Policy; state: PolicyState };
 
 /** Idle state is dropped this long after every policy of the key is back to full quota. */
 const IDLE_GRACE_MS = 60_000;
@@ -25,8 +29,10 @@ export class RateLimiter extends DurableObject<Env> {
 		void ctx.blockConcurrencyWhile(async () => {
 			this.#createSchema();
 			for (const row of ctx.storage.sql.exec<{ id: string; state: string }>("SELECT id, state FROM policy_state")) {
-				// Rows are only ever written by #store below, from validated policies.
-				this.#states.set(row.id, JSON.parse(row.state) as { policy: Policy; state: PolicyState });
+				const stored = storedPolicyStateSchema.safeParse(JSON.parse(row.state));
+				// Written only by #store; a row that no longer parses (an older shape) starts afresh.
+				if (stored.success) this.#states.set(row.id, stored.data);
+				else log.error("rate limiter state unreadable; starting afresh", { id: row.id });
 			}
 			this.#alarmAt = (await ctx.storage.getAlarm()) ?? 0;
 		});
@@ -42,8 +48,13 @@ export class RateLimiter extends DurableObject<Env> {
 			request,
 			now,
 		);
-		this.#store(policies, ids, decision.states);
-		this.#scheduleCleanup(policies, decision.states, now);
+		const entries = decision.states.flatMap((state, i) => {
+			const policy = policies[i];
+			const id = ids[i];
+			return policy && id !== undefined ? [{ id, policy, state }] : [];
+		});
+		this.#store(entries);
+		this.#scheduleCleanup(entries, now);
 		if (decision.allowed) {
 			return {
 				allowed: true,
@@ -89,11 +100,9 @@ export class RateLimiter extends DurableObject<Env> {
 		this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS policy_state (id TEXT PRIMARY KEY, state TEXT NOT NULL)");
 	}
 
-	#store(policies: Policy[], ids: string[], states: PolicyState[]): void {
-		ids.forEach((id, i) => {
-			const state = states[i];
-			const policy = policies[i];
-			if (!state || !policy || this.#states.get(id)?.state === state) return;
+	#store(entries: readonly StateEntry[]): void {
+		for (const { id, policy, state } of entries) {
+			if (this.#states.get(id)?.state === state) continue;
 			const entry = { policy, state };
 			this.#states.set(id, entry);
 			this.ctx.storage.sql.exec(
@@ -101,11 +110,11 @@ export class RateLimiter extends DurableObject<Env> {
 				id,
 				JSON.stringify(entry),
 			);
-		});
+		}
 	}
 
-	#scheduleCleanup(policies: Policy[], states: PolicyState[], now: number): void {
-		const idleAt = now + Math.max(...policies.map((p, i) => resetMs(p, states[i] as PolicyState, now))) + IDLE_GRACE_MS;
+	#scheduleCleanup(entries: readonly StateEntry[], now: number): void {
+		const idleAt = now + Math.max(...entries.map(({ policy, state }) => resetMs(policy, state, now))) + IDLE_GRACE_MS;
 		// Moving the alarm is a storage write: only push it out when it would fire too early.
 		if (this.#alarmAt >= idleAt - IDLE_GRACE_MS / 2 && this.#alarmAt !== 0) return;
 		this.#alarmAt = idleAt;

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Admission, BreakerConfig, BreakerState } from "../src/payments/breaker-domain";
-import { admitCall, CLOSED, currentState, recordOutcome } from "../src/payments/breaker-domain";
+import { admitCall, breakerStateSchema, CLOSED, currentState, recordOutcome } from "../src/payments/breaker-domain";
+import { log } from "../src/platform/log";
 
 /**
  * The shared state of one circuit breaker (named after what it guards), so every isolate sees the
@@ -17,8 +18,11 @@ export class CircuitBreaker extends DurableObject<Env> {
 				"CREATE TABLE IF NOT EXISTS breaker (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)",
 			);
 			const row = ctx.storage.sql.exec<{ state: string }>("SELECT state FROM breaker WHERE id = 1").toArray()[0];
-			// Rows are only ever written by #store, from states built in src/payments/breaker-domain.ts.
-			if (row) this.#state = JSON.parse(row.state) as BreakerState;
+			if (!row) return;
+			const stored = breakerStateSchema.safeParse(JSON.parse(row.state));
+			// Written only by #store; a state that no longer parses (an older shape) starts closed.
+			if (stored.success) this.#state = stored.data;
+			else log.error("circuit breaker state unreadable; starting closed", { breaker: ctx.id.name ?? null });
 		});
 	}
 

@@ -1,5 +1,6 @@
 import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
 import { newId } from "../src/platform/crypto";
+import { errorText, log } from "../src/platform/log";
 import { retryDelaySeconds } from "../src/platform/queue-limits";
 import { telemetryMessageSchema, updateCount } from "../src/telemetry/domain";
 import { idOf } from "./telemetry";
@@ -29,9 +30,7 @@ export async function handleTelemetryDlqBatch(batch: MessageBatch, env: Env, _ct
 		await insertDeadLetters(env.DB, letters);
 		batch.ackAll();
 	} catch (err) {
-		console.error(
-			JSON.stringify({ level: "error", msg: "storing dead letters failed", count: letters.length, error: String(err) }),
-		);
+		log.error("storing dead letters failed", { count: letters.length, error: errorText(err) });
 		for (const msg of batch.messages) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
 	}
 }

@@ -1,12 +1,10 @@
 import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
-import { planningStatements } from "../src/planning/db";
-import { runStatements } from "../src/telemetry/db";
 import { newId } from "../src/platform/crypto";
+import { errorText, log } from "../src/platform/log";
 import { retryDelaySeconds } from "../src/platform/queue-limits";
 import type { TelemetryMessage } from "../src/telemetry/domain";
-import { telemetryMessageSchema, updateCount } from "../src/telemetry/domain";
-import type { BatchFigures } from "../src/telemetry/write-db";
-import { planBatchFigures, planTelemetryWrite } from "../src/telemetry/write-db";
+import { telemetryMessageSchema } from "../src/telemetry/domain";
+import { writeBatchFigures, writeTelemetry } from "../src/telemetry/write-db";
 import { fieldErrors } from "../src/platform/validation";
 
 /** Message ids are remembered this long to count redeliveries once (the queue's longest retention). */
@@ -45,72 +43,36 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 	if (items.length === 0) return [];
 	const now = Date.now();
 	try {
-		await writeWithPlanning(
+		await writeTelemetry(
 			db,
 			items.map((i) => i.body),
+			newId("bat"),
 			now,
 		);
 		for (const item of items) item.msg.ack();
 		return items.map((i) => i.body);
 	} catch (err) {
 		if (items.length > 1)
-			console.warn(
-				JSON.stringify({
-					level: "warn",
-					msg: "telemetry batch write failed; writing messages one by one",
-					queue,
-					error: String(err),
-				}),
-			);
+			log.warn("telemetry batch write failed; writing messages one by one", { queue, error: errorText(err) });
 	}
 	const written: TelemetryMessage[] = [];
 	for (const item of items) {
 		try {
-			await writeWithPlanning(db, [item.body], now);
+			await writeTelemetry(db, [item.body], newId("bat"), now);
 			item.msg.ack();
 			written.push(item.body);
 		} catch (err) {
 			const delaySeconds = retryDelaySeconds(item.msg.attempts);
-			console.error(
-				JSON.stringify({
-					level: "error",
-					msg: "telemetry message write failed",
-					message_id: item.body.id,
-					attempts: item.msg.attempts,
-					delay_seconds: delaySeconds,
-					error: String(err),
-				}),
-			);
+			log.error("telemetry message write failed", {
+				message_id: item.body.id,
+				attempts: item.msg.attempts,
+				delay_seconds: delaySeconds,
+				error: errorText(err),
+			});
 			item.msg.retry({ delaySeconds });
 		}
 	}
 	return written;
-}
-
-/**
- * The data, then restock needs and maintenance tickets of the reports in it (src/planning/db.ts:
- * incremental, idempotent, and an older report never replaces a newer night's needs). A failure
- * of either leaves the messages unacked, so a retry redoes both.
- */
-async function writeWithPlanning(db: D1Database, messages: TelemetryMessage[], now: number): Promise<void> {
-	await runStatements(db, planTelemetryWrite(messages, newId("bat"), now));
-	const planning = messages.flatMap((m) =>
-		m.kind === "report"
-			? planningStatements(
-					db,
-					m.tenant_id,
-					{
-						machine_id: m.machine_id,
-						report_date: m.report.report_date,
-						inventory: m.report.inventory,
-						temperature_c: m.report.temperature_c,
-						error_codes: m.report.error_codes,
-					},
-					{ now },
-				).statements
-			: [],
-	);
-	if (planning.length > 0) await db.batch(planning);
 }
 
 async function deadLetterInvalid(db: D1Database, invalid: { msg: Message; reason: string }[]): Promise<void> {
@@ -132,25 +94,18 @@ async function deadLetterInvalid(db: D1Database, invalid: { msg: Message; reason
 		);
 		for (const { msg } of invalid) msg.ack();
 	} catch (err) {
-		console.error(
-			JSON.stringify({ level: "error", msg: "storing invalid telemetry messages failed", error: String(err) }),
-		);
+		log.error("storing invalid telemetry messages failed", { error: errorText(err) });
 		for (const { msg } of invalid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
 	}
 }
 
 /** Batch metrics are best effort: the data and `processed` are already committed. */
 async function recordBatchFigures(db: D1Database, written: TelemetryMessage[], started: number): Promise<void> {
-	const byTenant = new Map<string, number>();
-	for (const m of written) byTenant.set(m.tenant_id, (byTenant.get(m.tenant_id) ?? 0) + updateCount(m));
-	const figures: BatchFigures[] = [...byTenant].map(([tenantId, updates]) => ({ tenantId, updates }));
 	const now = Date.now();
 	try {
-		await runStatements(db, planBatchFigures(figures, now, now - started, now - MESSAGE_MEMORY_MS));
+		await writeBatchFigures(db, written, { at: now, elapsedMs: now - started, pruneBefore: now - MESSAGE_MEMORY_MS });
 	} catch (err) {
-		console.error(
-			JSON.stringify({ level: "error", msg: "recording telemetry batch figures failed", error: String(err) }),
-		);
+		log.error("recording telemetry batch figures failed", { error: errorText(err) });
 	}
 }
 

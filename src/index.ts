@@ -24,7 +24,7 @@ import { jobWorkerRoutes } from "./jobs/worker-routes";
 import { jobRoutes } from "./jobs/routes";
 import { scheduleRoutes } from "./jobs/schedules/routes";
 import { sweepJobs } from "./jobs/sweeper";
-import { deviceSelfRoutes } from "./devices/self-routes";
+import { deviceHeartbeatRoutes, deviceScheduleRoutes } from "./devices/self-routes";
 import { deviceRoutes } from "./devices/routes";
 import { maintenanceRoutes, restockRoutes } from "./planning/routes";
 import { buildRoutePlans } from "./planning/route-plans";
@@ -71,10 +71,12 @@ app.route("/_sandbox/processor", sandboxProcessorRoutes);
 app.route("/api/v1/jobs", tenantApi(jobInsightRoutes, jobWorkerRoutes, jobRoutes));
 app.route("/api/v1/job-types", tenantApi(jobTypeRoutes));
 app.route("/api/v1/schedules", tenantApi(scheduleRoutes));
-// Devices (issue 5): auth is per route in these routers (device token or tenant key), because
-// both share the /api/v1/devices prefix and sub-app middleware would leak onto the other.
-app.route("/api/v1/devices", deviceRoutes);
-app.route("/api/v1/devices", deviceSelfRoutes);
+// A device's own paths (device token or tenant key) each on its full path, before the registry
+// (tenant key only): a guard's middleware covers its mount path and below, so neither leaks onto
+// the other's routes, and the registry's never runs once a device route has answered.
+app.route("/api/v1/devices/:deviceId/schedule", deviceApi(deviceScheduleRoutes));
+app.route("/api/v1/devices/:deviceId/heartbeat", deviceApi(deviceHeartbeatRoutes));
+app.route("/api/v1/devices", tenantApi(deviceRoutes));
 app.route("/api/v1/restock", tenantApi(restockRoutes));
 app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 

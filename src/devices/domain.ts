@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { randomHex } from "../platform/crypto";
+import { TtlCache } from "../platform/ttl-cache";
 
 /**
  * Devices and their credentials. A device token is `fg_dev_` + 40 hex characters (160 random
@@ -53,8 +54,9 @@ export function deviceTokenPrefix(token: string): string {
 	return token.slice(0, TOKEN_PREFIX_LENGTH);
 }
 
-// Intl throws RangeError for unknown zones; checking costs a formatter, so remember the answers.
-const knownZones = new Map<string, boolean>();
+// Intl throws RangeError for unknown zones; checking costs a formatter, so remember the answers
+// (a day: the runtime's zone data changes only with a deploy of the runtime).
+const knownZones = new TtlCache<string, boolean>({ ttlMs: 86_400_000, maxEntries: 2000 });
 
 export function isTimeZone(candidate: string): boolean {
 	let known = knownZones.get(candidate);
@@ -65,7 +67,6 @@ export function isTimeZone(candidate: string): boolean {
 		} catch {
 			known = false;
 		}
-		if (knownZones.size > 2000) knownZones.clear();
 		knownZones.set(candidate, known);
 	}
 	return known;

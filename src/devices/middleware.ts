@@ -19,12 +19,12 @@ import { AppError } from "../platform/errors";
 import { rememberDeviceTimezone } from "./slots/service";
 import { bearerToken } from "../platform/bearer";
 import { tenantAuth } from "../gateway/tenants/middleware";
+import { TtlCache } from "../platform/ttl-cache";
 
 type CachedDevice = {
 	principal: TenantPrincipal | null;
 	revoked: boolean;
 	signingSecret: string | null;
-	expiresAt: number;
 };
 
 const MAX_CACHED_DEVICES = 20_000;
@@ -32,7 +32,8 @@ const MAX_CACHED_DEVICES = 20_000;
 // Isolate-wide cache of verified device tokens (plain data), like tenant-auth's key cache: D1 is
 // not on every device request's path. Rotation and revocation clear it here at once; other
 // isolates follow within AUTH_CACHE_SECONDS.
-const deviceCache = new Map<string, CachedDevice>();
+// The TTL is per entry (AUTH_CACHE_SECONDS is an env var); the constructor's is only a default.
+const deviceCache = new TtlCache<string, CachedDevice>({ ttlMs: 60_000, maxEntries: MAX_CACHED_DEVICES });
 
 /**
  * Accepts a tenant API key (gateway mode: acting for any of the tenant's devices) or a device
@@ -76,9 +77,7 @@ export function assertActsAs(c: Context<AppEnv>, deviceId: string): void {
 
 /** Drops an isolate's cached credentials of a device (after rotation or revocation). */
 export function forgetDevice(tenantId: string, deviceId: string): void {
-	for (const [hash, entry] of deviceCache) {
-		if (entry.principal?.tenantId === tenantId && entry.principal.deviceId === deviceId) deviceCache.delete(hash);
-	}
+	deviceCache.deleteWhere((entry) => entry.principal?.tenantId === tenantId && entry.principal.deviceId === deviceId);
 }
 
 async function verifySignature(c: Context<AppEnv>, deviceId: string, tenantId: string, secret: string): Promise<void> {
@@ -123,8 +122,8 @@ async function verifySignature(c: Context<AppEnv>, deviceId: string, tenantId: s
 
 async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<CachedDevice> {
 	const now = Date.now();
-	const cached = deviceCache.get(hash);
-	if (cached && cached.expiresAt > now) return cached;
+	const cached = deviceCache.get(hash, now);
+	if (cached) return cached;
 	const row = await findDeviceByTokenHash(db, hash);
 	if (row)
 		rememberDeviceTimezone(
@@ -137,10 +136,8 @@ async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<Cach
 		principal: row ? principalOf(row) : null,
 		revoked: row?.revoked_at != null,
 		signingSecret: row?.signing_secret ?? null,
-		expiresAt: now + ttlMs,
 	};
-	if (deviceCache.size >= MAX_CACHED_DEVICES) deviceCache.clear();
-	deviceCache.set(hash, entry);
+	deviceCache.set(hash, entry, ttlMs, now);
 	return entry;
 }
 

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * A circuit breaker (closed → open → half-open) as pure transitions. Closed: calls go through and
  * failures are counted in a sliding window; `failureThreshold` failures within `windowMs` open it.
@@ -16,6 +18,13 @@ export type BreakerState =
 export type Admission = { allowed: true; trial: boolean } | { allowed: false; retryAfterMs: number };
 
 export const CLOSED: BreakerState = { state: "closed", failures: [] };
+
+/** A stored state, parsed when the CircuitBreaker object reads it back. */
+export const breakerStateSchema = z.discriminatedUnion("state", [
+	z.object({ state: z.literal("closed"), failures: z.array(z.number()) }),
+	z.object({ state: z.literal("open"), openedAt: z.number() }),
+	z.object({ state: z.literal("half_open"), trialStartedAt: z.number() }),
+]) satisfies z.ZodType<BreakerState>;
 
 /** Whether a call may go to the protected service now, and the breaker's next state. */
 export function admitCall(

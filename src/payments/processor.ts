@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { errorText, log } from "../platform/log";
+import { TimeoutError, withTimeout } from "../platform/timeout";
 
 /**
  * The client of the card processor (an outbound HTTP API at PAYMENT_PROCESSOR_URL). Every charge
@@ -32,37 +34,30 @@ const chargeAnswer = z.object({
 export async function chargeCard(env: Env, ownOrigin: string, request: ChargeRequest): Promise<ChargeOutcome> {
 	const url = new URL(`${env.PAYMENT_PROCESSOR_URL.replace(/\/$/, "")}/charges`, ownOrigin);
 	const send = url.origin === ownOrigin ? env.SELF.fetch.bind(env.SELF) : fetch;
-	const timeoutMs = Number(env.PAYMENT_PROCESSOR_TIMEOUT_MS);
-	const abort = new AbortController();
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	const timedOut = new Promise<"timeout">((resolve) => {
-		timer = setTimeout(() => resolve("timeout"), timeoutMs);
+	const body = JSON.stringify({
+		amount_cents: request.amountCents,
+		currency: request.currency,
+		card_token: request.cardToken,
+		description: request.description,
 	});
 	try {
-		const call = send(url.toString(), {
-			method: "POST",
-			headers: { "Content-Type": "application/json", "Idempotency-Key": request.idempotencyKey },
-			body: JSON.stringify({
-				amount_cents: request.amountCents,
-				currency: request.currency,
-				card_token: request.cardToken,
-				description: request.description,
-			}),
-			signal: abort.signal,
-		}).then(async (res) => ({ res, text: await res.text() }));
-		const result = await Promise.race([call, timedOut]);
-		if (result === "timeout") {
-			abort.abort();
-			// The abandoned call rejects with AbortError; nobody is waiting for it any more.
-			void call.catch(() => undefined);
-			return { kind: "failed", reason: "timeout", status: null };
-		}
-		return interpret(result.res.status, result.text);
+		// At the deadline the signal aborts the fetch, and the answer is a timeout.
+		const result = await withTimeout(
+			(signal) =>
+				send(url.toString(), {
+					method: "POST",
+					headers: { "Content-Type": "application/json", "Idempotency-Key": request.idempotencyKey },
+					body,
+					signal,
+				}).then(async (res) => ({ status: res.status, text: await res.text() })),
+			Number(env.PAYMENT_PROCESSOR_TIMEOUT_MS),
+			"payment processor",
+		);
+		return interpret(result.status, result.text);
 	} catch (error) {
-		console.warn(JSON.stringify({ level: "warn", msg: "payment processor unreachable", error: String(error) }));
+		if (error instanceof TimeoutError) return { kind: "failed", reason: "timeout", status: null };
+		log.warn("payment processor unreachable", { error: errorText(error) });
 		return { kind: "failed", reason: "network_error", status: null };
-	} finally {
-		if (timer !== undefined) clearTimeout(timer);
 	}
 }
 

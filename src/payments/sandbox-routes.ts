@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
+import { sleep } from "../platform/timeout";
 import { validate } from "../platform/validation";
 import type { SandboxCharge } from "../../durable-objects/payments-sandbox-processor";
 
@@ -58,8 +59,4 @@ function processor(env: Env) {
 
 function answer(charge: SandboxCharge, headers: Record<string, string> = {}): Response {
 	return Response.json(charge, { status: charge.status === "succeeded" ? 200 : 402, headers });
-}
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }

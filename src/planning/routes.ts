@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import type { TicketRow } from "./db";
 import { closeTicket, listTickets } from "./db";
+import { listRoutePlans } from "./route-plans-db";
 import { deviceIdSchema } from "../devices/domain";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
@@ -24,25 +25,10 @@ const ticketsQuery = z.object({
 });
 const ticketParams = z.object({ ticketId: z.string().regex(/^tkt_[0-9a-f]{24}$/, "not a ticket id") });
 
-type PlanRow = {
-	city: string;
-	plan_date: string;
-	timezone: string;
-	machines: number;
-	units: number;
-	stops: string;
-	built_at: number;
-};
-
 /** Morning route plans built by the cron, newest first (tenant API key). */
 export const restockRoutes = new Hono<AppEnv>().get("/plans", validate("query", plansQuery), async (c) => {
 	const { city, date, limit } = c.req.valid("query");
-	const { results } = await c.env.DB.prepare(
-		`SELECT city, plan_date, timezone, machines, units, stops, built_at FROM route_plans
-		 WHERE tenant_id = ?1 AND (?2 IS NULL OR city = ?2) AND (?3 IS NULL OR plan_date = ?3) ORDER BY plan_date DESC, city LIMIT ?4`,
-	)
-		.bind(c.get("principal").tenantId, city ?? null, date ?? null, limit)
-		.all<PlanRow>();
+	const results = await listRoutePlans(c.env.DB, c.get("principal").tenantId, { city, date }, limit);
 	return c.json({
 		plans: results.map((p) => ({
 			city: p.city,

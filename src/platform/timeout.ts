@@ -22,7 +22,7 @@ export async function withTimeout<T>(
 			reject(new TimeoutError(`${what} did not finish within ${ms} ms`));
 		}, ms);
 	});
-	const running = Promise.resolve(typeof work === "function" ? work(controller.signal) : work);
+	const running = Promise.resolve(isThenable(work) ? work : work(controller.signal));
 	try {
 		return await Promise.race([running, deadline]);
 	} finally {
@@ -34,4 +34,13 @@ export async function withTimeout<T>(
 
 export function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A promise or thenable is taken as it is, checked before "is it a function": a Durable Object
+ * RPC promise is callable too (for pipelining), and calling it would send the signal as an RPC
+ * argument (DataCloneError) instead of waiting for the answer.
+ */
+function isThenable<T>(work: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>)): work is PromiseLike<T> {
+	return "then" in work && typeof work.then === "function";
 }

@@ -34,6 +34,13 @@ export class TtlCache<K, V> {
 		this.#entries.delete(key);
 	}
 
+	/** Drops every entry whose value matches (e.g. all cached credentials of one tenant). */
+	deleteWhere(matches: (value: V, key: K) => boolean): void {
+		for (const [key, entry] of this.#entries) {
+			if (matches(entry.value, key)) this.#entries.delete(key);
+		}
+	}
+
 	clear(): void {
 		this.#entries.clear();
 	}

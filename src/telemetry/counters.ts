@@ -1,5 +1,6 @@
 import type { IngestDelta } from "./stats-db";
 import { addIngestDeltas, readBacklog } from "./stats-db";
+import { errorText, log } from "../platform/log";
 
 // Isolate-wide counters (plain numbers, no I/O objects): ingest counts here and flushes the
 // aggregated deltas to D1 at most every TELEMETRY_STATS_FLUSH_SECONDS, from ctx.waitUntil, so no
@@ -39,7 +40,7 @@ export async function flushCounters(db: D1Database): Promise<void> {
 		await addIngestDeltas(db, batch);
 	} catch (err) {
 		for (const [tenantId, delta] of batch) countIngest(tenantId, delta);
-		console.error(JSON.stringify({ level: "error", msg: "telemetry counter flush failed", error: String(err) }));
+		log.error("telemetry counter flush failed", { error: errorText(err) });
 	}
 }
 
@@ -68,9 +69,7 @@ export async function estimateBacklog(
 				.then((value) => {
 					backlogCache = { value, at: Date.now() };
 				})
-				.catch((err: unknown) =>
-					console.error(JSON.stringify({ level: "error", msg: "backlog read failed", error: String(err) })),
-				)
+				.catch((err: unknown) => log.error("backlog read failed", { error: errorText(err) }))
 				.finally(() => {
 					refreshing = false;
 				}),

@@ -4,6 +4,7 @@ import type { AppEnv } from "../platform/app-env";
 import { newId } from "../platform/crypto";
 import type { TelemetryMessage } from "./domain";
 import { AppError } from "../platform/errors";
+import { errorText, log } from "../platform/log";
 import type { FieldError } from "../platform/validation";
 import { fieldErrors } from "../platform/validation";
 import { countIngest, estimateBacklog, scheduleFlush } from "./counters";
@@ -96,14 +97,7 @@ export async function admitTelemetry(
 			});
 		} catch (err) {
 			countIngest(tenantId, { rejected: updates - sent });
-			console.error(
-				JSON.stringify({
-					level: "error",
-					msg: "telemetry enqueue failed",
-					request_id: c.get("requestId"),
-					error: String(err),
-				}),
-			);
+			log.error("telemetry enqueue failed", { request_id: c.get("requestId"), error: errorText(err) });
 			throw new AppError(
 				503,
 				"queue_unavailable",

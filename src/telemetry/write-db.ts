@@ -1,5 +1,7 @@
 import type { SqlStatement, SqlValue } from "../platform/sql";
 import { multiRowInsert } from "../platform/sql";
+import { planningStatements } from "../planning/db";
+import { runStatements } from "./db";
 import type { LocationsMessage, ReportMessage, TelemetryMessage } from "./domain";
 import { updateCount } from "./domain";
 
@@ -44,6 +46,50 @@ const REPORT_TAIL = `ON CONFLICT (tenant_id, machine_id, report_date) DO UPDATE 
  WHERE (excluded.received_at, excluded.message_id) > (machine_reports.received_at, machine_reports.message_id)`;
 const STATUS_TAIL = `ON CONFLICT (tenant_id, machine_id) DO UPDATE SET ${assignments(REPORT_COLUMNS.slice(2))}
  WHERE (excluded.report_date, excluded.received_at, excluded.message_id) > (machine_status.report_date, machine_status.received_at, machine_status.message_id)`;
+
+/**
+ * Writes validated messages (one transaction, see planTelemetryWrite), then the restock needs and
+ * maintenance tickets of the reports among them (src/planning/db.ts: incremental, idempotent, and
+ * an older report never replaces a newer night's needs). Throws when either fails; both are
+ * idempotent, so the caller retries the messages and a redelivery redoes both.
+ */
+export async function writeTelemetry(
+	db: D1Database,
+	messages: readonly TelemetryMessage[],
+	batchToken: string,
+	now: number,
+): Promise<void> {
+	await runStatements(db, planTelemetryWrite(messages, batchToken, now));
+	const planning = messages.flatMap((m) =>
+		m.kind === "report"
+			? planningStatements(
+					db,
+					m.tenant_id,
+					{
+						machine_id: m.machine_id,
+						report_date: m.report.report_date,
+						inventory: m.report.inventory,
+						temperature_c: m.report.temperature_c,
+						error_codes: m.report.error_codes,
+					},
+					{ now },
+				).statements
+			: [],
+	);
+	if (planning.length > 0) await db.batch(planning);
+}
+
+/** Records batch metrics of written messages (see planBatchFigures) and prunes old message ids. */
+export async function writeBatchFigures(
+	db: D1Database,
+	written: readonly TelemetryMessage[],
+	timing: { at: number; elapsedMs: number; pruneBefore: number },
+): Promise<void> {
+	const byTenant = new Map<string, number>();
+	for (const m of written) byTenant.set(m.tenant_id, (byTenant.get(m.tenant_id) ?? 0) + updateCount(m));
+	const figures = [...byTenant].map(([tenantId, updates]) => ({ tenantId, updates }));
+	await runStatements(db, planBatchFigures(figures, timing.at, timing.elapsedMs, timing.pruneBefore));
+}
 
 export function planTelemetryWrite(
 	messages: readonly TelemetryMessage[],

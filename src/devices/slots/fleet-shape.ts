@@ -22,6 +22,9 @@ export type ZoneCount = { timezone: string; count: number };
 export type ZoneShape = number[];
 export type FleetShape = { level: number; zones: Map<string, ZoneShape> };
 
+/** A zone with its window's start that night, in UTC minutes. */
+type Lane = ZoneCount & { start: number };
+
 const MINUTE = 60_000;
 const SEARCH_STEPS = 40;
 
@@ -30,17 +33,25 @@ export function shapeFleet(zones: readonly ZoneCount[], window: ReportWindow, ni
 	const live = zones
 		.filter((z) => z.count > 0)
 		.sort((a, b) => (a.timezone < b.timezone ? -1 : a.timezone > b.timezone ? 1 : 0));
-	const starts = live.map((z) => Math.round(instantOfWallTime(z.timezone, night, window.startMinute) / MINUTE));
+	const lanes: Lane[] = live.map((z) => ({
+		...z,
+		start: Math.round(instantOfWallTime(z.timezone, night, window.startMinute) / MINUTE),
+	}));
 	const total = live.reduce((s, z) => s + z.count, 0);
 	if (live.length === 0) return { level: 0, zones: new Map() };
 
 	// Between the mean over the union of windows (lower bound) and everything in one minute.
-	let low = total / unionMinutes(starts, window.durationMinutes);
+	let low =
+		total /
+		unionMinutes(
+			lanes.map((l) => l.start),
+			window.durationMinutes,
+		);
 	let high = total;
-	let best = fill(live, starts, window.durationMinutes, high);
+	let best = fill(lanes, window.durationMinutes, high);
 	for (let i = 0; i < SEARCH_STEPS && high - low > 1e-6 * high; i++) {
 		const mid = (low + high) / 2;
-		const attempt = fill(live, starts, window.durationMinutes, mid);
+		const attempt = fill(lanes, window.durationMinutes, mid);
 		if (attempt) {
 			best = attempt;
 			high = mid;
@@ -50,22 +61,26 @@ export function shapeFleet(zones: readonly ZoneCount[], window: ReportWindow, ni
 	}
 	if (!best) throw new Error("a fleet always fits at the level of its total");
 	const shapes = new Map<string, ZoneShape>();
-	live.forEach((zone, z) => {
+	for (const { lane, placed } of best) {
 		let sum = 0;
 		shapes.set(
-			zone.timezone,
-			(best[z] as number[]).map((a) => (sum += a) / zone.count),
+			lane.timezone,
+			placed.map((a) => (sum += a) / lane.count),
 		);
-	});
+	}
 	return { level: high, zones: shapes };
 }
 
 /** Maps a uniform fraction through a zone's curve: seconds from its window start. */
 export function shapedOffsetSeconds(shape: ZoneShape, fraction: number): number {
-	let minute = 0;
-	while (minute < shape.length - 1 && (shape[minute] as number) <= fraction) minute++;
-	const before = minute === 0 ? 0 : (shape[minute - 1] as number);
-	const mass = (shape[minute] as number) - before;
+	// The first minute whose cumulative share passes the fraction (or the last minute).
+	const last = shape.length - 1;
+	const minute = Math.max(
+		0,
+		shape.findIndex((share, i) => share > fraction || i >= last),
+	);
+	const before = shape[minute - 1] ?? 0;
+	const mass = (shape[minute] ?? before) - before;
 	const within = mass > 0 ? Math.min(0.999, Math.max(0, (fraction - before) / mass)) : 0;
 	return Math.floor((minute + within) * 60);
 }
@@ -74,29 +89,28 @@ export function shapedOffsetSeconds(shape: ZoneShape, fraction: number): number 
  * Earliest-deadline-first fill at `level` per UTC minute: per zone, the devices placed in each
  * minute of its window, or null when some zone cannot fit before its window ends.
  */
-function fill(zones: readonly ZoneCount[], starts: number[], duration: number, level: number): number[][] | null {
-	const left = zones.map((z) => z.count);
-	const placed = zones.map(() => Array.from({ length: duration }, () => 0));
-	const first = Math.min(...starts);
-	const last = Math.max(...starts) + duration;
-	// Equal-length windows: the earliest start is the earliest deadline.
-	const order = zones.map((_, i) => i).sort((a, b) => (starts[a] as number) - (starts[b] as number) || a - b);
+function fill(lanes: readonly Lane[], duration: number, level: number): { lane: Lane; placed: number[] }[] | null {
+	const fills = lanes.map((lane) => ({ lane, left: lane.count, placed: Array.from({ length: duration }, () => 0) }));
+	const first = Math.min(...lanes.map((l) => l.start));
+	const last = Math.max(...lanes.map((l) => l.start)) + duration;
+	// Equal-length windows: the earliest start is the earliest deadline (a stable sort keeps ties in zone order).
+	const order = [...fills].sort((a, b) => a.lane.start - b.lane.start);
 	for (let minute = first; minute < last; minute++) {
 		let room = level;
-		for (const z of order) {
-			const offset = minute - (starts[z] as number);
-			if (offset < 0 || offset >= duration || (left[z] as number) <= 0) continue;
-			const take = Math.min(room, left[z] as number);
-			(placed[z] as number[])[offset] = take;
-			left[z] = (left[z] as number) - take;
+		for (const zone of order) {
+			const offset = minute - zone.lane.start;
+			if (offset < 0 || offset >= duration || zone.left <= 0) continue;
+			const take = Math.min(room, zone.left);
+			zone.placed[offset] = take;
+			zone.left -= take;
 			room -= take;
 			if (room <= 0) break;
 		}
-		for (const z of order) {
-			if ((starts[z] as number) + duration - 1 === minute && (left[z] as number) > 1e-9) return null;
+		for (const zone of order) {
+			if (zone.lane.start + duration - 1 === minute && zone.left > 1e-9) return null;
 		}
 	}
-	return placed;
+	return fills;
 }
 
 function unionMinutes(starts: number[], duration: number): number {

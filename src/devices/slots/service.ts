@@ -1,9 +1,13 @@
 import { countVendingByTimezone, findDevice } from "../db";
+import { windowJson } from "../json";
+import { checkCapacity } from "./capacity";
 import type { FleetShape, ZoneCount } from "./fleet-shape";
 import { shapeFleet } from "./fleet-shape";
 import { findReportWindow, saveReportWindow } from "./db";
 import type { ReportTiming, ReportWindow, ShapeOf } from "./domain";
-import { reportTiming } from "./domain";
+import { nextSlot, reportTiming } from "./domain";
+import { AppError } from "../../platform/errors";
+import { TtlCache } from "../../platform/ttl-cache";
 
 /**
  * Report windows and device time zones as the request path needs them: cached in the isolate
@@ -17,16 +21,18 @@ const MAX_ENTRIES = 50_000;
 const FLEET_CACHE_MS = 10 * 60_000;
 const MAX_SHAPES_PER_FLEET = 32;
 
-const fleets = new Map<string, { zones: ZoneCount[]; shapes: Map<string, FleetShape>; expiresAt: number }>();
-const windows = new Map<string, { window: ReportWindow; expiresAt: number }>();
-const deviceZones = new Map<string, { timezone: string | null; expiresAt: number }>();
+type Fleet = { zones: ZoneCount[]; shapes: TtlCache<string, FleetShape> };
+
+const fleets = new TtlCache<string, Fleet>({ ttlMs: FLEET_CACHE_MS, maxEntries: MAX_ENTRIES });
+const windows = new TtlCache<string, ReportWindow>({ ttlMs: CACHE_MS, maxEntries: MAX_ENTRIES });
+/** A device's time zone when it is an active vending machine, else null. */
+const deviceZones = new TtlCache<string, string | null>({ ttlMs: CACHE_MS, maxEntries: MAX_ENTRIES });
 
 export async function reportWindowOf(db: D1Database, tenantId: string, now = Date.now()): Promise<ReportWindow> {
-	const cached = windows.get(tenantId);
-	if (cached && cached.expiresAt > now) return cached.window;
+	const cached = windows.get(tenantId, now);
+	if (cached) return cached;
 	const window = await findReportWindow(db, tenantId);
-	if (windows.size >= MAX_ENTRIES) windows.clear();
-	windows.set(tenantId, { window, expiresAt: now + CACHE_MS });
+	windows.set(tenantId, window, CACHE_MS, now);
 	return window;
 }
 
@@ -34,6 +40,37 @@ export async function setReportWindow(db: D1Database, tenantId: string, window: 
 	await saveReportWindow(db, tenantId, window, Date.now());
 	windows.delete(tenantId);
 	forgetFleet(tenantId);
+}
+
+/** Whether the tenant's report window is long enough for its fleet (see ./capacity.ts), with the window. */
+export async function capacityOf(db: D1Database, tenantId: string, reportsPerSecond: number, now = Date.now()) {
+	const [zones, window] = await Promise.all([countVendingByTimezone(db, tenantId), reportWindowOf(db, tenantId, now)]);
+	return { window: windowJson(window), ...checkCapacity(zones, window, reportsPerSecond, now) };
+}
+
+/**
+ * An active vending machine's report slot: 404 for no such active device, 409 for a device
+ * without slots (a truck).
+ */
+export async function scheduleOf(db: D1Database, tenantId: string, deviceId: string, now = Date.now()) {
+	const row = await findDevice(db, tenantId, deviceId);
+	if (!row || row.revoked_at !== null) throw new AppError(404, "not_found", `No active device ${deviceId}.`);
+	if (row.kind !== "vending")
+		throw new AppError(
+			409,
+			"no_report_slot",
+			`Device ${deviceId} is a ${row.kind}; only vending machines have report slots.`,
+		);
+	const window = await reportWindowOf(db, tenantId, now);
+	const shapeOf = await shapeOfZone(db, tenantId, window, row.timezone, now);
+	const next = nextSlot({ tenantId, deviceId, timezone: row.timezone }, window, now, shapeOf);
+	return {
+		device_id: deviceId,
+		timezone: row.timezone,
+		window: windowJson(window),
+		slot_offset_seconds: Math.round((next.at - next.windowStart) / 1000),
+		next_report_at: new Date(next.at).toISOString(),
+	};
 }
 
 /**
@@ -70,22 +107,20 @@ export async function shapeOfZone(
 	timezone: string,
 	nowMs = Date.now(),
 ): Promise<ShapeOf> {
-	let fleet = fleets.get(tenantId);
-	if (!fleet || fleet.expiresAt <= nowMs) {
+	let fleet = fleets.get(tenantId, nowMs);
+	if (!fleet) {
 		fleet = {
 			zones: (await countVendingByTimezone(db, tenantId)).map((z) => ({ timezone: z.timezone, count: z.devices })),
-			shapes: new Map(),
-			expiresAt: nowMs + FLEET_CACHE_MS,
+			// Lives no longer than its fleet, which is dropped whole when it expires.
+			shapes: new TtlCache({ ttlMs: FLEET_CACHE_MS, maxEntries: MAX_SHAPES_PER_FLEET }),
 		};
-		if (fleets.size >= MAX_ENTRIES) fleets.clear();
-		fleets.set(tenantId, fleet);
+		fleets.set(tenantId, fleet, FLEET_CACHE_MS, nowMs);
 	}
 	const { zones, shapes } = fleet;
 	return (night) => {
 		const key = `${window.startMinute}/${window.durationMinutes}/${night}`;
 		let shape = shapes.get(key);
 		if (!shape) {
-			if (shapes.size >= MAX_SHAPES_PER_FLEET) shapes.clear();
 			shape = shapeFleet(zones, window, night);
 			shapes.set(key, shape);
 		}
@@ -108,8 +143,7 @@ export function rememberDeviceTimezone(
 	timezone: string | null,
 	now = Date.now(),
 ): void {
-	if (deviceZones.size >= MAX_ENTRIES) deviceZones.clear();
-	deviceZones.set(`${tenantId}\u0000${deviceId}`, { timezone, expiresAt: now + CACHE_MS });
+	deviceZones.set(`${tenantId}\u0000${deviceId}`, timezone, CACHE_MS, now);
 }
 
 async function vendingTimezoneOf(
@@ -119,11 +153,10 @@ async function vendingTimezoneOf(
 	now: number,
 ): Promise<string | null> {
 	const key = `${tenantId}\u0000${deviceId}`;
-	const cached = deviceZones.get(key);
-	if (cached && cached.expiresAt > now) return cached.timezone;
+	const cached = deviceZones.get(key, now);
+	if (cached !== undefined) return cached;
 	const row = await findDevice(db, tenantId, deviceId);
 	const timezone = row && row.kind === "vending" && row.revoked_at === null ? row.timezone : null;
-	if (deviceZones.size >= MAX_ENTRIES) deviceZones.clear();
-	deviceZones.set(key, { timezone, expiresAt: now + CACHE_MS });
+	deviceZones.set(key, timezone, CACHE_MS, now);
 	return timezone;
 }

@@ -30,6 +30,28 @@ export type IdempotencyRecord =
 			expiresAt: number;
 	  };
 
+const fingerprintSchema = z.object({ method: z.string(), path: z.string(), bodyHash: z.string() });
+
+/** A stored record, parsed when the IdempotencyKey object reads it back. */
+export const idempotencyRecordSchema = z.discriminatedUnion("state", [
+	z.object({
+		state: z.literal("in_progress"),
+		fingerprint: fingerprintSchema,
+		token: z.string(),
+		lockedUntil: z.number(),
+		createdAt: z.number(),
+		expiresAt: z.number(),
+	}),
+	z.object({
+		state: z.literal("completed"),
+		fingerprint: fingerprintSchema,
+		response: z.object({ status: z.number(), body: z.string(), headers: z.record(z.string(), z.string()) }),
+		createdAt: z.number(),
+		completedAt: z.number(),
+		expiresAt: z.number(),
+	}),
+]) satisfies z.ZodType<IdempotencyRecord>;
+
 export type BeginDecision =
 	| { kind: "acquired"; token: string; tookOver: boolean }
 	| { kind: "replay"; response: StoredResponse; expiresAt: number }
@@ -115,7 +137,7 @@ export function retryAfterSeconds(ms: number): number {
 export function canonicalJson(value: unknown): string {
 	if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
 	if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-	const entries = Object.entries(value as Record<string, unknown>)
+	const entries: [string, unknown][] = Object.entries(value)
 		.filter(([, v]) => v !== undefined)
 		.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 	return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;

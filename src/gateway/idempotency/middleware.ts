@@ -4,6 +4,7 @@ import type { Fingerprint, StoredResponse } from "./domain";
 import { canonicalBody, idempotencyKeySchema, REPLAYED_HEADERS, retryAfterSeconds } from "./domain";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
+import { errorText, log } from "../../platform/log";
 import { forgetReplay, recallReplay, rememberReplay } from "./replay-cache";
 
 export type IdempotencyOptions = {
@@ -76,7 +77,7 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 				);
 			}
 			case "replay":
-				rememberReplay(scope, { fingerprint, response: decision.response, expiresAt: decision.expiresAt });
+				rememberReplay(scope, { fingerprint, response: decision.response }, decision.expiresAt);
 				return replay(decision.response);
 			case "acquired":
 				break;
@@ -98,7 +99,7 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 			logWarn("idempotency completion failed", scope, error);
 			return false;
 		});
-		if (ok) rememberReplay(scope, { fingerprint, response: stored, expiresAt: Date.now() + retentionMs });
+		if (ok) rememberReplay(scope, { fingerprint, response: stored }, Date.now() + retentionMs);
 	};
 }
 
@@ -165,5 +166,5 @@ async function snapshot(res: Response): Promise<StoredResponse> {
 }
 
 function logWarn(msg: string, scope: string, error: unknown): void {
-	console.warn(JSON.stringify({ level: "warn", msg, scope, error: String(error) }));
+	log.warn(msg, { scope, error: errorText(error) });
 }

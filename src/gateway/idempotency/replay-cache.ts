@@ -1,28 +1,26 @@
 import type { Fingerprint, StoredResponse } from "./domain";
+import { TtlCache } from "../../platform/ttl-cache";
 
 /**
  * Isolate-wide cache of completed idempotency records (plain data). A completed record never
  * changes until it expires, so replays can be answered here without a Durable Object round trip.
  */
 
-type Entry = { fingerprint: Fingerprint; response: StoredResponse; expiresAt: number };
+type Entry = { fingerprint: Fingerprint; response: StoredResponse };
 
 const MAX_ENTRIES = 5_000;
 const MAX_BODY_CHARS = 64 * 1024;
-const entries = new Map<string, Entry>();
+// Each entry lives until its record's own expiry (set per entry); the default is never used.
+const entries = new TtlCache<string, Entry>({ ttlMs: 0, maxEntries: MAX_ENTRIES });
 
 export function recallReplay(scope: string, now: number): Entry | null {
-	const entry = entries.get(scope);
-	if (!entry) return null;
-	if (entry.expiresAt > now) return entry;
-	entries.delete(scope);
-	return null;
+	return entries.get(scope, now) ?? null;
 }
 
-export function rememberReplay(scope: string, entry: Entry): void {
+/** Keeps a completed record until `expiresAt` (ms), unless its body is too large to keep in memory. */
+export function rememberReplay(scope: string, entry: Entry, expiresAt: number, now = Date.now()): void {
 	if (entry.response.body.length > MAX_BODY_CHARS) return;
-	if (entries.size >= MAX_ENTRIES) entries.clear();
-	entries.set(scope, entry);
+	entries.set(scope, entry, expiresAt - now, now);
 }
 
 export function forgetReplay(scope: string): void {

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * Rate-limit algorithms as pure functions of (policy, state, now). No I/O: the RateLimiter
  * Durable Object stores the state, the lease client in each isolate spends leased tokens.
@@ -36,6 +38,32 @@ export type PolicyView = {
 };
 
 export const ALGORITHMS = ["token_bucket", "sliding_window", "fixed_window"] as const;
+
+/** A policy and its state as the RateLimiter object stores them (parsed when read back). */
+export const storedPolicyStateSchema = z.object({
+	policy: z.object({
+		name: z.string(),
+		algorithm: z.enum(ALGORITHMS),
+		limit: z.number(),
+		windowSeconds: z.number(),
+		burst: z.number().optional(),
+	}),
+	state: z.discriminatedUnion("kind", [
+		z.object({ kind: z.literal("token_bucket"), tokens: z.number(), at: z.number() }),
+		z.object({ kind: z.literal("fixed_window"), start: z.number(), count: z.number() }),
+		z.object({ kind: z.literal("sliding_window"), start: z.number(), curr: z.number(), prev: z.number() }),
+	]),
+}) satisfies z.ZodType<{ policy: Policy; state: PolicyState }>;
+
+/** The longest of several waits, or null when any of them is never (null). */
+export function longestWait(waits: readonly (number | null)[]): number | null {
+	let longest = Number.NEGATIVE_INFINITY;
+	for (const wait of waits) {
+		if (wait === null) return null;
+		longest = Math.max(longest, wait);
+	}
+	return longest;
+}
 
 /** The most a policy can ever admit at once: a request costing more is never allowed. */
 export function capacityOf(policy: Policy): number {

@@ -1,5 +1,5 @@
 import type { Policy, PolicyState, PolicyView } from "./domain";
-import { advance, available, capacityOf, consume, credit, leaseDeadline, viewOf, waitMs } from "./domain";
+import { advance, available, capacityOf, consume, credit, leaseDeadline, longestWait, viewOf, waitMs } from "./domain";
 
 /**
  * One decision of a limited key over all of its policies at once: every policy must have `cost`
@@ -51,49 +51,47 @@ export function decide(
 	now: number,
 	options: LeaseOptions = DEFAULT_LEASE_OPTIONS,
 ): Decision {
-	let states = policies.map((p, i) => advance(p, prior[i], now));
 	const returned = request.returned;
-	if (returned && returned.units > 0) {
-		states = states.map((s, i) => credit(policies[i] as Policy, s, returned.units, returned.takenAt));
-	}
+	let held: Held[] = policies.map((policy, i) => {
+		const state = advance(policy, prior[i], now);
+		return {
+			policy,
+			state: returned && returned.units > 0 ? credit(policy, state, returned.units, returned.takenAt) : state,
+		};
+	});
 
-	const violated = policies.filter((p, i) => available(p, states[i] as PolicyState, now) < request.cost);
+	const violated = held.filter(({ policy, state }) => available(policy, state, now) < request.cost);
 	if (violated.length > 0) {
-		const waits = violated.map((p) => waitMs(p, states[policies.indexOf(p)] as PolicyState, request.cost, now));
-		const unitWaits = violated.map((p) => waitMs(p, states[policies.indexOf(p)] as PolicyState, 1, now) ?? 0);
 		return {
 			allowed: false,
-			retryAfterMs: waits.some((w) => w === null) ? null : Math.max(...(waits as number[])),
-			unitWaitMs: Math.max(...unitWaits),
-			violated: violated.map((p) => p.name),
-			views: policies.map((p, i) => viewOf(p, states[i] as PolicyState, now)),
-			states,
+			retryAfterMs: longestWait(violated.map(({ policy, state }) => waitMs(policy, state, request.cost, now))),
+			unitWaitMs: Math.max(...violated.map(({ policy, state }) => waitMs(policy, state, 1, now) ?? 0)),
+			violated: violated.map(({ policy }) => policy.name),
+			views: held.map(({ policy, state }) => viewOf(policy, state, now)),
+			states: held.map(({ state }) => state),
 		};
 	}
 
-	const granted = request.cost + leaseExtra(policies, states, request, now, options);
-	states = states.map((s) => consume(s, granted));
-	const expiresAt = Math.min(...policies.map((p, i) => leaseDeadline(p, states[i] as PolicyState, now, options.ttlMs)));
+	const granted = request.cost + leaseExtra(held, request, now, options);
+	held = held.map(({ policy, state }) => ({ policy, state: consume(state, granted) }));
+	const expiresAt = Math.min(...held.map(({ policy, state }) => leaseDeadline(policy, state, now, options.ttlMs)));
 	return {
 		allowed: true,
 		granted,
 		expiresAt,
-		views: policies.map((p, i) => viewOf(p, states[i] as PolicyState, now)),
-		states,
+		views: held.map(({ policy, state }) => viewOf(policy, state, now)),
+		states: held.map(({ state }) => state),
 	};
 }
 
-function leaseExtra(
-	policies: Policy[],
-	states: PolicyState[],
-	request: LeaseRequest,
-	now: number,
-	options: LeaseOptions,
-): number {
+/** A policy with its state, kept together so neither is looked up by index. */
+type Held = { policy: Policy; state: PolicyState };
+
+function leaseExtra(held: readonly Held[], request: LeaseRequest, now: number, options: LeaseOptions): number {
 	const wanted = Math.max(0, request.want - request.cost);
-	if (wanted === 0 || policies.length === 0) return 0;
-	const spare = Math.min(...policies.map((p, i) => available(p, states[i] as PolicyState, now) - request.cost));
-	const capacity = Math.min(...policies.map(capacityOf));
+	if (wanted === 0 || held.length === 0) return 0;
+	const spare = Math.min(...held.map(({ policy, state }) => available(policy, state, now) - request.cost));
+	const capacity = Math.min(...held.map(({ policy }) => capacityOf(policy)));
 	return Math.max(
 		0,
 		Math.min(wanted, Math.floor(spare * options.maxShareOfSpare), Math.floor(capacity * options.maxShareOfCapacity)),

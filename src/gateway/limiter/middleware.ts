@@ -59,10 +59,10 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 		// Response per call, and before it each value is set twice (prepared, then merged).
 		const target = c.res.headers;
 		try {
-			for (const name in headers) target.set(name, headers[name] as string);
+			for (const [name, value] of Object.entries(headers)) target.set(name, value);
 		} catch {
 			// An immutable response (one passed through from fetch): copy it once instead.
-			for (const name in headers) c.header(name, headers[name] as string);
+			for (const [name, value] of Object.entries(headers)) c.header(name, value);
 		}
 	};
 }

@@ -144,7 +144,9 @@ function policyOf(rule: RouteLimit): Policy {
 }
 
 function covers(rule: RouteLimit, method: string, path: string): boolean {
-	if (rule.methods && !rule.methods.includes(method as NonNullable<RouteLimit["methods"]>[number])) return false;
+	// Widened to string[] (a safe upcast) so any request method can be looked up.
+	const methods: readonly string[] | undefined = rule.methods;
+	if (methods && !methods.includes(method)) return false;
 	return rule.path_prefix === undefined || path.startsWith(rule.path_prefix);
 }
 

@@ -10,6 +10,7 @@ import type { LimitTarget } from "./route-limits";
 import { toPolicy } from "./route-limits";
 import { AppError } from "../../platform/errors";
 import { peekTokens, takeTokens } from "./service";
+import { TtlCache } from "../../platform/ttl-cache";
 import { validate } from "../../platform/validation";
 
 const RESOURCE = z
@@ -40,7 +41,7 @@ const checkBody = z
 	.strict();
 
 // Isolate cache of rules (plain data): a check needs its rule, and D1 must not be on every check's path.
-const ruleCache = new Map<string, { rule: RateLimitRuleRow | null; expiresAt: number }>();
+const ruleCache = new TtlCache<string, { rule: RateLimitRuleRow | null }>({ ttlMs: RULE_TTL_MS, maxEntries: 10_000 });
 
 /** Rate limiting as a service: tenants define rules for their own resources and check keys against them. */
 export const rateLimitRoutes = new Hono<AppEnv>()
@@ -134,11 +135,10 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 
 async function requireRule(db: D1Database, tenantId: string, resource: string): Promise<RateLimitRuleRow> {
 	const cacheKey = `${tenantId}:${resource}`;
-	const now = Date.now();
 	let cached = ruleCache.get(cacheKey);
-	if (!cached || cached.expiresAt <= now) {
-		cached = { rule: await findRule(db, tenantId, resource), expiresAt: now + RULE_TTL_MS };
-		if (ruleCache.size > 10_000) ruleCache.clear();
+	if (!cached) {
+		// Wrapped, so an unknown resource (null) is cached too.
+		cached = { rule: await findRule(db, tenantId, resource) };
 		ruleCache.set(cacheKey, cached);
 	}
 	if (!cached.rule) throw unknownResource(resource);

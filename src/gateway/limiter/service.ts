@@ -1,6 +1,9 @@
 import type { AcquireResult, RateLimiter } from "../../../durable-objects/gateway-rate-limiter";
 import type { Policy, PolicyView } from "./domain";
+import { longestWait } from "./domain";
 import type { LimitTarget } from "./route-limits";
+import { errorText, log } from "../../platform/log";
+import { sleep, withTimeout } from "../../platform/timeout";
 
 /**
  * The isolate's side of rate limiting. Each limited key's decisions are made by its RateLimiter
@@ -61,19 +64,18 @@ export async function takeTokens(ns: Namespace, targets: readonly LimitTarget[])
 		refundLocally(t);
 		return outcome.views.map((v) => ({ ...v, remaining: v.remaining + t.cost }));
 	});
-	const waits = denied.map((d) => d.retryAfterMs);
 	return {
 		allowed: false,
 		views,
 		violated: denied.flatMap((d) => d.violated),
-		retryAfterMs: waits.some((w) => w === null) ? null : Math.max(...(waits as number[])),
+		retryAfterMs: longestWait(denied.map((d) => d.retryAfterMs)),
 		unavailable: denied.some((d) => d.unavailable),
 	};
 }
 
 /** The current quota of a key without taking anything (units leased to this isolate count as remaining). */
 export async function peekTokens(ns: Namespace, target: LimitTarget): Promise<PolicyView[]> {
-	const views = await withTimeout(ns.getByName(target.key).peek(target.policies));
+	const views = await withTimeout(ns.getByName(target.key).peek(target.policies), LIMITER_TIMEOUT_MS, "rate limiter");
 	const lease = leases.get(target.key);
 	const spare = lease && lease.signature === signatureOf(target) && lease.expiresAt > Date.now() ? lease.units : 0;
 	return views.map((v) => ({ ...v, remaining: v.remaining + spare }));
@@ -85,7 +87,7 @@ export async function peekTokens(ns: Namespace, target: LimitTarget): Promise<Po
  */
 function takeFromLeases(targets: readonly LimitTarget[]): TakeOutcome | null {
 	const now = Date.now();
-	const found: Lease[] = [];
+	const found: { lease: Lease; cost: number }[] = [];
 	for (const target of targets) {
 		const lease = leases.get(target.key);
 		if (
@@ -96,15 +98,14 @@ function takeFromLeases(targets: readonly LimitTarget[]): TakeOutcome | null {
 			lease.expiresAt <= now
 		)
 			return null;
-		found.push(lease);
+		found.push({ lease, cost: target.cost });
 	}
 	const views: PolicyView[] = [];
-	found.forEach((lease, i) => {
-		const cost = (targets[i] as LimitTarget).cost;
+	for (const { lease, cost } of found) {
 		lease.units -= cost;
 		lease.spent += cost;
 		views.push(...leaseViews(lease, now));
-	});
+	}
 	return { allowed: true, views, degraded: false };
 }
 
@@ -137,11 +138,11 @@ async function acquire(ns: Namespace, target: LimitTarget, lease: Lease): Promis
 	try {
 		result = await withTimeout<AcquireResult>(
 			ns.getByName(target.key).acquire(target.policies, { cost: target.cost, want, returned }),
+			LIMITER_TIMEOUT_MS,
+			"rate limiter",
 		);
 	} catch (error) {
-		console.warn(
-			JSON.stringify({ level: "warn", msg: "rate limiter unavailable", key: target.key, error: String(error) }),
-		);
+		log.warn("rate limiter unavailable", { key: target.key, error: errorText(error) });
 		return target.onFailure === "open"
 			? { allowed: true, views: [], degraded: true }
 			: {
@@ -249,24 +250,5 @@ function pruneLeases(now: number): void {
 			if (drop-- <= 0) break;
 			leases.delete(key);
 		}
-	}
-}
-
-function sleep(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function withTimeout<T>(promise: PromiseLike<T>): Promise<T> {
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(
-			() => reject(new Error(`rate limiter did not answer within ${LIMITER_TIMEOUT_MS} ms`)),
-			LIMITER_TIMEOUT_MS,
-		);
-	});
-	try {
-		return await Promise.race([promise, timeout]);
-	} finally {
-		if (timer !== undefined) clearTimeout(timer);
 	}
 }

@@ -5,15 +5,17 @@ import { parseRouteLimits } from "./db";
 import { hashSecret, isWellFormedApiKey } from "./domain";
 import { AppError } from "../../platform/errors";
 import { bearerToken } from "../../platform/bearer";
+import { TtlCache } from "../../platform/ttl-cache";
 
-type CachedKey = { principal: TenantPrincipal | null; revoked: boolean; expiresAt: number };
+type CachedKey = { principal: TenantPrincipal | null; revoked: boolean };
 
 const MAX_CACHED_KEYS = 10_000;
 
 // Isolate-wide cache of verified keys (plain data), so D1 is not on every request's path.
 // Entries live AUTH_CACHE_SECONDS; revocation here clears them at once, other isolates follow
 // within that time.
-const keyCache = new Map<string, CachedKey>();
+// The TTL is per entry (AUTH_CACHE_SECONDS is an env var); the constructor's is only a default.
+const keyCache = new TtlCache<string, CachedKey>({ ttlMs: 60_000, maxEntries: MAX_CACHED_KEYS });
 
 /** Authenticates `Authorization: Bearer <api_key>` and sets `principal`. */
 export function tenantAuth(): MiddlewareHandler<AppEnv> {
@@ -33,15 +35,12 @@ export function tenantAuth(): MiddlewareHandler<AppEnv> {
 
 /** Drops cached keys of a tenant (after a revocation or a change of its limits). */
 export function forgetTenantKeys(tenantId: string): void {
-	for (const [hash, entry] of keyCache) {
-		if (entry.principal?.tenantId === tenantId) keyCache.delete(hash);
-	}
+	keyCache.deleteWhere((entry) => entry.principal?.tenantId === tenantId);
 }
 
 async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<CachedKey> {
-	const now = Date.now();
 	const cached = keyCache.get(hash);
-	if (cached && cached.expiresAt > now) return cached;
+	if (cached) return cached;
 	const row = await findKeyByHash(db, hash);
 	const entry: CachedKey = {
 		principal: row
@@ -53,9 +52,7 @@ async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<Cach
 				}
 			: null,
 		revoked: row?.revoked_at != null,
-		expiresAt: now + ttlMs,
 	};
-	if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
-	keyCache.set(hash, entry);
+	keyCache.set(hash, entry, ttlMs);
 	return entry;
 }
