@@ -5,6 +5,7 @@ import { retryDelaySeconds } from "../src/platform/queue-limits";
 import type { TelemetryMessage } from "../src/telemetry/domain";
 import { telemetryMessageSchema } from "../src/telemetry/domain";
 import { writeBatchFigures, writeTelemetry } from "../src/telemetry/write-db";
+import { planFromReports } from "../src/planning/service";
 import { fieldErrors } from "../src/platform/validation";
 
 /** Message ids are remembered this long to count redeliveries once (the queue's longest retention). */
@@ -43,10 +44,9 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 	if (items.length === 0) return [];
 	const now = Date.now();
 	try {
-		await writeTelemetry(
+		await writeWithPlanning(
 			db,
 			items.map((i) => i.body),
-			newId("bat"),
 			now,
 		);
 		for (const item of items) item.msg.ack();
@@ -58,7 +58,7 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 	const written: TelemetryMessage[] = [];
 	for (const item of items) {
 		try {
-			await writeTelemetry(db, [item.body], newId("bat"), now);
+			await writeWithPlanning(db, [item.body], now);
 			item.msg.ack();
 			written.push(item.body);
 		} catch (err) {
@@ -115,4 +115,29 @@ export function idOf(msg: Message): string {
 	if (typeof body === "object" && body !== null && "id" in body && typeof body.id === "string" && body.id.length <= 64)
 		return body.id;
 	return `queue:${msg.id}`;
+}
+
+/**
+ * The data, then the restock needs and maintenance tickets of the reports among it. Both are
+ * idempotent: a failure of either leaves the messages unacked and a redelivery redoes both.
+ */
+async function writeWithPlanning(db: D1Database, messages: readonly TelemetryMessage[], now: number): Promise<void> {
+	await writeTelemetry(db, messages, newId("bat"), now);
+	const reports = messages.flatMap((m) =>
+		m.kind === "report"
+			? [
+					{
+						tenantId: m.tenant_id,
+						report: {
+							machine_id: m.machine_id,
+							report_date: m.report.report_date,
+							inventory: m.report.inventory,
+							temperature_c: m.report.temperature_c,
+							error_codes: m.report.error_codes,
+						},
+					},
+				]
+			: [],
+	);
+	await planFromReports(db, reports, now);
 }

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, TenantPrincipal } from "../platform/app-env";
 import type { DeviceLookup } from "./db";
 import { findDeviceByTokenHash } from "./db";
-import { parseRouteLimits } from "../gateway/tenants/db";
+import { parseRouteLimits } from "../gateway/limiter/route-limits";
 import { hashSecret, isWellFormedApiKey } from "../gateway/tenants/domain";
 import { isWellFormedDeviceToken } from "./domain";
 import {

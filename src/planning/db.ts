@@ -34,6 +34,19 @@ export async function applyReportToPlanning(
 }
 
 /**
+ * `applyReportToPlanning` for the reports of one consumer batch, in one D1 batch. The five
+ * statements of each report stay together and in order.
+ */
+export async function applyReportsToPlanning(
+	db: D1Database,
+	reports: readonly { tenantId: string; report: PlanningReport }[],
+	options: PlanningOptions = {},
+): Promise<void> {
+	const statements = reports.flatMap((r) => planningStatements(db, r.tenantId, r.report, options).statements);
+	if (statements.length > 0) await db.batch(statements);
+}
+
+/**
  * The statements of `applyReportToPlanning` without running them, for a consumer that wants them
  * in its own DB.batch (after the report's own rows, so one transaction covers both). Keep the
  * five statements together and in this order.

@@ -1,4 +1,4 @@
-import { listReportWindows } from "../devices/slots/db";
+import { customReportWindows } from "../devices/slots/service";
 import type { MissedReportCheck, PlanCity, RestockNeedRow } from "./route-plans-db";
 import {
 	insertRoutePlan,
@@ -29,7 +29,7 @@ const MAX_CITIES_PER_RUN = 200;
 export async function buildRoutePlans(env: Env, now: number): Promise<RoutePlanRun> {
 	const planHour = Number(env.ROUTE_PLAN_HOUR);
 	const graceMs = Number(env.MISSED_REPORT_GRACE_MINUTES) * 60_000;
-	const windows = await listReportWindows(env.DB);
+	const windows = await customReportWindows(env.DB);
 	const missed = await checkMissedReports(env.DB, windows, graceMs, now);
 
 	const cities = await listPlanCities(env.DB);

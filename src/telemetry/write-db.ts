@@ -1,6 +1,5 @@
 import type { SqlStatement, SqlValue } from "../platform/sql";
 import { multiRowInsert } from "../platform/sql";
-import { planningStatements } from "../planning/db";
 import { runStatements } from "./db";
 import type { LocationsMessage, ReportMessage, TelemetryMessage } from "./domain";
 import { updateCount } from "./domain";
@@ -48,10 +47,8 @@ const STATUS_TAIL = `ON CONFLICT (tenant_id, machine_id) DO UPDATE SET ${assignm
  WHERE (excluded.report_date, excluded.received_at, excluded.message_id) > (machine_status.report_date, machine_status.received_at, machine_status.message_id)`;
 
 /**
- * Writes validated messages (one transaction, see planTelemetryWrite), then the restock needs and
- * maintenance tickets of the reports among them (src/planning/db.ts: incremental, idempotent, and
- * an older report never replaces a newer night's needs). Throws when either fails; both are
- * idempotent, so the caller retries the messages and a redelivery redoes both.
+ * Writes validated messages in one transaction (see planTelemetryWrite). Every statement is
+ * idempotent, so the caller retries the messages on a throw and a redelivery changes nothing.
  */
 export async function writeTelemetry(
 	db: D1Database,
@@ -60,23 +57,6 @@ export async function writeTelemetry(
 	now: number,
 ): Promise<void> {
 	await runStatements(db, planTelemetryWrite(messages, batchToken, now));
-	const planning = messages.flatMap((m) =>
-		m.kind === "report"
-			? planningStatements(
-					db,
-					m.tenant_id,
-					{
-						machine_id: m.machine_id,
-						report_date: m.report.report_date,
-						inventory: m.report.inventory,
-						temperature_c: m.report.temperature_c,
-						error_codes: m.report.error_codes,
-					},
-					{ now },
-				).statements
-			: [],
-	);
-	if (planning.length > 0) await db.batch(planning);
 }
 
 /** Records batch metrics of written messages (see planBatchFigures) and prunes old message ids. */

@@ -3,7 +3,7 @@ import { windowJson } from "../json";
 import { checkCapacity } from "./capacity";
 import type { FleetShape, ZoneCount } from "./fleet-shape";
 import { shapeFleet } from "./fleet-shape";
-import { findReportWindow, saveReportWindow } from "./db";
+import { findReportWindow, listReportWindows, saveReportWindow } from "./db";
 import type { ReportTiming, ReportWindow, ShapeOf } from "./domain";
 import { nextSlot, reportTiming } from "./domain";
 import { AppError } from "../../platform/errors";
@@ -34,6 +34,11 @@ export async function reportWindowOf(db: D1Database, tenantId: string, now = Dat
 	const window = await findReportWindow(db, tenantId);
 	windows.set(tenantId, window, CACHE_MS, now);
 	return window;
+}
+
+/** Every tenant's window that differs from the default (the cron's missed-report check). */
+export function customReportWindows(db: D1Database): Promise<Map<string, ReportWindow>> {
+	return listReportWindows(db);
 }
 
 export async function setReportWindow(db: D1Database, tenantId: string, window: ReportWindow): Promise<void> {

@@ -165,3 +165,10 @@ function scopeValue(scope: Scope, who: RequestIdentity): string | null {
 			return who.deviceId ?? null;
 	}
 }
+
+/** A tenant's stored limits (JSON written only from validated input), parsed again so a bad row cannot widen types. */
+export function parseRouteLimits(raw: string | null): RouteLimit[] | null {
+	if (raw === null) return null;
+	const parsed = routeLimitsSchema.safeParse(JSON.parse(raw));
+	return parsed.success ? parsed.data : null;
+}

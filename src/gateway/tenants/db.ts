@@ -1,5 +1,5 @@
 import type { RouteLimit } from "../limiter/route-limits";
-import { routeLimitsSchema } from "../limiter/route-limits";
+import { parseRouteLimits } from "../limiter/route-limits";
 
 export type TenantRow = { id: string; name: string; route_limits: string | null; created_at: number };
 
@@ -44,13 +44,6 @@ export async function setRouteLimits(db: D1Database, id: string, limits: RouteLi
 		.bind(limits === null ? null : JSON.stringify(limits), id)
 		.run();
 	return result.meta.changes > 0;
-}
-
-export function parseRouteLimits(raw: string | null): RouteLimit[] | null {
-	if (raw === null) return null;
-	// Stored only by setRouteLimits from validated input; parse again so a bad row cannot widen types.
-	const parsed = routeLimitsSchema.safeParse(JSON.parse(raw));
-	return parsed.success ? parsed.data : null;
 }
 
 function toTenant(row: TenantRow): Tenant {

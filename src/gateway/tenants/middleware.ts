@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, TenantPrincipal } from "../../platform/app-env";
 import { findKeyByHash } from "./api-keys-db";
-import { parseRouteLimits } from "./db";
+import { parseRouteLimits } from "../limiter/route-limits";
 import { hashSecret, isWellFormedApiKey } from "./domain";
 import { AppError } from "../../platform/errors";
 import { bearerToken } from "../../platform/bearer";
