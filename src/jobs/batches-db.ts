@@ -72,15 +72,33 @@ export function outcomeStatements(db: D1Database, outcomes: readonly Outcome[], 
 	);
 }
 
+/**
+ * Writes the outcomes (compare-and-set, see `outcomeStatements`) and the log lines in one batch;
+ * returns the ids whose outcome applied.
+ */
+export async function applyOutcomes(
+	db: D1Database,
+	outcomes: readonly Outcome[],
+	logs: readonly LogEntry[],
+	now: number,
+): Promise<Set<string>> {
+	// Log inserts RETURN no rows, so every row of the batch is an applied outcome's id.
+	const results = await db.batch<{ id: string }>([
+		...outcomeStatements(db, outcomes, now),
+		...logStatements(db, logs, now),
+	]);
+	return new Set(results.flatMap((r) => r.results.map((row) => row.id)));
+}
+
 /** A claim handed back unrun (the per-type gate refused it): queued again at `readyAt`. */
 export type GivenBack = { id: string; version: number; readyAt: number };
 
 /**
  * Gives claims back uncounted (attempts - 1), compare-and-set on the claim's version like
- * `transitionStatement` with `attempts: "undo"`; RETURNING lists the ids that applied.
+ * `transitionStatement` with `attempts: "undo"`, in one batch; returns the ids that applied.
  */
-export function giveBackStatements(db: D1Database, jobs: readonly GivenBack[], now: number): D1PreparedStatement[] {
-	return chunkJsonRows(jobs.map((j) => [j.id, j.version, j.readyAt])).map((json) =>
+export async function giveBack(db: D1Database, jobs: readonly GivenBack[], now: number): Promise<Set<string>> {
+	const statements = chunkJsonRows(jobs.map((j) => [j.id, j.version, j.readyAt])).map((json) =>
 		db
 			.prepare(
 				`UPDATE jobs SET status = 'queued', updated_at = ?1, version = jobs.version + 1, ready_at = d.a, attempts = jobs.attempts - 1, claim_expires_at = NULL
@@ -90,6 +108,8 @@ export function giveBackStatements(db: D1Database, jobs: readonly GivenBack[], n
 			)
 			.bind(now, json),
 	);
+	const results = await db.batch<{ id: string }>(statements);
+	return new Set(results.flatMap((r) => r.results.map((row) => row.id)));
 }
 
 /** Job log lines, many per statement. */

@@ -1,5 +1,5 @@
-import type { ClaimedJob } from "./db";
-import { CLAIM_PAYLOAD_BUDGET, claimReady } from "./db";
+import type { ClaimedJob } from "./claims-db";
+import { CLAIM_PAYLOAD_BUDGET, claimReady } from "./claims-db";
 import { PRIORITY_PATTERN, slotPositions } from "./priority";
 import { MAX_PAYLOAD_BYTES } from "./domain";
 

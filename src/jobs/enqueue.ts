@@ -2,7 +2,7 @@ import type { JobInsert } from "./batches-db";
 import { insertJobsStatements } from "./batches-db";
 import type { JobRow } from "./db";
 import { findJobsByIds, findLiveByDedupeKeys } from "./db";
-import { insertDependencyStatements } from "./dependencies-db";
+import { insertDependencyStatements, recountPendingStatement } from "./dependencies-db";
 import type { JobSpec } from "./spec";
 import { firstReadyAt } from "./spec";
 import type { JobStatus } from "./domain";
@@ -90,14 +90,7 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 			// Recounted inside the batch's transaction: a dependency that completed after we read it
 			// (before the edge existed) is not waited for forever.
 			recounts.set(statements.length, { id, readyAt });
-			statements.push(
-				env.DB.prepare(
-					`UPDATE jobs SET pending_deps = (SELECT COUNT(*) FROM job_dependencies d JOIN jobs p ON p.id = d.depends_on WHERE d.job_id = ?1 AND p.status != 'completed'),
-					   status = CASE WHEN (SELECT COUNT(*) FROM job_dependencies d JOIN jobs p ON p.id = d.depends_on WHERE d.job_id = ?1 AND p.status != 'completed') = 0
-					     THEN (CASE WHEN ready_at > ?2 THEN 'scheduled' ELSE 'queued' END) ELSE 'waiting' END
-					 WHERE id = ?1 AND status = 'waiting' RETURNING status, runner`,
-				).bind(id, now),
-			);
+			statements.push(recountPendingStatement(env.DB, id, now));
 		}
 		if (runner === "queue" && (status === "queued" || status === "scheduled"))
 			tokens.push({ tenantId, jobId: id, readyAt });

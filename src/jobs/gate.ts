@@ -1,4 +1,4 @@
-import type { ClaimedJob } from "./db";
+import type { ClaimedJob } from "./claims-db";
 import type { GateResult } from "../../durable-objects/jobs-type-gate";
 import { declaredTypes } from "./declared-types";
 

@@ -1,6 +1,8 @@
-import type { ClaimedJob, JobRow } from "./db";
+import type { JobRow } from "./db";
+import type { ClaimedJob } from "./claims-db";
+import { writeProgress } from "./claims-db";
 import type { GivenBack } from "./batches-db";
-import { giveBackStatements } from "./batches-db";
+import { giveBack } from "./batches-db";
 import type { AttemptOutcome } from "./domain";
 import { handlerFor } from "./handlers/registry";
 import type { JobContext } from "./handlers/types";
@@ -90,8 +92,7 @@ async function runRound(
 	// (with their own tokens) when a slot may be free.
 	if (refused.length > 0) {
 		const now = Date.now();
-		const results = await env.DB.batch(giveBackStatements(env.DB, refused, now));
-		const applied = new Set(results.flatMap((r) => (r.results as { id: string }[]).map((row) => row.id)));
+		const applied = await giveBack(env.DB, refused, now);
 		await sendRunTokens(
 			env,
 			refused.filter((r) => applied.has(r.id)).map((r) => ({ tenantId, jobId: r.id, readyAt: r.readyAt })),
@@ -184,11 +185,6 @@ export async function reportProgress(
 	job: Pick<JobRow, "id" | "version">,
 	fraction: number,
 ): Promise<void> {
-	const row = await db
-		.prepare(
-			"UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND version = ? AND status = 'processing' RETURNING cancel_requested",
-		)
-		.bind(Math.min(1, Math.max(0, fraction)), Date.now(), job.id, job.version)
-		.first<{ cancel_requested: number }>();
+	const row = await writeProgress(db, job, Math.min(1, Math.max(0, fraction)), Date.now());
 	if (!row || row.cancel_requested) throw new JobCancelledError();
 }

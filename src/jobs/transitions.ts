@@ -1,7 +1,7 @@
-import type { ClaimedJob } from "./db";
+import type { ClaimedJob } from "./claims-db";
 import type { LogEntry, Outcome } from "./batches-db";
-import { chunkJsonRows, logStatements, outcomeStatements } from "./batches-db";
-import { findDependentsOf } from "./dependencies-db";
+import { applyOutcomes } from "./batches-db";
+import { cancelWaiting, findDependentsOf, releaseWaiting } from "./dependencies-db";
 import { backoffMs } from "./backoff";
 import type { AttemptOutcome } from "./domain";
 import { nextStateAfter } from "./domain";
@@ -63,16 +63,12 @@ export async function finishAttempts(
 		if (next.status === "dead") return { job, outcome: { ...base, status: "dead", error } };
 		return { job, outcome: { ...base, status: "failed", error, readyAt: next.readyAt } };
 	});
-	const updates = outcomeStatements(
+	const applied = await applyOutcomes(
 		env.DB,
 		plans.map((p) => p.outcome),
+		logs,
 		now,
 	);
-	const results = await env.DB.batch([...updates, ...logStatements(env.DB, logs, now)]);
-	const applied = new Set<string>();
-	for (const r of results.slice(0, updates.length)) {
-		for (const row of r.results as { id: string }[]) applied.add(row.id);
-	}
 	const tokens: TokenRequest[] = [];
 	for (const { job, outcome } of plans) {
 		if (!applied.has(job.id)) continue;
@@ -108,29 +104,10 @@ export async function releaseDependents(env: Env, jobIds: readonly string[], now
 	for (const edge of await findDependentsOf(env.DB, jobIds))
 		counts.set(edge.job_id, (counts.get(edge.job_id) ?? 0) + 1);
 	if (counts.size === 0) return;
-	const results = await env.DB.batch(
-		chunkJsonRows([...counts]).map((json) =>
-			env.DB.prepare(
-				`UPDATE jobs SET pending_deps = jobs.pending_deps - d.n, updated_at = ?1, version = jobs.version + 1,
-				   status = CASE WHEN jobs.pending_deps - d.n <= 0 THEN (CASE WHEN jobs.ready_at > ?1 THEN 'scheduled' ELSE 'queued' END) ELSE jobs.status END
-				 FROM (SELECT value ->> 0 AS id, value ->> 1 AS n FROM json_each(?2)) AS d
-				 WHERE jobs.id = d.id AND jobs.status = 'waiting'
-				 RETURNING jobs.id AS id, jobs.tenant_id AS tenant_id, jobs.runner AS runner, jobs.status AS status, jobs.ready_at AS ready_at`,
-			).bind(now, json),
-		),
-	);
 	const tokens: TokenRequest[] = [];
-	for (const r of results) {
-		for (const row of r.results as {
-			id: string;
-			tenant_id: string;
-			runner: string;
-			status: string;
-			ready_at: number;
-		}[]) {
-			if (row.status !== "waiting" && row.runner === "queue")
-				tokens.push({ tenantId: row.tenant_id, jobId: row.id, readyAt: Math.max(now, row.ready_at) });
-		}
+	for (const row of await releaseWaiting(env.DB, [...counts], now)) {
+		if (row.status !== "waiting" && row.runner === "queue")
+			tokens.push({ tenantId: row.tenant_id, jobId: row.id, readyAt: Math.max(now, row.ready_at) });
 	}
 	await sendRunTokens(env, tokens, now);
 }
@@ -151,20 +128,8 @@ export async function cancelDependents(
 		for (const edge of await findDependentsOf(env.DB, [...reasons.keys()]))
 			cancel.set(edge.job_id, reasons.get(edge.depends_on) ?? "a dependency ended");
 		if (cancel.size === 0) return;
-		const results = await env.DB.batch(
-			chunkJsonRows([...cancel]).map((json) =>
-				env.DB.prepare(
-					`UPDATE jobs SET status = 'cancelled', error = d.r, completed_at = ?1, updated_at = ?1, version = jobs.version + 1
-					 FROM (SELECT value ->> 0 AS id, value ->> 1 AS r FROM json_each(?2)) AS d
-					 WHERE jobs.id = d.id AND jobs.status = 'waiting'
-					 RETURNING jobs.id AS id, jobs.has_dependents AS has_dependents`,
-				).bind(now, json),
-			),
-		);
-		level = results.flatMap((r) =>
-			(r.results as { id: string; has_dependents: number }[])
-				.filter((row) => row.has_dependents)
-				.map((row) => ({ id: row.id, reason: `dependency ${row.id} ended cancelled` })),
-		);
+		level = (await cancelWaiting(env.DB, [...cancel], now))
+			.filter((row) => row.has_dependents)
+			.map((row) => ({ id: row.id, reason: `dependency ${row.id} ended cancelled` }));
 	}
 }
