@@ -144,7 +144,9 @@ export type JobInsert = {
 /**
  * Inserts a tenant's new jobs. Jobs that differ only in id, payload and dedupe key (a bulk of one
  * kind) share one statement: the shared columns are bound once (13 parameters), the rest travel
- * as JSON arrays — a third cheaper per row than a JSON object per job.
+ * as JSON arrays — a third cheaper per row than a JSON object per job. A job whose dedupe key a
+ * live job holds is skipped (ON CONFLICT DO NOTHING; `WHERE true` lets SQLite parse the upsert
+ * after a SELECT); RETURNING lists the jobs written, with their status and runner.
  */
 export function insertJobsStatements(
 	db: D1Database,
@@ -177,7 +179,9 @@ export function insertJobsStatements(
 				db
 					.prepare(
 						`INSERT INTO jobs (id, tenant_id, type, runner, status, priority, payload, max_retries, timeout_seconds, dedupe_key, ready_at, pending_deps, error, completed_at, created_at, updated_at)
-						 SELECT value ->> 0, ?1, ?3, ?4, ?5, ?6, value ->> 1, ?7, ?8, value ->> 2, ?9, ?10, ?11, ?12, ?2, ?2 FROM json_each(?13)`,
+						 SELECT value ->> 0, ?1, ?3, ?4, ?5, ?6, value ->> 1, ?7, ?8, value ->> 2, ?9, ?10, ?11, ?12, ?2, ?2 FROM json_each(?13) WHERE true
+						 ON CONFLICT (tenant_id, dedupe_key) WHERE dedupe_key IS NOT NULL AND status NOT IN ('completed', 'dead', 'cancelled') DO NOTHING
+						 RETURNING id, status, runner`,
 					)
 					.bind(
 						tenantId,

@@ -48,6 +48,18 @@ export async function findLiveByDedupeKeys(db: D1Database, tenantId: string, key
 	return results;
 }
 
+/** For each of these dedupe keys, the newest job that took it, live or finished. */
+export async function findNewestByDedupeKeys(db: D1Database, tenantId: string, keys: string[]): Promise<JobRow[]> {
+	if (keys.length === 0) return [];
+	const { results } = await db
+		.prepare(
+			"SELECT * FROM jobs WHERE rowid IN (SELECT MAX(rowid) FROM jobs WHERE tenant_id = ?1 AND dedupe_key IN (SELECT value FROM json_each(?2)) GROUP BY dedupe_key)",
+		)
+		.bind(tenantId, JSON.stringify(keys))
+		.all<JobRow>();
+	return results;
+}
+
 /** Jobs of a tenant by id (at most 99 ids per call). */
 export async function findJobsByIds(db: D1Database, tenantId: string, ids: string[]): Promise<JobRow[]> {
 	if (ids.length === 0) return [];

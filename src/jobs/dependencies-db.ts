@@ -1,12 +1,28 @@
 import type { JobRow } from "./db";
 import { chunkJsonRows } from "./batches-db";
 
-export function insertDependencyStatements(db: D1Database, jobId: string, dependsOn: string[]): D1PreparedStatement[] {
-	const edges = dependsOn.map((dep) =>
-		db.prepare("INSERT OR IGNORE INTO job_dependencies (job_id, depends_on) VALUES (?, ?)").bind(jobId, dep),
-	);
-	const flag = dependsOn.map((dep) => db.prepare("UPDATE jobs SET has_dependents = 1 WHERE id = ?").bind(dep));
-	return [...edges, ...flag];
+/**
+ * The edges from a new job to the jobs it depends on, and the dependents flag on those. Both apply
+ * only if the job row exists in the same transaction (it is skipped when it lost its dedupe key).
+ */
+export function insertDependencyStatements(
+	db: D1Database,
+	jobId: string,
+	dependsOn: readonly string[],
+): D1PreparedStatement[] {
+	const ids = JSON.stringify(dependsOn);
+	return [
+		db
+			.prepare(
+				"INSERT OR IGNORE INTO job_dependencies (job_id, depends_on) SELECT ?1, value FROM json_each(?2) WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?1)",
+			)
+			.bind(jobId, ids),
+		db
+			.prepare(
+				"UPDATE jobs SET has_dependents = 1 WHERE id IN (SELECT value FROM json_each(?2)) AND EXISTS (SELECT 1 FROM jobs WHERE id = ?1)",
+			)
+			.bind(jobId, ids),
+	];
 }
 
 export type DependencyEdge = { job_id: string; depends_on: string };
@@ -27,7 +43,7 @@ export async function findDependentsOf(db: D1Database, jobIds: readonly string[]
 /**
  * Recounts a new job's unfinished dependencies inside the enqueue's transaction, so a dependency
  * that completed after it was read (before the edge existed) is not waited for forever; queues or
- * schedules the job at zero. RETURNs its status and runner when it was still waiting.
+ * schedules the job at zero. RETURNs its id, status and runner when it was still waiting.
  */
 export function recountPendingStatement(db: D1Database, jobId: string, now: number): D1PreparedStatement {
 	return db
@@ -35,7 +51,7 @@ export function recountPendingStatement(db: D1Database, jobId: string, now: numb
 			`UPDATE jobs SET pending_deps = (SELECT COUNT(*) FROM job_dependencies d JOIN jobs p ON p.id = d.depends_on WHERE d.job_id = ?1 AND p.status != 'completed'),
 			   status = CASE WHEN (SELECT COUNT(*) FROM job_dependencies d JOIN jobs p ON p.id = d.depends_on WHERE d.job_id = ?1 AND p.status != 'completed') = 0
 			     THEN (CASE WHEN ready_at > ?2 THEN 'scheduled' ELSE 'queued' END) ELSE 'waiting' END
-			 WHERE id = ?1 AND status = 'waiting' RETURNING status, runner`,
+			 WHERE id = ?1 AND status = 'waiting' RETURNING id, status, runner`,
 		)
 		.bind(jobId, now);
 }
