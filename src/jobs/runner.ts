@@ -8,7 +8,8 @@ import { handlerFor } from "./handlers/registry";
 import type { JobContext } from "./handlers/types";
 import { JobCancelledError, PermanentJobError } from "./handlers/types";
 import { claimWeighted } from "./claims";
-import { limitedTypes, releaseSlot, takeSlot } from "./gate";
+import { releaseSlot, takeSlot, typeLimits } from "./gate";
+import type { GateLimits } from "../../durable-objects/jobs-type-gate";
 import type { FinishedAttempt } from "./transitions";
 import { finishAttempts } from "./transitions";
 import { sendRunTokens } from "./tokens";
@@ -42,9 +43,10 @@ export async function runReadyJobs(
 	consumerId: string,
 	limits: RoundLimits = DEFAULT_ROUND_LIMITS,
 ): Promise<RunSummary> {
-	const limited = await limitedTypes(env, tenantId);
-	// Each job of a limited type asks its JobTypeGate: keep such rounds at the old batch size.
-	const roundJobs = limited.size > 0 ? Math.min(limits.roundJobs, LIMITED_ROUND_JOBS) : limits.roundJobs;
+	// Looked up once for all rounds; each job of a limited type asks its JobTypeGate.
+	const limitsByType = await typeLimits(env.DB, tenantId);
+	// Keep rounds with gate calls at the old batch size.
+	const roundJobs = limitsByType.size > 0 ? Math.min(limits.roundJobs, LIMITED_ROUND_JOBS) : limits.roundJobs;
 	let left = units;
 	let claimed = 0;
 	let gated = 0;
@@ -61,7 +63,7 @@ export async function runReadyJobs(
 		left -= jobs.length;
 		claimed += jobs.length;
 		const { refused, asked } =
-			jobs.length > 0 ? await runRound(env, tenantId, jobs, limited) : { refused: 0, asked: 0 };
+			jobs.length > 0 ? await runRound(env, tenantId, jobs, limitsByType) : { refused: 0, asked: 0 };
 		gated += asked;
 		if (jobs.length < n && !maybeMore) return { claimed, leftover: 0, saturated: false };
 		// A type at its limit: its jobs are back with delayed tokens; the units left are not spent
@@ -78,13 +80,14 @@ async function runRound(
 	env: Env,
 	tenantId: string,
 	jobs: ClaimedJob[],
-	limited: Set<string>,
+	limitsByType: ReadonlyMap<string, GateLimits>,
 ): Promise<{ refused: number; asked: number }> {
 	const admitted: ClaimedJob[] = [];
 	const refused: GivenBack[] = [];
 	for (const job of jobs) {
 		// Types without max_concurrency or rate_per_second never ask the JobTypeGate.
-		const gate = limited.has(job.type) ? await takeSlot(env, job) : ({ ok: true } as const);
+		const typeLimit = limitsByType.get(job.type);
+		const gate = typeLimit ? await takeSlot(env, job, typeLimit) : ({ ok: true } as const);
 		if (gate.ok) admitted.push(job);
 		else refused.push({ id: job.id, version: job.version, readyAt: Date.now() + gate.retryAfterMs });
 	}
@@ -113,12 +116,12 @@ async function runRound(
 		try {
 			await finishAttempts(env, finished);
 		} finally {
-			await Promise.all(admitted.filter((job) => limited.has(job.type)).map((job) => releaseSlot(env, job)));
+			await Promise.all(admitted.filter((job) => limitsByType.has(job.type)).map((job) => releaseSlot(env, job)));
 		}
 	} finally {
 		for (const d of deadlines.values()) d.clear();
 	}
-	return { refused: refused.length, asked: jobs.filter((job) => limited.has(job.type)).length };
+	return { refused: refused.length, asked: jobs.filter((job) => limitsByType.has(job.type)).length };
 }
 
 type Deadline = { signal: AbortSignal; expired: Promise<void>; clear: () => void };
