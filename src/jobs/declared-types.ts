@@ -1,6 +1,6 @@
 import type { JobTypeRow } from "./types-db";
 import { listJobTypes } from "./types-db";
-import { isBuiltinType } from "./handlers/registry";
+import { BUILTIN_TYPES, isBuiltinType } from "./domain";
 
 export type DeclaredType = {
 	type: string;
@@ -19,7 +19,7 @@ export async function declaredTypes(db: D1Database, tenantId: string): Promise<M
 	const hit = cache.get(tenantId);
 	if (hit && hit.expiresAt > now) return hit.types;
 	const types = new Map<string, DeclaredType>();
-	for (const name of ["noop", "http"])
+	for (const name of BUILTIN_TYPES)
 		types.set(name, { type: name, mode: "builtin", maxConcurrency: null, ratePerSecond: null });
 	for (const row of await listJobTypes(db, tenantId)) types.set(row.type, toDeclared(row));
 	if (cache.size > 10_000) cache.clear();
