@@ -3,7 +3,6 @@ import type { ClaimedJob } from "./claims-db";
 import { writeProgress } from "./claims-db";
 import type { GivenBack } from "./batches-db";
 import { giveBack } from "./batches-db";
-import type { AttemptOutcome } from "./domain";
 import { handlerFor } from "./handlers/registry";
 import type { JobContext } from "./handlers/types";
 import { JobCancelledError, PermanentJobError } from "./handlers/types";
@@ -13,6 +12,7 @@ import type { GateLimits } from "../../durable-objects/jobs-type-gate";
 import type { FinishedAttempt } from "./transitions";
 import { finishAttempts } from "./transitions";
 import { sendRunTokens } from "./tokens";
+import { TimeoutError, withTimeout } from "../platform/timeout";
 
 /** Jobs claimed and run together (one claim statement, one batch of outcome writes). */
 export const ROUND_MAX_JOBS = 500;
@@ -102,81 +102,61 @@ async function runRound(
 			now,
 		);
 	}
-	// Jobs of a round start together, so those with the same timeout share one timer and signal.
-	const deadlines = new Map<number, Deadline>();
-	const deadlineFor = (seconds: number): Deadline => {
-		const found = deadlines.get(seconds);
-		if (found) return found;
-		const made = startDeadline(seconds * 1000);
-		deadlines.set(seconds, made);
-		return made;
-	};
+	const finished = await Promise.all(admitted.map((job) => runOne(env, job)));
 	try {
-		const finished = await Promise.all(admitted.map((job) => runOne(env, job, deadlineFor(job.timeout_seconds))));
-		try {
-			await finishAttempts(env, finished);
-		} finally {
-			await Promise.all(admitted.filter((job) => limitsByType.has(job.type)).map((job) => releaseSlot(env, job)));
-		}
+		await finishAttempts(env, finished);
 	} finally {
-		for (const d of deadlines.values()) d.clear();
+		await Promise.all(admitted.filter((job) => limitsByType.has(job.type)).map((job) => releaseSlot(env, job)));
 	}
 	return { refused: refused.length, asked: jobs.filter((job) => limitsByType.has(job.type)).length };
 }
 
-type Deadline = { signal: AbortSignal; expired: Promise<void>; clear: () => void };
-
-function startDeadline(ms: number): Deadline {
-	const controller = new AbortController();
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	const expired = new Promise<void>((resolve) => {
-		timer = setTimeout(() => {
-			controller.abort();
-			resolve();
-		}, ms);
-	});
-	return { signal: controller.signal, expired, clear: () => (timer === undefined ? undefined : clearTimeout(timer)) };
-}
-
-async function runOne(env: Env, job: ClaimedJob, deadline: Deadline): Promise<FinishedAttempt> {
+/**
+ * Runs a job's handler within its timeout_seconds: past it, the handler's signal is aborted and
+ * the attempt fails (retryable) whether or not the handler gives up.
+ */
+async function runOne(env: Env, job: ClaimedJob): Promise<FinishedAttempt> {
 	const handler = handlerFor(job.type);
 	if (!handler) return { job, outcome: { kind: "failed", error: `no handler for type ${job.type}`, retry: false } };
 	const logs: string[] = [];
-	const ctx: JobContext = {
+	try {
+		const result = await withTimeout(
+			// async: a handler that throws at once still rejects inside the deadline's try.
+			async (signal) => handler.run(parsePayload(job.payload), contextFor(env, job, signal, logs)),
+			job.timeout_seconds * 1000,
+			`job ${job.id}`,
+		);
+		return { job, outcome: { kind: "completed", result }, logs };
+	} catch (err) {
+		return { job, outcome: outcomeOfError(err, job), logs };
+	}
+}
+
+function contextFor(env: Env, job: ClaimedJob, signal: AbortSignal, logs: string[]): JobContext {
+	return {
 		jobId: job.id,
 		tenantId: job.tenant_id,
 		attempt: job.attempts,
 		env,
-		signal: deadline.signal,
+		signal,
 		progress: (fraction) => reportProgress(env.DB, job, fraction),
 		log: (message) => void logs.push(message),
 	};
-	const timedOut = deadline.expired.then((): AttemptOutcome => ({
+}
+
+function parsePayload(payload: string): unknown {
+	return JSON.parse(payload);
+}
+
+function outcomeOfError(err: unknown, job: ClaimedJob): FinishedAttempt["outcome"] {
+	if (err instanceof TimeoutError)
+		return { kind: "failed", error: `timed out after ${job.timeout_seconds} s`, retry: true };
+	if (err instanceof JobCancelledError) return { kind: "cancelled", reason: "cancelled while running" };
+	return {
 		kind: "failed",
-		error: `timed out after ${job.timeout_seconds} s`,
-		retry: true,
-	}));
-	try {
-		const outcome = await Promise.race([
-			handler
-				.run(JSON.parse(job.payload) as unknown, ctx)
-				.then((result): AttemptOutcome => ({ kind: "completed", result })),
-			timedOut,
-		]);
-		return { job, outcome, logs };
-	} catch (err) {
-		if (err instanceof JobCancelledError)
-			return { job, outcome: { kind: "cancelled", reason: "cancelled while running" }, logs };
-		return {
-			job,
-			outcome: {
-				kind: "failed",
-				error: err instanceof Error ? err.message : String(err),
-				retry: !(err instanceof PermanentJobError),
-			},
-			logs,
-		};
-	}
+		error: err instanceof Error ? err.message : String(err),
+		retry: !(err instanceof PermanentJobError),
+	};
 }
 
 /**
