@@ -1,5 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import { sendRunTokens } from "../src/jobs/tokens";
+
+/** The token this object keeps, as stored by `arm` (parsed when read back, like any stored data). */
+const storedTokenSchema = z.object({ tenantId: z.string(), jobId: z.string(), readyAt: z.number() });
 
 /**
  * Holds the run token of one job whose delay exceeds the Queues maximum (12 h): an alarm at the
@@ -12,8 +16,9 @@ export class JobTimer extends DurableObject<Env> {
 	}
 
 	override async alarm(): Promise<void> {
-		const token = await this.ctx.storage.get<{ tenantId: string; jobId: string; readyAt: number }>("token");
-		if (!token) return;
+		const stored: unknown = await this.ctx.storage.get("token");
+		if (stored === undefined) return;
+		const token = storedTokenSchema.parse(stored);
 		await sendRunTokens(this.env, [token], Math.max(Date.now(), token.readyAt));
 		await this.ctx.storage.deleteAll();
 	}

@@ -1,5 +1,6 @@
 import { runTokenSchema, sendUnitTokens, tokenUnits } from "../src/jobs/tokens";
 import { runReadyJobs } from "../src/jobs/runner";
+import { errorText, log } from "../src/platform/log";
 
 /** How long units left over because a per-type limit was reached wait before claiming again. */
 const SATURATED_DELAY_SECONDS = 1;
@@ -16,7 +17,7 @@ export async function handleJobsBatch(batch: MessageBatch, env: Env, _ctx: Execu
 	for (const msg of batch.messages) {
 		const parsed = runTokenSchema.safeParse(msg.body);
 		if (!parsed.success) {
-			console.error(JSON.stringify({ level: "error", msg: "malformed job token dropped", id: msg.id }));
+			log.error("malformed job token dropped", { id: msg.id });
 			msg.ack();
 			continue;
 		}
@@ -34,14 +35,7 @@ export async function handleJobsBatch(batch: MessageBatch, env: Env, _ctx: Execu
 				if (leftover > 0) await sendUnitTokens(env, tenantId, leftover, saturated ? SATURATED_DELAY_SECONDS : 0);
 				for (const m of messages) m.ack();
 			} catch (err) {
-				console.error(
-					JSON.stringify({
-						level: "error",
-						msg: "job batch failed; tokens retried",
-						tenant_id: tenantId,
-						error: String(err),
-					}),
-				);
+				log.error("job batch failed; tokens retried", { tenant_id: tenantId, error: errorText(err) });
 				for (const m of messages) m.retry({ delaySeconds: Math.min(60, 2 ** m.attempts) });
 			}
 		}),

@@ -72,15 +72,33 @@ export function outcomeStatements(db: D1Database, outcomes: readonly Outcome[], 
 	);
 }
 
+/**
+ * Writes the outcomes (compare-and-set, see `outcomeStatements`) and the log lines in one batch;
+ * returns the ids whose outcome applied.
+ */
+export async function applyOutcomes(
+	db: D1Database,
+	outcomes: readonly Outcome[],
+	logs: readonly LogEntry[],
+	now: number,
+): Promise<Set<string>> {
+	// Log inserts RETURN no rows, so every row of the batch is an applied outcome's id.
+	const results = await db.batch<{ id: string }>([
+		...outcomeStatements(db, outcomes, now),
+		...logStatements(db, logs, now),
+	]);
+	return new Set(results.flatMap((r) => r.results.map((row) => row.id)));
+}
+
 /** A claim handed back unrun (the per-type gate refused it): queued again at `readyAt`. */
 export type GivenBack = { id: string; version: number; readyAt: number };
 
 /**
  * Gives claims back uncounted (attempts - 1), compare-and-set on the claim's version like
- * `transitionStatement` with `attempts: "undo"`; RETURNING lists the ids that applied.
+ * `transitionStatement` with `attempts: "undo"`, in one batch; returns the ids that applied.
  */
-export function giveBackStatements(db: D1Database, jobs: readonly GivenBack[], now: number): D1PreparedStatement[] {
-	return chunkJsonRows(jobs.map((j) => [j.id, j.version, j.readyAt])).map((json) =>
+export async function giveBack(db: D1Database, jobs: readonly GivenBack[], now: number): Promise<Set<string>> {
+	const statements = chunkJsonRows(jobs.map((j) => [j.id, j.version, j.readyAt])).map((json) =>
 		db
 			.prepare(
 				`UPDATE jobs SET status = 'queued', updated_at = ?1, version = jobs.version + 1, ready_at = d.a, attempts = jobs.attempts - 1, claim_expires_at = NULL
@@ -90,6 +108,8 @@ export function giveBackStatements(db: D1Database, jobs: readonly GivenBack[], n
 			)
 			.bind(now, json),
 	);
+	const results = await db.batch<{ id: string }>(statements);
+	return new Set(results.flatMap((r) => r.results.map((row) => row.id)));
 }
 
 /** Job log lines, many per statement. */
@@ -124,7 +144,9 @@ export type JobInsert = {
 /**
  * Inserts a tenant's new jobs. Jobs that differ only in id, payload and dedupe key (a bulk of one
  * kind) share one statement: the shared columns are bound once (13 parameters), the rest travel
- * as JSON arrays — a third cheaper per row than a JSON object per job.
+ * as JSON arrays — a third cheaper per row than a JSON object per job. A job whose dedupe key a
+ * live job holds is skipped (ON CONFLICT DO NOTHING; `WHERE true` lets SQLite parse the upsert
+ * after a SELECT); RETURNING lists the jobs written, with their status and runner.
  */
 export function insertJobsStatements(
 	db: D1Database,
@@ -157,7 +179,9 @@ export function insertJobsStatements(
 				db
 					.prepare(
 						`INSERT INTO jobs (id, tenant_id, type, runner, status, priority, payload, max_retries, timeout_seconds, dedupe_key, ready_at, pending_deps, error, completed_at, created_at, updated_at)
-						 SELECT value ->> 0, ?1, ?3, ?4, ?5, ?6, value ->> 1, ?7, ?8, value ->> 2, ?9, ?10, ?11, ?12, ?2, ?2 FROM json_each(?13)`,
+						 SELECT value ->> 0, ?1, ?3, ?4, ?5, ?6, value ->> 1, ?7, ?8, value ->> 2, ?9, ?10, ?11, ?12, ?2, ?2 FROM json_each(?13) WHERE true
+						 ON CONFLICT (tenant_id, dedupe_key) WHERE dedupe_key IS NOT NULL AND status NOT IN ('completed', 'dead', 'cancelled') DO NOTHING
+						 RETURNING id, status, runner`,
 					)
 					.bind(
 						tenantId,

@@ -1,11 +1,13 @@
-import type { ClaimedJob } from "./db";
-import { CLAIM_PAYLOAD_BUDGET, claimReady } from "./db";
+import type { ClaimedJob } from "./claims-db";
+import { CLAIM_PAYLOAD_BUDGET, claimReady } from "./claims-db";
 import { PRIORITY_PATTERN, slotPositions } from "./priority";
 import { MAX_PAYLOAD_BYTES } from "./domain";
+import { TtlCache } from "../platform/ttl-cache";
 
 // Where each tenant's weighted round-robin stands, per isolate (plain numbers, no I/O objects):
 // successive claims continue the 5:3:1 pattern instead of restarting it at "high" every time.
-const cursors = new Map<string, number>();
+// A cursor forgotten (idle tenant, or evicted) only restarts the pattern.
+const cursors = new TtlCache<string, number>({ ttlMs: 10 * 60_000, maxEntries: 10_000 });
 
 export type ClaimRequest = {
 	tenantId: string;
@@ -39,7 +41,6 @@ export async function claimWeighted(db: D1Database, req: ClaimRequest): Promise<
 		slots: slotPositions(offset),
 		budget,
 	});
-	if (cursors.size > 10_000) cursors.clear();
 	cursors.set(key, (offset + req.n) % PRIORITY_PATTERN.length);
 	// Short because of the payload budget, not because nothing more was ready: more may be.
 	const maybeMore = jobs.length === req.n || (jobs.length > 0 && payloadChars + MAX_PAYLOAD_BYTES > budget);

@@ -1,5 +1,6 @@
 import type { JobRow } from "./db";
-import { findJob, logStatement, transitionStatement } from "./db";
+import { findJob, logStatement, requestCancel, transitionStatement } from "./db";
+import { extendClaim } from "./claims-db";
 import { AppError } from "../platform/errors";
 import type { AttemptOutcome } from "./domain";
 import { cancelDependents, finishAttempts } from "./transitions";
@@ -24,11 +25,7 @@ export async function cancelJob(env: Env, tenantId: string, id: string): Promise
 			throw new AppError(409, "job_finished", `Job ${id} is already ${job.status}.`, { status: job.status });
 		}
 		if (job.status === "processing") {
-			await env.DB.prepare(
-				"UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND status = 'processing'",
-			)
-				.bind(now, id)
-				.run();
+			await requestCancel(env.DB, id, now);
 			return requireJob(env.DB, tenantId, id);
 		}
 		const [res] = await env.DB.batch([
@@ -102,11 +99,7 @@ export async function heartbeat(
 ): Promise<{ cancelled: boolean; claim_expires_at: number }> {
 	const now = Date.now();
 	const expires = now + job.timeout_seconds * 1000;
-	const row = await env.DB.prepare(
-		"UPDATE jobs SET claim_expires_at = ?, progress = COALESCE(?, progress), updated_at = ? WHERE id = ? AND version = ? AND status = 'processing' RETURNING cancel_requested",
-	)
-		.bind(expires, progress ?? null, now, job.id, job.version)
-		.first<{ cancel_requested: number }>();
+	const row = await extendClaim(env.DB, job, expires, progress ?? null, now);
 	if (!row) throw new AppError(409, "claim_lost", `Job ${job.id} changed meanwhile; stop working on it.`);
 	if (row.cancel_requested) {
 		await finishAttempts(env, [{ job, outcome: { kind: "cancelled", reason: "cancelled while running" } }]);

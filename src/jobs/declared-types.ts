@@ -1,6 +1,7 @@
 import type { JobTypeRow } from "./types-db";
 import { listJobTypes } from "./types-db";
-import { isBuiltinType } from "./handlers/registry";
+import { BUILTIN_TYPES, isBuiltinType } from "./domain";
+import { TtlCache } from "../platform/ttl-cache";
 
 export type DeclaredType = {
 	type: string;
@@ -9,21 +10,18 @@ export type DeclaredType = {
 	ratePerSecond: number | null;
 };
 
-const TTL_MS = 2_000;
 // Isolate cache of declared types (plain data), so enqueue and run paths do not read them per job.
-const cache = new Map<string, { types: Map<string, DeclaredType>; expiresAt: number }>();
+const cache = new TtlCache<string, Map<string, DeclaredType>>({ ttlMs: 2_000, maxEntries: 10_000 });
 
 /** The tenant's declared types: the built-ins (with any limits set on them) and its external types. */
 export async function declaredTypes(db: D1Database, tenantId: string): Promise<Map<string, DeclaredType>> {
-	const now = Date.now();
 	const hit = cache.get(tenantId);
-	if (hit && hit.expiresAt > now) return hit.types;
+	if (hit) return hit;
 	const types = new Map<string, DeclaredType>();
-	for (const name of ["noop", "http"])
+	for (const name of BUILTIN_TYPES)
 		types.set(name, { type: name, mode: "builtin", maxConcurrency: null, ratePerSecond: null });
 	for (const row of await listJobTypes(db, tenantId)) types.set(row.type, toDeclared(row));
-	if (cache.size > 10_000) cache.clear();
-	cache.set(tenantId, { types, expiresAt: now + TTL_MS });
+	cache.set(tenantId, types);
 	return types;
 }
 

@@ -19,13 +19,23 @@ export type JobStatus = (typeof STATUSES)[number];
 export const RUNNABLE: readonly JobStatus[] = ["queued", "scheduled", "failed"];
 export const TERMINAL: readonly JobStatus[] = ["completed", "dead", "cancelled"];
 
+/**
+ * The built-in job types, run by the Worker from the jobs queue: the one list. Every one has a
+ * handler in handlers/registry.ts (checked by its type and a unit test); data only, so domain
+ * code can ask "is this built-in?" without importing handler code.
+ */
 export const BUILTIN_TYPES = ["noop", "http"] as const;
+export type BuiltinType = (typeof BUILTIN_TYPES)[number];
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_MAX_RETRIES = 3;
 /** Cloudflare Queues' maximum message delay; longer waits are kept by a Durable Object alarm. */
 export const QUEUE_MAX_DELAY_SECONDS = 12 * 3600;
 /** Cloudflare Queues' maximum message size; a job payload must fit in one. */
 export const MAX_PAYLOAD_BYTES = 128 * 1024;
+
+export function isBuiltinType(type: string): type is BuiltinType {
+	return BUILTIN_TYPES.some((builtin) => builtin === type);
+}
 
 export function isTerminal(status: JobStatus): boolean {
 	return TERMINAL.includes(status);

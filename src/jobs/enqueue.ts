@@ -1,17 +1,31 @@
-import type { JobInsert } from "./batches-db";
-import { insertJobsStatements } from "./batches-db";
 import type { JobRow } from "./db";
-import { findJobsByIds, findLiveByDedupeKeys } from "./db";
-import { insertDependencyStatements } from "./dependencies-db";
+import { findJobsByIds, findLiveByDedupeKeys, findNewestByDedupeKeys } from "./db";
+import type { NewJob, WrittenJob } from "./enqueue-db";
+import { writeNewJobs } from "./enqueue-db";
 import type { JobSpec } from "./spec";
 import { firstReadyAt } from "./spec";
 import type { JobStatus } from "./domain";
 import { DEFAULT_TIMEOUT_SECONDS } from "./domain";
 import { AppError } from "../platform/errors";
+import { errorText, log } from "../platform/log";
+import type { DeclaredType } from "./declared-types";
 import { declaredTypes } from "./declared-types";
+import type { TokenRequest } from "./tokens";
 import { sendRunTokens } from "./tokens";
 
 export type Enqueued = { job_id: string; status: JobStatus; deduplicated: boolean };
+
+/** What a spec becomes: the live job holding its dedupe key, a new job, or the new job of an earlier spec's key. */
+type Planned = { kind: "existing"; answer: Enqueued } | { kind: "new"; job: NewJob } | { kind: "repeat"; of: string };
+
+/** What the specs refer to, read before writing. */
+type References = {
+	types: Map<string, DeclaredType>;
+	/** Live jobs by the dedupe key they hold. */
+	live: Map<string, JobRow>;
+	/** The jobs named in depends_on, by id (all exist). */
+	dependencies: Map<string, JobRow>;
+};
 
 const ID_CHUNK = 90;
 
@@ -21,122 +35,139 @@ const ID_CHUNK = 90;
  * lost after that is re-sent by the sweeper (src/jobs/sweeper.ts).
  */
 export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], now = Date.now()): Promise<Enqueued[]> {
-	const types = await declaredTypes(env.DB, tenantId);
-	specs.forEach((spec, i) => {
-		if (!types.has(spec.type)) {
-			throw new AppError(
-				400,
-				"unknown_job_type",
-				`Job type '${spec.type}' is not declared. Declare it with PUT /api/v1/job-types/${spec.type}.`,
-				{ index: i, type: spec.type },
-			);
-		}
-	});
-	const existing = await liveByDedupeKey(env.DB, tenantId, specs);
-	const deps = await dependencyRows(env.DB, tenantId, specs);
+	const refs = await resolveReferences(env.DB, tenantId, specs);
+	const planned = planJobs(specs, refs, now);
+	const newJobs = planned.flatMap((p) => (p.kind === "new" ? [p.job] : []));
+	const written = await writeNewJobs(env.DB, tenantId, newJobs, now);
+	await sendTokensOrLeaveToSweeper(env, runTokensFor(tenantId, newJobs, written), now);
+	const created = await answersForNewJobs(env.DB, tenantId, newJobs, written);
+	return planned.map((p) => answerFor(p, created));
+}
 
-	const out: Enqueued[] = [];
-	const inserts: JobInsert[] = [];
-	const statements: D1PreparedStatement[] = [];
-	const tokens: { tenantId: string; jobId: string; readyAt: number }[] = [];
-	const claimedKeys = new Map<string, string>();
-	const recounts = new Map<number, { id: string; readyAt: number }>();
-	for (const spec of specs) {
+async function resolveReferences(db: D1Database, tenantId: string, specs: JobSpec[]): Promise<References> {
+	const types = await declaredTypes(db, tenantId);
+	requireDeclaredTypes(specs, types);
+	return {
+		types,
+		live: await liveByDedupeKey(db, tenantId, specs),
+		dependencies: await dependencyRows(db, tenantId, specs),
+	};
+}
+
+function requireDeclaredTypes(specs: JobSpec[], types: Map<string, DeclaredType>): void {
+	const index = specs.findIndex((spec) => !types.has(spec.type));
+	const spec = specs[index];
+	if (!spec) return;
+	throw new AppError(
+		400,
+		"unknown_job_type",
+		`Job type '${spec.type}' is not declared. Declare it with PUT /api/v1/job-types/${spec.type}.`,
+		{ index, type: spec.type },
+	);
+}
+
+/** One plan per spec, in order; a dedupe key repeated within the request makes one job. */
+function planJobs(specs: JobSpec[], refs: References, now: number): Planned[] {
+	const newJobByKey = new Map<string, string>();
+	return specs.map((spec): Planned => {
 		const key = spec.dedupe_key;
-		const live = key === undefined ? undefined : (existing.get(key) ?? undefined);
-		if (live) {
-			out.push({ job_id: live.id, status: live.status, deduplicated: true });
-			continue;
+		if (key !== undefined) {
+			const live = refs.live.get(key);
+			if (live) return { kind: "existing", answer: { job_id: live.id, status: live.status, deduplicated: true } };
+			const earlier = newJobByKey.get(key);
+			if (earlier !== undefined) return { kind: "repeat", of: earlier };
 		}
-		if (key !== undefined && claimedKeys.has(key)) {
-			out.push({
-				job_id: claimedKeys.get(key) ?? "",
-				status: out.find((o) => o.job_id === claimedKeys.get(key))?.status ?? "queued",
-				deduplicated: true,
-			});
-			continue;
-		}
-		const id = `job_${crypto.randomUUID().replaceAll("-", "")}`;
-		if (key !== undefined) claimedKeys.set(key, id);
-		const readyAt = firstReadyAt(spec, now);
-		const depRows = (spec.depends_on ?? []).map((d) => deps.get(d)).filter((d): d is JobRow => d !== undefined);
-		const broken = depRows.find((d) => d.status === "dead" || d.status === "cancelled");
-		const pending = depRows.filter((d) => d.status !== "completed").length;
-		const status: JobStatus = broken ? "cancelled" : pending > 0 ? "waiting" : readyAt > now ? "scheduled" : "queued";
-		const runner = types.get(spec.type)?.mode === "external" ? "external" : "queue";
-		inserts.push({
-			id,
+		const job = newJob(spec, refs, now);
+		if (key !== undefined) newJobByKey.set(key, job.row.id);
+		return { kind: "new", job };
+	});
+}
+
+/**
+ * The row of a new job. It waits while dependencies are unfinished, and is cancelled at birth if
+ * one already ended dead or cancelled.
+ */
+function newJob(spec: JobSpec, refs: References, now: number): NewJob {
+	const readyAt = firstReadyAt(spec, now);
+	const deps = (spec.depends_on ?? []).map((id) => refs.dependencies.get(id)).filter((d) => d !== undefined);
+	const broken = deps.find((d) => d.status === "dead" || d.status === "cancelled");
+	const pending = deps.filter((d) => d.status !== "completed").length;
+	const status: JobStatus = broken ? "cancelled" : pending > 0 ? "waiting" : readyAt > now ? "scheduled" : "queued";
+	return {
+		row: {
+			id: `job_${crypto.randomUUID().replaceAll("-", "")}`,
 			type: spec.type,
-			runner,
+			runner: refs.types.get(spec.type)?.mode === "external" ? "external" : "queue",
 			status,
 			priority: spec.priority,
 			payload: JSON.stringify(spec.payload ?? null),
 			max_retries: spec.max_retries,
 			timeout_seconds: spec.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS,
-			dedupe_key: key ?? null,
+			dedupe_key: spec.dedupe_key ?? null,
 			ready_at: readyAt,
 			pending_deps: pending,
 			error: broken ? `dependency ${broken.id} is ${broken.status}` : null,
 			completed_at: broken ? now : null,
-		});
-		if (!broken && depRows.length > 0) {
-			statements.push(
-				...insertDependencyStatements(
-					env.DB,
-					id,
-					depRows.map((d) => d.id),
-				),
-			);
-			// Recounted inside the batch's transaction: a dependency that completed after we read it
-			// (before the edge existed) is not waited for forever.
-			recounts.set(statements.length, { id, readyAt });
-			statements.push(
-				env.DB.prepare(
-					`UPDATE jobs SET pending_deps = (SELECT COUNT(*) FROM job_dependencies d JOIN jobs p ON p.id = d.depends_on WHERE d.job_id = ?1 AND p.status != 'completed'),
-					   status = CASE WHEN (SELECT COUNT(*) FROM job_dependencies d JOIN jobs p ON p.id = d.depends_on WHERE d.job_id = ?1 AND p.status != 'completed') = 0
-					     THEN (CASE WHEN ready_at > ?2 THEN 'scheduled' ELSE 'queued' END) ELSE 'waiting' END
-					 WHERE id = ?1 AND status = 'waiting' RETURNING status, runner`,
-				).bind(id, now),
-			);
-		}
-		if (runner === "queue" && (status === "queued" || status === "scheduled"))
-			tokens.push({ tenantId, jobId: id, readyAt });
-		out.push({ job_id: id, status, deduplicated: false });
-	}
-	if (inserts.length > 0) {
-		// Jobs first, then their dependency edges and recounts, all in one transaction.
-		const jobStatements = insertJobsStatements(env.DB, tenantId, inserts, now);
-		try {
-			const results = await env.DB.batch([...jobStatements, ...statements]);
-			for (const [index, job] of recounts) {
-				const row = (
-					results[jobStatements.length + index]?.results as { status: JobStatus; runner: string }[] | undefined
-				)?.[0];
-				const entry = out.find((o) => o.job_id === job.id);
-				if (!row || !entry) continue;
-				entry.status = row.status;
-				if (row.status !== "waiting" && row.runner === "queue")
-					tokens.push({ tenantId, jobId: job.id, readyAt: job.readyAt });
-			}
-		} catch (err) {
-			if (String(err).includes("UNIQUE"))
-				throw new AppError(
-					409,
-					"dedupe_conflict",
-					"A job with this dedupe_key was created concurrently; retry to receive it.",
-				);
-			throw err;
-		}
-	}
+		},
+		dependsOn: broken ? [] : deps.map((d) => d.id),
+	};
+}
+
+/** Tokens for the written queue jobs that are runnable once the batch is done (queued or scheduled). */
+function runTokensFor(tenantId: string, jobs: NewJob[], written: Map<string, WrittenJob>): TokenRequest[] {
+	return jobs.flatMap(({ row }): TokenRequest[] => {
+		const state = written.get(row.id);
+		const runnable = state?.runner === "queue" && (state.status === "queued" || state.status === "scheduled");
+		return runnable ? [{ tenantId, jobId: row.id, readyAt: row.ready_at }] : [];
+	});
+}
+
+async function sendTokensOrLeaveToSweeper(env: Env, tokens: TokenRequest[], now: number): Promise<void> {
 	try {
 		await sendRunTokens(env, tokens, now);
 	} catch (err) {
 		// The jobs are durable in D1; the sweeper re-sends tokens for runnable jobs left waiting.
-		console.error(
-			JSON.stringify({ level: "warn", msg: "run tokens not sent; sweeper will recover", error: String(err) }),
-		);
+		log.warn("run tokens not sent; sweeper will recover", { error: errorText(err) });
 	}
-	return out;
+}
+
+/**
+ * Each new job's answer, by its planned id: as written, or, when a concurrent request took its
+ * dedupe key first (the insert did nothing), that request's job.
+ */
+async function answersForNewJobs(
+	db: D1Database,
+	tenantId: string,
+	jobs: NewJob[],
+	written: Map<string, WrittenJob>,
+): Promise<Map<string, Enqueued>> {
+	const lostKeys = jobs.flatMap(({ row }) => (written.has(row.id) || row.dedupe_key === null ? [] : [row.dedupe_key]));
+	const holders = new Map<string, JobRow>();
+	for (const row of await findNewestByDedupeKeys(db, tenantId, lostKeys)) {
+		if (row.dedupe_key !== null) holders.set(row.dedupe_key, row);
+	}
+	const answers = new Map<string, Enqueued>();
+	for (const { row } of jobs) {
+		const mine = written.get(row.id);
+		const holder = row.dedupe_key === null ? undefined : holders.get(row.dedupe_key);
+		if (mine) answers.set(row.id, { job_id: row.id, status: mine.status, deduplicated: false });
+		else if (holder) answers.set(row.id, { job_id: holder.id, status: holder.status, deduplicated: true });
+		else
+			throw new AppError(
+				409,
+				"dedupe_conflict",
+				"A job with this dedupe_key was created concurrently; retry to receive it.",
+			);
+	}
+	return answers;
+}
+
+function answerFor(planned: Planned, created: Map<string, Enqueued>): Enqueued {
+	if (planned.kind === "existing") return planned.answer;
+	const id = planned.kind === "new" ? planned.job.row.id : planned.of;
+	const answer = created.get(id);
+	if (!answer) throw new Error(`no answer for planned job ${id}`);
+	return planned.kind === "repeat" ? { ...answer, deduplicated: true } : answer;
 }
 
 async function liveByDedupeKey(db: D1Database, tenantId: string, specs: JobSpec[]): Promise<Map<string, JobRow>> {

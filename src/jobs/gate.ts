@@ -1,21 +1,28 @@
-import type { ClaimedJob } from "./db";
-import type { GateResult } from "../../durable-objects/jobs-type-gate";
+import type { ClaimedJob } from "./claims-db";
+import type { GateLimits, GateResult } from "../../durable-objects/jobs-type-gate";
+import type { DeclaredType } from "./declared-types";
 import { declaredTypes } from "./declared-types";
 
-/** Takes a per-type slot when the type has limits; types without limits never call the gate. */
-export async function takeSlot(env: Env, job: ClaimedJob): Promise<GateResult> {
-	const declared = (await declaredTypes(env.DB, job.tenant_id)).get(job.type);
-	if (!declared || (declared.maxConcurrency === null && declared.ratePerSecond === null)) return { ok: true };
-	return gateFor(env, job).acquire(
-		job.id,
-		{ maxConcurrency: declared.maxConcurrency, ratePerSecond: declared.ratePerSecond },
-		job.timeout_seconds * 1000,
-	);
+/**
+ * The limits of the tenant's types that have a concurrency or rate limit, by type: the only types
+ * whose jobs use the JobTypeGate. Read once per run of a tenant's jobs.
+ */
+export async function typeLimits(db: D1Database, tenantId: string): Promise<Map<string, GateLimits>> {
+	const limits = new Map<string, GateLimits>();
+	for (const declared of (await declaredTypes(db, tenantId)).values()) {
+		const typeLimit = limitsOf(declared);
+		if (typeLimit) limits.set(declared.type, typeLimit);
+	}
+	return limits;
 }
 
+/** Takes a slot (and a rate token) for a job of a limited type, under that type's `limits`. */
+export async function takeSlot(env: Env, job: ClaimedJob, limits: GateLimits): Promise<GateResult> {
+	return gateFor(env, job).acquire(job.id, limits, job.timeout_seconds * 1000);
+}
+
+/** Gives back the slot a job of a limited type took. */
 export async function releaseSlot(env: Env, job: ClaimedJob): Promise<void> {
-	const declared = (await declaredTypes(env.DB, job.tenant_id)).get(job.type);
-	if (!declared || (declared.maxConcurrency === null && declared.ratePerSecond === null)) return;
 	await gateFor(env, job).release(job.id);
 }
 
@@ -23,11 +30,7 @@ export function gateFor(env: Env, job: Pick<ClaimedJob, "tenant_id" | "type">) {
 	return env.JOB_TYPE_GATE.getByName(`${job.tenant_id}:${job.type}`);
 }
 
-/** The tenant's types that have a concurrency or rate limit (the only ones that use the gate). */
-export async function limitedTypes(env: Env, tenantId: string): Promise<Set<string>> {
-	const limited = new Set<string>();
-	for (const d of (await declaredTypes(env.DB, tenantId)).values()) {
-		if (d.maxConcurrency !== null || d.ratePerSecond !== null) limited.add(d.type);
-	}
-	return limited;
+function limitsOf(declared: DeclaredType): GateLimits | null {
+	if (declared.maxConcurrency === null && declared.ratePerSecond === null) return null;
+	return { maxConcurrency: declared.maxConcurrency, ratePerSecond: declared.ratePerSecond };
 }

@@ -1,4 +1,5 @@
 import { percentile } from "../platform/percentiles";
+import { countUnfinished, findOldestReady, listFinishedSince } from "./metrics-db";
 
 export const METRICS_WINDOW_MS = 15 * 60_000;
 
@@ -15,22 +16,10 @@ type Bucket = {
 
 /** Per type and priority: depth now; processed, dead, retries and processing time over the window. */
 export async function jobMetrics(db: D1Database, tenantId: string, now: number) {
-	const [depthRes, oldestRes, doneRes] = await db.batch([
-		db
-			.prepare(
-				"SELECT type, priority, status, COUNT(*) AS n FROM jobs WHERE tenant_id = ? AND status IN ('queued', 'scheduled', 'waiting', 'processing', 'failed') GROUP BY type, priority, status",
-			)
-			.bind(tenantId),
-		db
-			.prepare(
-				"SELECT type, priority, MIN(ready_at) AS oldest FROM jobs WHERE tenant_id = ? AND status IN ('queued', 'scheduled', 'failed') AND ready_at <= ? GROUP BY type, priority",
-			)
-			.bind(tenantId, now),
-		db
-			.prepare(
-				"SELECT type, priority, status, attempts, started_at, completed_at FROM jobs WHERE tenant_id = ? AND completed_at >= ? AND status IN ('completed', 'dead') LIMIT 50000",
-			)
-			.bind(tenantId, now - METRICS_WINDOW_MS),
+	const [depthRows, oldestRows, finishedRows] = await Promise.all([
+		countUnfinished(db, tenantId),
+		findOldestReady(db, tenantId, now),
+		listFinishedSince(db, tenantId, now - METRICS_WINDOW_MS),
 	]);
 	const buckets = new Map<string, Bucket & { samples: number[]; attempts: number }>();
 	const bucket = (type: string, priority: string) => {
@@ -53,23 +42,16 @@ export async function jobMetrics(db: D1Database, tenantId: string, now: number) 
 		}
 		return b;
 	};
-	for (const r of (depthRes?.results ?? []) as { type: string; priority: string; status: string; n: number }[]) {
+	for (const r of depthRows) {
 		const d = bucket(r.type, r.priority).depth;
 		if (r.status === "failed") d.failed_retrying += r.n;
 		else if (r.status === "queued" || r.status === "scheduled" || r.status === "waiting" || r.status === "processing")
 			d[r.status] += r.n;
 	}
-	for (const r of (oldestRes?.results ?? []) as { type: string; priority: string; oldest: number }[]) {
+	for (const r of oldestRows) {
 		bucket(r.type, r.priority).oldest_waiting_age_ms = now - r.oldest;
 	}
-	for (const r of (doneRes?.results ?? []) as {
-		type: string;
-		priority: string;
-		status: string;
-		attempts: number;
-		started_at: number | null;
-		completed_at: number;
-	}[]) {
+	for (const r of finishedRows) {
 		const b = bucket(r.type, r.priority);
 		if (r.status === "completed") b.processed += 1;
 		else b.failed += 1;

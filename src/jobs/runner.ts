@@ -1,15 +1,18 @@
-import type { ClaimedJob, JobRow } from "./db";
+import type { JobRow } from "./db";
+import type { ClaimedJob } from "./claims-db";
+import { writeProgress } from "./claims-db";
 import type { GivenBack } from "./batches-db";
-import { giveBackStatements } from "./batches-db";
-import type { AttemptOutcome } from "./domain";
+import { giveBack } from "./batches-db";
 import { handlerFor } from "./handlers/registry";
 import type { JobContext } from "./handlers/types";
 import { JobCancelledError, PermanentJobError } from "./handlers/types";
 import { claimWeighted } from "./claims";
-import { limitedTypes, releaseSlot, takeSlot } from "./gate";
+import { releaseSlot, takeSlot, typeLimits } from "./gate";
+import type { GateLimits } from "../../durable-objects/jobs-type-gate";
 import type { FinishedAttempt } from "./transitions";
 import { finishAttempts } from "./transitions";
 import { sendRunTokens } from "./tokens";
+import { TimeoutError, withTimeout } from "../platform/timeout";
 
 /** Jobs claimed and run together (one claim statement, one batch of outcome writes). */
 export const ROUND_MAX_JOBS = 500;
@@ -40,9 +43,10 @@ export async function runReadyJobs(
 	consumerId: string,
 	limits: RoundLimits = DEFAULT_ROUND_LIMITS,
 ): Promise<RunSummary> {
-	const limited = await limitedTypes(env, tenantId);
-	// Each job of a limited type asks its JobTypeGate: keep such rounds at the old batch size.
-	const roundJobs = limited.size > 0 ? Math.min(limits.roundJobs, LIMITED_ROUND_JOBS) : limits.roundJobs;
+	// Looked up once for all rounds; each job of a limited type asks its JobTypeGate.
+	const limitsByType = await typeLimits(env.DB, tenantId);
+	// Keep rounds with gate calls at the old batch size.
+	const roundJobs = limitsByType.size > 0 ? Math.min(limits.roundJobs, LIMITED_ROUND_JOBS) : limits.roundJobs;
 	let left = units;
 	let claimed = 0;
 	let gated = 0;
@@ -59,7 +63,7 @@ export async function runReadyJobs(
 		left -= jobs.length;
 		claimed += jobs.length;
 		const { refused, asked } =
-			jobs.length > 0 ? await runRound(env, tenantId, jobs, limited) : { refused: 0, asked: 0 };
+			jobs.length > 0 ? await runRound(env, tenantId, jobs, limitsByType) : { refused: 0, asked: 0 };
 		gated += asked;
 		if (jobs.length < n && !maybeMore) return { claimed, leftover: 0, saturated: false };
 		// A type at its limit: its jobs are back with delayed tokens; the units left are not spent
@@ -76,13 +80,14 @@ async function runRound(
 	env: Env,
 	tenantId: string,
 	jobs: ClaimedJob[],
-	limited: Set<string>,
+	limitsByType: ReadonlyMap<string, GateLimits>,
 ): Promise<{ refused: number; asked: number }> {
 	const admitted: ClaimedJob[] = [];
 	const refused: GivenBack[] = [];
 	for (const job of jobs) {
 		// Types without max_concurrency or rate_per_second never ask the JobTypeGate.
-		const gate = limited.has(job.type) ? await takeSlot(env, job) : ({ ok: true } as const);
+		const typeLimit = limitsByType.get(job.type);
+		const gate = typeLimit ? await takeSlot(env, job, typeLimit) : ({ ok: true } as const);
 		if (gate.ok) admitted.push(job);
 		else refused.push({ id: job.id, version: job.version, readyAt: Date.now() + gate.retryAfterMs });
 	}
@@ -90,89 +95,68 @@ async function runRound(
 	// (with their own tokens) when a slot may be free.
 	if (refused.length > 0) {
 		const now = Date.now();
-		const results = await env.DB.batch(giveBackStatements(env.DB, refused, now));
-		const applied = new Set(results.flatMap((r) => (r.results as { id: string }[]).map((row) => row.id)));
+		const applied = await giveBack(env.DB, refused, now);
 		await sendRunTokens(
 			env,
 			refused.filter((r) => applied.has(r.id)).map((r) => ({ tenantId, jobId: r.id, readyAt: r.readyAt })),
 			now,
 		);
 	}
-	// Jobs of a round start together, so those with the same timeout share one timer and signal.
-	const deadlines = new Map<number, Deadline>();
-	const deadlineFor = (seconds: number): Deadline => {
-		const found = deadlines.get(seconds);
-		if (found) return found;
-		const made = startDeadline(seconds * 1000);
-		deadlines.set(seconds, made);
-		return made;
-	};
+	const finished = await Promise.all(admitted.map((job) => runOne(env, job)));
 	try {
-		const finished = await Promise.all(admitted.map((job) => runOne(env, job, deadlineFor(job.timeout_seconds))));
-		try {
-			await finishAttempts(env, finished);
-		} finally {
-			await Promise.all(admitted.filter((job) => limited.has(job.type)).map((job) => releaseSlot(env, job)));
-		}
+		await finishAttempts(env, finished);
 	} finally {
-		for (const d of deadlines.values()) d.clear();
+		await Promise.all(admitted.filter((job) => limitsByType.has(job.type)).map((job) => releaseSlot(env, job)));
 	}
-	return { refused: refused.length, asked: jobs.filter((job) => limited.has(job.type)).length };
+	return { refused: refused.length, asked: jobs.filter((job) => limitsByType.has(job.type)).length };
 }
 
-type Deadline = { signal: AbortSignal; expired: Promise<void>; clear: () => void };
-
-function startDeadline(ms: number): Deadline {
-	const controller = new AbortController();
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	const expired = new Promise<void>((resolve) => {
-		timer = setTimeout(() => {
-			controller.abort();
-			resolve();
-		}, ms);
-	});
-	return { signal: controller.signal, expired, clear: () => (timer === undefined ? undefined : clearTimeout(timer)) };
-}
-
-async function runOne(env: Env, job: ClaimedJob, deadline: Deadline): Promise<FinishedAttempt> {
+/**
+ * Runs a job's handler within its timeout_seconds: past it, the handler's signal is aborted and
+ * the attempt fails (retryable) whether or not the handler gives up.
+ */
+async function runOne(env: Env, job: ClaimedJob): Promise<FinishedAttempt> {
 	const handler = handlerFor(job.type);
 	if (!handler) return { job, outcome: { kind: "failed", error: `no handler for type ${job.type}`, retry: false } };
 	const logs: string[] = [];
-	const ctx: JobContext = {
+	try {
+		const result = await withTimeout(
+			// async: a handler that throws at once still rejects inside the deadline's try.
+			async (signal) => handler.run(parsePayload(job.payload), contextFor(env, job, signal, logs)),
+			job.timeout_seconds * 1000,
+			`job ${job.id}`,
+		);
+		return { job, outcome: { kind: "completed", result }, logs };
+	} catch (err) {
+		return { job, outcome: outcomeOfError(err, job), logs };
+	}
+}
+
+function contextFor(env: Env, job: ClaimedJob, signal: AbortSignal, logs: string[]): JobContext {
+	return {
 		jobId: job.id,
 		tenantId: job.tenant_id,
 		attempt: job.attempts,
 		env,
-		signal: deadline.signal,
+		signal,
 		progress: (fraction) => reportProgress(env.DB, job, fraction),
 		log: (message) => void logs.push(message),
 	};
-	const timedOut = deadline.expired.then((): AttemptOutcome => ({
+}
+
+function parsePayload(payload: string): unknown {
+	return JSON.parse(payload);
+}
+
+function outcomeOfError(err: unknown, job: ClaimedJob): FinishedAttempt["outcome"] {
+	if (err instanceof TimeoutError)
+		return { kind: "failed", error: `timed out after ${job.timeout_seconds} s`, retry: true };
+	if (err instanceof JobCancelledError) return { kind: "cancelled", reason: "cancelled while running" };
+	return {
 		kind: "failed",
-		error: `timed out after ${job.timeout_seconds} s`,
-		retry: true,
-	}));
-	try {
-		const outcome = await Promise.race([
-			handler
-				.run(JSON.parse(job.payload) as unknown, ctx)
-				.then((result): AttemptOutcome => ({ kind: "completed", result })),
-			timedOut,
-		]);
-		return { job, outcome, logs };
-	} catch (err) {
-		if (err instanceof JobCancelledError)
-			return { job, outcome: { kind: "cancelled", reason: "cancelled while running" }, logs };
-		return {
-			job,
-			outcome: {
-				kind: "failed",
-				error: err instanceof Error ? err.message : String(err),
-				retry: !(err instanceof PermanentJobError),
-			},
-			logs,
-		};
-	}
+		error: err instanceof Error ? err.message : String(err),
+		retry: !(err instanceof PermanentJobError),
+	};
 }
 
 /**
@@ -184,11 +168,6 @@ export async function reportProgress(
 	job: Pick<JobRow, "id" | "version">,
 	fraction: number,
 ): Promise<void> {
-	const row = await db
-		.prepare(
-			"UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND version = ? AND status = 'processing' RETURNING cancel_requested",
-		)
-		.bind(Math.min(1, Math.max(0, fraction)), Date.now(), job.id, job.version)
-		.first<{ cancel_requested: number }>();
+	const row = await writeProgress(db, job, Math.min(1, Math.max(0, fraction)), Date.now());
 	if (!row || row.cancel_requested) throw new JobCancelledError();
 }

@@ -1,4 +1,5 @@
-import { findExpiredClaims } from "./db";
+import { findExpiredClaims } from "./claims-db";
+import { findStaleRunnable } from "./db";
 import type { Clock } from "./transitions";
 import { SYSTEM_CLOCK, finishAttempts } from "./transitions";
 import { sendRunTokens } from "./tokens";
@@ -30,11 +31,7 @@ export async function sweepJobs(
 		})),
 		clock,
 	);
-	const { results: stale } = await env.DB.prepare(
-		"SELECT id, tenant_id, ready_at FROM jobs WHERE runner = 'queue' AND status IN ('queued', 'scheduled', 'failed') AND ready_at < ? LIMIT ?",
-	)
-		.bind(now - STALE_READY_MS, SWEEP_LIMIT)
-		.all<{ id: string; tenant_id: string; ready_at: number }>();
+	const stale = await findStaleRunnable(env.DB, now - STALE_READY_MS, SWEEP_LIMIT);
 	await sendRunTokens(
 		env,
 		stale.map((r) => ({ tenantId: r.tenant_id, jobId: r.id, readyAt: now })),

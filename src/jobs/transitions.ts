@@ -1,7 +1,8 @@
-import type { ClaimedJob } from "./db";
+import type { ClaimedJob } from "./claims-db";
 import type { LogEntry, Outcome } from "./batches-db";
-import { chunkJsonRows, logStatements, outcomeStatements } from "./batches-db";
-import { findDependentsOf } from "./dependencies-db";
+import { applyOutcomes } from "./batches-db";
+import type { DependencyEdge } from "./dependencies-db";
+import { cancelWaiting, findDependentsOf, releaseWaiting } from "./dependencies-db";
 import { backoffMs } from "./backoff";
 import type { AttemptOutcome } from "./domain";
 import { nextStateAfter } from "./domain";
@@ -22,7 +23,8 @@ const MAX_DEPENDENCY_DEPTH = 1_000;
 export type Clock = { now: () => number; random: () => number };
 export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), random: () => Math.random() };
 
-type Plan = { job: ClaimedJob; outcome: Outcome };
+/** What one finished attempt writes: its outcome row, its handler's lines and, for a failure, a line saying so. */
+type Plan = { job: ClaimedJob; outcome: Outcome; logs: LogEntry[] };
 
 /**
  * Records the end of claimed attempts in one DB.batch of compare-and-set writes, many jobs per
@@ -36,65 +38,72 @@ export async function finishAttempts(
 ): Promise<Set<string>> {
 	if (finished.length === 0) return new Set();
 	const now = clock.now();
-	const logs: LogEntry[] = [];
-	const plans = finished.map(({ job, outcome, logs: lines }): Plan => {
-		for (const message of (lines ?? []).slice(0, MAX_HANDLER_LOGS))
-			logs.push({ jobId: job.id, level: "info", message });
-		const base = { id: job.id, version: job.version };
-		if (outcome.kind === "cancelled") return { job, outcome: { ...base, status: "cancelled", error: outcome.reason } };
-		const next = nextStateAfter(outcome, job.attempts, job.max_retries, now, backoffMs(job.attempts, clock.random));
-		if (next.status === "completed") {
-			return {
-				job,
-				outcome: {
-					...base,
-					status: "completed",
-					result: JSON.stringify(outcome.kind === "completed" ? (outcome.result ?? null) : null),
-					error: null,
-				},
-			};
-		}
-		const error = outcome.kind === "failed" ? outcome.error : "failed";
-		logs.push({
-			jobId: job.id,
-			level: next.status === "dead" ? "error" : "warn",
-			message: `attempt ${job.attempts} failed: ${error}`,
-		});
-		if (next.status === "dead") return { job, outcome: { ...base, status: "dead", error } };
-		return { job, outcome: { ...base, status: "failed", error, readyAt: next.readyAt } };
-	});
-	const updates = outcomeStatements(
+	const plans = finished.map((attempt) => planOutcome(attempt, now, clock.random));
+	const applied = await applyOutcomes(
 		env.DB,
 		plans.map((p) => p.outcome),
+		plans.flatMap((p) => p.logs),
 		now,
 	);
-	const results = await env.DB.batch([...updates, ...logStatements(env.DB, logs, now)]);
-	const applied = new Set<string>();
-	for (const r of results.slice(0, updates.length)) {
-		for (const row of r.results as { id: string }[]) applied.add(row.id);
+	const done = plans.filter((p) => applied.has(p.job.id));
+	await sendRunTokens(env, retryTokens(done), now);
+	await settleDependents(env, done, now);
+	return applied;
+}
+
+/** The row an attempt's outcome writes: completed, cancelled, or failed and retried later or dead. */
+function planOutcome({ job, outcome, logs }: FinishedAttempt, now: number, random: () => number): Plan {
+	const row = { id: job.id, version: job.version };
+	const lines = handlerLines(job.id, logs);
+	if (outcome.kind === "cancelled")
+		return { job, outcome: { ...row, status: "cancelled", error: outcome.reason }, logs: lines };
+	if (outcome.kind === "completed") {
+		const result = JSON.stringify(outcome.result ?? null);
+		return { job, outcome: { ...row, status: "completed", result, error: null }, logs: lines };
 	}
-	const tokens: TokenRequest[] = [];
-	for (const { job, outcome } of plans) {
-		if (!applied.has(job.id)) continue;
-		if (outcome.status === "failed" && job.runner === "queue" && typeof outcome.readyAt === "number") {
-			tokens.push({ tenantId: job.tenant_id, jobId: job.id, readyAt: outcome.readyAt });
-		}
-	}
-	await sendRunTokens(env, tokens, now);
-	const settled = plans.filter(({ job }) => applied.has(job.id) && job.has_dependents !== 0);
+	const next = nextStateAfter(outcome, job.attempts, job.max_retries, now, backoffMs(job.attempts, random));
+	const retryAt = next.status === "failed" ? next.readyAt : null;
+	const failure: LogEntry = {
+		jobId: job.id,
+		level: retryAt === null ? "error" : "warn",
+		message: `attempt ${job.attempts} failed: ${outcome.error}`,
+	};
+	const written: Outcome =
+		retryAt === null
+			? { ...row, status: "dead", error: outcome.error }
+			: { ...row, status: "failed", error: outcome.error, readyAt: retryAt };
+	return { job, outcome: written, logs: [...lines, failure] };
+}
+
+/** The lines a handler logged during its attempt, at most MAX_HANDLER_LOGS. */
+function handlerLines(jobId: string, logs: readonly string[] = []): LogEntry[] {
+	return logs.slice(0, MAX_HANDLER_LOGS).map((message) => ({ jobId, level: "info", message }));
+}
+
+/** Tokens for the queue jobs whose failed attempt will be retried, at their retry time. */
+function retryTokens(done: readonly Plan[]): TokenRequest[] {
+	return done.flatMap(({ job, outcome }): TokenRequest[] =>
+		outcome.status === "failed" && job.runner === "queue" && typeof outcome.readyAt === "number"
+			? [{ tenantId: job.tenant_id, jobId: job.id, readyAt: outcome.readyAt }]
+			: [],
+	);
+}
+
+/** Jobs with dependents that ended: completed ones release their dependents, dead or cancelled ones cancel them. */
+async function settleDependents(env: Env, done: readonly Plan[], now: number): Promise<void> {
+	const ended = done.filter((p) => p.job.has_dependents !== 0);
 	await releaseDependents(
 		env,
-		settled.filter((p) => p.outcome.status === "completed").map((p) => p.job.id),
+		ended.filter((p) => p.outcome.status === "completed").map((p) => p.job.id),
 		now,
 	);
 	await cancelDependents(
 		env,
-		settled
+		ended
 			.filter((p) => p.outcome.status === "dead" || p.outcome.status === "cancelled")
 			.map((p) => ({ id: p.job.id, reason: `dependency ${p.job.id} ended ${p.outcome.status}` })),
 		now,
 	);
-	return applied;
 }
 
 /**
@@ -104,35 +113,21 @@ export async function finishAttempts(
  */
 export async function releaseDependents(env: Env, jobIds: readonly string[], now: number): Promise<void> {
 	if (jobIds.length === 0) return;
-	const counts = new Map<string, number>();
-	for (const edge of await findDependentsOf(env.DB, jobIds))
-		counts.set(edge.job_id, (counts.get(edge.job_id) ?? 0) + 1);
+	const counts = countPerDependent(await findDependentsOf(env.DB, jobIds));
 	if (counts.size === 0) return;
-	const results = await env.DB.batch(
-		chunkJsonRows([...counts]).map((json) =>
-			env.DB.prepare(
-				`UPDATE jobs SET pending_deps = jobs.pending_deps - d.n, updated_at = ?1, version = jobs.version + 1,
-				   status = CASE WHEN jobs.pending_deps - d.n <= 0 THEN (CASE WHEN jobs.ready_at > ?1 THEN 'scheduled' ELSE 'queued' END) ELSE jobs.status END
-				 FROM (SELECT value ->> 0 AS id, value ->> 1 AS n FROM json_each(?2)) AS d
-				 WHERE jobs.id = d.id AND jobs.status = 'waiting'
-				 RETURNING jobs.id AS id, jobs.tenant_id AS tenant_id, jobs.runner AS runner, jobs.status AS status, jobs.ready_at AS ready_at`,
-			).bind(now, json),
-		),
-	);
 	const tokens: TokenRequest[] = [];
-	for (const r of results) {
-		for (const row of r.results as {
-			id: string;
-			tenant_id: string;
-			runner: string;
-			status: string;
-			ready_at: number;
-		}[]) {
-			if (row.status !== "waiting" && row.runner === "queue")
-				tokens.push({ tenantId: row.tenant_id, jobId: row.id, readyAt: Math.max(now, row.ready_at) });
-		}
+	for (const job of await releaseWaiting(env.DB, [...counts], now)) {
+		if (job.status !== "waiting" && job.runner === "queue")
+			tokens.push({ tenantId: job.tenant_id, jobId: job.id, readyAt: Math.max(now, job.ready_at) });
 	}
 	await sendRunTokens(env, tokens, now);
+}
+
+/** How many of the ended dependencies each dependent waited on. */
+function countPerDependent(edges: readonly DependencyEdge[]): Map<string, number> {
+	const counts = new Map<string, number>();
+	for (const edge of edges) counts.set(edge.job_id, (counts.get(edge.job_id) ?? 0) + 1);
+	return counts;
 }
 
 /**
@@ -147,24 +142,17 @@ export async function cancelDependents(
 	let level = [...roots];
 	for (let depth = 0; depth < MAX_DEPENDENCY_DEPTH && level.length > 0; depth++) {
 		const reasons = new Map(level.map((l) => [l.id, l.reason]));
-		const cancel = new Map<string, string>();
-		for (const edge of await findDependentsOf(env.DB, [...reasons.keys()]))
-			cancel.set(edge.job_id, reasons.get(edge.depends_on) ?? "a dependency ended");
+		const cancel = reasonPerDependent(await findDependentsOf(env.DB, [...reasons.keys()]), reasons);
 		if (cancel.size === 0) return;
-		const results = await env.DB.batch(
-			chunkJsonRows([...cancel]).map((json) =>
-				env.DB.prepare(
-					`UPDATE jobs SET status = 'cancelled', error = d.r, completed_at = ?1, updated_at = ?1, version = jobs.version + 1
-					 FROM (SELECT value ->> 0 AS id, value ->> 1 AS r FROM json_each(?2)) AS d
-					 WHERE jobs.id = d.id AND jobs.status = 'waiting'
-					 RETURNING jobs.id AS id, jobs.has_dependents AS has_dependents`,
-				).bind(now, json),
-			),
-		);
-		level = results.flatMap((r) =>
-			(r.results as { id: string; has_dependents: number }[])
-				.filter((row) => row.has_dependents)
-				.map((row) => ({ id: row.id, reason: `dependency ${row.id} ended cancelled` })),
-		);
+		level = (await cancelWaiting(env.DB, [...cancel], now))
+			.filter((row) => row.has_dependents)
+			.map((row) => ({ id: row.id, reason: `dependency ${row.id} ended cancelled` }));
 	}
+}
+
+/** Each dependent of the ended jobs, with the reason of the dependency it waited on. */
+function reasonPerDependent(edges: readonly DependencyEdge[], reasons: Map<string, string>): Map<string, string> {
+	const cancel = new Map<string, string>();
+	for (const edge of edges) cancel.set(edge.job_id, reasons.get(edge.depends_on) ?? "a dependency ended");
+	return cancel;
 }

@@ -4,7 +4,7 @@ import type { AppEnv } from "../platform/app-env";
 import { upsertJobType } from "./types-db";
 import { JOB_TYPE } from "./spec";
 import { AppError } from "../platform/errors";
-import { isBuiltinType } from "./handlers/registry";
+import { isBuiltinType } from "./domain";
 import { declaredTypes, forgetDeclaredTypes, toDeclared } from "./declared-types";
 import { validate } from "../platform/validation";
 

@@ -1,17 +1,15 @@
+import type { BuiltinType } from "../domain";
+import { isBuiltinType } from "../domain";
 import { httpHandler } from "./http";
 import { noopHandler } from "./noop";
 import type { JobHandler } from "./types";
 
-/** Built-in job types, run by the Worker from the jobs queue. Later issues register theirs here. */
-const HANDLERS: Record<string, JobHandler> = {
+/** One handler per built-in type of BUILTIN_TYPES (src/jobs/domain.ts); the Record makes it exhaustive. */
+const HANDLERS: Record<BuiltinType, JobHandler> = {
 	noop: noopHandler,
 	http: httpHandler,
 };
 
 export function handlerFor(type: string): JobHandler | undefined {
-	return Object.hasOwn(HANDLERS, type) ? HANDLERS[type] : undefined;
-}
-
-export function isBuiltinType(type: string): boolean {
-	return Object.hasOwn(HANDLERS, type);
+	return isBuiltinType(type) ? HANDLERS[type] : undefined;
 }

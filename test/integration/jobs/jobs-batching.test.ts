@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { handleJobsBatch } from "../../../queues/jobs";
 import type { JobInsert } from "../../../src/jobs/batches-db";
 import { insertJobsStatements } from "../../../src/jobs/batches-db";
-import { claimReady } from "../../../src/jobs/db";
+import { claimReady } from "../../../src/jobs/claims-db";
 import { slotPositions } from "../../../src/jobs/priority";
 import { MAX_BOUND_PARAMETERS } from "../../../src/platform/sql";
 import { enqueueJobs } from "../../../src/jobs/enqueue";
