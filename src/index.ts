@@ -31,6 +31,10 @@ import { buildRoutePlans } from "./planning/route-plans";
 import { metaRoutes } from "./gateway/tenants/whoami-routes";
 import { paymentRoutes } from "./payments/routes";
 import { reconcilePayments } from "./payments/reconciler";
+import { paymentRetentionTargets } from "./payments/retention";
+import { jobRetentionTargets } from "./jobs/retention";
+import { telemetryRetentionTargets } from "./telemetry/retention";
+import { sweepRetention } from "./platform/retention";
 import { rateLimitRoutes } from "./gateway/limiter/routes";
 import { statsRoutes } from "./telemetry/stats-routes";
 import { truckRoutes } from "./telemetry/truck-routes";
@@ -156,6 +160,16 @@ const CRONS: Record<string, CronHandler> = {
 			reconcilePayments(env, scheduledTime).then((figures) => log.info("payment reconciliation", figures)),
 		]).then(logRejections);
 	},
+	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
+	"*/5 * * * *": async (env, scheduledTime) =>
+		log.info(
+			"retention",
+			await sweepRetention([
+				...jobRetentionTargets(env, scheduledTime),
+				...telemetryRetentionTargets(env, scheduledTime),
+				...paymentRetentionTargets(env, scheduledTime),
+			]),
+		),
 	// Morning route plans and missed-report tickets.
 	"*/15 * * * *": async (env, scheduledTime) => log.info("route plans", await buildRoutePlans(env, scheduledTime)),
 };

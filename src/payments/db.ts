@@ -153,3 +153,14 @@ export async function listMachinePayments(
 				.bind(tenantId, machineId, limit);
 	return (await stmt.all<PaymentRow>()).results;
 }
+
+/** Nulls the raw processor answer of payments settled before `cutoff`; the ledger row stays. */
+export async function purgeExpiredProcessorAnswers(db: D1Database, cutoff: number, limit: number): Promise<number> {
+	const result = await db
+		.prepare(
+			"UPDATE payments SET processor_answer = NULL WHERE rowid IN (SELECT rowid FROM payments WHERE processor_answer IS NOT NULL AND updated_at < ? ORDER BY updated_at LIMIT ?)",
+		)
+		.bind(cutoff, limit)
+		.run();
+	return result.meta.changes;
+}
