@@ -1,7 +1,7 @@
 import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
 import { newId } from "../src/platform/crypto";
 import { errorText, log } from "../src/platform/log";
-import { retryDelaySeconds } from "../src/platform/queue-limits";
+import { telemetryRetryDelaySeconds } from "../src/platform/queue-limits";
 import type { TelemetryMessage } from "../src/telemetry/domain";
 import { telemetryMessageSchema } from "../src/telemetry/domain";
 import { writeBatchFigures, writeTelemetry } from "../src/telemetry/write-db";
@@ -62,7 +62,7 @@ async function writeAll(db: D1Database, items: Parsed[], queue: string): Promise
 			item.msg.ack();
 			written.push(item.body);
 		} catch (err) {
-			const delaySeconds = retryDelaySeconds(item.msg.attempts);
+			const delaySeconds = telemetryRetryDelaySeconds(item.msg.attempts);
 			log.error("telemetry message write failed", {
 				message_id: item.body.id,
 				attempts: item.msg.attempts,
@@ -95,7 +95,7 @@ async function deadLetterInvalid(db: D1Database, invalid: { msg: Message; reason
 		for (const { msg } of invalid) msg.ack();
 	} catch (err) {
 		log.error("storing invalid telemetry messages failed", { error: errorText(err) });
-		for (const { msg } of invalid) msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+		for (const { msg } of invalid) msg.retry({ delaySeconds: telemetryRetryDelaySeconds(msg.attempts) });
 	}
 }
 

@@ -30,6 +30,11 @@ import { maintenanceRoutes, restockRoutes } from "./planning/routes";
 import { buildRoutePlans } from "./planning/route-plans";
 import { metaRoutes } from "./gateway/tenants/whoami-routes";
 import { paymentRoutes } from "./payments/routes";
+import { reconcilePayments } from "./payments/reconciler";
+import { paymentRetentionTargets } from "./payments/retention";
+import { jobRetentionTargets } from "./jobs/retention";
+import { telemetryRetentionTargets } from "./telemetry/retention";
+import { sweepRetention } from "./platform/retention";
 import { rateLimitRoutes } from "./gateway/limiter/routes";
 import { statsRoutes } from "./telemetry/stats-routes";
 import { truckRoutes } from "./telemetry/truck-routes";
@@ -147,11 +152,32 @@ const QUEUES: Record<string, QueueHandler> = {
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
 const CRONS: Record<string, CronHandler> = {
-	// Visibility timeouts and lost run tokens.
-	"* * * * *": async (env) => log.info("job sweep", await sweepJobs(env)),
+	// Visibility timeouts and lost run tokens; payments a processor failure left pending. Each
+	// settles on its own, so one failing does not stop the other.
+	"* * * * *": async (env, scheduledTime) => {
+		await Promise.allSettled([
+			sweepJobs(env).then((figures) => log.info("job sweep", figures)),
+			reconcilePayments(env, scheduledTime).then((figures) => log.info("payment reconciliation", figures)),
+		]).then(logRejections);
+	},
+	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
+	"*/5 * * * *": async (env, scheduledTime) =>
+		log.info(
+			"retention",
+			await sweepRetention([
+				...jobRetentionTargets(env, scheduledTime),
+				...telemetryRetentionTargets(env, scheduledTime),
+				...paymentRetentionTargets(env, scheduledTime),
+			]),
+		),
 	// Morning route plans and missed-report tickets.
 	"*/15 * * * *": async (env, scheduledTime) => log.info("route plans", await buildRoutePlans(env, scheduledTime)),
 };
+
+/** A cron entry runs several independent sweeps; a failed one is logged, the others still ran. */
+function logRejections(results: PromiseSettledResult<unknown>[]): void {
+	for (const r of results) if (r.status === "rejected") log.error("cron task failed", { error: errorText(r.reason) });
+}
 
 export default {
 	fetch: app.fetch,

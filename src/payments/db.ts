@@ -1,4 +1,4 @@
-export type PaymentStatus = "pending" | "succeeded" | "declined";
+export type PaymentStatus = "pending" | "succeeded" | "declined" | "failed";
 
 export type PaymentRow = {
 	id: string;
@@ -15,20 +15,32 @@ export type PaymentRow = {
 	decline_code: string | null;
 	created_at: number;
 	updated_at: number;
+	/** The processor's raw answer once settled; nulled after PAYMENT_RAW_RETENTION_DAYS. */
+	processor_answer: string | null;
+	reconcile_attempts: number;
+	next_reconcile_at: number | null;
+	failure_reason: string | null;
 };
 
-const COLUMNS =
+/** The columns a new payment is inserted with (the reconciler's and the answer's start empty). */
+export type NewPaymentRow = Omit<
+	PaymentRow,
+	"processor_answer" | "reconcile_attempts" | "next_reconcile_at" | "failure_reason"
+>;
+
+const INSERT_COLUMNS =
 	"id, tenant_id, idempotency_key, request_hash, machine_id, amount_cents, currency, card_token, items, status, processor_charge_id, decline_code, created_at, updated_at";
+const COLUMNS = `${INSERT_COLUMNS}, processor_answer, reconcile_attempts, next_reconcile_at, failure_reason`;
 
 /**
  * Inserts a pending payment unless the tenant already has one under this idempotency key, and
  * returns whichever row holds the key now (one round trip, so a concurrent insert cannot slip between).
  */
-export async function claimPayment(db: D1Database, row: PaymentRow): Promise<PaymentRow> {
+export async function claimPayment(db: D1Database, row: NewPaymentRow): Promise<PaymentRow> {
 	const [, selected] = await db.batch<PaymentRow>([
 		db
 			.prepare(
-				`INSERT INTO payments (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+				`INSERT INTO payments (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
 			)
 			.bind(
 				row.id,
@@ -59,15 +71,58 @@ export async function claimPayment(db: D1Database, row: PaymentRow): Promise<Pay
 export async function settlePayment(
 	db: D1Database,
 	id: string,
-	outcome: { status: "succeeded" | "declined"; chargeId: string; declineCode: string | null },
+	outcome: { status: "succeeded" | "declined"; chargeId: string; declineCode: string | null; answer: string | null },
 	now: number,
 ): Promise<PaymentRow | null> {
 	return db
 		.prepare(
-			`UPDATE payments SET status = ?, processor_charge_id = ?, decline_code = ?, updated_at = ? WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+			`UPDATE payments SET status = ?, processor_charge_id = ?, decline_code = ?, processor_answer = ?, updated_at = ? WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
 		)
-		.bind(outcome.status, outcome.chargeId, outcome.declineCode, now, id)
+		.bind(outcome.status, outcome.chargeId, outcome.declineCode, outcome.answer, now, id)
 		.first<PaymentRow>();
+}
+
+/** Pending payments created before `createdBefore` whose next try is due, oldest first. */
+export async function listPaymentsToReconcile(
+	db: D1Database,
+	q: { createdBefore: number; now: number; limit: number },
+): Promise<PaymentRow[]> {
+	const { results } = await db
+		.prepare(
+			`SELECT ${COLUMNS} FROM payments WHERE status = 'pending' AND created_at < ?
+ AND (next_reconcile_at IS NULL OR next_reconcile_at <= ?) ORDER BY created_at, id LIMIT ?`,
+		)
+		.bind(q.createdBefore, q.now, q.limit)
+		.all<PaymentRow>();
+	return results;
+}
+
+/** Counts a reconciler try whose answer was still unknown; only while the payment is pending. */
+export async function deferReconcile(
+	db: D1Database,
+	id: string,
+	q: { attempts: number; nextAt: number; now: number },
+): Promise<void> {
+	await db
+		.prepare(
+			"UPDATE payments SET reconcile_attempts = ?, next_reconcile_at = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+		)
+		.bind(q.attempts, q.nextAt, q.now, id)
+		.run();
+}
+
+/** The reconciler gives up: `failed`, with the reason an operator acts on. */
+export async function failPayment(
+	db: D1Database,
+	id: string,
+	q: { attempts: number; reason: string; now: number },
+): Promise<void> {
+	await db
+		.prepare(
+			"UPDATE payments SET status = 'failed', reconcile_attempts = ?, next_reconcile_at = NULL, failure_reason = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+		)
+		.bind(q.attempts, q.reason, q.now, id)
+		.run();
 }
 
 export async function findPayment(db: D1Database, tenantId: string, id: string): Promise<PaymentRow | null> {
@@ -97,4 +152,15 @@ export async function listMachinePayments(
 				)
 				.bind(tenantId, machineId, limit);
 	return (await stmt.all<PaymentRow>()).results;
+}
+
+/** Nulls the raw processor answer of payments settled before `cutoff`; the ledger row stays. */
+export async function purgeExpiredProcessorAnswers(db: D1Database, cutoff: number, limit: number): Promise<number> {
+	const result = await db
+		.prepare(
+			"UPDATE payments SET processor_answer = NULL WHERE rowid IN (SELECT rowid FROM payments WHERE processor_answer IS NOT NULL AND updated_at < ? ORDER BY updated_at LIMIT ?)",
+		)
+		.bind(cutoff, limit)
+		.run();
+	return result.meta.changes;
 }

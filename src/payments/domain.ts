@@ -49,3 +49,17 @@ export function decodeCursor(cursor: string): { createdAt: number; id: string } 
 export function processorKey(tenantId: string, idempotencyKey: string): string {
 	return `${tenantId}:${idempotencyKey}`;
 }
+
+/** The reconciler leaves a pending payment this long to its client's own retry before asking the processor. */
+export const RECONCILE_AFTER_MS = 2 * 60_000;
+/** Pending payments settled per run (oldest first), and tries before a payment is given up as `failed`. */
+export const RECONCILE_BATCH = 50;
+export const RECONCILE_MAX_ATTEMPTS = 8;
+
+/**
+ * Wait after the `attempts`-th unanswered try: 2, 4, 8, 16, 32, then 60 minutes. The 7 waits before
+ * the 8th try sum to 182 minutes, so a payment is given up only after ~3 h of processor trouble.
+ */
+export function reconcileDelayMs(attempts: number): number {
+	return Math.min(60, 2 ** Math.max(1, Math.min(attempts, 10))) * 60_000;
+}

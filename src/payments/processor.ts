@@ -19,10 +19,12 @@ export type ChargeRequest = {
 };
 
 export type ChargeOutcome =
-	| { kind: "succeeded"; chargeId: string }
-	| { kind: "declined"; chargeId: string; declineCode: string }
+	| { kind: "succeeded"; chargeId: string; answer: string }
+	| { kind: "declined"; chargeId: string; declineCode: string; answer: string }
 	/** The processor's answer is unknown or an error: the card may or may not have been charged. */
 	| { kind: "failed"; reason: "timeout" | "server_error" | "network_error" | "bad_response"; status: number | null };
+
+const MAX_ANSWER_CHARS = 10_000;
 
 const chargeAnswer = z.object({
 	id: z.string().min(1),
@@ -69,8 +71,10 @@ function interpret(status: number, text: string): ChargeOutcome {
 	} catch {
 		return { kind: "failed", reason: "bad_response", status };
 	}
-	if (status === 200 && parsed.status === "succeeded") return { kind: "succeeded", chargeId: parsed.id };
+	// The raw answer is kept on the ledger row (evidence for an operator) until PAYMENT_RAW_RETENTION_DAYS.
+	const answer = text.slice(0, MAX_ANSWER_CHARS);
+	if (status === 200 && parsed.status === "succeeded") return { kind: "succeeded", chargeId: parsed.id, answer };
 	if (status === 402 && parsed.status === "declined")
-		return { kind: "declined", chargeId: parsed.id, declineCode: parsed.decline_code ?? "card_declined" };
+		return { kind: "declined", chargeId: parsed.id, declineCode: parsed.decline_code ?? "card_declined", answer };
 	return { kind: "failed", reason: "bad_response", status };
 }

@@ -6,6 +6,7 @@ import type { NewPayment } from "./domain";
 import { processorKey } from "./domain";
 import { AppError } from "../platform/errors";
 import { admitProcessorCall, reportProcessorCall } from "./breaker";
+import type { ChargeRequest } from "./processor";
 import { chargeCard } from "./processor";
 
 export type PaymentResult = { payment: PaymentRow; replayedFromLedger: boolean };
@@ -49,6 +50,15 @@ export async function takePayment(
 			{ payment_id: payment.id },
 		);
 	}
+	if (payment.status === "failed") {
+		// The reconciler gave up on the processor's answer; an operator settles it, not a retry.
+		throw new AppError(
+			502,
+			"payment_unresolved",
+			"The card processor's answer for this payment stayed unknown; an operator is resolving it.",
+			{ payment_id: payment.id },
+		);
+	}
 	if (payment.status !== "pending") return { payment, replayedFromLedger: true };
 
 	const admission = await admitProcessorCall(env, tenantId);
@@ -62,13 +72,7 @@ export async function takePayment(
 			{ "Retry-After": String(retryAfter) },
 		);
 	}
-	const outcome = await chargeCard(env, ownOrigin, {
-		idempotencyKey: processorKey(tenantId, idempotencyKey),
-		amountCents: payment.amount_cents,
-		currency: payment.currency,
-		cardToken: payment.card_token,
-		description: `vending machine ${payment.machine_id}`,
-	});
+	const outcome = await chargeCard(env, ownOrigin, chargeRequestFor(payment));
 	await reportProcessorCall(env, tenantId, { success: outcome.kind !== "failed", trial: admission.trial });
 	if (outcome.kind === "failed") {
 		const timeout = outcome.reason === "timeout";
@@ -83,13 +87,24 @@ export async function takePayment(
 		env.DB,
 		payment.id,
 		outcome.kind === "succeeded"
-			? { status: "succeeded", chargeId: outcome.chargeId, declineCode: null }
-			: { status: "declined", chargeId: outcome.chargeId, declineCode: outcome.declineCode },
+			? { status: "succeeded", chargeId: outcome.chargeId, declineCode: null, answer: outcome.answer }
+			: { status: "declined", chargeId: outcome.chargeId, declineCode: outcome.declineCode, answer: outcome.answer },
 		Date.now(),
 	);
 	// null: a concurrent taker (after a lock takeover) settled it first, with the same processor charge.
 	return {
 		payment: settled ?? (await findPayment(env.DB, tenantId, payment.id)) ?? payment,
 		replayedFromLedger: settled === null,
+	};
+}
+
+/** The processor request of a payment, the same on every try (the processor compares them under one key). */
+export function chargeRequestFor(payment: PaymentRow): ChargeRequest {
+	return {
+		idempotencyKey: processorKey(payment.tenant_id, payment.idempotency_key),
+		amountCents: payment.amount_cents,
+		currency: payment.currency,
+		cardToken: payment.card_token,
+		description: `vending machine ${payment.machine_id}`,
 	};
 }

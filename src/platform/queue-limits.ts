@@ -51,6 +51,32 @@ export function groupForSendBatch<T>(bodies: readonly T[]): T[][] {
 
 /** Retry delay for a message on its `attempts`-th delivery: 2, 4, 8 … seconds, capped at 5 minutes. */
 export function retryDelaySeconds(attempts: number): number {
+	return backoffSeconds(attempts, 300);
+}
+
+/**
+ * The telemetry consumers' schedule (floodgate-telemetry and its DLQ): 2, 4 … 512 s, then every
+ * 15 minutes. The max_retries below must equal wrangler.toml's (a unit test reads both): retries
+ * 1-12 wait 1,022 + 3 × 900 = 3,722 s ≈ 62 min, so an hour-long D1 outage is outlasted before a
+ * message reaches the DLQ; the DLQ's 100 retries (Cloudflare's maximum) wait 82,922 s ≈ 23 h.
+ */
+export const TELEMETRY_RETRY_CAP_SECONDS = 900;
+export const TELEMETRY_MAX_RETRIES = 12;
+export const TELEMETRY_DLQ_MAX_RETRIES = 100;
+
+export function telemetryRetryDelaySeconds(attempts: number): number {
+	return backoffSeconds(attempts, TELEMETRY_RETRY_CAP_SECONDS);
+}
+
+/** How long `maxRetries` retries wait in all: the delays after deliveries 1 … maxRetries. */
+export function retrySpanSeconds(maxRetries: number, delayFor: (attempts: number) => number): number {
+	let total = 0;
+	for (let attempts = 1; attempts <= maxRetries; attempts++) total += delayFor(attempts);
+	return total;
+}
+
+/** 2 × 2^(attempts-1) seconds, capped (Cloudflare allows delaySeconds up to 43,200). */
+function backoffSeconds(attempts: number, capSeconds: number): number {
 	const exponent = Math.max(0, Math.min(attempts, 20) - 1);
-	return Math.min(300, 2 * 2 ** exponent);
+	return Math.min(capSeconds, 2 * 2 ** exponent);
 }

@@ -91,3 +91,14 @@ export async function markReplayed(db: D1Database, id: string, at: number): Prom
 		.bind(at, id)
 		.first<DeadLetterRow>();
 }
+
+/** Dead letters that last died before `cutoff` (replayed or not), oldest first, at most `limit`. */
+export async function purgeExpiredDeadLetters(db: D1Database, cutoff: number, limit: number): Promise<number> {
+	const result = await db
+		.prepare(
+			"DELETE FROM dead_letters WHERE rowid IN (SELECT rowid FROM dead_letters WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+		)
+		.bind(cutoff, limit)
+		.run();
+	return result.meta.changes;
+}

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { PaymentRow } from "../../../src/payments/db";
+import type { NewPaymentRow } from "../../../src/payments/db";
 import { claimPayment } from "../../../src/payments/db";
 import { canonicalBody, canonicalJson } from "../../../src/gateway/idempotency/domain";
 import { sha256Hex } from "../../../src/platform/crypto";
@@ -130,7 +130,7 @@ describe("payments", () => {
 });
 
 /** The ledger row the crashed request had claimed before calling the processor. */
-async function pendingRow(tenantId: string, key: string): Promise<PaymentRow> {
+async function pendingRow(tenantId: string, key: string): Promise<NewPaymentRow> {
 	const body = paymentBody();
 	return {
 		id: `pay_${crypto.randomUUID().replaceAll("-", "")}`,
