@@ -26,7 +26,7 @@ function start() {
 	clearInterval(state.timer);
 	if (!state.key) return setStatus("enter a key to connect", true);
 	void poll();
-	state.timer = setInterval(poll, POLL_MS);
+	state.timer = setInterval(() => void poll(), POLL_MS);
 }
 
 async function api(path) {
