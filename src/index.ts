@@ -9,6 +9,7 @@ import { allowedMethods } from "./platform/method-not-allowed";
 import { deviceOrTenantAuth } from "./devices/middleware";
 import { idempotency } from "./gateway/idempotency/middleware";
 import { jsonBody } from "./platform/body-limit";
+import { openApiDocument, platformDocs } from "./platform/openapi-document";
 import { rateLimit } from "./gateway/limiter/middleware";
 import { tenantAuth } from "./gateway/tenants/middleware";
 import { handleJobsBatch } from "../queues/jobs";
@@ -56,7 +57,8 @@ const app = new Hono<AppEnv>();
 app.use(requestId({ headerName: "X-Request-Id" }));
 app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
 
-app.get("/api/v1/health", (c) => c.json({ status: "ok" }));
+app.get("/api/v1/health", platformDocs.health, (c) => c.json({ status: "ok" }));
+app.get("/api/v1/openapi.json", platformDocs.document, openApiDocument(app));
 app.route("/api/v1/admin", adminRoutes);
 // Before the tenant routes: these take the admin token (stats: or an API key).
 app.route("/api/v1/dead-letters", deadLetterRoutes);

@@ -8,6 +8,7 @@ import { registerDevices, revoke, rotateCredentials } from "./service";
 import { capacityOf, reportWindowOf, setReportWindow } from "./slots/service";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
+import { deviceDocs as docs } from "./openapi";
 
 const params = z.object({ deviceId: deviceIdSchema });
 const bulkBody = z
@@ -33,16 +34,16 @@ const windowBody = z
  * rotation, revocation, report windows. A device's own routes are in ./self-routes.ts.
  */
 export const deviceRoutes = new Hono<AppEnv>()
-	.post("/", validate("json", newDeviceSchema), async (c) => {
+	.post("/", docs.register, validate("json", newDeviceSchema), async (c) => {
 		const [issued] = await registerDevices(c.env.DB, c.get("principal").tenantId, [c.req.valid("json")]);
 		return c.json(issued, 201);
 	})
-	.post("/bulk", validate("json", bulkBody), async (c) => {
+	.post("/bulk", docs.registerBulk, validate("json", bulkBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const devices = await registerDevices(c.env.DB, tenantId, c.req.valid("json").devices);
 		return c.json({ devices, capacity: await capacity(c.env, tenantId) }, 201);
 	})
-	.get("/", validate("query", listQuery), async (c) => {
+	.get("/", docs.list, validate("query", listQuery), async (c) => {
 		const { limit: pageSize, cursor } = c.req.valid("query");
 		const rows = await listDevices(c.env.DB, c.get("principal").tenantId, pageSize, cursor ?? null);
 		return c.json({
@@ -50,13 +51,13 @@ export const deviceRoutes = new Hono<AppEnv>()
 			next_cursor: rows.length === pageSize ? (rows.at(-1)?.device_id ?? null) : null,
 		});
 	})
-	.get("/slots/capacity", async (c) => {
+	.get("/slots/capacity", docs.capacity, async (c) => {
 		return c.json(await capacity(c.env, c.get("principal").tenantId));
 	})
-	.get("/slots/window", async (c) => {
+	.get("/slots/window", docs.window, async (c) => {
 		return c.json(windowJson(await reportWindowOf(c.env.DB, c.get("principal").tenantId)));
 	})
-	.put("/slots/window", validate("json", windowBody), async (c) => {
+	.put("/slots/window", docs.setWindow, validate("json", windowBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { start, duration_minutes } = c.req.valid("json");
 		const window = {
@@ -66,19 +67,19 @@ export const deviceRoutes = new Hono<AppEnv>()
 		await setReportWindow(c.env.DB, tenantId, window);
 		return c.json({ ...windowJson(window), capacity: await capacity(c.env, tenantId) });
 	})
-	.get("/:deviceId", validate("param", params), async (c) => {
+	.get("/:deviceId", docs.get, validate("param", params), async (c) => {
 		const { deviceId } = c.req.valid("param");
 		const row = await findDevice(c.env.DB, c.get("principal").tenantId, deviceId);
 		if (!row) throw noDevice(deviceId);
 		return c.json(deviceJson(row));
 	})
-	.post("/:deviceId/rotate", validate("param", params), async (c) => {
+	.post("/:deviceId/rotate", docs.rotate, validate("param", params), async (c) => {
 		const { deviceId } = c.req.valid("param");
 		const issued = await rotateCredentials(c.env.DB, c.get("principal").tenantId, deviceId);
 		if (!issued) throw noDevice(deviceId, "or it is revoked");
 		return c.json(issued);
 	})
-	.post("/:deviceId/revoke", validate("param", params), async (c) => {
+	.post("/:deviceId/revoke", docs.revoke, validate("param", params), async (c) => {
 		const { deviceId } = c.req.valid("param");
 		const row = await revoke(c.env.DB, c.get("principal").tenantId, deviceId);
 		if (!row) throw noDevice(deviceId);

@@ -5,6 +5,7 @@ import { deviceIdSchema } from "./domain";
 import { assertActsAs } from "./middleware";
 import { reportTimingFor, scheduleOf } from "./slots/service";
 import { validate } from "../platform/validation";
+import { deviceDocs as docs } from "./openapi";
 
 /**
  * Routes a device calls with its own token (or a gateway with the tenant key, for any device).
@@ -18,7 +19,7 @@ const heartbeatBody = z
 	.strict();
 
 /** GET /api/v1/devices/:deviceId/schedule: the machine's next report slot. */
-export const deviceScheduleRoutes = new Hono<AppEnv>().get("/", validate("param", params), async (c) => {
+export const deviceScheduleRoutes = new Hono<AppEnv>().get("/", docs.schedule, validate("param", params), async (c) => {
 	const { deviceId } = c.req.valid("param");
 	assertActsAs(c, deviceId);
 	return c.json(await scheduleOf(c.env.DB, c.get("principal").tenantId, deviceId));
@@ -27,6 +28,7 @@ export const deviceScheduleRoutes = new Hono<AppEnv>().get("/", validate("param"
 /** POST /api/v1/devices/:deviceId/heartbeat: liveness, answered with the next report time. */
 export const deviceHeartbeatRoutes = new Hono<AppEnv>().post(
 	"/",
+	docs.heartbeat,
 	validate("param", params),
 	validate("json", heartbeatBody),
 	async (c) => {

@@ -8,6 +8,7 @@ import { isTerminal } from "./domain";
 import { requireJob } from "./control";
 import { jobMetrics } from "./metrics";
 import { validate } from "../platform/validation";
+import { jobDocs } from "./openapi";
 
 const idParam = z.object({ id: JOB_ID });
 const POLL_MS = 500;
@@ -16,11 +17,12 @@ const STREAM_MS = 5 * 60_000;
 
 /** Metrics, the live event stream of one job, and its logs. */
 export const jobInsightRoutes = new Hono<AppEnv>()
-	.get("/metrics", async (c) => {
+	.get("/metrics", jobDocs.metrics, async (c) => {
 		return c.json(await jobMetrics(c.env.DB, c.get("principal").tenantId, Date.now()));
 	})
 	.get(
 		"/:id/logs",
+		jobDocs.logs,
 		validate("param", idParam),
 		validate("query", z.object({ after: z.coerce.number().int().min(0).default(0) }).strict()),
 		async (c) => {
@@ -33,7 +35,7 @@ export const jobInsightRoutes = new Hono<AppEnv>()
 			});
 		},
 	)
-	.get("/:id/events", validate("param", idParam), async (c) => {
+	.get("/:id/events", jobDocs.events, validate("param", idParam), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { id } = c.req.valid("param");
 		await requireJob(c.env.DB, tenantId, id);

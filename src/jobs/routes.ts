@@ -8,8 +8,10 @@ import { cancelJob, redriveJob, requireJob } from "./control";
 import { enqueueJobs } from "./enqueue";
 import { validate } from "../platform/validation";
 import { jobJson } from "./json";
+import { jobDocs } from "./openapi";
 
 const idParam = z.object({ id: JOB_ID });
+const bulkBody = z.object({ jobs: z.array(jobSpecSchema).min(1).max(100) }).strict();
 const listQuery = z
 	.object({
 		status: z.enum(STATUSES).optional(),
@@ -24,16 +26,16 @@ const listQuery = z
 
 /** Jobs: enqueue (one or bulk), read, list, cancel, redrive. POSTs accept an Idempotency-Key middleware in front. */
 export const jobRoutes = new Hono<AppEnv>()
-	.post("/", validate("json", jobSpecSchema), async (c) => {
+	.post("/", jobDocs.enqueue, validate("json", jobSpecSchema), async (c) => {
 		const [job] = await enqueueJobs(c.env, c.get("principal").tenantId, [c.req.valid("json")]);
 		if (!job) throw new Error("enqueue returned nothing");
 		return c.json({ job_id: job.job_id, status: job.status, deduplicated: job.deduplicated }, 202);
 	})
-	.post("/bulk", validate("json", z.object({ jobs: z.array(jobSpecSchema).min(1).max(100) }).strict()), async (c) => {
+	.post("/bulk", jobDocs.enqueueBulk, validate("json", bulkBody), async (c) => {
 		const jobs = await enqueueJobs(c.env, c.get("principal").tenantId, c.req.valid("json").jobs);
 		return c.json({ jobs }, 202);
 	})
-	.get("/", validate("query", listQuery), async (c) => {
+	.get("/", jobDocs.list, validate("query", listQuery), async (c) => {
 		const q = c.req.valid("query");
 		const [createdAt, id] = q.cursor ? q.cursor.split(".") : [];
 		const rows = await listJobs(c.env.DB, c.get("principal").tenantId, {
@@ -49,13 +51,13 @@ export const jobRoutes = new Hono<AppEnv>()
 			next_cursor: rows.length > q.limit && last ? `${last.created_at}.${last.id}` : null,
 		});
 	})
-	.get("/:id", validate("param", idParam), async (c) => {
+	.get("/:id", jobDocs.get, validate("param", idParam), async (c) => {
 		return c.json(jobJson(await requireJob(c.env.DB, c.get("principal").tenantId, c.req.valid("param").id)));
 	})
-	.delete("/:id", validate("param", idParam), async (c) => {
+	.delete("/:id", jobDocs.cancel, validate("param", idParam), async (c) => {
 		const job = await cancelJob(c.env, c.get("principal").tenantId, c.req.valid("param").id);
 		return c.json(jobJson(job), job.status === "processing" ? 202 : 200);
 	})
-	.post("/:id/retry", validate("param", idParam), async (c) => {
+	.post("/:id/retry", jobDocs.retry, validate("param", idParam), async (c) => {
 		return c.json(jobJson(await redriveJob(c.env, c.get("principal").tenantId, c.req.valid("param").id)), 202);
 	});

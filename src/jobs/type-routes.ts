@@ -7,7 +7,9 @@ import { AppError } from "../platform/errors";
 import { isBuiltinType } from "./domain";
 import { declaredTypes, forgetDeclaredTypes, toDeclared } from "./declared-types";
 import { validate } from "../platform/validation";
+import { jobTypeDocs } from "./openapi";
 
+const typeParam = z.object({ type: JOB_TYPE });
 const typeBody = z
 	.object({
 		mode: z.enum(["external", "builtin"]),
@@ -22,12 +24,12 @@ function typeJson(t: { type: string; mode: string; maxConcurrency: number | null
 
 /** Declared job types: built-ins (limits may be set on them) and a tenant's external types. */
 export const jobTypeRoutes = new Hono<AppEnv>()
-	.get("/", async (c) => {
+	.get("/", jobTypeDocs.list, async (c) => {
 		return c.json({
 			job_types: [...(await declaredTypes(c.env.DB, c.get("principal").tenantId)).values()].map(typeJson),
 		});
 	})
-	.put("/:type", validate("param", z.object({ type: JOB_TYPE })), validate("json", typeBody), async (c) => {
+	.put("/:type", jobTypeDocs.put, validate("param", typeParam), validate("json", typeBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { type } = c.req.valid("param");
 		const body = c.req.valid("json");

@@ -8,6 +8,7 @@ import { declaredTypes } from "./declared-types";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
 import { jobJson } from "./json";
+import { jobDocs } from "./openapi";
 
 const WORKER_ID = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, "1-128 of letters, digits, . _ : @ -");
 const idParam = z.object({ id: JOB_ID });
@@ -24,7 +25,7 @@ const failBody = z
  * timeout is taken back by the sweeper and the attempt counts.
  */
 export const jobWorkerRoutes = new Hono<AppEnv>()
-	.post("/claim", validate("json", claimBody), async (c) => {
+	.post("/claim", jobDocs.claim, validate("json", claimBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { worker_id, types } = c.req.valid("json");
 		const declared = await declaredTypes(c.env.DB, tenantId);
@@ -53,7 +54,7 @@ export const jobWorkerRoutes = new Hono<AppEnv>()
 			attempt: job.attempts,
 		});
 	})
-	.post("/:id/heartbeat", validate("param", idParam), validate("json", heartbeatBody), async (c) => {
+	.post("/:id/heartbeat", jobDocs.heartbeat, validate("param", idParam), validate("json", heartbeatBody), async (c) => {
 		const body = c.req.valid("json");
 		const job = await requireClaim(c.env, c.get("principal").tenantId, c.req.valid("param").id, body.worker_id);
 		const beat = await heartbeat(c.env, job, body.progress);
@@ -63,12 +64,12 @@ export const jobWorkerRoutes = new Hono<AppEnv>()
 			claim_expires_at: new Date(beat.claim_expires_at).toISOString(),
 		});
 	})
-	.post("/:id/complete", validate("param", idParam), validate("json", completeBody), async (c) => {
+	.post("/:id/complete", jobDocs.complete, validate("param", idParam), validate("json", completeBody), async (c) => {
 		const body = c.req.valid("json");
 		const job = await requireClaim(c.env, c.get("principal").tenantId, c.req.valid("param").id, body.worker_id);
 		return c.json(jobJson(await reportOutcome(c.env, job, { kind: "completed", result: body.result })));
 	})
-	.post("/:id/fail", validate("param", idParam), validate("json", failBody), async (c) => {
+	.post("/:id/fail", jobDocs.fail, validate("param", idParam), validate("json", failBody), async (c) => {
 		const body = c.req.valid("json");
 		const job = await requireClaim(c.env, c.get("principal").tenantId, c.req.valid("param").id, body.worker_id);
 		return c.json(jobJson(await reportOutcome(c.env, job, { kind: "failed", error: body.error, retry: body.retry })));

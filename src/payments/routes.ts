@@ -9,6 +9,7 @@ import { assertActsAs } from "../devices/middleware";
 import { idempotency } from "../gateway/idempotency/middleware";
 import { takePayment } from "./service";
 import { validate } from "../platform/validation";
+import { paymentDocs as docs } from "./openapi";
 
 const paymentParams = z.object({
 	id: z.string().regex(/^pay_[0-9a-f]{32}$/, "a payment id, pay_ followed by 32 hex characters"),
@@ -22,7 +23,7 @@ const storedItems = z.array(itemSchema);
 
 /** Vending-machine card payments: charged at most once per Idempotency-Key, kept in a D1 ledger. */
 export const paymentRoutes = new Hono<AppEnv>()
-	.post("/", idempotency({ required: true }), validate("json", newPaymentSchema), async (c) => {
+	.post("/", docs.create, idempotency({ required: true }), validate("json", newPaymentSchema), async (c) => {
 		const key = c.get("idempotencyKey");
 		if (key === undefined) throw new Error("idempotency middleware did not set the key");
 		assertActsAs(c, c.req.valid("json").machine_id);
@@ -42,7 +43,7 @@ export const paymentRoutes = new Hono<AppEnv>()
 		}
 		return c.json(paymentJson(payment), 201, { Location: `/api/v1/payments/${payment.id}` });
 	})
-	.get("/", validate("query", listQuery), async (c) => {
+	.get("/", docs.list, validate("query", listQuery), async (c) => {
 		const { machine_id, limit, cursor } = c.req.valid("query");
 		const after = cursor === undefined ? null : decodeCursor(cursor);
 		if (cursor !== undefined && after === null)
@@ -57,7 +58,7 @@ export const paymentRoutes = new Hono<AppEnv>()
 			next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
 		});
 	})
-	.get("/:id", validate("param", paymentParams), async (c) => {
+	.get("/:id", docs.get, validate("param", paymentParams), async (c) => {
 		const payment = await findPayment(c.env.DB, c.get("principal").tenantId, c.req.valid("param").id);
 		if (!payment) throw new AppError(404, "payment_not_found", "No such payment for this tenant.");
 		return c.json(paymentJson(payment));

@@ -7,6 +7,7 @@ import { listRoutePlans } from "./route-plans-db";
 import { deviceIdSchema } from "../devices/domain";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
+import { planningDocs as docs } from "./openapi";
 
 const DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD");
 const plansQuery = z.object({
@@ -26,7 +27,7 @@ const ticketsQuery = z.object({
 const ticketParams = z.object({ ticketId: z.string().regex(/^tkt_[0-9a-f]{24}$/, "not a ticket id") });
 
 /** Morning route plans built by the cron, newest first (tenant API key). */
-export const restockRoutes = new Hono<AppEnv>().get("/plans", validate("query", plansQuery), async (c) => {
+export const restockRoutes = new Hono<AppEnv>().get("/plans", docs.plans, validate("query", plansQuery), async (c) => {
 	const { city, date, limit } = c.req.valid("query");
 	const results = await listRoutePlans(c.env.DB, c.get("principal").tenantId, { city, date }, limit);
 	return c.json({
@@ -45,7 +46,7 @@ export const restockRoutes = new Hono<AppEnv>().get("/plans", validate("query", 
 
 /** Maintenance tickets opened by reports and by the missed-report check (tenant API key). */
 export const maintenanceRoutes = new Hono<AppEnv>()
-	.get("/tickets", validate("query", ticketsQuery), async (c) => {
+	.get("/tickets", docs.tickets, validate("query", ticketsQuery), async (c) => {
 		const { status, machine_id, limit, cursor } = c.req.valid("query");
 		const rows = await listTickets(
 			c.env.DB,
@@ -59,7 +60,7 @@ export const maintenanceRoutes = new Hono<AppEnv>()
 			next_cursor: rows.length === limit ? (rows.at(-1)?.id ?? null) : null,
 		});
 	})
-	.post("/tickets/:ticketId/close", validate("param", ticketParams), async (c) => {
+	.post("/tickets/:ticketId/close", docs.closeTicket, validate("param", ticketParams), async (c) => {
 		const { ticketId } = c.req.valid("param");
 		const row = await closeTicket(c.env.DB, c.get("principal").tenantId, ticketId, Date.now());
 		if (!row) throw new AppError(404, "not_found", `No ticket ${ticketId}.`);

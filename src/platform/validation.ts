@@ -1,31 +1,40 @@
-import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
+import { validator } from "hono-openapi";
 import type { ZodType } from "zod";
 import { AppError } from "./errors";
 
 export type FieldError = { path: string; message: string };
 
 /**
- * zValidator with the platform's error shape: a failed parse becomes 400 `validation_failed`
- * with one entry per offending field.
+ * A request validator with the platform's error shape: a failed parse becomes 400
+ * `validation_failed` with one entry per offending field. hono-openapi's `validator` (a Standard
+ * Schema validator) also records the schema on the route, so the OpenAPI document describes every
+ * validated body, query, path parameter and header from this one call (see docs/api.md).
  */
 export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(
 	target: Target,
 	schema: Schema,
 ) {
-	return zValidator(target, schema, (result) => {
+	return validator(target, schema, (result) => {
 		if (!result.success) {
-			throw new AppError(400, "validation_failed", `Invalid ${target}: ${summarize(result.error.issues)}`, {
-				fields: fieldErrors(result.error.issues),
+			throw new AppError(400, "validation_failed", `Invalid ${target}: ${summarize(result.error)}`, {
+				fields: fieldErrors(result.error),
 			});
 		}
 	});
 }
 
-type Issue = { path: PropertyKey[]; message: string };
+/** A Standard Schema issue: zod's paths hold plain keys, other libraries may wrap them as `{ key }`. */
+type Issue = {
+	readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+	message: string;
+};
 
 export function fieldErrors(issues: readonly Issue[]): FieldError[] {
-	return issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(root)", message: issue.message }));
+	return issues.map((issue) => ({
+		path: (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".") || "(root)",
+		message: issue.message,
+	}));
 }
 
 function summarize(issues: readonly Issue[]): string {

@@ -7,6 +7,7 @@ import { telemetryMessageSchema } from "./domain";
 import { AppError } from "../platform/errors";
 import { adminAuth } from "../gateway/tenants/admin-auth";
 import { validate } from "../platform/validation";
+import { deadLetterDocs } from "./openapi";
 
 const idParams = z.object({ id: z.string().regex(/^dl_[0-9a-f]{24}$/, "not a dead-letter id") });
 const listQuery = z.object({
@@ -27,7 +28,7 @@ const listQuery = z.object({
 /** Operators' view of telemetry messages that could not be written, and their replay. */
 export const deadLetterRoutes = new Hono<AppEnv>()
 	.use(adminAuth())
-	.get("/", validate("query", listQuery), async (c) => {
+	.get("/", deadLetterDocs.list, validate("query", listQuery), async (c) => {
 		const q = c.req.valid("query");
 		const rows = await listDeadLetters(c.env.DB, {
 			status: q.status,
@@ -41,7 +42,7 @@ export const deadLetterRoutes = new Hono<AppEnv>()
 			next_cursor: rows.length === q.limit && last ? `${last.created_at}_${last.id}` : null,
 		});
 	})
-	.post("/:id/replay", validate("param", idParams), async (c) => {
+	.post("/:id/replay", deadLetterDocs.replay, validate("param", idParams), async (c) => {
 		const { id } = c.req.valid("param");
 		const row = await findDeadLetter(c.env.DB, id);
 		if (!row) throw new AppError(404, "not_found", `No dead letter ${id}.`);

@@ -6,17 +6,18 @@ import { locationBatchSchema, locationPointSchema, toStoredPoint } from "./domai
 import type { FieldError } from "../platform/validation";
 import { assertActsAs } from "../devices/middleware";
 import { admitTelemetry, edgeMeta, messageId, parseTelemetry } from "./ingest";
+import { telemetryDocs } from "./openapi";
 
 /** Truck location ingest: checked here, enqueued, written to D1 by queues/telemetry.ts. */
 export const locationRoutes = new Hono<AppEnv>()
-	.post("/update", async (c) => {
+	.post("/update", telemetryDocs.locationUpdate, async (c) => {
 		const point = toStoredPoint(await parseTelemetry(c, locationPointSchema, () => 1));
 		assertActsAs(c, point.truck_id);
 		const message: TelemetryMessage = { ...edgeMeta(c), id: messageId(), kind: "locations", points: [point] };
 		await admitTelemetry(c, [message], 1);
 		return c.json({ accepted: 1 }, 202);
 	})
-	.post("/batch", async (c) => {
+	.post("/batch", telemetryDocs.locationBatch, async (c) => {
 		const points = (await parseTelemetry(c, locationBatchSchema, countPoints, groupByPoint)).points.map(toStoredPoint);
 		for (const point of points) assertActsAs(c, point.truck_id);
 		const meta = edgeMeta(c);

@@ -8,12 +8,13 @@ import { admitTelemetry, edgeMeta, messageId, parseTelemetry } from "./ingest";
 import { assertActsAs } from "../devices/middleware";
 import { reportTimingFor } from "../devices/slots/service";
 import { validate } from "../platform/validation";
+import { telemetryDocs } from "./openapi";
 
 const machineParams = z.object({ machineId: deviceId });
 
 /** Vending machines: the nightly status report in, the latest status out. */
 export const machineRoutes = new Hono<AppEnv>()
-	.post("/:machineId/reports", validate("param", machineParams), async (c) => {
+	.post("/:machineId/reports", telemetryDocs.machineReport, validate("param", machineParams), async (c) => {
 		const { machineId } = c.req.valid("param");
 		assertActsAs(c, machineId);
 		const report = await parseTelemetry(c, reportSchema, () => 1);
@@ -23,7 +24,7 @@ export const machineRoutes = new Hono<AppEnv>()
 		const timing = await reportTimingFor(c.env.DB, c.get("principal").tenantId, machineId);
 		return c.json({ accepted: true, ...timing }, 202);
 	})
-	.get("/:machineId", validate("param", machineParams), async (c) => {
+	.get("/:machineId", telemetryDocs.machineStatus, validate("param", machineParams), async (c) => {
 		const { machineId } = c.req.valid("param");
 		assertActsAs(c, machineId);
 		const row = await findMachineStatus(c.env.DB, c.get("principal").tenantId, machineId);

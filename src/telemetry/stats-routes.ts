@@ -6,12 +6,13 @@ import { bearerToken } from "../platform/bearer";
 import { rateLimit } from "../gateway/limiter/middleware";
 import { tenantAuth } from "../gateway/tenants/middleware";
 import { flushCounters } from "./counters";
+import { telemetryDocs } from "./openapi";
 
 /**
  * GET /api/v1/stats: the caller's telemetry figures, or the platform's for the admin token.
  * Mounted before the tenant routes because it takes either credential.
  */
-export const statsRoutes = new Hono<AppEnv>().get("/", async (c) => {
+export const statsRoutes = new Hono<AppEnv>().get("/", telemetryDocs.stats, async (c) => {
 	const token = bearerToken(c.req.header("Authorization"));
 	const isAdmin = Boolean(c.env.ADMIN_TOKEN) && (await sameSecret(token, c.env.ADMIN_TOKEN));
 	let tenantId: string | null = null;

@@ -5,6 +5,7 @@ import type { PositionRow } from "./db";
 import { listTrack, listTruckPositions } from "./db";
 import { deviceId } from "./domain";
 import { validate } from "../platform/validation";
+import { telemetryDocs as docs } from "./openapi";
 
 const listQuery = z.object({
 	limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -31,7 +32,7 @@ const trackQuery = z
 
 /** Reading truck telemetry back: latest positions and a truck's track, tenant-scoped. */
 export const truckRoutes = new Hono<AppEnv>()
-	.get("/", validate("query", listQuery), async (c) => {
+	.get("/", docs.trucks, validate("query", listQuery), async (c) => {
 		const { limit, cursor } = c.req.valid("query");
 		const rows = await listTruckPositions(c.env.DB, c.get("principal").tenantId, limit, cursor ?? "");
 		return c.json({
@@ -39,7 +40,7 @@ export const truckRoutes = new Hono<AppEnv>()
 			next_cursor: rows.length === limit ? (rows.at(-1)?.truck_id ?? null) : null,
 		});
 	})
-	.get("/:truckId/track", validate("param", trackParams), validate("query", trackQuery), async (c) => {
+	.get("/:truckId/track", docs.track, validate("param", trackParams), validate("query", trackQuery), async (c) => {
 		const { truckId } = c.req.valid("param");
 		const q = c.req.valid("query");
 		const rows = await listTrack(c.env.DB, {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../../platform/app-env";
 import { idempotency } from "./middleware";
 import { validate } from "../../platform/validation";
+import { echoDoc } from "../openapi";
 
 const echoBody = z.record(z.string(), z.unknown());
 
@@ -11,7 +12,7 @@ const echoBody = z.record(z.string(), z.unknown());
  * the Idempotency-Key contract (a replay returns the same id); the idempotency benchmark drives it
  * with and without a key.
  */
-export const echoRoutes = new Hono<AppEnv>().post("/", idempotency(), validate("json", echoBody), (c) => {
+export const echoRoutes = new Hono<AppEnv>().post("/", echoDoc, idempotency(), validate("json", echoBody), (c) => {
 	return c.json(
 		{ echo_id: crypto.randomUUID(), received_at: new Date().toISOString(), body: c.req.valid("json") },
 		201,

@@ -12,12 +12,15 @@ import { AppError } from "../../platform/errors";
 import { peekTokens, takeTokens } from "./service";
 import { TtlCache } from "../../platform/ttl-cache";
 import { validate } from "../../platform/validation";
+import { rateLimitDocs as docs } from "../openapi";
 
 const RESOURCE = z
 	.string()
 	.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "1-128 of letters, digits, '.', '_', ':', '-'");
 const KEY = z.string().regex(/^[A-Za-z0-9._:@+=-]{1,256}$/, "1-256 of letters, digits and . _ : @ + = -");
 const RULE_TTL_MS = 10_000;
+const resourceParam = z.object({ resource: RESOURCE });
+const statusParams = z.object({ key: KEY, resource: RESOURCE });
 
 const ruleBody = z
 	.object({
@@ -47,6 +50,7 @@ const ruleCache = new TtlCache<string, { rule: RateLimitRuleRow | null }>({ ttlM
 export const rateLimitRoutes = new Hono<AppEnv>()
 	.put(
 		"/rules/:resource",
+		docs.putRule,
 		validate("param", z.object({ resource: RESOURCE })),
 		validate("json", ruleBody),
 		async (c) => {
@@ -67,20 +71,20 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 			return c.json(ruleJson(rule));
 		},
 	)
-	.get("/rules", async (c) => {
+	.get("/rules", docs.listRules, async (c) => {
 		return c.json({ rules: (await listRules(c.env.DB, c.get("principal").tenantId)).map(ruleJson) });
 	})
-	.get("/rules/:resource", validate("param", z.object({ resource: RESOURCE })), async (c) => {
+	.get("/rules/:resource", docs.getRule, validate("param", resourceParam), async (c) => {
 		return c.json(ruleJson(await requireRule(c.env.DB, c.get("principal").tenantId, c.req.valid("param").resource)));
 	})
-	.delete("/rules/:resource", validate("param", z.object({ resource: RESOURCE })), async (c) => {
+	.delete("/rules/:resource", docs.deleteRule, validate("param", resourceParam), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { resource } = c.req.valid("param");
 		if (!(await deleteRule(c.env.DB, tenantId, resource))) throw unknownResource(resource);
 		ruleCache.delete(`${tenantId}:${resource}`);
 		return c.json({ resource, deleted: true });
 	})
-	.post("/check", validate("json", checkBody), async (c) => {
+	.post("/check", docs.check, validate("json", checkBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { key, resource, tokens } = c.req.valid("json");
 		const rule = await requireRule(c.env.DB, tenantId, resource);
@@ -107,7 +111,7 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 			degraded: outcome.unavailable,
 		});
 	})
-	.get("/status/:key/:resource", validate("param", z.object({ key: KEY, resource: RESOURCE })), async (c) => {
+	.get("/status/:key/:resource", docs.status, validate("param", statusParams), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { key, resource } = c.req.valid("param");
 		const rule = await requireRule(c.env.DB, tenantId, resource);

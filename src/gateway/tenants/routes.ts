@@ -12,6 +12,7 @@ import { AppError } from "../../platform/errors";
 import { adminAuth } from "./admin-auth";
 import { forgetTenantKeys } from "./middleware";
 import { validate } from "../../platform/validation";
+import { adminDocs as docs } from "../openapi";
 
 const tenantParams = z.object({ tenantId: z.string().regex(/^ten_[0-9a-f]{24}$/, "not a tenant id") });
 const keyParams = tenantParams.extend({ keyId: z.string().regex(/^key_[0-9a-f]{24}$/, "not a key id") });
@@ -26,7 +27,7 @@ const listQuery = z.object({
 /** The operator's API: tenants, their API keys and their gateway limits. */
 export const adminRoutes = new Hono<AppEnv>()
 	.use(adminAuth())
-	.post("/tenants", validate("json", newTenantBody), async (c) => {
+	.post("/tenants", docs.createTenant, validate("json", newTenantBody), async (c) => {
 		const { name } = c.req.valid("json");
 		const apiKey = generateApiKey();
 		const tenant = { id: newId("ten"), name, createdAt: Date.now() };
@@ -37,59 +38,71 @@ export const adminRoutes = new Hono<AppEnv>()
 			201,
 		);
 	})
-	.get("/tenants", validate("query", listQuery), async (c) => {
+	.get("/tenants", docs.listTenants, validate("query", listQuery), async (c) => {
 		const { limit, cursor } = c.req.valid("query");
 		const tenants = await listTenants(c.env.DB, limit, cursor ?? null);
 		const next = tenants.length === limit ? (tenants.at(-1)?.id ?? null) : null;
 		return c.json({ tenants: tenants.map(tenantJson), next_cursor: next });
 	})
-	.get("/tenants/:tenantId", validate("param", tenantParams), async (c) => {
+	.get("/tenants/:tenantId", docs.getTenant, validate("param", tenantParams), async (c) => {
 		return c.json(tenantJson(await requireTenant(c.env.DB, c.req.valid("param").tenantId)));
 	})
-	.post("/tenants/:tenantId/keys", validate("param", tenantParams), validate("json", newKeyBody), async (c) => {
-		const tenant = await requireTenant(c.env.DB, c.req.valid("param").tenantId);
-		const apiKey = generateApiKey();
-		const key = {
-			id: newId("key"),
-			tenantId: tenant.id,
-			name: c.req.valid("json").name,
-			hash: await hashSecret(apiKey),
-			prefix: keyPrefix(apiKey),
-			createdAt: Date.now(),
-		};
-		await insertApiKey(c.env.DB, key);
-		return c.json(
-			{ key_id: key.id, name: key.name, api_key: apiKey, prefix: key.prefix, created_at: iso(key.createdAt) },
-			201,
-		);
-	})
-	.get("/tenants/:tenantId/keys", validate("param", tenantParams), async (c) => {
+	.post(
+		"/tenants/:tenantId/keys",
+		docs.createKey,
+		validate("param", tenantParams),
+		validate("json", newKeyBody),
+		async (c) => {
+			const tenant = await requireTenant(c.env.DB, c.req.valid("param").tenantId);
+			const apiKey = generateApiKey();
+			const key = {
+				id: newId("key"),
+				tenantId: tenant.id,
+				name: c.req.valid("json").name,
+				hash: await hashSecret(apiKey),
+				prefix: keyPrefix(apiKey),
+				createdAt: Date.now(),
+			};
+			await insertApiKey(c.env.DB, key);
+			return c.json(
+				{ key_id: key.id, name: key.name, api_key: apiKey, prefix: key.prefix, created_at: iso(key.createdAt) },
+				201,
+			);
+		},
+	)
+	.get("/tenants/:tenantId/keys", docs.listKeys, validate("param", tenantParams), async (c) => {
 		const tenant = await requireTenant(c.env.DB, c.req.valid("param").tenantId);
 		return c.json({ keys: (await listApiKeys(c.env.DB, tenant.id)).map(keyJson) });
 	})
-	.delete("/tenants/:tenantId/keys/:keyId", validate("param", keyParams), async (c) => {
+	.delete("/tenants/:tenantId/keys/:keyId", docs.revokeKey, validate("param", keyParams), async (c) => {
 		const { tenantId, keyId } = c.req.valid("param");
 		const row = await revokeApiKey(c.env.DB, tenantId, keyId, Date.now());
 		if (!row) throw new AppError(404, "not_found", `No key ${keyId} for tenant ${tenantId}.`);
 		forgetTenantKeys(tenantId);
 		return c.json(keyJson(row));
 	})
-	.get("/tenants/:tenantId/limits", validate("param", tenantParams), async (c) => {
+	.get("/tenants/:tenantId/limits", docs.getLimits, validate("param", tenantParams), async (c) => {
 		const tenant = await requireTenant(c.env.DB, c.req.valid("param").tenantId);
 		return c.json({
 			source: tenant.routeLimits ? "tenant" : "default",
 			rules: tenant.routeLimits ?? DEFAULT_ROUTE_LIMITS,
 		});
 	})
-	.put("/tenants/:tenantId/limits", validate("param", tenantParams), validate("json", limitsBody), async (c) => {
-		const { tenantId } = c.req.valid("param");
-		const { rules } = c.req.valid("json");
-		if (!(await setRouteLimits(c.env.DB, tenantId, rules)))
-			throw new AppError(404, "not_found", `No tenant ${tenantId}.`);
-		forgetTenantKeys(tenantId);
-		return c.json({ source: "tenant", rules });
-	})
-	.delete("/tenants/:tenantId/limits", validate("param", tenantParams), async (c) => {
+	.put(
+		"/tenants/:tenantId/limits",
+		docs.putLimits,
+		validate("param", tenantParams),
+		validate("json", limitsBody),
+		async (c) => {
+			const { tenantId } = c.req.valid("param");
+			const { rules } = c.req.valid("json");
+			if (!(await setRouteLimits(c.env.DB, tenantId, rules)))
+				throw new AppError(404, "not_found", `No tenant ${tenantId}.`);
+			forgetTenantKeys(tenantId);
+			return c.json({ source: "tenant", rules });
+		},
+	)
+	.delete("/tenants/:tenantId/limits", docs.deleteLimits, validate("param", tenantParams), async (c) => {
 		const { tenantId } = c.req.valid("param");
 		if (!(await setRouteLimits(c.env.DB, tenantId, null)))
 			throw new AppError(404, "not_found", `No tenant ${tenantId}.`);

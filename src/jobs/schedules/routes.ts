@@ -8,6 +8,7 @@ import { isValidSchedule } from "./domain";
 import { AppError } from "../../platform/errors";
 import { declaredTypes } from "../declared-types";
 import { validate } from "../../platform/validation";
+import { scheduleDocs } from "../openapi";
 
 const ID = z.object({ id: z.string().regex(/^sch_[0-9a-f]{32}$/, "a schedule id") });
 const scheduleBody = z
@@ -43,7 +44,7 @@ function scheduleJson(s: ScheduleRow) {
 
 /** Cron schedules in IANA time zones; each one is a JobSchedule Durable Object with an alarm. */
 export const scheduleRoutes = new Hono<AppEnv>()
-	.post("/", validate("json", scheduleBody), async (c) => {
+	.post("/", scheduleDocs.create, validate("json", scheduleBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const body = c.req.valid("json");
 		if (!(await declaredTypes(c.env.DB, tenantId)).has(body.job.type))
@@ -63,19 +64,19 @@ export const scheduleRoutes = new Hono<AppEnv>()
 		await c.env.JOB_SCHEDULE.getByName(id).sync(id);
 		return c.json(scheduleJson(await requireSchedule(c.env.DB, tenantId, id)), 201);
 	})
-	.get("/", async (c) =>
+	.get("/", scheduleDocs.list, async (c) =>
 		c.json({ schedules: (await listSchedules(c.env.DB, c.get("principal").tenantId)).map(scheduleJson) }),
 	)
-	.get("/:id", validate("param", ID), async (c) =>
+	.get("/:id", scheduleDocs.get, validate("param", ID), async (c) =>
 		c.json(scheduleJson(await requireSchedule(c.env.DB, c.get("principal").tenantId, c.req.valid("param").id))),
 	)
-	.post("/:id/pause", validate("param", ID), async (c) =>
+	.post("/:id/pause", scheduleDocs.pause, validate("param", ID), async (c) =>
 		setPaused(c.env, c.get("principal").tenantId, c.req.valid("param").id, true).then((s) => c.json(scheduleJson(s))),
 	)
-	.post("/:id/resume", validate("param", ID), async (c) =>
+	.post("/:id/resume", scheduleDocs.resume, validate("param", ID), async (c) =>
 		setPaused(c.env, c.get("principal").tenantId, c.req.valid("param").id, false).then((s) => c.json(scheduleJson(s))),
 	)
-	.delete("/:id", validate("param", ID), async (c) => {
+	.delete("/:id", scheduleDocs.delete, validate("param", ID), async (c) => {
 		const { tenantId } = c.get("principal");
 		const { id } = c.req.valid("param");
 		if (!(await deleteSchedule(c.env.DB, tenantId, id))) throw notFound(id);
