@@ -42,6 +42,7 @@ import { truckRoutes } from "./telemetry/truck-routes";
 import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
+import { lockRoutes } from "./locks/routes";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -51,6 +52,7 @@ export { JobTypeGate } from "../durable-objects/jobs-type-gate";
 export { RateLimiter } from "../durable-objects/gateway-rate-limiter";
 export { SandboxProcessor } from "../durable-objects/payments-sandbox-processor";
 export { DeviceNonces } from "../durable-objects/devices-nonces";
+export { DistributedLock } from "../durable-objects/locks-distributed-lock";
 
 const app = new Hono<AppEnv>();
 
@@ -86,6 +88,7 @@ app.route("/api/v1/devices/:deviceId/heartbeat", deviceApi(deviceHeartbeatRoutes
 app.route("/api/v1/devices", tenantApi(deviceRoutes));
 app.route("/api/v1/restock", tenantApi(restockRoutes));
 app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
+app.route("/api/v1/locks", tenantApi(lockRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
