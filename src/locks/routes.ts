@@ -13,6 +13,7 @@ import { LOCK_LIMITS, LOCK_MODES, LOCK_NAME_PATTERN } from "./domain";
 import { AppError } from "../platform/errors";
 import { callLock, leaseError, leaseJson, lockHeldError, lockStub } from "./service";
 import { validate } from "../platform/validation";
+import { lockDocs } from "./openapi";
 
 const NAME = z.string().regex(LOCK_NAME_PATTERN, "1-128 of letters, digits, '.', '_', ':', '-'");
 const OWNER = z.string().min(1).max(LOCK_LIMITS.maxOwnerLength);
@@ -41,7 +42,7 @@ const fencingHeaders = z.object({
 
 /** Distributed locks: leases with fencing tokens, and a value store guarded by those tokens. */
 export const lockRoutes = new Hono<AppEnv>()
-	.post("/:name/acquire", validate("param", nameParams), validate("json", acquireBody), async (c) => {
+	.post("/:name/acquire", lockDocs.acquire, validate("param", nameParams), validate("json", acquireBody), async (c) => {
 		const { name } = c.req.valid("param");
 		const body = c.req.valid("json");
 		const lock = lockStub(c.env, c.get("principal").tenantId, name);
@@ -50,7 +51,7 @@ export const lockRoutes = new Hono<AppEnv>()
 		if (!result.ok) throw lockHeldError(name, result);
 		return c.json({ ...leaseJson(name, result.lease), waited_ms: result.waitedMs });
 	})
-	.post("/:name/renew", validate("param", nameParams), validate("json", renewBody), async (c) => {
+	.post("/:name/renew", lockDocs.renew, validate("param", nameParams), validate("json", renewBody), async (c) => {
 		const { name } = c.req.valid("param");
 		const { owner, token, ttl_ms } = c.req.valid("json");
 		const lock = lockStub(c.env, c.get("principal").tenantId, name);
@@ -58,14 +59,14 @@ export const lockRoutes = new Hono<AppEnv>()
 		if (!result.ok) throw leaseError(name, result.code);
 		return c.json(leaseJson(name, result.lease));
 	})
-	.post("/:name/release", validate("param", nameParams), validate("json", releaseBody), async (c) => {
+	.post("/:name/release", lockDocs.release, validate("param", nameParams), validate("json", releaseBody), async (c) => {
 		const { name } = c.req.valid("param");
 		const lock = lockStub(c.env, c.get("principal").tenantId, name);
 		const result = await callLock<ReleaseResult>(lock.release(c.req.valid("json")), "lock release");
 		if (!result.ok) throw leaseError(name, result.code);
 		return c.json({ name, released: result.released, released_at: result.releasedAt });
 	})
-	.get("/:name", validate("param", nameParams), async (c) => {
+	.get("/:name", lockDocs.inspect, validate("param", nameParams), async (c) => {
 		const { name } = c.req.valid("param");
 		const view = await callLock<LockView>(lockStub(c.env, c.get("principal").tenantId, name).inspect(), "lock inspect");
 		return c.json({
@@ -79,6 +80,7 @@ export const lockRoutes = new Hono<AppEnv>()
 	})
 	.put(
 		"/:name/guarded/:key",
+		lockDocs.writeGuarded,
 		validate("param", guardedParams),
 		validate("header", fencingHeaders),
 		validate("json", guardedBody),
@@ -99,7 +101,7 @@ export const lockRoutes = new Hono<AppEnv>()
 			});
 		},
 	)
-	.get("/:name/guarded/:key", validate("param", guardedParams), async (c) => {
+	.get("/:name/guarded/:key", lockDocs.readGuarded, validate("param", guardedParams), async (c) => {
 		const { name, key } = c.req.valid("param");
 		const lock = lockStub(c.env, c.get("principal").tenantId, name);
 		const stored = await callLock<GuardedValue | null>(lock.readGuarded(key), "guarded read");
