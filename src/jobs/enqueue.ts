@@ -6,6 +6,7 @@ import type { JobSpec } from "./spec";
 import { firstReadyAt } from "./spec";
 import type { JobStatus } from "./domain";
 import { DEFAULT_TIMEOUT_SECONDS } from "./domain";
+import { requireTimeouts } from "./spec";
 import { AppError } from "../platform/errors";
 import { errorText, log } from "../platform/log";
 import type { DeclaredType } from "./declared-types";
@@ -47,6 +48,7 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 async function resolveReferences(db: D1Database, tenantId: string, specs: JobSpec[]): Promise<References> {
 	const types = await declaredTypes(db, tenantId);
 	requireDeclaredTypes(specs, types);
+	requireTimeouts(specs, types);
 	return {
 		types,
 		live: await liveByDedupeKey(db, tenantId, specs),

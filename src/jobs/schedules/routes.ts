@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../../platform/app-env";
 import type { ScheduleRow } from "./db";
 import { deleteSchedule, findSchedule, insertSchedule, listSchedules, updateScheduleRun } from "./db";
-import { jobSpecSchema } from "../spec";
+import { jobSpecSchema, requireTimeouts } from "../spec";
 import { isValidSchedule } from "./domain";
 import { AppError } from "../../platform/errors";
 import { declaredTypes } from "../declared-types";
@@ -46,8 +46,10 @@ export const scheduleRoutes = new Hono<AppEnv>()
 	.post("/", validate("json", scheduleBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const body = c.req.valid("json");
-		if (!(await declaredTypes(c.env.DB, tenantId)).has(body.job.type))
+		const types = await declaredTypes(c.env.DB, tenantId);
+		if (!types.has(body.job.type))
 			throw new AppError(400, "unknown_job_type", `Job type '${body.job.type}' is not declared.`);
+		requireTimeouts([body.job], types);
 		const id = `sch_${crypto.randomUUID().replaceAll("-", "")}`;
 		await insertSchedule(c.env.DB, {
 			id,
