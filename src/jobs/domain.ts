@@ -41,6 +41,9 @@ export const MAX_EXTERNAL_TIMEOUT_SECONDS = 86_400;
  */
 export const BUILTIN_SUBREQUESTS: Record<BuiltinType, number> = { noop: 0, http: 4 };
 export const DEFAULT_MAX_RETRIES = 3;
+/** Dependencies one job may name (fan-in), and the longest chain of dependencies (depth). */
+export const MAX_DEPENDS_ON = 20;
+export const MAX_DEPENDENCY_DEPTH = 100;
 /** Cloudflare Queues' maximum message delay; longer waits are kept by a Durable Object alarm. */
 export const QUEUE_MAX_DELAY_SECONDS = 12 * 3600;
 /** Cloudflare Queues' maximum message size; a job payload must fit in one. */

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import type { DeclaredType } from "./declared-types";
-import { MAX_BUILTIN_TIMEOUT_SECONDS, MAX_EXTERNAL_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, PRIORITIES } from "./domain";
+import {
+	MAX_BUILTIN_TIMEOUT_SECONDS,
+	MAX_DEPENDS_ON,
+	MAX_EXTERNAL_TIMEOUT_SECONDS,
+	MAX_PAYLOAD_BYTES,
+	PRIORITIES,
+} from "./domain";
 import { AppError } from "../platform/errors";
 
 export const JOB_TYPE = z
@@ -25,7 +31,7 @@ export const jobSpecSchema = z
 			.optional(),
 		run_at: z.iso.datetime({ offset: true }).optional(),
 		dedupe_key: z.string().min(1).max(256).optional(),
-		depends_on: z.array(JOB_ID).max(50).optional(),
+		depends_on: z.array(JOB_ID).max(MAX_DEPENDS_ON).optional(),
 	})
 	.strict()
 	.refine((j) => !(j.delay_seconds !== undefined && j.run_at !== undefined), {

@@ -4,6 +4,7 @@ import type { Clock } from "./transitions";
 import { SYSTEM_CLOCK, finishAttempts } from "./transitions";
 import { sendRunTokens } from "./tokens";
 import { repairOverdueSchedules } from "./schedules/repair";
+import { repairDependents } from "./dependency-repair";
 
 const SWEEP_LIMIT = 500;
 /** A runnable job this far past its ready time without being claimed gets a fresh run token. */
@@ -14,11 +15,12 @@ const STALE_READY_MS = 60_000;
  * heartbeat, or a consumer that died) is failed — the attempt counts — and retried or killed.
  * (2) Runnable queue jobs left unclaimed (a token lost after D1 accepted the job) get a new token.
  * (3) Schedules overdue by more than two minutes (alarm lost, or never set) are armed again.
+ * (4) Waiting jobs whose release or cancel was lost are released or cancelled (bounded batches).
  */
 export async function sweepJobs(
 	env: Env,
 	clock: Clock = SYSTEM_CLOCK,
-): Promise<{ expired: number; retokened: number; schedules: number }> {
+): Promise<{ expired: number; retokened: number; schedules: number; released: number; cancelled: number }> {
 	const now = clock.now();
 	const expired = await findExpiredClaims(env.DB, now, SWEEP_LIMIT);
 	const applied = await finishAttempts(
@@ -40,5 +42,6 @@ export async function sweepJobs(
 		now,
 	);
 	const schedules = await repairOverdueSchedules(env, now);
-	return { expired: applied.size, retokened: stale.length, schedules };
+	const { released, cancelled } = await repairDependents(env, now);
+	return { expired: applied.size, retokened: stale.length, schedules, released, cancelled };
 }
