@@ -22,10 +22,15 @@ export function attemptTimeoutSeconds(job: Pick<ClaimedJob, "timeout_seconds">):
 }
 
 /**
- * Runs a job's handler within its timeout: past it, the handler's signal is aborted and the
+ * Runs a job's handler within its timeout (`ms`, at most the capped timeout): past it, the handler's signal is aborted and the
  * attempt fails (retryable) whether or not the handler gives up.
  */
-export async function runAttempt(env: Env, job: ClaimedJob, deps: AttemptDeps): Promise<FinishedAttempt> {
+export async function runAttempt(
+	env: Env,
+	job: ClaimedJob,
+	deps: AttemptDeps,
+	ms = attemptTimeoutSeconds(job) * 1000,
+): Promise<FinishedAttempt> {
 	const handler = deps.handlers(job.type);
 	if (!handler) return { job, outcome: { kind: "failed", error: `no handler for type ${job.type}`, retry: false } };
 	const logs: string[] = [];
@@ -34,7 +39,7 @@ export async function runAttempt(env: Env, job: ClaimedJob, deps: AttemptDeps): 
 		const result = await withTimeout(
 			// async: a handler that throws at once still rejects inside the deadline's try.
 			async (signal) => handler.run(parsePayload(job.payload), contextFor(env, job, signal, logs, deps)),
-			seconds * 1000,
+			ms,
 			`job ${job.id}`,
 		);
 		return { job, outcome: { kind: "completed", result }, logs };

@@ -32,6 +32,10 @@ export const GROUP_SUBREQUESTS = 6;
 /** A round is not started with fewer subrequests left than this. */
 const MIN_ROUND_SUBREQUESTS = 20;
 const GATE_SUBREQUESTS = 2;
+/** Time kept between an attempt's end and its claim's expiry, for its outcome write. */
+const WRITE_MARGIN_MS = 2_000;
+/** An attempt with less than this left of its claim is handed back rather than started. */
+const MIN_ATTEMPT_MS = 200;
 
 /** `saturated`: a per-type limit refused jobs, so the leftover units should wait a moment. */
 export type RunSummary = { claimed: number; leftover: number; saturated: boolean };
@@ -77,18 +81,19 @@ export async function runReadyJobs(
 			return { claimed, leftover: left, saturated: false };
 		const n = Math.min(left, roundJobs);
 		budget.spend(1);
-		const { jobs, maybeMore } = await claimWeighted(env.DB, {
+		const claimedAt = Date.now();
+		const { jobs, maybeMore } = await claimWeighted(env, {
 			tenantId,
 			runner: "queue",
 			types: null,
 			n,
-			now: Date.now(),
+			now: claimedAt,
 			claimedBy: consumerId,
 		});
 		left -= jobs.length;
 		claimed += jobs.length;
 		const { refused, asked, handedBack } =
-			jobs.length > 0 ? await runRound(round, budget, jobs) : { refused: 0, asked: 0, handedBack: 0 };
+			jobs.length > 0 ? await runRound(round, budget, jobs, claimedAt) : { refused: 0, asked: 0, handedBack: 0 };
 		gated += asked;
 		if (jobs.length < n && !maybeMore) return { claimed, leftover: 0, saturated: false };
 		// A type at its limit: its jobs are back with delayed tokens; the units left are not spent
@@ -107,7 +112,12 @@ export async function runReadyJobs(
  * that could no longer finish within the invocation's wall time are handed back uncounted with
  * their own tokens; the others run, and their outcomes are written in groups as they finish.
  */
-async function runRound(round: Round, budget: InvocationBudget, jobs: ClaimedJob[]): Promise<RoundResult> {
+async function runRound(
+	round: Round,
+	budget: InvocationBudget,
+	jobs: ClaimedJob[],
+	claimedAt: number,
+): Promise<RoundResult> {
 	const { env, limitsByType, options } = round;
 	const every = options.flushEvery ?? FLUSH_EVERY;
 	// The groups' writes are owed whatever happens; timed (early) groups are extra and optional.
@@ -129,7 +139,7 @@ async function runRound(round: Round, budget: InvocationBudget, jobs: ClaimedJob
 	// Over the type's limit: the claims are given back uncounted, in one statement, and come back
 	// (with their own tokens) when a slot may be free.
 	await handBack(round, budget, refused);
-	const late = await runAdmitted(round, budget, admitted, every);
+	const late = await runAdmitted(round, budget, admitted, { every, claimedAt });
 	const now = Date.now();
 	const unrun = [...overBudget, ...late].map((job) => ({ id: job.id, version: job.version, readyAt: now }));
 	await handBack(round, budget, unrun);
@@ -142,14 +152,16 @@ async function runRound(round: Round, budget: InvocationBudget, jobs: ClaimedJob
 
 /**
  * Runs the admitted jobs, fetching types through the invocation's OUTBOUND_CONNECTIONS slots, and
- * writes outcomes as they finish. Returns the jobs that never started because they could not
- * finish within the invocation's wall time any more (their gate slots are released).
+ * writes outcomes as they finish. An attempt must end (and be written) before its claim expires —
+ * claimed_at + timeout_seconds, after which any claim may take the job back — so time spent
+ * waiting for a slot is taken from its timeout. Returns the jobs that never started because too
+ * little of their claim or of the invocation's wall time was left (their gate slots released).
  */
 async function runAdmitted(
 	round: Round,
 	budget: InvocationBudget,
 	admitted: readonly ClaimedJob[],
-	every: number,
+	{ every, claimedAt }: { every: number; claimedAt: number },
 ): Promise<ClaimedJob[]> {
 	const { env, limitsByType, options } = round;
 	const gated = (job: ClaimedJob) => limitsByType.has(job.type);
@@ -173,8 +185,10 @@ async function runAdmitted(
 		await Promise.all(
 			admitted.map(async (job) =>
 				(subrequestsOf(job.type) > 0 ? budget.outbound : budget.local).run(async () => {
-					if (!budget.fits(Date.now(), attemptTimeoutSeconds(job) * 1000)) return void late.push(job);
-					writer.add(await runAttempt(env, job, deps));
+					const now = Date.now();
+					const ms = attemptMs(job, claimedAt, now);
+					if (ms < MIN_ATTEMPT_MS || !budget.fits(now, ms)) return void late.push(job);
+					writer.add(await runAttempt(env, job, deps, ms));
 				}),
 			),
 		);
@@ -183,6 +197,16 @@ async function runAdmitted(
 		await Promise.all(late.filter(gated).map((job) => releaseSlot(env, job)));
 	}
 	return late;
+}
+
+/**
+ * How long an attempt starting at `now` may run: its timeout, but ending a write margin (a
+ * quarter of the timeout, at most 2 s) before its claim expires.
+ */
+function attemptMs(job: ClaimedJob, claimedAt: number, now: number): number {
+	const claimMs = job.timeout_seconds * 1000;
+	const margin = Math.min(WRITE_MARGIN_MS, claimMs / 4);
+	return Math.min(attemptTimeoutSeconds(job) * 1000, claimedAt + claimMs - margin - now);
 }
 
 /** Claims handed back unrun, uncounted, in one statement, each with a token for its ready time. */

@@ -48,8 +48,8 @@ describe("a round killed midway", () => {
 		const handler: JobHandler = {
 			async run(payload, ctx) {
 				runs.set(ctx.jobId, (runs.get(ctx.jobId) ?? 0) + 1);
-				// The hung job ignores its abort signal, as a stuck handler would.
-				if (payload === "hang") await hang;
+				// The hung job ignores its abort signal, as a stuck handler would (its first attempt).
+				if (payload === "hang" && ctx.attempt === 1) await hang;
 				else await sleep(Number(payload));
 				return "ok";
 			},
@@ -64,14 +64,22 @@ describe("a round killed midway", () => {
 		for (const id of finished) expect(afterKill.get(id)).toEqual({ status: "completed", attempts: 1 });
 		expect(afterKill.get(hung)).toEqual({ status: "processing", attempts: 1 });
 
-		// Queues redeliver the batch's tokens (never acked) to a new invocation.
+		// Queues redeliver the batch's tokens (never acked) to a new invocation, after the hung job's
+		// claim expired: the claim takes it back (attempt counted) and runs it; nothing else runs.
+		await env.DB.prepare("UPDATE jobs SET claim_expires_at = ? WHERE id = ?")
+			.bind(Date.now() - 1, hung)
+			.run();
+		unhang();
 		const again = await runReadyJobs(env, tenantId, 5, "queue:redelivered", { handlers: () => handler });
-		expect(again.claimed).toBe(0);
+		expect(again.claimed).toBe(1);
 		for (const id of finished) expect(runs.get(id)).toBe(1);
+		expect(runs.get(hung)).toBe(2);
 		const afterRedelivery = await rows(ids);
 		for (const id of finished) expect(afterRedelivery.get(id)).toEqual({ status: "completed", attempts: 1 });
-		unhang();
+		expect(afterRedelivery.get(hung)).toEqual({ status: "completed", attempts: 2 });
+		// The dead invocation's late write for the hung job is refused (compare-and-set on its version).
 		await killed;
+		expect((await rows([hung])).get(hung)).toEqual({ status: "completed", attempts: 2 });
 	});
 });
 
