@@ -139,11 +139,13 @@ export type JobInsert = {
 	pending_deps: number;
 	error: string | null;
 	completed_at: number | null;
+	/** Dependency depth (0 when absent). */
+	dep_depth?: number;
 };
 
 /**
  * Inserts a tenant's new jobs. Jobs that differ only in id, payload and dedupe key (a bulk of one
- * kind) share one statement: the shared columns are bound once (13 parameters), the rest travel
+ * kind) share one statement: the shared columns are bound once (14 parameters), the rest travel
  * as JSON arrays — a third cheaper per row than a JSON object per job. A job whose dedupe key a
  * live job holds is skipped (ON CONFLICT DO NOTHING; `WHERE true` lets SQLite parse the upsert
  * after a SELECT); RETURNING lists the jobs written, with their status and runner.
@@ -167,6 +169,7 @@ export function insertJobsStatements(
 			job.pending_deps,
 			job.error,
 			job.completed_at,
+			job.dep_depth ?? 0,
 		]);
 		const group = shapes.get(key) ?? { shape: job, rows: [] };
 		group.rows.push([job.id, job.payload, job.dedupe_key]);
@@ -178,8 +181,8 @@ export function insertJobsStatements(
 			statements.push(
 				db
 					.prepare(
-						`INSERT INTO jobs (id, tenant_id, type, runner, status, priority, payload, max_retries, timeout_seconds, dedupe_key, ready_at, pending_deps, error, completed_at, created_at, updated_at)
-						 SELECT value ->> 0, ?1, ?3, ?4, ?5, ?6, value ->> 1, ?7, ?8, value ->> 2, ?9, ?10, ?11, ?12, ?2, ?2 FROM json_each(?13) WHERE true
+						`INSERT INTO jobs (id, tenant_id, type, runner, status, priority, payload, max_retries, timeout_seconds, dedupe_key, ready_at, pending_deps, error, completed_at, dep_depth, created_at, updated_at)
+						 SELECT value ->> 0, ?1, ?3, ?4, ?5, ?6, value ->> 1, ?7, ?8, value ->> 2, ?9, ?10, ?11, ?12, ?14, ?2, ?2 FROM json_each(?13) WHERE true
 						 ON CONFLICT (tenant_id, dedupe_key) WHERE dedupe_key IS NOT NULL AND status NOT IN ('completed', 'dead', 'cancelled') DO NOTHING
 						 RETURNING id, status, runner`,
 					)
@@ -197,6 +200,7 @@ export function insertJobsStatements(
 						j.error,
 						j.completed_at,
 						json,
+						j.dep_depth ?? 0,
 					),
 			);
 		}

@@ -26,7 +26,13 @@ const RETURNED_COLUMNS = [
 ] as const;
 export type ClaimedJob = Pick<JobRow, (typeof RETURNED_COLUMNS)[number] | "tenant_id" | "runner">;
 
-export type ClaimResult = { jobs: ClaimedJob[]; payloadChars: number };
+/** A processing job whose claim had expired, taken back by a claim: failed (runnable now) or dead. */
+export type TakenBack = Pick<JobRow, "id" | "status" | "has_dependents" | "runner">;
+export type ClaimResult = { jobs: ClaimedJob[]; payloadChars: number; takenBack: TakenBack[] };
+
+/** Expired claims taken back by one claim (the sweeper takes any others). */
+const TAKE_BACK_LIMIT = 100;
+const VISIBILITY_TIMEOUT_ERROR = "visibility timeout: no heartbeat or completion before the job's timeout";
 
 export type ClaimSpec = {
 	tenantId: string;
@@ -51,7 +57,7 @@ export type ClaimSpec = {
  * isolate's memory. Binds 15 + types.length parameters (types ≤ 20), under D1's 100.
  */
 export async function claimReady(db: D1Database, claim: ClaimSpec): Promise<ClaimResult> {
-	if (claim.limit <= 0) return { jobs: [], payloadChars: 0 };
+	if (claim.limit <= 0) return { jobs: [], payloadChars: 0, takenBack: [] };
 	// Numbered placeholders throughout: a bare `?` after ?15 in the text would be numbered ?16.
 	const typeFilter = claim.types ? `AND type IN (${claim.types.map((_, i) => `?${i + 16}`).join(", ")})` : "";
 	// Slot numbers are bound as ?7..?15 in PRIORITIES order; the SQL text holds only code constants.
@@ -69,9 +75,11 @@ export async function claimReady(db: D1Database, claim: ClaimSpec): Promise<Clai
 		     AND status IN ('queued', 'scheduled', 'failed') AND ready_at <= ?1 ${typeFilter}
 		   ORDER BY ready_at, rowid LIMIT ?5)`,
 	).join(" UNION ALL ");
-	const { results } = await db
-		.prepare(
-			`UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = ?1, updated_at = ?1,
+	const [, taken, claimed] = await db.batch<ClaimRow | TakenBack>([
+		...takeBackStatements(db, claim),
+		db
+			.prepare(
+				`UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = ?1, updated_at = ?1,
 			   claim_expires_at = ?1 + timeout_seconds * 1000, claimed_by = ?2, progress = 0, version = version + 1
 			 WHERE id IN (
 			   SELECT id FROM (
@@ -80,25 +88,80 @@ export async function claimReady(db: D1Database, claim: ClaimSpec): Promise<Clai
 			     WINDOW w AS (ORDER BY pos ROWS UNBOUNDED PRECEDING))
 			   WHERE rn = 1 OR upto <= ?6)
 			 RETURNING ${RETURNED_COLUMNS.join(", ")}`,
-		)
-		.bind(
-			claim.now,
-			claim.claimedBy,
-			claim.tenantId,
-			claim.runner,
-			claim.limit,
-			claim.budget ?? CLAIM_PAYLOAD_BUDGET,
-			...slotParams,
-			...(claim.types ?? []),
-		)
-		.all<Pick<JobRow, (typeof RETURNED_COLUMNS)[number]>>();
+			)
+			.bind(
+				claim.now,
+				claim.claimedBy,
+				claim.tenantId,
+				claim.runner,
+				claim.limit,
+				claim.budget ?? CLAIM_PAYLOAD_BUDGET,
+				...slotParams,
+				...(claim.types ?? []),
+			),
+	]);
+	// D1 types a batch's rows with one shape for all its statements: each result is narrowed.
+	const rows = (claimed?.results ?? []).filter(isClaimRow);
 	let payloadChars = 0;
 	const jobs: ClaimedJob[] = [];
-	for (const row of results) {
+	for (const row of rows) {
 		payloadChars += row.payload.length;
 		jobs.push({ ...row, tenant_id: claim.tenantId, runner: claim.runner });
 	}
-	return { jobs, payloadChars };
+	return { jobs, payloadChars, takenBack: (taken?.results ?? []).filter(isTakenBack) };
+}
+
+type ClaimRow = Pick<JobRow, (typeof RETURNED_COLUMNS)[number]>;
+
+/** Taken-back rows carry their status; claimed rows do not. */
+function isTakenBack(row: ClaimRow | TakenBack): row is TakenBack {
+	return "status" in row;
+}
+
+/** Claimed rows carry their payload; taken-back rows do not. */
+function isClaimRow(row: ClaimRow | TakenBack): row is ClaimRow {
+	return "payload" in row;
+}
+
+/**
+ * Visibility timeout at claim time: the tenant's processing jobs of this runner (and types) whose
+ * claim expired are taken back in the claim's own transaction, before it — a log line each, then
+ * failed and runnable at once (the attempt was counted when claimed) or dead once past
+ * max_retries — so the claim that follows can take them: a job whose worker died is claimable
+ * again as soon as its claim ends, not at the next sweep. The same rows in both statements (same
+ * filter, order and limit, one transaction).
+ */
+function takeBackStatements(db: D1Database, claim: ClaimSpec): D1PreparedStatement[] {
+	const typeFilter = claim.types ? `AND type IN (${claim.types.map((_, i) => `?${i + 6}`).join(", ")})` : "";
+	const expired = `SELECT id FROM jobs WHERE status = 'processing' AND claim_expires_at < ?1 AND tenant_id = ?2 AND runner = ?3 ${typeFilter}
+	   ORDER BY claim_expires_at, id LIMIT ?4`;
+	const params = [
+		claim.now,
+		claim.tenantId,
+		claim.runner,
+		TAKE_BACK_LIMIT,
+		VISIBILITY_TIMEOUT_ERROR,
+		...(claim.types ?? []),
+	];
+	return [
+		db
+			.prepare(
+				`INSERT INTO job_logs (job_id, at, level, message)
+				 SELECT id, ?1, CASE WHEN attempts > max_retries THEN 'error' ELSE 'warn' END,
+				   'attempt ' || attempts || ' failed: ' || ?5
+				 FROM jobs WHERE id IN (${expired})`,
+			)
+			.bind(...params),
+		db
+			.prepare(
+				`UPDATE jobs SET status = CASE WHEN attempts > max_retries THEN 'dead' ELSE 'failed' END,
+				   error = ?5, ready_at = ?1, updated_at = ?1, claim_expires_at = NULL,
+				   completed_at = CASE WHEN attempts > max_retries THEN ?1 ELSE completed_at END, version = version + 1
+				 WHERE id IN (${expired})
+				 RETURNING id, status, has_dependents, runner`,
+			)
+			.bind(...params),
+	];
 }
 
 /** Processing jobs whose visibility timeout has passed (the sweeper takes them back). */

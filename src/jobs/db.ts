@@ -18,6 +18,8 @@ export type JobRow = {
 	ready_at: number;
 	pending_deps: number;
 	has_dependents: number;
+	/** 0 without dependencies, else 1 + the deepest dependency's (capped at MAX_DEPENDENCY_DEPTH). */
+	dep_depth: number;
 	cancel_requested: number;
 	claimed_by: string | null;
 	claim_expires_at: number | null;

@@ -1,15 +1,16 @@
 import type { JobInsert } from "./batches-db";
 import { insertJobsStatements } from "./batches-db";
 import type { JobRow } from "./db";
-import { insertDependencyStatements, recountPendingStatement } from "./dependencies-db";
+import { dependencyStatements } from "./dependencies-db";
 
 /** A job to create, and the jobs it waits for (none for a job cancelled at birth). */
 export type NewJob = { row: JobInsert; dependsOn: readonly string[] };
 export type WrittenJob = Pick<JobRow, "id" | "status" | "runner">;
 
 /**
- * Writes a tenant's new jobs in one transaction: their rows first, then each one's dependency
- * edges and the recount of its unfinished dependencies. A job whose dedupe key a live job took
+ * Writes a tenant's new jobs in one transaction: their rows first, then all their dependency
+ * edges, the dependents flags and the recount of unfinished dependencies, each as one statement
+ * per JSON chunk (a bulk of 100 jobs × 20 dependencies is a handful of statements, not 300). A job whose dedupe key a live job took
  * meanwhile is not written, and neither are its edges. Returns the written jobs by id, with their
  * status after the transaction.
  */
@@ -27,10 +28,10 @@ export async function writeNewJobs(
 			jobs.map((j) => j.row),
 			now,
 		),
-		...jobs.flatMap(({ row, dependsOn }) =>
-			dependsOn.length === 0
-				? []
-				: [...insertDependencyStatements(db, row.id, dependsOn), recountPendingStatement(db, row.id, now)],
+		...dependencyStatements(
+			db,
+			jobs.map(({ row, dependsOn }) => ({ jobId: row.id, dependsOn })),
+			now,
 		),
 	];
 	// Inserts and recounts RETURN (id, status, runner), edges nothing: in batch order, the last row

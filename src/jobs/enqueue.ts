@@ -5,7 +5,8 @@ import { writeNewJobs } from "./enqueue-db";
 import type { JobSpec } from "./spec";
 import { firstReadyAt } from "./spec";
 import type { JobStatus } from "./domain";
-import { DEFAULT_TIMEOUT_SECONDS } from "./domain";
+import { DEFAULT_TIMEOUT_SECONDS, MAX_DEPENDENCY_DEPTH } from "./domain";
+import { requireTimeouts } from "./spec";
 import { AppError } from "../platform/errors";
 import { errorText, log } from "../platform/log";
 import type { DeclaredType } from "./declared-types";
@@ -47,11 +48,31 @@ export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], 
 async function resolveReferences(db: D1Database, tenantId: string, specs: JobSpec[]): Promise<References> {
 	const types = await declaredTypes(db, tenantId);
 	requireDeclaredTypes(specs, types);
-	return {
-		types,
-		live: await liveByDedupeKey(db, tenantId, specs),
-		dependencies: await dependencyRows(db, tenantId, specs),
-	};
+	requireTimeouts(specs, types);
+	const dependencies = await dependencyRows(db, tenantId, specs);
+	requireChainDepth(specs, dependencies);
+	return { types, live: await liveByDedupeKey(db, tenantId, specs), dependencies };
+}
+
+/** 400 `dependency_too_deep` for the first spec whose chain would pass MAX_DEPENDENCY_DEPTH. */
+function requireChainDepth(specs: JobSpec[], dependencies: Map<string, JobRow>): void {
+	for (const [index, spec] of specs.entries()) {
+		const depth = chainDepth(spec.depends_on ?? [], dependencies);
+		if (depth > MAX_DEPENDENCY_DEPTH)
+			throw new AppError(
+				400,
+				"dependency_too_deep",
+				`A chain of dependencies may be at most ${MAX_DEPENDENCY_DEPTH} deep; this job would be at depth ${depth}.`,
+				{ index, depth, max_depth: MAX_DEPENDENCY_DEPTH },
+			);
+	}
+}
+
+/** 0 without dependencies, else one more than the deepest dependency. */
+function chainDepth(dependsOn: readonly string[], dependencies: Map<string, JobRow>): number {
+	let deepest = -1;
+	for (const id of dependsOn) deepest = Math.max(deepest, dependencies.get(id)?.dep_depth ?? 0);
+	return deepest + 1;
 }
 
 function requireDeclaredTypes(specs: JobSpec[], types: Map<string, DeclaredType>): void {
@@ -108,6 +129,7 @@ function newJob(spec: JobSpec, refs: References, now: number): NewJob {
 			pending_deps: pending,
 			error: broken ? `dependency ${broken.id} is ${broken.status}` : null,
 			completed_at: broken ? now : null,
+			dep_depth: chainDepth(spec.depends_on ?? [], refs.dependencies),
 		},
 		dependsOn: broken ? [] : deps.map((d) => d.id),
 	};

@@ -17,8 +17,11 @@ export type FinishedAttempt = {
 };
 
 const MAX_HANDLER_LOGS = 50;
-/** Levels of dependents cancelled after a dependency fails (a chain deeper than this stays waiting). */
-const MAX_DEPENDENCY_DEPTH = 1_000;
+/**
+ * Levels of dependents cancelled right after a dependency fails (two queries a level); deeper
+ * levels are cancelled by the sweeper's repair (src/jobs/dependency-repair.ts), in bounded batches.
+ */
+export const INLINE_CANCEL_LEVELS = 10;
 
 export type Clock = { now: () => number; random: () => number };
 export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), random: () => Math.random() };
@@ -131,16 +134,18 @@ function countPerDependent(edges: readonly DependencyEdge[]): Map<string, number
 }
 
 /**
- * Dependencies ended dead or cancelled: their waiting dependents (and theirs, level by level) are
- * cancelled with a reason naming the dependency. One query and one multi-row update per level.
+ * Dependencies ended dead or cancelled: their waiting dependents (and theirs, level by level, up to
+ * `levels`) are cancelled with a reason naming the dependency. One query and one multi-row update
+ * per level.
  */
 export async function cancelDependents(
 	env: Env,
 	roots: readonly { id: string; reason: string }[],
 	now: number,
+	levels = INLINE_CANCEL_LEVELS,
 ): Promise<void> {
 	let level = [...roots];
-	for (let depth = 0; depth < MAX_DEPENDENCY_DEPTH && level.length > 0; depth++) {
+	for (let depth = 0; depth < levels && level.length > 0; depth++) {
 		const reasons = new Map(level.map((l) => [l.id, l.reason]));
 		const cancel = reasonPerDependent(await findDependentsOf(env.DB, [...reasons.keys()]), reasons);
 		if (cancel.size === 0) return;

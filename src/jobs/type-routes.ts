@@ -8,6 +8,7 @@ import { isBuiltinType } from "./domain";
 import { declaredTypes, forgetDeclaredTypes, toDeclared } from "./declared-types";
 import { validate } from "../platform/validation";
 import { jobTypeDocs } from "./openapi";
+import { TENANT_CAPS, limitExceeded } from "../platform/tenant-caps";
 
 const typeParam = z.object({ type: JOB_TYPE });
 const typeBody = z
@@ -43,14 +44,19 @@ export const jobTypeRoutes = new Hono<AppEnv>()
 					: `'${type}' is not a built-in type: use mode "external".`,
 			);
 		}
-		const row = await upsertJobType(c.env.DB, {
-			tenant_id: tenantId,
-			type,
-			mode: body.mode,
-			max_concurrency: body.max_concurrency ?? null,
-			rate_per_second: body.rate_per_second ?? null,
-			updated_at: Date.now(),
-		});
+		const row = await upsertJobType(
+			c.env.DB,
+			{
+				tenant_id: tenantId,
+				type,
+				mode: body.mode,
+				max_concurrency: body.max_concurrency ?? null,
+				rate_per_second: body.rate_per_second ?? null,
+				updated_at: Date.now(),
+			},
+			TENANT_CAPS.job_types,
+		);
+		if (!row) throw limitExceeded("job_types");
 		forgetDeclaredTypes(tenantId);
 		return c.json(typeJson(toDeclared(row)));
 	});

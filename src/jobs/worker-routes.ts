@@ -36,7 +36,7 @@ export const jobWorkerRoutes = new Hono<AppEnv>()
 			});
 		const {
 			jobs: [job],
-		} = await claimWeighted(c.env.DB, {
+		} = await claimWeighted(c.env, {
 			tenantId,
 			runner: "external",
 			types,

@@ -10,10 +10,15 @@ export type ScheduleRow = {
 	created_at: number;
 };
 
-export async function insertSchedule(db: D1Database, row: ScheduleRow): Promise<void> {
-	await db
+/**
+ * Inserts a schedule unless the tenant already holds `cap` of them (one statement, so concurrent
+ * creates cannot overshoot). False when the cap was reached.
+ */
+export async function insertSchedule(db: D1Database, row: ScheduleRow, cap: number): Promise<boolean> {
+	const res = await db
 		.prepare(
-			"INSERT INTO job_schedules (id, tenant_id, cron, timezone, job, paused, next_run_at, last_run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			`INSERT INTO job_schedules (id, tenant_id, cron, timezone, job, paused, next_run_at, last_run_at, created_at)
+			 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE (SELECT COUNT(*) FROM job_schedules WHERE tenant_id = ?2) < ?10`,
 		)
 		.bind(
 			row.id,
@@ -25,8 +30,10 @@ export async function insertSchedule(db: D1Database, row: ScheduleRow): Promise<
 			row.next_run_at,
 			row.last_run_at,
 			row.created_at,
+			cap,
 		)
 		.run();
+	return res.meta.changes > 0;
 }
 
 export async function findSchedule(db: D1Database, tenantId: string, id: string): Promise<ScheduleRow | null> {
@@ -64,4 +71,13 @@ export async function updateScheduleRun(
 export async function deleteSchedule(db: D1Database, tenantId: string, id: string): Promise<boolean> {
 	const res = await db.prepare("DELETE FROM job_schedules WHERE id = ? AND tenant_id = ?").bind(id, tenantId).run();
 	return res.meta.changes > 0;
+}
+
+/** Unpaused schedules whose next occurrence passed before `before` (their alarm is late or lost). */
+export async function findOverdueSchedules(db: D1Database, before: number, limit: number): Promise<ScheduleRow[]> {
+	const { results } = await db
+		.prepare("SELECT * FROM job_schedules WHERE paused = 0 AND next_run_at < ? ORDER BY next_run_at LIMIT ?")
+		.bind(before, limit)
+		.all<ScheduleRow>();
+	return results;
 }

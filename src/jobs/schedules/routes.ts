@@ -3,20 +3,22 @@ import { z } from "zod";
 import type { AppEnv } from "../../platform/app-env";
 import type { ScheduleRow } from "./db";
 import { deleteSchedule, findSchedule, insertSchedule, listSchedules, updateScheduleRun } from "./db";
-import { jobSpecSchema } from "../spec";
-import { isValidSchedule } from "./domain";
+import { jobSpecSchema, requireTimeouts } from "../spec";
+import { nextOccurrence, scheduleProblem } from "./domain";
 import { AppError } from "../../platform/errors";
 import { declaredTypes } from "../declared-types";
 import { validate } from "../../platform/validation";
 import { scheduleDocs } from "../openapi";
+import { TENANT_CAPS, limitExceeded } from "../../platform/tenant-caps";
+import { errorText, log } from "../../platform/log";
 
 const ID = z.object({ id: z.string().regex(/^sch_[0-9a-f]{32}$/, "a schedule id") });
 const scheduleBody = z
 	.object({ cron: z.string().min(1).max(200), timezone: z.string().min(1).max(64).default("UTC"), job: jobSpecSchema })
 	.strict()
-	.refine((s) => isValidSchedule(s.cron, s.timezone), {
-		message: "not a valid cron pattern and IANA time zone",
-		path: ["cron"],
+	.superRefine((s, ctx) => {
+		const problem = scheduleProblem(s.cron, s.timezone);
+		if (problem !== null) ctx.addIssue({ code: "custom", message: problem, path: ["cron"] });
 	})
 	.refine(
 		(s) =>
@@ -47,21 +49,27 @@ export const scheduleRoutes = new Hono<AppEnv>()
 	.post("/", scheduleDocs.create, validate("json", scheduleBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const body = c.req.valid("json");
-		if (!(await declaredTypes(c.env.DB, tenantId)).has(body.job.type))
+		const types = await declaredTypes(c.env.DB, tenantId);
+		if (!types.has(body.job.type))
 			throw new AppError(400, "unknown_job_type", `Job type '${body.job.type}' is not declared.`);
+		requireTimeouts([body.job], types);
 		const id = `sch_${crypto.randomUUID().replaceAll("-", "")}`;
-		await insertSchedule(c.env.DB, {
+		const now = Date.now();
+		// next_run_at is written with the row, so a row whose alarm was never set is overdue in D1
+		// and the sweeper arms it (src/jobs/schedules/repair.ts).
+		const row = {
 			id,
 			tenant_id: tenantId,
 			cron: body.cron,
 			timezone: body.timezone,
 			job: JSON.stringify(body.job),
 			paused: 0,
-			next_run_at: null,
+			next_run_at: nextOccurrence(body.cron, body.timezone, now),
 			last_run_at: null,
-			created_at: Date.now(),
-		});
-		await c.env.JOB_SCHEDULE.getByName(id).sync(id);
+			created_at: now,
+		};
+		if (!(await insertSchedule(c.env.DB, row, TENANT_CAPS.schedules))) throw limitExceeded("schedules");
+		await syncOrLeaveToSweeper(c.env, id);
 		return c.json(scheduleJson(await requireSchedule(c.env.DB, tenantId, id)), 201);
 	})
 	.get("/", scheduleDocs.list, async (c) =>
@@ -85,10 +93,24 @@ export const scheduleRoutes = new Hono<AppEnv>()
 	});
 
 async function setPaused(env: Env, tenantId: string, id: string, paused: boolean): Promise<ScheduleRow> {
-	await requireSchedule(env.DB, tenantId, id);
-	await updateScheduleRun(env.DB, id, { paused: paused ? 1 : 0, next_run_at: null });
-	await env.JOB_SCHEDULE.getByName(id).sync(id);
+	const row = await requireSchedule(env.DB, tenantId, id);
+	const next = paused ? null : nextOccurrence(row.cron, row.timezone, Date.now());
+	await updateScheduleRun(env.DB, id, { paused: paused ? 1 : 0, next_run_at: next });
+	if (paused) await env.JOB_SCHEDULE.getByName(id).sync(id);
+	else await syncOrLeaveToSweeper(env, id);
 	return requireSchedule(env.DB, tenantId, id);
+}
+
+/**
+ * Arms the schedule's alarm. The row is already durable with its next_run_at: if the Durable
+ * Object cannot be reached now, the sweeper finds the schedule overdue and arms it.
+ */
+async function syncOrLeaveToSweeper(env: Env, id: string): Promise<void> {
+	try {
+		await env.JOB_SCHEDULE.getByName(id).sync(id);
+	} catch (err) {
+		log.warn("schedule alarm not set; the sweeper will repair it", { schedule_id: id, error: errorText(err) });
+	}
 }
 
 async function requireSchedule(db: D1Database, tenantId: string, id: string): Promise<ScheduleRow> {

@@ -134,3 +134,23 @@ describe("cancellation before running", () => {
 		expect((await call("DELETE", `/api/v1/jobs/${done}`, { token: apiKey })).status).toBe(409);
 	});
 });
+
+describe("visibility timeout at claim time", () => {
+	it("lets another worker claim a job as soon as its claim expired, counting attempts, without a sweep", async () => {
+		const { apiKey } = await createTenant();
+		await declareExternal(apiKey, "upload");
+		const id = await enqueue(apiKey, { type: "upload", timeout_seconds: 1, max_retries: 1 });
+		expect(await json(await claim(apiKey, ["upload"], "w1"))).toMatchObject({ job_id: id, attempt: 1 });
+		// Still held: nobody else gets it before the timeout.
+		expect((await claim(apiKey, ["upload"], "w2")).status).toBe(204);
+		await sleep(1_100);
+		expect(await json(await claim(apiKey, ["upload"], "w2"))).toMatchObject({ job_id: id, attempt: 2 });
+		expect((await post(apiKey, `/jobs/${id}/heartbeat`, { worker_id: "w1" })).status).toBe(409);
+		const logs = await json(await call("GET", `/api/v1/jobs/${id}/logs`, { token: apiKey }));
+		expect(JSON.stringify(logs)).toContain("attempt 1 failed: visibility timeout");
+		// Out of retries: the next expired claim leaves it dead, not claimable.
+		await sleep(1_100);
+		expect((await claim(apiKey, ["upload"], "w3")).status).toBe(204);
+		expect(await getJob(apiKey, id)).toMatchObject({ status: "dead", attempts: 2 });
+	});
+});
