@@ -3,7 +3,7 @@ import { newId } from "../src/platform/crypto";
 import { errorText, log } from "../src/platform/log";
 import { retryDelaySeconds } from "../src/platform/queue-limits";
 import { telemetryMessageSchema, updateCount } from "../src/telemetry/domain";
-import { idOf } from "./telemetry";
+import { idOf } from "../src/telemetry/consume";
 
 /**
  * Consumer of floodgate-telemetry-dlq: keeps every dead message in D1 (one row per producer id)

@@ -6,6 +6,7 @@ import { findDeadLetter, listDeadLetters, markReplayed } from "./dead-letters-db
 import { telemetryMessageSchema } from "./domain";
 import { AppError } from "../platform/errors";
 import { adminAuth } from "../gateway/tenants/admin-auth";
+import { laneOf } from "./lanes";
 import { validate } from "../platform/validation";
 
 const idParams = z.object({ id: z.string().regex(/^dl_[0-9a-f]{24}$/, "not a dead-letter id") });
@@ -60,7 +61,8 @@ export const deadLetterRoutes = new Hono<AppEnv>()
 			);
 		// Sent before it is marked: a crash in between leaves it pending, and a second replay is
 		// harmless because the consumer's writes are idempotent by the message's own keys.
-		await c.env.TELEMETRY_QUEUE.send(parsed.data, { contentType: "json" });
+		const queue = laneOf(parsed.data) === "backfill" ? c.env.TELEMETRY_BACKFILL_QUEUE : c.env.TELEMETRY_QUEUE;
+		await queue.send(parsed.data, { contentType: "json" });
 		const updated = await markReplayed(c.env.DB, id, Date.now());
 		if (!updated) throw new AppError(404, "not_found", `No dead letter ${id}.`);
 		return c.json(letterJson(updated), 202);
