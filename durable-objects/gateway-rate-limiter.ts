@@ -2,11 +2,13 @@ import { DurableObject } from "cloudflare:workers";
 import type { LeaseRequest } from "../src/gateway/limiter/lease";
 import { decide } from "../src/gateway/limiter/lease";
 import type { Policy, PolicyState, PolicyView } from "../src/gateway/limiter/domain";
-import { advance, resetMs, storedPolicyStateSchema, viewOf } from "../src/gateway/limiter/domain";
+import { advance, resetMs, viewOf } from "../src/gateway/limiter/domain";
+import { storedPolicyStateSchema } from "../src/gateway/limiter/stored-state";
 import { log } from "../src/platform/log";
+import type { LogEntry, SlidingLogState } from "../src/gateway/limiter/sliding-log";
 
 export type AcquireResult =
-	| { allowed: true; granted: number; expiresAt: number; takenAt: number; views: PolicyView[] }
+	| { allowed: true; granted: number; expiresAt: number; takenAt: number; delayMs: number; views: PolicyView[] }
 	| { allowed: false; retryAfterMs: number | null; unitWaitMs: number; violated: string[]; views: PolicyView[] };
 
 /** A policy's state under its storage id. */
@@ -18,7 +20,9 @@ const IDLE_GRACE_MS = 60_000;
 /**
  * The state of one limited key (a tenant, an API key, a client IP, a device, a service key):
  * every decision for the key runs here, one at a time, so a limit of N admits exactly N.
- * The math is in src/domain; this class only stores it.
+ * The math is in src/gateway/limiter/; this class only stores it. A sliding_window_log's entries
+ * live in their own table (one row per millisecond with admissions), so a decision writes one row
+ * and deletes the aged-out ones instead of rewriting the whole log.
  */
 export class RateLimiter extends DurableObject<Env> {
 	#states = new Map<string, { policy: Policy; state: PolicyState }>();
@@ -31,8 +35,14 @@ export class RateLimiter extends DurableObject<Env> {
 			for (const row of ctx.storage.sql.exec<{ id: string; state: string }>("SELECT id, state FROM policy_state")) {
 				const stored = storedPolicyStateSchema.safeParse(JSON.parse(row.state));
 				// Written only by #store; a row that no longer parses (an older shape) starts afresh.
-				if (stored.success) this.#states.set(row.id, stored.data);
-				else log.error("rate limiter state unreadable; starting afresh", { id: row.id });
+				if (!stored.success) log.error("rate limiter state unreadable; starting afresh", { id: row.id });
+				else if (stored.data.state.kind !== "sliding_window_log") this.#states.set(row.id, stored.data);
+				else {
+					const entries = [
+						...ctx.storage.sql.exec<LogEntry>("SELECT at, n FROM log_entries WHERE id = ? ORDER BY at", row.id),
+					].map(({ at, n }) => ({ at, n }));
+					this.#states.set(row.id, { policy: stored.data.policy, state: { ...stored.data.state, entries } });
+				}
 			}
 			this.#alarmAt = (await ctx.storage.getAlarm()) ?? 0;
 		});
@@ -61,6 +71,7 @@ export class RateLimiter extends DurableObject<Env> {
 				granted: decision.granted,
 				expiresAt: decision.expiresAt,
 				takenAt: now,
+				delayMs: decision.delayMs,
 				views: decision.views,
 			};
 		}
@@ -98,17 +109,53 @@ export class RateLimiter extends DurableObject<Env> {
 
 	#createSchema(): void {
 		this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS policy_state (id TEXT PRIMARY KEY, state TEXT NOT NULL)");
+		this.ctx.storage.sql.exec(
+			"CREATE TABLE IF NOT EXISTS log_entries (id TEXT NOT NULL, at INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (id, at)) WITHOUT ROWID",
+		);
 	}
 
 	#store(entries: readonly StateEntry[]): void {
 		for (const { id, policy, state } of entries) {
-			if (this.#states.get(id)?.state === state) continue;
-			const entry = { policy, state };
-			this.#states.set(id, entry);
+			const before = this.#states.get(id)?.state;
+			if (before === state) continue;
+			this.#states.set(id, { policy, state });
+			if (state.kind === "sliding_window_log") {
+				this.#storeLog(id, policy, before?.kind === "sliding_window_log" ? before : undefined, state);
+				continue;
+			}
 			this.ctx.storage.sql.exec(
 				"INSERT INTO policy_state (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state",
 				id,
-				JSON.stringify(entry),
+				JSON.stringify({ policy, state }),
+			);
+		}
+	}
+
+	/** Writes what changed in a log: the aged-out entries go, the newest entry is upserted. */
+	#storeLog(id: string, policy: Policy, before: SlidingLogState | undefined, after: SlidingLogState): void {
+		const sql = this.ctx.storage.sql;
+		if (!before) {
+			// The entries are in log_entries; the row only marks the policy (and survives a restart).
+			const marker = { policy, state: { ...after, entries: [] } };
+			sql.exec(
+				"INSERT INTO policy_state (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state",
+				id,
+				JSON.stringify(marker),
+			);
+			sql.exec("DELETE FROM log_entries WHERE id = ?", id);
+		}
+		const oldest = after.entries[0]?.at ?? Number.POSITIVE_INFINITY;
+		if (before && (before.entries[0]?.at ?? Number.POSITIVE_INFINITY) < oldest) {
+			sql.exec("DELETE FROM log_entries WHERE id = ? AND at < ?", id, Number.isFinite(oldest) ? oldest : after.at + 1);
+		}
+		const last = after.entries.at(-1);
+		const lastBefore = before?.entries.at(-1);
+		if (last && (last.at !== lastBefore?.at || last.n !== lastBefore.n)) {
+			sql.exec(
+				"INSERT INTO log_entries (id, at, n) VALUES (?, ?, ?) ON CONFLICT (id, at) DO UPDATE SET n = excluded.n",
+				id,
+				last.at,
+				last.n,
 			);
 		}
 	}

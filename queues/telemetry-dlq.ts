@@ -4,7 +4,7 @@ import { newId } from "../src/platform/crypto";
 import { errorText, log } from "../src/platform/log";
 import { telemetryRetryDelaySeconds } from "../src/platform/queue-limits";
 import { telemetryMessageSchema, updateCount } from "../src/telemetry/domain";
-import { idOf } from "./telemetry";
+import { idOf } from "../src/telemetry/consume";
 
 type Item = { msg: Message; letter: DeadLetter };
 

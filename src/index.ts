@@ -41,6 +41,7 @@ import { statsRoutes } from "./telemetry/stats-routes";
 import { truckRoutes } from "./telemetry/truck-routes";
 import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
+import { handleTelemetryBackfillBatch } from "../queues/telemetry-backfill";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
 
@@ -151,6 +152,7 @@ type CronHandler = (env: Env, scheduledTime: number) => Promise<void>;
 const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-telemetry": handleTelemetryBatch,
 	"floodgate-telemetry-dlq": handleTelemetryDlqBatch,
+	"floodgate-telemetry-backfill": handleTelemetryBackfillBatch,
 	"floodgate-jobs": handleJobsBatch,
 	"floodgate-jobs-dlq": handleJobsDeadLetterBatch,
 };

@@ -12,10 +12,11 @@ let backlogCache = { value: 0, at: Number.NEGATIVE_INFINITY };
 let refreshing = false;
 
 export function countIngest(tenantId: string, delta: Partial<IngestDelta>): void {
-	const current = pending.get(tenantId) ?? { received: 0, enqueued: 0, rejected: 0 };
+	const current = pending.get(tenantId) ?? { received: 0, enqueued: 0, rejected: 0, backfillEnqueued: 0 };
 	current.received += delta.received ?? 0;
 	current.enqueued += delta.enqueued ?? 0;
 	current.rejected += delta.rejected ?? 0;
+	current.backfillEnqueued += delta.backfillEnqueued ?? 0;
 	pending.set(tenantId, current);
 }
 

@@ -6,6 +6,7 @@ import { findDeadLetter, listDeadLetters, markReplayed } from "./dead-letters-db
 import { telemetryMessageSchema } from "./domain";
 import { AppError } from "../platform/errors";
 import { adminAuth } from "../gateway/tenants/admin-auth";
+import { laneOf } from "./lanes";
 import { validate } from "../platform/validation";
 import { deadLetterDocs } from "./openapi";
 
@@ -61,7 +62,8 @@ export const deadLetterRoutes = new Hono<AppEnv>()
 			);
 		// Sent before it is marked: a crash in between leaves it pending, and a second replay is
 		// harmless because the consumer's writes are idempotent by the message's own keys.
-		await c.env.TELEMETRY_QUEUE.send(parsed.data, { contentType: "json" });
+		const queue = laneOf(parsed.data) === "backfill" ? c.env.TELEMETRY_BACKFILL_QUEUE : c.env.TELEMETRY_QUEUE;
+		await queue.send(parsed.data, { contentType: "json" });
 		const updated = await markReplayed(c.env.DB, id, Date.now());
 		if (!updated) throw new AppError(404, "not_found", `No dead letter ${id}.`);
 		return c.json(letterJson(updated), 202);

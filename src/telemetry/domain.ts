@@ -74,6 +74,8 @@ const messageMeta = {
 	received_at: z.number().int().positive(),
 	colo: z.string().max(16).nullable(),
 	country: z.string().max(8).nullable(),
+	/** Set on the backfill lane's messages (see lanes.ts); absent = live. */
+	lane: z.literal("backfill").optional(),
 };
 
 const storedPointSchema = z

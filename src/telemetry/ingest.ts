@@ -8,7 +8,8 @@ import { errorText, log } from "../platform/log";
 import type { FieldError } from "../platform/validation";
 import { fieldErrors } from "../platform/validation";
 import { countIngest, estimateBacklog, scheduleFlush } from "./counters";
-import { enqueueTelemetry } from "./producer";
+import { enqueueLanes } from "./producer";
+import { enforceLaneLimits } from "./lane-limits";
 
 /** Seconds a client should wait when the backlog is full: about two consumer batch timeouts. */
 const BACKLOG_RETRY_AFTER_SECONDS = 5;
@@ -63,7 +64,8 @@ export function messageId(): string {
 }
 
 /**
- * Admits `updates` updates into the queue or throws: 503 backlog_full (nothing enqueued) when
+ * Admits `updates` updates into their lanes' queues or throws: 429 rate_limited when a device or
+ * the tenant is over its lane's producer limit (lane-limits.ts), 503 backlog_full (nothing enqueued) when
  * the backlog is over TELEMETRY_MAX_BACKLOG, 503 queue_unavailable when sending fails. Returns
  * only after every message is in the queue, so a 202 means accepted.
  */
@@ -75,6 +77,7 @@ export async function admitTelemetry(
 	const tenantId = c.get("principal").tenantId;
 	countIngest(tenantId, { received: updates });
 	try {
+		await enforceLaneLimits(c, messages);
 		const bound = Number(c.env.TELEMETRY_MAX_BACKLOG);
 		const backlog = await estimateBacklog(c.env.DB, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) =>
 			c.executionCtx.waitUntil(p),
@@ -91,9 +94,9 @@ export async function admitTelemetry(
 		}
 		let sent = 0;
 		try {
-			await enqueueTelemetry(c.env.TELEMETRY_QUEUE, messages, (n) => {
+			await enqueueLanes(c.env, messages, (n, lane) => {
 				sent += n;
-				countIngest(tenantId, { enqueued: n });
+				countIngest(tenantId, { enqueued: n, backfillEnqueued: lane === "backfill" ? n : 0 });
 			});
 		} catch (err) {
 			countIngest(tenantId, { rejected: updates - sent });

@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../platform/app-env";
-import { POINTS_PER_MESSAGE, chunk } from "../platform/queue-limits";
-import type { TelemetryMessage } from "./domain";
+import type { StoredPoint } from "./domain";
 import { locationBatchSchema, locationPointSchema, toStoredPoint } from "./domain";
+import { locationMessages } from "./lanes";
 import type { FieldError } from "../platform/validation";
 import { assertActsAs } from "../devices/middleware";
+import type { EdgeMeta } from "./ingest";
 import { admitTelemetry, edgeMeta, messageId, parseTelemetry } from "./ingest";
 import { telemetryDocs } from "./openapi";
 
@@ -13,23 +14,21 @@ export const locationRoutes = new Hono<AppEnv>()
 	.post("/update", telemetryDocs.locationUpdate, async (c) => {
 		const point = toStoredPoint(await parseTelemetry(c, locationPointSchema, () => 1));
 		assertActsAs(c, point.truck_id);
-		const message: TelemetryMessage = { ...edgeMeta(c), id: messageId(), kind: "locations", points: [point] };
-		await admitTelemetry(c, [message], 1);
+		await admitTelemetry(c, toMessages(c.env, edgeMeta(c), [point]), 1);
 		return c.json({ accepted: 1 }, 202);
 	})
 	.post("/batch", telemetryDocs.locationBatch, async (c) => {
 		const points = (await parseTelemetry(c, locationBatchSchema, countPoints, groupByPoint)).points.map(toStoredPoint);
 		for (const point of points) assertActsAs(c, point.truck_id);
-		const meta = edgeMeta(c);
-		const messages: TelemetryMessage[] = chunk(points, POINTS_PER_MESSAGE).map((group) => ({
-			...meta,
-			id: messageId(),
-			kind: "locations",
-			points: group,
-		}));
-		await admitTelemetry(c, messages, points.length);
+		await admitTelemetry(c, toMessages(c.env, edgeMeta(c), points), points.length);
 		return c.json({ accepted: points.length }, 202);
 	});
+
+/** Queue messages of the points, old ones (TELEMETRY_BACKFILL_AGE_SECONDS) in the backfill lane. */
+function toMessages(env: Env, meta: EdgeMeta, points: readonly StoredPoint[]) {
+	const backfillBefore = Date.now() - Number(env.TELEMETRY_BACKFILL_AGE_SECONDS) * 1000;
+	return locationMessages(meta, points, backfillBefore, messageId);
+}
 
 function countPoints(raw: unknown): number {
 	if (typeof raw === "object" && raw !== null && "points" in raw && Array.isArray(raw.points)) return raw.points.length;

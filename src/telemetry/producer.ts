@@ -1,6 +1,8 @@
 import { groupForSendBatch } from "../platform/queue-limits";
 import type { TelemetryMessage } from "./domain";
 import { updateCount } from "./domain";
+import type { Lane } from "./lanes";
+import { LANES, laneOf } from "./lanes";
 
 /**
  * Enqueues messages in sendBatch calls within the Queues limits and resolves once all of them are
@@ -15,5 +17,19 @@ export async function enqueueTelemetry(
 	for (const group of groupForSendBatch(bodies)) {
 		await queue.sendBatch(group.map((body) => ({ body, contentType: "json" as const })));
 		onSent(group.reduce((sum, body) => sum + updateCount(body), 0));
+	}
+}
+
+/** enqueueTelemetry for each lane's messages into that lane's queue (live first). */
+export async function enqueueLanes(
+	env: Pick<Env, "TELEMETRY_QUEUE" | "TELEMETRY_BACKFILL_QUEUE">,
+	bodies: readonly TelemetryMessage[],
+	onSent: (updates: number, lane: Lane) => void,
+): Promise<void> {
+	for (const lane of LANES) {
+		const group = bodies.filter((body) => laneOf(body) === lane);
+		if (group.length === 0) continue;
+		const queue = lane === "live" ? env.TELEMETRY_QUEUE : env.TELEMETRY_BACKFILL_QUEUE;
+		await enqueueTelemetry(queue, group, (n) => onSent(n, lane));
 	}
 }

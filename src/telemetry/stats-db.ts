@@ -1,7 +1,8 @@
 import type { SqlValue } from "../platform/sql";
 import { multiRowInsert } from "../platform/sql";
 
-export type IngestDelta = { received: number; enqueued: number; rejected: number };
+/** `enqueued` counts both lanes; `backfillEnqueued` the backfill lane's share of it. */
+export type IngestDelta = { received: number; enqueued: number; rejected: number; backfillEnqueued: number };
 
 export type StatsRow = {
 	received: number;
@@ -13,17 +14,27 @@ export type StatsRow = {
 	last_batch_size: number | null;
 	total_batch_ms: number;
 	dead_letters: number;
+	backfill_enqueued: number;
+	backfill_processed: number;
+	backfill_dead_letters: number;
 };
 
 /** Adds isolate-counted deltas to the per-tenant counters (one upsert per 25 tenants). */
 export async function addIngestDeltas(db: D1Database, deltas: ReadonlyMap<string, IngestDelta>): Promise<void> {
-	const rows: SqlValue[][] = [...deltas].map(([tenantId, d]) => [tenantId, d.received, d.enqueued, d.rejected]);
+	const rows: SqlValue[][] = [...deltas].map(([tenantId, d]) => [
+		tenantId,
+		d.received,
+		d.enqueued,
+		d.rejected,
+		d.backfillEnqueued,
+	]);
 	const statements = multiRowInsert(
 		"telemetry_stats",
-		["tenant_id", "received", "enqueued", "rejected"],
+		["tenant_id", "received", "enqueued", "rejected", "backfill_enqueued"],
 		rows,
 		`ON CONFLICT (tenant_id) DO UPDATE SET received = telemetry_stats.received + excluded.received,
- enqueued = telemetry_stats.enqueued + excluded.enqueued, rejected = telemetry_stats.rejected + excluded.rejected`,
+ enqueued = telemetry_stats.enqueued + excluded.enqueued, rejected = telemetry_stats.rejected + excluded.rejected,
+ backfill_enqueued = telemetry_stats.backfill_enqueued + excluded.backfill_enqueued`,
 	);
 	if (statements.length > 0) await db.batch(statements.map((s) => db.prepare(s.sql).bind(...s.params)));
 }
@@ -40,20 +51,27 @@ export async function readStats(db: D1Database, tenantId: string | null): Promis
  (SELECT last_batch_at FROM telemetry_stats WHERE tenant_id = '*') AS last_batch_at,
  (SELECT last_batch_size FROM telemetry_stats WHERE tenant_id = '*') AS last_batch_size,
  (SELECT total_batch_ms FROM telemetry_stats WHERE tenant_id = '*') AS total_batch_ms,
- (SELECT COALESCE(SUM(update_count), 0) FROM dead_letters WHERE replayed_at IS NULL) AS dead_letters
+ (SELECT COALESCE(SUM(update_count), 0) FROM dead_letters WHERE replayed_at IS NULL) AS dead_letters,
+ COALESCE(SUM(backfill_enqueued), 0) AS backfill_enqueued, COALESCE(SUM(backfill_processed), 0) AS backfill_processed,
+ (SELECT ${BACKFILL_DEAD} FROM dead_letters WHERE replayed_at IS NULL) AS backfill_dead_letters
  FROM telemetry_stats WHERE tenant_id <> '*'`,
 					)
 					.first<StatsRow>()
 			: await db
 					.prepare(
 						`SELECT s.received, s.enqueued, s.rejected, s.processed, s.batches, s.last_batch_at, s.last_batch_size, s.total_batch_ms,
- (SELECT COALESCE(SUM(update_count), 0) FROM dead_letters WHERE tenant_id = ?1 AND replayed_at IS NULL) AS dead_letters
+ (SELECT COALESCE(SUM(update_count), 0) FROM dead_letters WHERE tenant_id = ?1 AND replayed_at IS NULL) AS dead_letters,
+ s.backfill_enqueued, s.backfill_processed,
+ (SELECT ${BACKFILL_DEAD} FROM dead_letters WHERE tenant_id = ?1 AND replayed_at IS NULL) AS backfill_dead_letters
  FROM (SELECT ?1 AS tenant_id) t LEFT JOIN telemetry_stats s ON s.tenant_id = t.tenant_id`,
 					)
 					.bind(tenantId)
 					.first<StatsRow>();
 	return normalize(row);
 }
+
+// Dead letters keep the message body; a backfill message says so in it (lanes.ts).
+const BACKFILL_DEAD = `COALESCE(SUM(CASE WHEN json_extract(body, '$.lane') = 'backfill' THEN update_count ELSE 0 END), 0)`;
 
 /** enqueued − processed − dead-lettered updates over the platform (not clamped: callers add local deltas). */
 export async function readBacklog(db: D1Database): Promise<number> {
@@ -78,5 +96,8 @@ function normalize(row: Partial<Record<keyof StatsRow, number | null>> | null): 
 		last_batch_size: row?.last_batch_size ?? null,
 		total_batch_ms: row?.total_batch_ms ?? 0,
 		dead_letters: row?.dead_letters ?? 0,
+		backfill_enqueued: row?.backfill_enqueued ?? 0,
+		backfill_processed: row?.backfill_processed ?? 0,
+		backfill_dead_letters: row?.backfill_dead_letters ?? 0,
 	};
 }

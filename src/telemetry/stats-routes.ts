@@ -39,5 +39,18 @@ export const statsRoutes = new Hono<AppEnv>().get("/", telemetryDocs.stats, asyn
 		backlog: Math.max(0, s.enqueued - s.processed - s.dead_letters),
 		dead_letters: s.dead_letters,
 		rejected: s.rejected,
+		// The two ingest lanes (lanes.ts): the same counters split by lane; backlogs are estimates too.
+		lanes: {
+			live: lane(
+				s.enqueued - s.backfill_enqueued,
+				s.processed - s.backfill_processed,
+				s.dead_letters - s.backfill_dead_letters,
+			),
+			backfill: lane(s.backfill_enqueued, s.backfill_processed, s.backfill_dead_letters),
+		},
 	});
 });
+
+function lane(enqueued: number, processed: number, deadLetters: number) {
+	return { enqueued, processed, dead_letters: deadLetters, backlog: Math.max(0, enqueued - processed - deadLetters) };
+}

@@ -87,15 +87,17 @@ export function planTelemetryWrite(
 		...multiRowInsert("machine_status", REPORT_COLUMNS, latestBy(reportRows, 2, [2, 10, 11]), STATUS_TAIL),
 		...multiRowInsert(
 			"telemetry_messages",
-			["message_id", "tenant_id", "update_count", "batch_token", "processed_at"],
-			messages.map((m) => [m.id, m.tenant_id, updateCount(m), batchToken, now]),
+			["message_id", "tenant_id", "update_count", "batch_token", "processed_at", "lane"],
+			messages.map((m) => [m.id, m.tenant_id, updateCount(m), batchToken, now, m.lane ?? "live"]),
 			"ON CONFLICT (message_id) DO NOTHING",
 		),
 		// Counts only the messages this batch recorded for the first time (the insert above skips known ids).
 		{
-			sql: `INSERT INTO telemetry_stats (tenant_id, processed)
- SELECT tenant_id, SUM(update_count) FROM telemetry_messages WHERE batch_token = ? GROUP BY tenant_id
- ON CONFLICT (tenant_id) DO UPDATE SET processed = telemetry_stats.processed + excluded.processed`,
+			sql: `INSERT INTO telemetry_stats (tenant_id, processed, backfill_processed)
+ SELECT tenant_id, SUM(update_count), SUM(CASE WHEN lane = 'backfill' THEN update_count ELSE 0 END)
+ FROM telemetry_messages WHERE batch_token = ? GROUP BY tenant_id
+ ON CONFLICT (tenant_id) DO UPDATE SET processed = telemetry_stats.processed + excluded.processed,
+ backfill_processed = telemetry_stats.backfill_processed + excluded.backfill_processed`,
 			params: [batchToken],
 		},
 	];

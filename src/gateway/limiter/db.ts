@@ -10,17 +10,19 @@ export type RateLimitRuleRow = {
 	burst: number | null;
 	on_failure: FailureMode;
 	updated_at: number;
+	/** leaky_bucket only. */
+	max_delay_ms: number | null;
 };
 
-const COLUMNS = `tenant_id, resource, algorithm, "limit", window_seconds, burst, on_failure, updated_at`;
+const COLUMNS = `tenant_id, resource, algorithm, "limit", window_seconds, burst, on_failure, updated_at, max_delay_ms`;
 
 export async function upsertRule(db: D1Database, rule: RateLimitRuleRow): Promise<RateLimitRuleRow> {
 	const row = await db
 		.prepare(
-			`INSERT INTO ratelimit_rules (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			`INSERT INTO ratelimit_rules (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			 ON CONFLICT (tenant_id, resource) DO UPDATE SET algorithm = excluded.algorithm, "limit" = excluded."limit",
 			   window_seconds = excluded.window_seconds, burst = excluded.burst, on_failure = excluded.on_failure,
-			   updated_at = excluded.updated_at
+			   updated_at = excluded.updated_at, max_delay_ms = excluded.max_delay_ms
 			 RETURNING ${COLUMNS}`,
 		)
 		.bind(
@@ -32,6 +34,7 @@ export async function upsertRule(db: D1Database, rule: RateLimitRuleRow): Promis
 			rule.burst,
 			rule.on_failure,
 			rule.updated_at,
+			rule.max_delay_ms,
 		)
 		.first<RateLimitRuleRow>();
 	if (!row) throw new Error("upsert returned no row");

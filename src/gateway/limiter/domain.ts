@@ -1,4 +1,15 @@
-import { z } from "zod";
+import type { LeakyShape, LeakyState } from "./leaky-bucket";
+import {
+	DEFAULT_MAX_DELAY_MS,
+	drain,
+	leakyCapacity,
+	leakyDelayMs,
+	leakyResetMs,
+	leakyRoom,
+	leakyWaitMs,
+} from "./leaky-bucket";
+import type { SlidingLogState } from "./sliding-log";
+import { appendLog, emptyLog, logResetMs, logWaitMs, loggedUnits, pruneLog } from "./sliding-log";
 
 /**
  * Rate-limit algorithms as pure functions of (policy, state, now). No I/O: the RateLimiter
@@ -8,9 +19,11 @@ import { z } from "zod";
  * - fixed_window: at most `limit` per aligned window of `windowSeconds`.
  * - sliding_window: Cloudflare's sliding window counter: the previous window's count weighted by
  *   the share of it still inside the sliding window, plus the current window's count.
+ * - sliding_window_log: exact, a log of admitted units (sliding-log.ts).
+ * - leaky_bucket: shaping, GCRA with a delay up to `maxDelayMs` (leaky-bucket.ts).
  */
 
-export type Algorithm = "token_bucket" | "sliding_window" | "fixed_window";
+export type Algorithm = (typeof ALGORITHMS)[number];
 
 export type Policy = {
 	/** Name shown in RateLimit headers and 429 errors ("burst", "daily", a resource name). */
@@ -18,14 +31,18 @@ export type Policy = {
 	algorithm: Algorithm;
 	limit: number;
 	windowSeconds: number;
-	/** Bucket capacity for token_bucket; defaults to `limit`. Ignored by the window algorithms. */
+	/** Bucket capacity for token_bucket (default `limit`) and leaky_bucket (default 1). */
 	burst?: number;
+	/** leaky_bucket only: the longest a request may be held back before it is refused. */
+	maxDelayMs?: number;
 };
 
 export type PolicyState =
 	| { kind: "token_bucket"; tokens: number; at: number }
 	| { kind: "fixed_window"; start: number; count: number }
-	| { kind: "sliding_window"; start: number; curr: number; prev: number };
+	| { kind: "sliding_window"; start: number; curr: number; prev: number }
+	| SlidingLogState
+	| LeakyState;
 
 /** What a caller may know of one policy after a decision. */
 export type PolicyView = {
@@ -37,23 +54,13 @@ export type PolicyView = {
 	resetMs: number;
 };
 
-export const ALGORITHMS = ["token_bucket", "sliding_window", "fixed_window"] as const;
-
-/** A policy and its state as the RateLimiter object stores them (parsed when read back). */
-export const storedPolicyStateSchema = z.object({
-	policy: z.object({
-		name: z.string(),
-		algorithm: z.enum(ALGORITHMS),
-		limit: z.number(),
-		windowSeconds: z.number(),
-		burst: z.number().optional(),
-	}),
-	state: z.discriminatedUnion("kind", [
-		z.object({ kind: z.literal("token_bucket"), tokens: z.number(), at: z.number() }),
-		z.object({ kind: z.literal("fixed_window"), start: z.number(), count: z.number() }),
-		z.object({ kind: z.literal("sliding_window"), start: z.number(), curr: z.number(), prev: z.number() }),
-	]),
-}) satisfies z.ZodType<{ policy: Policy; state: PolicyState }>;
+export const ALGORITHMS = [
+	"token_bucket",
+	"sliding_window",
+	"fixed_window",
+	"sliding_window_log",
+	"leaky_bucket",
+] as const;
 
 /** The longest of several waits, or null when any of them is never (null). */
 export function longestWait(waits: readonly (number | null)[]): number | null {
@@ -67,7 +74,22 @@ export function longestWait(waits: readonly (number | null)[]): number | null {
 
 /** The most a policy can ever admit at once: a request costing more is never allowed. */
 export function capacityOf(policy: Policy): number {
+	if (policy.algorithm === "leaky_bucket") return leakyCapacity(shapeOf(policy));
 	return policy.algorithm === "token_bucket" ? (policy.burst ?? policy.limit) : policy.limit;
+}
+
+/**
+ * Whether an isolate may hold a lease of this policy's units. Not for sliding_window_log (exact
+ * only if every admission is logged at its own time in the object) nor leaky_bucket (every
+ * request needs its own turn): rules with these algorithms ask their object on every request.
+ */
+export function leasable(policy: Policy): boolean {
+	return policy.algorithm !== "sliding_window_log" && policy.algorithm !== "leaky_bucket";
+}
+
+/** How long the request that just consumed from this state must wait for its turn (leaky_bucket), else 0. */
+export function delayOf(policy: Policy, state: PolicyState): number {
+	return state.kind === "leaky_bucket" ? leakyDelayMs(shapeOf(policy), state) : 0;
 }
 
 /** A fresh state for a policy, as of `now`. */
@@ -80,6 +102,10 @@ export function initialState(policy: Policy, now: number): PolicyState {
 			return { kind: "fixed_window", start: alignedStart(now, w), count: 0 };
 		case "sliding_window":
 			return { kind: "sliding_window", start: alignedStart(now, w), curr: 0, prev: 0 };
+		case "sliding_window_log":
+			return emptyLog(now);
+		case "leaky_bucket":
+			return { kind: "leaky_bucket", level: 0, at: now };
 	}
 }
 
@@ -103,6 +129,10 @@ export function advance(policy: Policy, state: PolicyState | undefined, now: num
 			const prev = start - state.start === w ? state.curr : 0;
 			return { kind: "sliding_window", start, curr: 0, prev };
 		}
+		case "sliding_window_log":
+			return pruneLog(state, w, now);
+		case "leaky_bucket":
+			return drain(shapeOf(policy), state, now);
 	}
 }
 
@@ -115,6 +145,10 @@ export function available(policy: Policy, state: PolicyState, now: number): numb
 			return Math.max(0, policy.limit - state.count);
 		case "sliding_window":
 			return Math.max(0, Math.floor(policy.limit - slidingEstimate(policy, state, now) + 1e-9));
+		case "sliding_window_log":
+			return Math.max(0, policy.limit - loggedUnits(state));
+		case "leaky_bucket":
+			return leakyRoom(shapeOf(policy), state);
 	}
 }
 
@@ -127,6 +161,10 @@ export function consume(state: PolicyState, n: number): PolicyState {
 			return { ...state, count: state.count + n };
 		case "sliding_window":
 			return { ...state, curr: state.curr + n };
+		case "sliding_window_log":
+			return appendLog(state, n);
+		case "leaky_bucket":
+			return { ...state, level: state.level + n };
 	}
 }
 
@@ -147,6 +185,10 @@ export function credit(policy: Policy, state: PolicyState, n: number, takenAt: n
 			if (takenStart === state.start - w) return { ...state, prev: Math.max(0, state.prev - n) };
 			return state;
 		}
+		case "sliding_window_log":
+		case "leaky_bucket":
+			// Never leased, so nothing to give back.
+			return state;
 	}
 }
 
@@ -173,6 +215,10 @@ export function waitMs(policy: Policy, state: PolicyState, n: number, now: numbe
 			const elapsedNeeded = state.curr > 0 ? w * Math.max(0, 1 - after / state.curr) : 0;
 			return Math.max(0, Math.ceil(nextStart + elapsedNeeded - now));
 		}
+		case "sliding_window_log":
+			return logWaitMs(state, policy.limit, w, n, now);
+		case "leaky_bucket":
+			return leakyWaitMs(shapeOf(policy), state, n);
 	}
 }
 
@@ -190,20 +236,32 @@ export function resetMs(policy: Policy, state: PolicyState, now: number): number
 			// This window's count weighs on the next window too.
 			if (state.curr > 0) return state.start + 2 * w - now;
 			return state.prev > 0 ? state.start + w - now : 0;
+		case "sliding_window_log":
+			return logResetMs(state, w, now);
+		case "leaky_bucket":
+			return leakyResetMs(shapeOf(policy), state);
 	}
 }
 
 /** How long leased units may be spent: a lease never outlives the window it was taken in. */
 export function leaseDeadline(policy: Policy, state: PolicyState, now: number, ttlMs: number): number {
 	if (state.kind === "token_bucket") return now + ttlMs;
+	if (state.kind === "sliding_window_log" || state.kind === "leaky_bucket") return now;
 	return Math.min(now + ttlMs, state.start + windowMs(policy));
 }
 
 /**
  * A token bucket is reported as its capacity over the time a full refill takes (burst 400 at
- * 200/s → q=400;w=2), which states both the burst and the long-run rate.
+ * 200/s → q=400;w=2), which states both the burst and the long-run rate. A leaky bucket is
+ * reported as its drain rate (q=limit;w=window); `remaining` is what it would admit now (some
+ * of it delayed), at most q, and `t` the time until it has drained.
  */
 export function viewOf(policy: Policy, state: PolicyState, now: number): PolicyView {
+	if (policy.algorithm === "leaky_bucket") {
+		const { limit, windowSeconds } = policy;
+		const remaining = Math.min(limit, available(policy, state, now));
+		return { name: policy.name, limit, windowSeconds, remaining, resetMs: resetMs(policy, state, now) };
+	}
 	const capacity = capacityOf(policy);
 	return {
 		name: policy.name,
@@ -219,6 +277,14 @@ export function viewOf(policy: Policy, state: PolicyState, now: number): PolicyV
 
 function windowMs(policy: Policy): number {
 	return policy.windowSeconds * 1000;
+}
+
+function shapeOf(policy: Policy): LeakyShape {
+	return {
+		intervalMs: windowMs(policy) / policy.limit,
+		burst: policy.burst ?? 1,
+		maxDelayMs: policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
+	};
 }
 
 function alignedStart(now: number, w: number): number {

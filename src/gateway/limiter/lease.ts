@@ -1,11 +1,24 @@
 import type { Policy, PolicyState, PolicyView } from "./domain";
-import { advance, available, capacityOf, consume, credit, leaseDeadline, longestWait, viewOf, waitMs } from "./domain";
+import {
+	advance,
+	available,
+	capacityOf,
+	consume,
+	credit,
+	delayOf,
+	leasable,
+	leaseDeadline,
+	longestWait,
+	viewOf,
+	waitMs,
+} from "./domain";
 
 /**
  * One decision of a limited key over all of its policies at once: every policy must have `cost`
  * units or nothing is taken. On success the object may grant more than `cost` — a lease the
  * calling isolate spends locally until `expiresAt` — so the object sees a fraction of the traffic
- * while the total admitted never exceeds what the policies allow.
+ * while the total admitted never exceeds what the policies allow. Policies that cannot be leased
+ * (sliding_window_log, leaky_bucket: see leasable()) make every decision of their key a single one.
  */
 
 export type LeaseRequest = {
@@ -17,7 +30,15 @@ export type LeaseRequest = {
 };
 
 export type Decision =
-	| { allowed: true; granted: number; expiresAt: number; views: PolicyView[]; states: PolicyState[] }
+	| {
+			allowed: true;
+			granted: number;
+			expiresAt: number;
+			/** Milliseconds the request must wait for its turn before it runs (leaky_bucket), else 0. */
+			delayMs: number;
+			views: PolicyView[];
+			states: PolicyState[];
+	  }
 	| {
 			allowed: false;
 			/** Milliseconds until `cost` units could be had, or null if never (cost > capacity). */
@@ -79,6 +100,7 @@ export function decide(
 		allowed: true,
 		granted,
 		expiresAt,
+		delayMs: Math.max(0, ...held.map(({ policy, state }) => delayOf(policy, state))),
 		views: held.map(({ policy, state }) => viewOf(policy, state, now)),
 		states: held.map(({ state }) => state),
 	};
@@ -89,7 +111,7 @@ type Held = { policy: Policy; state: PolicyState };
 
 function leaseExtra(held: readonly Held[], request: LeaseRequest, now: number, options: LeaseOptions): number {
 	const wanted = Math.max(0, request.want - request.cost);
-	if (wanted === 0 || held.length === 0) return 0;
+	if (wanted === 0 || held.length === 0 || !held.every(({ policy }) => leasable(policy))) return 0;
 	const spare = Math.min(...held.map(({ policy, state }) => available(policy, state, now) - request.cost));
 	const capacity = Math.min(...held.map(({ policy }) => capacityOf(policy)));
 	return Math.max(

@@ -5,6 +5,7 @@ import type { RouteLimit } from "./route-limits";
 import { DEFAULT_ROUTE_LIMITS, targetsFor } from "./route-limits";
 import { AppError } from "../../platform/errors";
 import { takeTokens } from "./service";
+import { sleep } from "../../platform/timeout";
 
 export type RateLimitOptions = {
 	/** Limits for tenants without their own; defaults to the platform's DEFAULT_ROUTE_LIMITS. */
@@ -14,7 +15,8 @@ export type RateLimitOptions = {
 /**
  * The gateway limiter for tenant routes (after tenant auth): every rule covering the request must
  * pass. Admitted responses carry the RateLimit headers; a rejected request gets 429 naming the
- * violated policies, or 503 when a fail-closed limiter cannot answer.
+ * violated policies, or 503 when a fail-closed limiter cannot answer. A request a leaky_bucket rule
+ * delays waits in the Worker until its turn before it reaches the route.
  */
 export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
 	const defaults = options.defaults ?? DEFAULT_ROUTE_LIMITS;
@@ -54,6 +56,8 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 				retryAfter === null ? headers : { ...headers, "Retry-After": String(retryAfter) },
 			);
 		}
+		// Shaping (a leaky_bucket rule): the request waits here for its turn, holding no CPU.
+		if (outcome.delayMs > 0) await sleep(outcome.delayMs);
 		await next();
 		// Straight onto the finished response: c.header() after the handler would copy the whole
 		// Response per call, and before it each value is set twice (prepared, then merged).

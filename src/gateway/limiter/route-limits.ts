@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { Policy } from "./domain";
 import { ALGORITHMS } from "./domain";
+import { MAX_DELAY_LIMIT_MS } from "./leaky-bucket";
+import { MAX_LOG_LIMIT } from "./sliding-log";
 
 /**
  * Gateway limits for the platform's own routes. A rule says which requests it covers (method and
@@ -25,6 +27,7 @@ export const routeLimitSchema = z
 			.positive()
 			.max(31 * 86_400),
 		burst: z.number().int().positive().max(1_000_000_000).optional(),
+		max_delay_ms: z.number().int().min(0).max(MAX_DELAY_LIMIT_MS).optional(),
 		cost: z.number().int().positive().max(1000).default(1),
 		on_failure: z.enum(["open", "closed"]).default("open"),
 		methods: z
@@ -33,7 +36,8 @@ export const routeLimitSchema = z
 			.optional(),
 		path_prefix: z.string().startsWith("/api/v1/").max(200).optional(),
 	})
-	.strict();
+	.strict()
+	.superRefine(checkAlgorithmFields);
 
 export const routeLimitsSchema = z
 	.array(routeLimitSchema)
@@ -41,6 +45,27 @@ export const routeLimitsSchema = z
 	.refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, "rule names must be unique");
 
 export type RouteLimit = z.output<typeof routeLimitSchema>;
+
+/**
+ * The rules of the two newer algorithms, shared by gateway rules and service rules: a log keeps one
+ * entry per admitted unit, so its limit is capped; only a leaky bucket delays, so only it has
+ * max_delay_ms.
+ */
+export function checkAlgorithmFields(
+	rule: { algorithm: string; limit: number; max_delay_ms?: number | undefined },
+	ctx: z.RefinementCtx,
+): void {
+	if (rule.algorithm === "sliding_window_log" && rule.limit > MAX_LOG_LIMIT) {
+		ctx.addIssue({
+			code: "custom",
+			path: ["limit"],
+			message: `sliding_window_log keeps one entry per admitted request: limit must be at most ${MAX_LOG_LIMIT}`,
+		});
+	}
+	if (rule.max_delay_ms !== undefined && rule.algorithm !== "leaky_bucket") {
+		ctx.addIssue({ code: "custom", path: ["max_delay_ms"], message: "max_delay_ms applies to leaky_bucket only" });
+	}
+}
 
 /**
  * The platform defaults, used by every tenant without an override (PUT /api/v1/admin/tenants/{id}/limits).
@@ -121,13 +146,16 @@ export function targetsFor(rules: readonly RouteLimit[], who: RequestIdentity): 
 	return [...byKey.values()];
 }
 
-export function toPolicy(rule: Pick<RouteLimit, "name" | "algorithm" | "limit" | "window_seconds" | "burst">): Policy {
+export function toPolicy(
+	rule: Pick<RouteLimit, "name" | "algorithm" | "limit" | "window_seconds" | "burst" | "max_delay_ms">,
+): Policy {
 	return {
 		name: rule.name,
 		algorithm: rule.algorithm,
 		limit: rule.limit,
 		windowSeconds: rule.window_seconds,
 		...(rule.burst === undefined ? {} : { burst: rule.burst }),
+		...(rule.max_delay_ms === undefined ? {} : { maxDelayMs: rule.max_delay_ms }),
 	};
 }
 

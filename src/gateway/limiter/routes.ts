@@ -7,7 +7,8 @@ import { ALGORITHMS } from "./domain";
 import type { PolicyView } from "./domain";
 import { seconds } from "./headers";
 import type { LimitTarget } from "./route-limits";
-import { toPolicy } from "./route-limits";
+import { checkAlgorithmFields, toPolicy } from "./route-limits";
+import { MAX_DELAY_LIMIT_MS } from "./leaky-bucket";
 import { AppError } from "../../platform/errors";
 import { peekTokens, takeTokens } from "./service";
 import { TtlCache } from "../../platform/ttl-cache";
@@ -33,12 +34,14 @@ const ruleBody = z
 			.max(31 * 86_400),
 		burst: z.number().int().positive().max(1_000_000_000).optional(),
 		on_failure: z.enum(["open", "closed"]).default("open"),
+		max_delay_ms: z.number().int().min(0).max(MAX_DELAY_LIMIT_MS).optional(),
 	})
 	.strict()
-	.refine((r) => r.burst === undefined || r.algorithm === "token_bucket", {
-		message: "burst applies to token_bucket only",
+	.refine((r) => r.burst === undefined || r.algorithm === "token_bucket" || r.algorithm === "leaky_bucket", {
+		message: "burst applies to token_bucket and leaky_bucket only",
 		path: ["burst"],
-	});
+	})
+	.superRefine(checkAlgorithmFields);
 const checkBody = z
 	.object({ key: KEY, resource: RESOURCE, tokens: z.number().int().positive().max(1_000_000).default(1) })
 	.strict();
@@ -66,6 +69,7 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 				burst: body.burst ?? null,
 				on_failure: body.on_failure,
 				updated_at: Date.now(),
+				max_delay_ms: body.max_delay_ms ?? null,
 			});
 			ruleCache.delete(`${tenantId}:${resource}`);
 			return c.json(ruleJson(rule));
@@ -99,6 +103,8 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 				reset_at: resetAt(view, now),
 				retry_after: null,
 				degraded: outcome.degraded,
+				// A leaky_bucket rule admits a request for later: the caller waits this long first.
+				delay_ms: Math.ceil(outcome.delayMs),
 			});
 		}
 		const retryAfter = outcome.retryAfterMs === null ? null : Math.max(1, seconds(outcome.retryAfterMs));
@@ -109,6 +115,7 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 			reset_at: resetAt(view, now),
 			retry_after: retryAfter,
 			degraded: outcome.unavailable,
+			delay_ms: null,
 		});
 	})
 	.get("/status/:key/:resource", docs.status, validate("param", statusParams), async (c) => {
@@ -156,6 +163,7 @@ function serviceTarget(tenantId: string, key: string, rule: RateLimitRuleRow, co
 		limit: rule.limit,
 		window_seconds: rule.window_seconds,
 		...(rule.burst === null ? {} : { burst: rule.burst }),
+		...(rule.max_delay_ms === null ? {} : { max_delay_ms: rule.max_delay_ms }),
 	});
 	return { key: `svc:${tenantId}:${rule.resource}:${key}`, policies: [policy], cost, onFailure: rule.on_failure };
 }
@@ -180,6 +188,7 @@ function ruleJson(r: RateLimitRuleRow) {
 		window_seconds: r.window_seconds,
 		burst: r.burst,
 		on_failure: r.on_failure,
+		max_delay_ms: r.max_delay_ms,
 		updated_at: new Date(r.updated_at).toISOString(),
 	};
 }

@@ -1,6 +1,6 @@
 import type { AcquireResult, RateLimiter } from "../../../durable-objects/gateway-rate-limiter";
 import type { Policy, PolicyView } from "./domain";
-import { longestWait } from "./domain";
+import { leasable, longestWait } from "./domain";
 import type { LimitTarget } from "./route-limits";
 import { errorText, log } from "../../platform/log";
 import { sleep, withTimeout } from "../../platform/timeout";
@@ -15,7 +15,13 @@ import { sleep, withTimeout } from "../../platform/timeout";
  */
 
 export type TakeOutcome =
-	| { allowed: true; views: PolicyView[]; degraded: boolean }
+	| {
+			allowed: true;
+			views: PolicyView[];
+			degraded: boolean;
+			/** Milliseconds the request must wait for its turn before it runs (a leaky_bucket rule), else 0. */
+			delayMs: number;
+	  }
 	| { allowed: false; views: PolicyView[]; violated: string[]; retryAfterMs: number | null; unavailable: boolean };
 
 type Lease = {
@@ -55,6 +61,7 @@ export async function takeTokens(ns: Namespace, targets: readonly LimitTarget[])
 			allowed: true,
 			views: outcomes.flatMap((o) => o.views),
 			degraded: outcomes.some((o) => o.allowed && o.degraded),
+			delayMs: Math.max(0, ...outcomes.map((o) => (o.allowed ? o.delayMs : 0))),
 		};
 	}
 	// Give back what the passing targets took: the request does not run.
@@ -106,7 +113,7 @@ function takeFromLeases(targets: readonly LimitTarget[]): TakeOutcome | null {
 		lease.spent += cost;
 		views.push(...leaseViews(lease, now));
 	}
-	return { allowed: true, views, degraded: false };
+	return { allowed: true, views, degraded: false, delayMs: 0 };
 }
 
 async function takeFromKey(ns: Namespace, target: LimitTarget): Promise<TakeOutcome> {
@@ -117,10 +124,11 @@ async function takeFromKey(ns: Namespace, target: LimitTarget): Promise<TakeOutc
 		if (lease.units >= target.cost && lease.expiresAt > now) {
 			lease.units -= target.cost;
 			lease.spent += target.cost;
-			return { allowed: true, views: leaseViews(lease, now), degraded: false };
+			return { allowed: true, views: leaseViews(lease, now), degraded: false, delayMs: 0 };
 		}
-		// Another request of this isolate is already asking the object: let its lease serve us too.
-		if (!lease.acquiring || waited >= MAX_WAIT_FOR_PEER_MS) break;
+		// Another request of this isolate is already asking the object: let its lease serve us too
+		// (never for unleasable policies: no lease will come, every request asks the object).
+		if (!lease.acquiring || waited >= MAX_WAIT_FOR_PEER_MS || !target.policies.every(leasable)) break;
 		lease.waiting += target.cost;
 		await sleep(2);
 		lease.waiting -= target.cost;
@@ -144,7 +152,7 @@ async function acquire(ns: Namespace, target: LimitTarget, lease: Lease): Promis
 	} catch (error) {
 		log.warn("rate limiter unavailable", { key: target.key, error: errorText(error) });
 		return target.onFailure === "open"
-			? { allowed: true, views: [], degraded: true }
+			? { allowed: true, views: [], degraded: true, delayMs: 0 }
 			: {
 					allowed: false,
 					views: [],
@@ -176,7 +184,7 @@ async function acquire(ns: Namespace, target: LimitTarget, lease: Lease): Promis
 	lease.takenAt = result.takenAt;
 	lease.deniedUntil = 0;
 	lease.spent += target.cost;
-	return { allowed: true, views: leaseViews(lease, at), degraded: false };
+	return { allowed: true, views: leaseViews(lease, at), degraded: false, delayMs: result.delayMs };
 }
 
 function leaseFor(target: LimitTarget): Lease {

@@ -72,7 +72,11 @@ describe("telemetry backpressure", () => {
 			sendBatch: () => Promise.reject(new Error("queue unavailable")),
 			metrics: () => real.metrics(),
 		};
-		const res = await post(apiKey, "/api/v1/location/update", point("t1"), { TELEMETRY_QUEUE: down });
+		// Both lanes' queues are down (the helper's points are old enough for the backfill lane).
+		const res = await post(apiKey, "/api/v1/location/update", point("t1"), {
+			TELEMETRY_QUEUE: down,
+			TELEMETRY_BACKFILL_QUEUE: down,
+		});
 		expect(res.status).toBe(503);
 		expect(res.headers.get("Retry-After")).toBe("1");
 		expect(await json(res)).toMatchObject({ error: { code: "queue_unavailable" } });

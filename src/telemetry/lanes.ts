@@ -1,0 +1,107 @@
+import type { Policy } from "../gateway/limiter/domain";
+import type { LimitTarget } from "../gateway/limiter/route-limits";
+import { POINTS_PER_MESSAGE, chunk } from "../platform/queue-limits";
+import type { StoredPoint, TelemetryMessage } from "./domain";
+import { MAX_POINTS_PER_BATCH, updateCount } from "./domain";
+
+/**
+ * Fast and slow ingest lanes, pure. A point recorded longer ago than the backfill age (a device
+ * emptying its outbox after an outage) travels in the backfill lane: its own queue, its own
+ * producer limits, a consumer paced to a configured rate. Everything else, and every machine
+ * report (a report has a date, not a time), is live. A message carries `lane: "backfill"` so the
+ * consumers, counters and dead letters can tell the lanes apart whatever queue it is in.
+ */
+
+export type Lane = "live" | "backfill";
+export const LANES = ["live", "backfill"] as const;
+
+/** Points per minute and lane, per device and per tenant (the producer limits). */
+export type LaneLimits = Record<Lane, { device: number; tenant: number }>;
+
+export type MessageMeta = Pick<TelemetryMessage, "v" | "tenant_id" | "received_at" | "colo" | "country">;
+
+export function laneOf(message: TelemetryMessage): Lane {
+	return message.lane ?? "live";
+}
+
+/** Location points as queue messages: split by lane, then packed POINTS_PER_MESSAGE per message. */
+export function locationMessages(
+	meta: MessageMeta,
+	points: readonly StoredPoint[],
+	backfillBefore: number,
+	newId: () => string,
+): TelemetryMessage[] {
+	const live = points.filter((p) => p.recorded_at >= backfillBefore);
+	const old = points.filter((p) => p.recorded_at < backfillBefore);
+	return [
+		...chunk(live, POINTS_PER_MESSAGE).map((group): TelemetryMessage => ({
+			...meta,
+			id: newId(),
+			kind: "locations",
+			points: group,
+		})),
+		...chunk(old, POINTS_PER_MESSAGE).map((group): TelemetryMessage => ({
+			...meta,
+			id: newId(),
+			kind: "locations",
+			lane: "backfill",
+			points: group,
+		})),
+	];
+}
+
+/**
+ * What a request's messages count against: per lane, the tenant's key and each device's key
+ * (truck or machine id), each charged the updates it carries. Keys and names are the lane's own,
+ * so a device replaying a week of points spends only its backfill budget and its tenant's.
+ */
+export function laneTargets(
+	tenantId: string,
+	messages: readonly TelemetryMessage[],
+	limits: LaneLimits,
+): LimitTarget[] {
+	const costs = new Map<string, { lane: Lane; scope: "tenant" | "device"; cost: number }>();
+	const charge = (key: string, lane: Lane, scope: "tenant" | "device", n: number) => {
+		const entry = costs.get(key) ?? { lane, scope, cost: 0 };
+		entry.cost += n;
+		costs.set(key, entry);
+	};
+	for (const message of messages) {
+		const lane = laneOf(message);
+		charge(`lane:${tenantId}:${lane}:tenant`, lane, "tenant", updateCount(message));
+		if (message.kind === "report") charge(`lane:${tenantId}:${lane}:device:${message.machine_id}`, lane, "device", 1);
+		else for (const p of message.points) charge(`lane:${tenantId}:${lane}:device:${p.truck_id}`, lane, "device", 1);
+	}
+	return [...costs].map(([key, { lane, scope, cost }]) => ({
+		key,
+		policies: [lanePolicy(`${lane}-ingest-${scope}`, limits[lane][scope])],
+		cost,
+		onFailure: "open",
+	}));
+}
+
+/**
+ * The backfill consumer's pace: a leaky bucket draining `perSecond` updates a second; a batch
+ * waits its turn (up to 30 s) instead of writing as fast as D1 would take it.
+ */
+export function backfillPacePolicy(perSecond: number): Policy {
+	return {
+		name: "backfill-writes",
+		algorithm: "leaky_bucket",
+		limit: perSecond,
+		windowSeconds: 1,
+		burst: perSecond,
+		maxDelayMs: 30_000,
+	};
+}
+
+/** A token bucket of `perMinute` points that always holds at least one full batch (500 points). */
+function lanePolicy(name: string, perMinute: number): Policy {
+	return {
+		name,
+		algorithm: "token_bucket",
+		limit: perMinute,
+		windowSeconds: 60,
+		burst: Math.max(perMinute, MAX_POINTS_PER_BATCH),
+	};
+}
