@@ -50,7 +50,7 @@ function peakToMean(perMinute: Map<number, number>): number {
 }
 
 describe("fleet-aware report shaping", () => {
-	it("flattens a realistic multi-zone fleet to a near-constant arrival rate", () => {
+	it("flattens a realistic multi-zone fleet to a near-constant arrival rate", { timeout: 90_000 }, () => {
 		const uniform = peakToMean(arrivals(FLEET, DEFAULT_REPORT_WINDOW, false));
 		const shaped = peakToMean(arrivals(FLEET, DEFAULT_REPORT_WINDOW, true));
 		expect(uniform).toBeGreaterThan(2.5); // zones overlap: the Tokyo/Seoul hours carry a multiple
