@@ -36,6 +36,7 @@ import { truckRoutes } from "./telemetry/truck-routes";
 import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
+import { deploymentGuard, refuseMisconfigured } from "./platform/deployment-guard";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -49,6 +50,8 @@ export { DeviceNonces } from "../durable-objects/devices-nonces";
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ headerName: "X-Request-Id" }));
+// A production deploy with a development-only setting or secret answers 500 misconfigured to everything.
+app.use(deploymentGuard());
 app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
 
 app.get("/api/v1/health", (c) => c.json({ status: "ok" }));
@@ -65,7 +68,8 @@ app.route("/api/v1/trucks", tenantApi(truckRoutes));
 app.route("/api/v1/echo", tenantApi(echoRoutes));
 app.route("/api/v1/payments", deviceApi(paymentRoutes));
 
-// The built-in sandbox card processor (PAYMENT_PROCESSOR_URL's local default); off unless SANDBOX_PROCESSOR_ENABLED.
+// The built-in sandbox card processor (PAYMENT_PROCESSOR_URL's local default); off unless
+// SANDBOX_PROCESSOR_ENABLED, and then only for the platform itself (SELF) or the admin token.
 app.route("/_sandbox/processor", sandboxProcessorRoutes);
 // Fixed paths (metrics, claim, bulk) before /jobs/:id; one tenantApi so auth and limits run once.
 app.route("/api/v1/jobs", tenantApi(jobInsightRoutes, jobWorkerRoutes, jobRoutes));
@@ -156,6 +160,8 @@ const CRONS: Record<string, CronHandler> = {
 export default {
 	fetch: app.fetch,
 	async queue(batch, env, ctx) {
+		// Never dropped: a misconfigured production deploy leaves the batch to retry.
+		if (refuseMisconfigured(env, `queue ${batch.queue}`)) return batch.retryAll();
 		const handler = Object.hasOwn(QUEUES, batch.queue) ? QUEUES[batch.queue] : undefined;
 		if (handler) return handler(batch, env, ctx);
 		// A queue wired to this Worker without a handler: leave its messages to retry, never drop them.
@@ -163,6 +169,7 @@ export default {
 		batch.retryAll();
 	},
 	async scheduled(controller, env, ctx) {
+		if (refuseMisconfigured(env, `cron ${controller.cron}`)) return;
 		const handler = Object.hasOwn(CRONS, controller.cron) ? CRONS[controller.cron] : undefined;
 		if (!handler) {
 			log.error("cron trigger without a handler ignored", { cron: controller.cron });

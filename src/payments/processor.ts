@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { errorText, log } from "../platform/log";
 import { TimeoutError, withTimeout } from "../platform/timeout";
+import { sandboxCallerHeaders } from "./sandbox-access";
 
 /**
  * The client of the card processor (an outbound HTTP API at PAYMENT_PROCESSOR_URL). Every charge
@@ -11,6 +12,8 @@ import { TimeoutError, withTimeout } from "../platform/timeout";
  */
 
 export type ChargeRequest = {
+	/** The tenant charging (its own account at the processor; the sandbox keeps one ledger per tenant). */
+	tenantId: string;
 	idempotencyKey: string;
 	amountCents: number;
 	currency: string;
@@ -33,7 +36,10 @@ const chargeAnswer = z.object({
 /** Charges a card; never throws for processor trouble (that is a `failed` outcome the breaker counts). */
 export async function chargeCard(env: Env, ownOrigin: string, request: ChargeRequest): Promise<ChargeOutcome> {
 	const url = new URL(`${env.PAYMENT_PROCESSOR_URL.replace(/\/$/, "")}/charges`, ownOrigin);
-	const send = url.origin === ownOrigin ? env.SELF.fetch.bind(env.SELF) : fetch;
+	const sandbox = url.origin === ownOrigin;
+	const send = sandbox ? env.SELF.fetch.bind(env.SELF) : fetch;
+	// Only the built-in sandbox (through SELF) gets the platform's caller token; never a remote URL.
+	const platformHeaders = sandbox ? await sandboxCallerHeaders(env, request.tenantId) : {};
 	const body = JSON.stringify({
 		amount_cents: request.amountCents,
 		currency: request.currency,
@@ -46,7 +52,11 @@ export async function chargeCard(env: Env, ownOrigin: string, request: ChargeReq
 			(signal) =>
 				send(url.toString(), {
 					method: "POST",
-					headers: { "Content-Type": "application/json", "Idempotency-Key": request.idempotencyKey },
+					headers: {
+						...platformHeaders,
+						"Content-Type": "application/json",
+						"Idempotency-Key": request.idempotencyKey,
+					},
 					body,
 					signal,
 				}).then(async (res) => ({ status: res.status, text: await res.text() })),

@@ -63,6 +63,7 @@ export async function takePayment(
 		);
 	}
 	const outcome = await chargeCard(env, ownOrigin, {
+		tenantId,
 		idempotencyKey: processorKey(tenantId, idempotencyKey),
 		amountCents: payment.amount_cents,
 		currency: payment.currency,

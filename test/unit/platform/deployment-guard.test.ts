@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { KNOWN_DEVELOPMENT_SECRETS, misconfigurations } from "../../../src/platform/deployment-guard";
+
+const GOOD = {
+	ENVIRONMENT: "production",
+	SANDBOX_PROCESSOR_ENABLED: "false",
+	ADMIN_TOKEN: "s3cr3t-from-wrangler-secret-put",
+};
+
+describe("misconfigurations", () => {
+	it("finds nothing wrong with a production deploy that has the sandbox off and real secrets", () => {
+		expect(misconfigurations(GOOD)).toEqual([]);
+	});
+
+	it("lets development use the sandbox and the development secrets", () => {
+		expect(
+			misconfigurations({
+				ENVIRONMENT: "development",
+				SANDBOX_PROCESSOR_ENABLED: "true",
+				ADMIN_TOKEN: "local-admin-token-change-me",
+			}),
+		).toEqual([]);
+	});
+
+	it("names the sandbox, a missing or known development admin token in production", () => {
+		expect(misconfigurations({ ...GOOD, SANDBOX_PROCESSOR_ENABLED: "true" })).toEqual([
+			expect.stringContaining("SANDBOX_PROCESSOR_ENABLED"),
+		]);
+		expect(misconfigurations({ ...GOOD, ADMIN_TOKEN: "" })).toEqual([
+			expect.stringContaining("ADMIN_TOKEN is not set"),
+		]);
+		for (const secret of KNOWN_DEVELOPMENT_SECRETS)
+			expect(misconfigurations({ ...GOOD, ADMIN_TOKEN: secret })).toEqual([
+				expect.stringContaining("development value"),
+			]);
+	});
+
+	it("treats any ENVIRONMENT other than development as production (fails closed)", () => {
+		expect(misconfigurations({ ...GOOD, ENVIRONMENT: "staging", SANDBOX_PROCESSOR_ENABLED: "true" })).toHaveLength(1);
+		expect(misconfigurations({ ...GOOD, ENVIRONMENT: "", SANDBOX_PROCESSOR_ENABLED: "true" })).toHaveLength(1);
+	});
+});
