@@ -36,6 +36,7 @@ import { truckRoutes } from "./telemetry/truck-routes";
 import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
+import { signingSecretRoutes } from "./gateway/signing-secrets/routes";
 import { deploymentGuard, refuseMisconfigured } from "./platform/deployment-guard";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
@@ -66,6 +67,7 @@ app.route("/api/v1/location", deviceApi(locationRoutes));
 app.route("/api/v1/machines", deviceApi(machineRoutes));
 app.route("/api/v1/trucks", tenantApi(truckRoutes));
 app.route("/api/v1/echo", tenantApi(echoRoutes));
+app.route("/api/v1/signing-secrets", tenantApi(signingSecretRoutes));
 app.route("/api/v1/payments", deviceApi(paymentRoutes));
 
 // The built-in sandbox card processor (PAYMENT_PROCESSOR_URL's local default); off unless

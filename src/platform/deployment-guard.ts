@@ -10,13 +10,17 @@ import { log } from "./log";
  * "development" counts as production, so a deploy that forgot the variable fails closed.
  */
 
-type GuardedEnv = Pick<Env, "ENVIRONMENT" | "SANDBOX_PROCESSOR_ENABLED" | "ADMIN_TOKEN">;
+type GuardedEnv = Pick<Env, "ENVIRONMENT" | "SANDBOX_PROCESSOR_ENABLED" | "ADMIN_TOKEN" | "SIGNING_SECRETS_KEY">;
 
 /**
  * The committed development values (`.dev.vars.example`, old `wrangler.toml` defaults). A secret
  * equal to one of them is public knowledge.
  */
-export const KNOWN_DEVELOPMENT_SECRETS: readonly string[] = ["local-admin-token-change-me", "dev-jobs-signing-secret"];
+export const KNOWN_DEVELOPMENT_SECRETS: readonly string[] = [
+	"local-admin-token-change-me",
+	"local-signing-secrets-key-change-me",
+	"dev-jobs-signing-secret",
+];
 
 /** What is wrong with this deployment's configuration; empty when it may serve. */
 export function misconfigurations(env: GuardedEnv): string[] {
@@ -27,6 +31,9 @@ export function misconfigurations(env: GuardedEnv): string[] {
 	if (!env.ADMIN_TOKEN) problems.push("ADMIN_TOKEN is not set");
 	else if (KNOWN_DEVELOPMENT_SECRETS.includes(env.ADMIN_TOKEN))
 		problems.push("ADMIN_TOKEN is a known development value");
+	if (!env.SIGNING_SECRETS_KEY) problems.push("SIGNING_SECRETS_KEY is not set");
+	else if (KNOWN_DEVELOPMENT_SECRETS.includes(env.SIGNING_SECRETS_KEY))
+		problems.push("SIGNING_SECRETS_KEY is a known development value");
 	return problems;
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { fieldErrors } from "../../platform/validation";
-import { SIGNATURE_HEADER, signBody } from "./signing";
+import { signingSecretsFor } from "../../gateway/signing-secrets/service";
+import { webhookHeaders } from "../../platform/webhook-signature";
 import type { JobHandler } from "./types";
 import { PermanentJobError } from "./types";
 
@@ -17,7 +18,8 @@ const MAX_RESPONSE_CHARS = 4_096;
 
 /**
  * Delivers payload.body to payload.url (QStash's model): the body is sent as-is if a string, JSON
- * otherwise, signed with HMAC-SHA256 under JOBS_SIGNING_SECRET; a non-2xx answer fails the attempt.
+ * otherwise, signed in the Standard Webhooks format with the tenant's signing secrets
+ * (webhook-id = the job id, the same on every attempt); a non-2xx answer fails the attempt.
  */
 export const httpHandler: JobHandler = {
 	async run(payload, ctx) {
@@ -26,9 +28,14 @@ export const httpHandler: JobHandler = {
 			throw new PermanentJobError(`invalid http payload: ${JSON.stringify(fieldErrors(parsed.error.issues))}`);
 		const { url, method, headers, body } = parsed.data;
 		const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
-		const signature = await signBody(ctx.env.JOBS_SIGNING_SECRET, text, Math.floor(Date.now() / 1000));
+		const signed = await webhookHeaders(await signingSecretsFor(ctx.env, ctx.tenantId), {
+			id: ctx.jobId,
+			timestampSeconds: Math.floor(Date.now() / 1000),
+			body: text,
+		});
 		const outgoing = new Headers(headers);
-		outgoing.set(SIGNATURE_HEADER, signature);
+		// Ours win over the tenant's own headers of the same names.
+		for (const [name, value] of Object.entries(signed)) outgoing.set(name, value);
 		outgoing.set("Floodgate-Job-Id", ctx.jobId);
 		outgoing.set("Floodgate-Attempt", String(ctx.attempt));
 		if (body !== undefined && typeof body !== "string" && !outgoing.has("Content-Type"))

@@ -13,9 +13,17 @@ import { BASE } from "../helpers";
 afterEach(() => vi.restoreAllMocks());
 
 const STRONG_TOKEN = "a-real-admin-token-from-wrangler-secret-put-0123456789";
+const STRONG_KEY = "a-real-sealing-key-from-wrangler-secret-put-9876543210";
 
+/** Production with real secrets, unless overridden. */
 function production(overrides: Partial<Env> = {}): Env {
-	return { ...env, ENVIRONMENT: "production", ...overrides };
+	return {
+		...env,
+		ENVIRONMENT: "production",
+		ADMIN_TOKEN: STRONG_TOKEN,
+		SIGNING_SECRETS_KEY: STRONG_KEY,
+		...overrides,
+	};
 }
 
 async function health(target: Env): Promise<Response> {
@@ -44,6 +52,14 @@ describe("the production deployment guard", () => {
 		).toBe(500);
 		const unset = { ...env, SANDBOX_PROCESSOR_ENABLED: "false", ENVIRONMENT: "" };
 		expect((await health(unset)).status).toBe(500);
+	});
+
+	it("refuses the development signing-secrets key in production", async () => {
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const res = await health(
+			production({ SANDBOX_PROCESSOR_ENABLED: "false", SIGNING_SECRETS_KEY: env.SIGNING_SECRETS_KEY }),
+		);
+		expect(res.status).toBe(500);
 	});
 
 	it("serves a production deploy with the sandbox off and real secrets, and development as it is", async () => {

@@ -5,6 +5,7 @@ const GOOD = {
 	ENVIRONMENT: "production",
 	SANDBOX_PROCESSOR_ENABLED: "false",
 	ADMIN_TOKEN: "s3cr3t-from-wrangler-secret-put",
+	SIGNING_SECRETS_KEY: "another-s3cr3t-from-wrangler-secret-put",
 };
 
 describe("misconfigurations", () => {
@@ -18,6 +19,7 @@ describe("misconfigurations", () => {
 				ENVIRONMENT: "development",
 				SANDBOX_PROCESSOR_ENABLED: "true",
 				ADMIN_TOKEN: "local-admin-token-change-me",
+				SIGNING_SECRETS_KEY: "local-signing-secrets-key-change-me",
 			}),
 		).toEqual([]);
 	});
@@ -33,6 +35,15 @@ describe("misconfigurations", () => {
 			expect(misconfigurations({ ...GOOD, ADMIN_TOKEN: secret })).toEqual([
 				expect.stringContaining("development value"),
 			]);
+	});
+
+	it("names a missing or known development SIGNING_SECRETS_KEY in production", () => {
+		expect(misconfigurations({ ...GOOD, SIGNING_SECRETS_KEY: "" })).toEqual([
+			expect.stringContaining("SIGNING_SECRETS_KEY is not set"),
+		]);
+		expect(misconfigurations({ ...GOOD, SIGNING_SECRETS_KEY: "local-signing-secrets-key-change-me" })).toEqual([
+			expect.stringContaining("development value"),
+		]);
 	});
 
 	it("treats any ENVIRONMENT other than development as production (fails closed)", () => {
