@@ -10,7 +10,10 @@ import { log } from "./log";
  * "development" counts as production, so a deploy that forgot the variable fails closed.
  */
 
-type GuardedEnv = Pick<Env, "ENVIRONMENT" | "SANDBOX_PROCESSOR_ENABLED" | "ADMIN_TOKEN" | "SIGNING_SECRETS_KEY">;
+type GuardedEnv = Pick<
+	Env,
+	"ENVIRONMENT" | "SANDBOX_PROCESSOR_ENABLED" | "ADMIN_TOKEN" | "SIGNING_SECRETS_KEY" | "OUTBOUND_ALLOW_LOOPBACK_HTTP"
+>;
 
 /**
  * The committed development values (`.dev.vars.example`, old `wrangler.toml` defaults). A secret
@@ -28,6 +31,8 @@ export function misconfigurations(env: GuardedEnv): string[] {
 	const problems: string[] = [];
 	if (env.SANDBOX_PROCESSOR_ENABLED === "true")
 		problems.push("SANDBOX_PROCESSOR_ENABLED is true (the sandbox card processor is for local use only)");
+	if (env.OUTBOUND_ALLOW_LOOPBACK_HTTP === "true")
+		problems.push("OUTBOUND_ALLOW_LOOPBACK_HTTP is true (plain http to loopback is for local development only)");
 	if (!env.ADMIN_TOKEN) problems.push("ADMIN_TOKEN is not set");
 	else if (KNOWN_DEVELOPMENT_SECRETS.includes(env.ADMIN_TOKEN))
 		problems.push("ADMIN_TOKEN is a known development value");

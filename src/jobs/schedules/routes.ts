@@ -7,6 +7,7 @@ import { jobSpecSchema } from "../spec";
 import { isValidSchedule } from "./domain";
 import { AppError } from "../../platform/errors";
 import { declaredTypes } from "../declared-types";
+import { requireAllowedDestinations } from "../enqueue";
 import { validate } from "../../platform/validation";
 
 const ID = z.object({ id: z.string().regex(/^sch_[0-9a-f]{32}$/, "a schedule id") });
@@ -46,6 +47,7 @@ export const scheduleRoutes = new Hono<AppEnv>()
 	.post("/", validate("json", scheduleBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const body = c.req.valid("json");
+		requireAllowedDestinations(c.env, [body.job]);
 		if (!(await declaredTypes(c.env.DB, tenantId)).has(body.job.type))
 			throw new AppError(400, "unknown_job_type", `Job type '${body.job.type}' is not declared.`);
 		const id = `sch_${crypto.randomUUID().replaceAll("-", "")}`;

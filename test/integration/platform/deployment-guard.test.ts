@@ -22,6 +22,7 @@ function production(overrides: Partial<Env> = {}): Env {
 		ENVIRONMENT: "production",
 		ADMIN_TOKEN: STRONG_TOKEN,
 		SIGNING_SECRETS_KEY: STRONG_KEY,
+		OUTBOUND_ALLOW_LOOPBACK_HTTP: "false",
 		...overrides,
 	};
 }
@@ -59,6 +60,12 @@ describe("the production deployment guard", () => {
 		const res = await health(
 			production({ SANDBOX_PROCESSOR_ENABLED: "false", SIGNING_SECRETS_KEY: env.SIGNING_SECRETS_KEY }),
 		);
+		expect(res.status).toBe(500);
+	});
+
+	it("refuses the local-development outbound flag in production", async () => {
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const res = await health(production({ SANDBOX_PROCESSOR_ENABLED: "false", OUTBOUND_ALLOW_LOOPBACK_HTTP: "true" }));
 		expect(res.status).toBe(500);
 	});
 

@@ -6,6 +6,7 @@ const GOOD = {
 	SANDBOX_PROCESSOR_ENABLED: "false",
 	ADMIN_TOKEN: "s3cr3t-from-wrangler-secret-put",
 	SIGNING_SECRETS_KEY: "another-s3cr3t-from-wrangler-secret-put",
+	OUTBOUND_ALLOW_LOOPBACK_HTTP: "false",
 };
 
 describe("misconfigurations", () => {
@@ -20,6 +21,7 @@ describe("misconfigurations", () => {
 				SANDBOX_PROCESSOR_ENABLED: "true",
 				ADMIN_TOKEN: "local-admin-token-change-me",
 				SIGNING_SECRETS_KEY: "local-signing-secrets-key-change-me",
+				OUTBOUND_ALLOW_LOOPBACK_HTTP: "true",
 			}),
 		).toEqual([]);
 	});
@@ -43,6 +45,12 @@ describe("misconfigurations", () => {
 		]);
 		expect(misconfigurations({ ...GOOD, SIGNING_SECRETS_KEY: "local-signing-secrets-key-change-me" })).toEqual([
 			expect.stringContaining("development value"),
+		]);
+	});
+
+	it("names the local-development outbound flag in production", () => {
+		expect(misconfigurations({ ...GOOD, OUTBOUND_ALLOW_LOOPBACK_HTTP: "true" })).toEqual([
+			expect.stringContaining("OUTBOUND_ALLOW_LOOPBACK_HTTP"),
 		]);
 	});
 
