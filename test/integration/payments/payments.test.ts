@@ -104,10 +104,11 @@ describe("payments", () => {
 		const { tenantId, apiKey } = await createTenant();
 		const key = uniqueKey("crash");
 		const body = paymentBody();
-		// The crashed request: it held the key (300 ms lock) and reached the processor, then died.
+		// The crashed request: it held the key (a 1.5 s lock, wide enough for the setup below on a
+		// loaded machine) and reached the processor, then died.
 		const lock = await env.IDEMPOTENCY_KEY.getByName(`${tenantId}:${key}`).begin(
 			{ method: "POST", path: "/api/v1/payments", bodyHash: await sha256Hex(canonicalBody(JSON.stringify(body))) },
-			300,
+			1_500,
 			86_400_000,
 		);
 		expect(lock.kind).toBe("acquired");
@@ -121,7 +122,7 @@ describe("payments", () => {
 		});
 		expect(charged.status).toBe(200);
 		expect((await pay(apiKey, key, body)).status).toBe(409);
-		await sleep(350);
+		await sleep(1_550);
 		const retry = await pay(apiKey, key, body);
 		expect(retry.status).toBe(201);
 		const paid = await json(retry);
