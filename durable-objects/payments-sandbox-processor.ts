@@ -25,8 +25,9 @@ export type ChargeResult =
 type Row = Omit<SandboxCharge, "created_at"> & { created_at: number; params: string };
 
 /**
- * The ledger of the built-in sandbox card processor (one object, name "default"): every charge it
- * receives, at most one per processor-side Idempotency-Key, with the number of attempts.
+ * The ledger of the built-in sandbox card processor, one object per tenant (`tenant:<id>`): every
+ * charge it receives for that tenant, at most one per processor-side Idempotency-Key, with the
+ * number of attempts.
  */
 export class SandboxProcessor extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {

@@ -44,6 +44,8 @@ import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { handleTelemetryBackfillBatch } from "../queues/telemetry-backfill";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
+import { signingSecretRoutes } from "./gateway/signing-secrets/routes";
+import { deploymentGuard, refuseMisconfigured } from "./platform/deployment-guard";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -58,6 +60,8 @@ export { DistributedLock } from "../durable-objects/locks-distributed-lock";
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ headerName: "X-Request-Id" }));
+// A production deploy with a development-only setting or secret answers 500 misconfigured to everything.
+app.use(deploymentGuard());
 app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
 
 app.get("/api/v1/health", platformDocs.health, (c) => c.json({ status: "ok" }));
@@ -73,9 +77,11 @@ app.route("/api/v1/location", deviceApi(locationRoutes));
 app.route("/api/v1/machines", deviceApi(machineRoutes));
 app.route("/api/v1/trucks", tenantApi(truckRoutes));
 app.route("/api/v1/echo", tenantApi(echoRoutes));
+app.route("/api/v1/signing-secrets", tenantApi(signingSecretRoutes));
 app.route("/api/v1/payments", deviceApi(paymentRoutes));
 
-// The built-in sandbox card processor (PAYMENT_PROCESSOR_URL's local default); off unless SANDBOX_PROCESSOR_ENABLED.
+// The built-in sandbox card processor (PAYMENT_PROCESSOR_URL's local default); off unless
+// SANDBOX_PROCESSOR_ENABLED, and then only for the platform itself (SELF) or the admin token.
 app.route("/_sandbox/processor", sandboxProcessorRoutes);
 // Fixed paths (metrics, claim, bulk) before /jobs/:id; one tenantApi so auth and limits run once.
 app.route("/api/v1/jobs", tenantApi(jobInsightRoutes, jobWorkerRoutes, jobRoutes));
@@ -189,6 +195,8 @@ function logRejections(results: PromiseSettledResult<unknown>[]): void {
 export default {
 	fetch: app.fetch,
 	async queue(batch, env, ctx) {
+		// Never dropped: a misconfigured production deploy leaves the batch to retry.
+		if (refuseMisconfigured(env, `queue ${batch.queue}`)) return batch.retryAll();
 		const handler = Object.hasOwn(QUEUES, batch.queue) ? QUEUES[batch.queue] : undefined;
 		if (handler) return handler(batch, env, ctx);
 		// A queue wired to this Worker without a handler: leave its messages to retry, never drop them.
@@ -196,6 +204,7 @@ export default {
 		batch.retryAll();
 	},
 	async scheduled(controller, env, ctx) {
+		if (refuseMisconfigured(env, `cron ${controller.cron}`)) return;
 		const handler = Object.hasOwn(CRONS, controller.cron) ? CRONS[controller.cron] : undefined;
 		if (!handler) {
 			log.error("cron trigger without a handler ignored", { cron: controller.cron });

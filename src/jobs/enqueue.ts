@@ -13,6 +13,8 @@ import type { DeclaredType } from "./declared-types";
 import { declaredTypes } from "./declared-types";
 import type { TokenRequest } from "./tokens";
 import { sendRunTokens } from "./tokens";
+import { policyFromEnv } from "../platform/destination";
+import { refusedDestination } from "./handlers/http";
 
 export type Enqueued = { job_id: string; status: JobStatus; deduplicated: boolean };
 
@@ -36,6 +38,7 @@ const ID_CHUNK = 90;
  * lost after that is re-sent by the sweeper (src/jobs/sweeper.ts).
  */
 export async function enqueueJobs(env: Env, tenantId: string, specs: JobSpec[], now = Date.now()): Promise<Enqueued[]> {
+	requireAllowedDestinations(env, specs);
 	const refs = await resolveReferences(env.DB, tenantId, specs);
 	const planned = planJobs(specs, refs, now);
 	const newJobs = planned.flatMap((p) => (p.kind === "new" ? [p.job] : []));
@@ -73,6 +76,24 @@ function chainDepth(dependsOn: readonly string[], dependencies: Map<string, JobR
 	let deepest = -1;
 	for (const id of dependsOn) deepest = Math.max(deepest, dependencies.get(id)?.dep_depth ?? 0);
 	return deepest + 1;
+}
+
+/**
+ * 400 `destination_not_allowed` (nothing written) when an http job's URL may not be fetched:
+ * refused now rather than failing later in the queue. Redirects are checked again at run time.
+ */
+export function requireAllowedDestinations(env: Env, specs: Pick<JobSpec, "type" | "payload">[]): void {
+	const policy = policyFromEnv(env);
+	for (const [index, spec] of specs.entries()) {
+		const reason = spec.type === "http" ? refusedDestination(spec.payload, policy) : null;
+		if (reason !== null)
+			throw new AppError(
+				400,
+				"destination_not_allowed",
+				`payload.url of job ${index} is not an allowed destination: ${reason}.`,
+				{ index, reason },
+			);
+	}
 }
 
 function requireDeclaredTypes(specs: JobSpec[], types: Map<string, DeclaredType>): void {

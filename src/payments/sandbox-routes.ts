@@ -5,6 +5,7 @@ import { AppError } from "../platform/errors";
 import { sleep } from "../platform/timeout";
 import { validate } from "../platform/validation";
 import type { SandboxCharge } from "../../durable-objects/payments-sandbox-processor";
+import { SANDBOX_TENANT_HEADER, sandboxAccess, sandboxTenant } from "./sandbox-access";
 
 /**
  * The built-in sandbox card processor, in the manner of Stripe's test mode. Charges are created at
@@ -12,7 +13,10 @@ import type { SandboxCharge } from "../../durable-objects/payments-sandbox-proce
  * Test tokens on the first attempt of a key: tok_visa succeeds (200); tok_declined is declined
  * (402); tok_error charges the card but answers 500; tok_timeout charges the card but answers only
  * after SANDBOX_PROCESSOR_HANG_MS — the two ambiguous failures a client must retry safely.
- * Any other token is declined as invalid. Disabled unless SANDBOX_PROCESSOR_ENABLED is "true".
+ * Any other token is declined as invalid. Disabled unless SANDBOX_PROCESSOR_ENABLED is "true"; when
+ * enabled, only the platform itself or the admin token may call it (src/payments/sandbox-access.ts),
+ * and each tenant has its own ledger (one SandboxProcessor object per tenant): charges, idempotency
+ * keys and failures of one tenant are invisible to every other.
  */
 
 const chargeBody = z
@@ -30,14 +34,13 @@ const listQuery = z.object({
 });
 
 export const sandboxProcessorRoutes = new Hono<AppEnv>()
-	.use(async (c, next) => {
-		if (c.env.SANDBOX_PROCESSOR_ENABLED !== "true")
-			throw new AppError(404, "not_found", "The sandbox processor is disabled.");
-		await next();
-	})
+	.use(sandboxAccess())
 	.post("/charges", validate("header", keyHeader), validate("json", chargeBody), async (c) => {
 		const key = c.req.valid("header")["idempotency-key"];
-		const result = await processor(c.env).charge(key, c.req.valid("json"));
+		const result = await processor(c.env, sandboxTenant(c.req.header(SANDBOX_TENANT_HEADER))).charge(
+			key,
+			c.req.valid("json"),
+		);
 		if (result.kind === "mismatch")
 			throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with other parameters.");
 		if (result.kind === "replayed") return answer(result.charge, { "Idempotent-Replayed": "true" });
@@ -49,12 +52,16 @@ export const sandboxProcessorRoutes = new Hono<AppEnv>()
 	})
 	.get("/charges", validate("query", listQuery), async (c) => {
 		const { idempotency_key, limit } = c.req.valid("query");
-		const charges = await processor(c.env).list(idempotency_key ?? null, limit);
+		const charges = await processor(c.env, sandboxTenant(c.req.header(SANDBOX_TENANT_HEADER))).list(
+			idempotency_key ?? null,
+			limit,
+		);
 		return c.json({ charges, count: charges.length });
 	});
 
-function processor(env: Env) {
-	return env.SANDBOX_PROCESSOR.getByName("default");
+/** One ledger per tenant: the name is the tenant id the platform (or the operator) named. */
+function processor(env: Env, tenantId: string) {
+	return env.SANDBOX_PROCESSOR.getByName(`tenant:${tenantId}`);
 }
 
 function answer(charge: SandboxCharge, headers: Record<string, string> = {}): Response {

@@ -101,6 +101,7 @@ export async function takePayment(
 /** The processor request of a payment, the same on every try (the processor compares them under one key). */
 export function chargeRequestFor(payment: PaymentRow): ChargeRequest {
 	return {
+		tenantId: payment.tenant_id,
 		idempotencyKey: processorKey(payment.tenant_id, payment.idempotency_key),
 		amountCents: payment.amount_cents,
 		currency: payment.currency,

@@ -58,3 +58,64 @@ export function timingSafeEqualText(a: string, b: string): boolean {
 function hmacKey(secret: string, use: "sign" | "verify"): Promise<CryptoKey> {
 	return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [use]);
 }
+
+export function toBase64(bytes: Uint8Array): string {
+	let binary = "";
+	for (const b of bytes) binary += String.fromCharCode(b);
+	return btoa(binary);
+}
+
+/** Standard base64 (with or without padding); null for anything else. */
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> | null {
+	if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
+	try {
+		const binary = atob(text);
+		const out = new Uint8Array(binary.length);
+		for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+		return out;
+	} catch {
+		return null;
+	}
+}
+
+const SEAL_VERSION = "v1";
+
+/**
+ * Encrypts a secret for storage (AES-256-GCM, a key derived with HKDF from `master`, a random
+ * 96-bit IV). `context` (e.g. tenant and row id) is authenticated, so a sealed value copied to
+ * another row or tenant no longer opens.
+ */
+export async function sealText(master: string, plaintext: string, context: string): Promise<string> {
+	const iv = crypto.getRandomValues(new Uint8Array(12));
+	const sealed = await crypto.subtle.encrypt(
+		{ name: "AES-GCM", iv, additionalData: encoder.encode(context) },
+		await sealingKey(master),
+		encoder.encode(plaintext),
+	);
+	return `${SEAL_VERSION}.${toBase64(iv)}.${toBase64(new Uint8Array(sealed))}`;
+}
+
+/** The plaintext of `sealText`'s output; throws when the key, the context or the data is wrong. */
+export async function openText(master: string, sealed: string, context: string): Promise<string> {
+	const [version, ivText, dataText] = sealed.split(".");
+	const iv = fromBase64(ivText ?? "");
+	const data = fromBase64(dataText ?? "");
+	if (version !== SEAL_VERSION || !iv || !data) throw new Error("not a sealed value");
+	const plain = await crypto.subtle.decrypt(
+		{ name: "AES-GCM", iv, additionalData: encoder.encode(context) },
+		await sealingKey(master),
+		data,
+	);
+	return new TextDecoder().decode(plain);
+}
+
+async function sealingKey(master: string): Promise<CryptoKey> {
+	const base = await crypto.subtle.importKey("raw", encoder.encode(master), "HKDF", false, ["deriveKey"]);
+	return crypto.subtle.deriveKey(
+		{ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("floodgate/sealed-secrets/v1") },
+		base,
+		{ name: "AES-GCM", length: 256 },
+		false,
+		["encrypt", "decrypt"],
+	);
+}

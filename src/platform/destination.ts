@@ -14,6 +14,19 @@ export type DestinationPolicy = {
 
 export type DestinationCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
+/** The policy of this deployment: OUTBOUND_ALLOW_LOOPBACK_HTTP ("true" only locally) and PLATFORM_HOSTS. */
+export function policyFromEnv(env: {
+	OUTBOUND_ALLOW_LOOPBACK_HTTP: string;
+	PLATFORM_HOSTS: string;
+}): DestinationPolicy {
+	return {
+		allowLoopbackHttp: env.OUTBOUND_ALLOW_LOOPBACK_HTTP === "true",
+		ownHosts: env.PLATFORM_HOSTS.split(",")
+			.map((host) => host.trim().toLowerCase())
+			.filter((host) => host !== ""),
+	};
+}
+
 // [first address, prefix length] of every IPv4 range that is not the public internet (RFC 6890).
 const BLOCKED_V4: readonly [string, number][] = [
 	["0.0.0.0", 8],

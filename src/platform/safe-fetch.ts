@@ -16,6 +16,8 @@ export type SafeFetchOptions = {
 	timeoutMs: number;
 	maxResponseBytes: number;
 	maxRedirects?: number;
+	/** The caller's own cancellation (a job's timeout, say), on top of `timeoutMs`. */
+	signal?: AbortSignal;
 	/** Where requests go (a service binding's fetch, say); the global fetch otherwise. */
 	fetcher?: (request: Request) => Promise<Response>;
 };
@@ -56,7 +58,12 @@ const STRIPPED_PREFIXES = ["x-forwarded-", "cf-"];
 const CROSS_ORIGIN_STRIPPED = ["authorization"];
 
 export async function safeFetch(target: string, options: SafeFetchOptions): Promise<SafeResponse> {
-	return withTimeout((signal) => exchange(target, options, signal), options.timeoutMs, `fetch of ${originOf(target)}`);
+	const caller = options.signal;
+	return withTimeout(
+		(signal) => exchange(target, options, caller ? AbortSignal.any([signal, caller]) : signal),
+		options.timeoutMs,
+		`fetch of ${originOf(target)}`,
+	);
 }
 
 /** Headers as they leave the platform: hop-by-hop, forwarding and cookie headers removed. */

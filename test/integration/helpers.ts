@@ -29,12 +29,14 @@ export async function json(res: Response): Promise<Json> {
 	return res.json<Json>();
 }
 
-/** Creates a tenant through the admin API; returns its id and first API key. */
-export async function createTenant(name = "acme"): Promise<{ tenantId: string; apiKey: string }> {
+/** Creates a tenant through the admin API; returns its id, first API key and first signing secret. */
+export async function createTenant(
+	name = "acme",
+): Promise<{ tenantId: string; apiKey: string; signingSecret: string }> {
 	const res = await admin("POST", "/tenants", { name });
 	if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${await res.text()}`);
 	const body = await json(res);
-	return { tenantId: String(body.tenant_id), apiKey: String(body.api_key) };
+	return { tenantId: String(body.tenant_id), apiKey: String(body.api_key), signingSecret: String(body.signing_secret) };
 }
 
 /** Replaces a tenant's gateway limits. */

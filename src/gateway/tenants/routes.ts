@@ -13,6 +13,7 @@ import { adminAuth } from "./admin-auth";
 import { forgetTenantKeys } from "./middleware";
 import { validate } from "../../platform/validation";
 import { adminDocs as docs } from "../openapi";
+import { createFirstSigningSecret } from "../signing-secrets/service";
 
 const tenantParams = z.object({ tenantId: z.string().regex(/^ten_[0-9a-f]{24}$/, "not a tenant id") });
 const keyParams = tenantParams.extend({ keyId: z.string().regex(/^key_[0-9a-f]{24}$/, "not a key id") });
@@ -33,8 +34,18 @@ export const adminRoutes = new Hono<AppEnv>()
 		const tenant = { id: newId("ten"), name, createdAt: Date.now() };
 		const key = { id: newId("key"), name: "default", hash: await hashSecret(apiKey), prefix: keyPrefix(apiKey) };
 		await insertTenantWithKey(c.env.DB, tenant, key);
+		// Its first signing secret for outbound deliveries, shown this once (like the API key).
+		const signing = await createFirstSigningSecret(c.env, tenant.id, tenant.createdAt);
 		return c.json(
-			{ tenant_id: tenant.id, name, api_key: apiKey, api_key_id: key.id, created_at: iso(tenant.createdAt) },
+			{
+				tenant_id: tenant.id,
+				name,
+				api_key: apiKey,
+				api_key_id: key.id,
+				signing_secret: signing?.secret ?? null,
+				signing_secret_id: signing?.row.id ?? null,
+				created_at: iso(tenant.createdAt),
+			},
 			201,
 		);
 	})

@@ -7,6 +7,7 @@ import { jobSpecSchema, requireTimeouts } from "../spec";
 import { nextOccurrence, scheduleProblem } from "./domain";
 import { AppError } from "../../platform/errors";
 import { declaredTypes } from "../declared-types";
+import { requireAllowedDestinations } from "../enqueue";
 import { validate } from "../../platform/validation";
 import { scheduleDocs } from "../openapi";
 import { TENANT_CAPS, limitExceeded } from "../../platform/tenant-caps";
@@ -49,6 +50,7 @@ export const scheduleRoutes = new Hono<AppEnv>()
 	.post("/", scheduleDocs.create, validate("json", scheduleBody), async (c) => {
 		const { tenantId } = c.get("principal");
 		const body = c.req.valid("json");
+		requireAllowedDestinations(c.env, [body.job]);
 		const types = await declaredTypes(c.env.DB, tenantId);
 		if (!types.has(body.job.type))
 			throw new AppError(400, "unknown_job_type", `Job type '${body.job.type}' is not declared.`);

@@ -1,32 +1,16 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { verifySignature } from "../../../src/jobs/handlers/signing";
+import { Webhook } from "standardwebhooks";
 import { call, createTenant, json, sleep } from "../helpers";
-import { enqueue, getJob, post, waitForJob } from "./jobs-helpers";
+import { enqueue, getJob, interceptOutbound, post, waitForJob } from "./jobs-helpers";
 
 afterEach(() => vi.restoreAllMocks());
-
-/** Intercepts the Worker's outbound fetch (third-party HTTP); everything else stays real. */
-type Seen = { url: string; headers: Headers; body: string };
-
-function interceptOutbound(respond: (req: Request) => Promise<Response>): Seen[] {
-	const seen: Seen[] = [];
-	const real = globalThis.fetch;
-	vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-		const req = new Request(input, init);
-		if (!req.url.startsWith("https://receiver.example/")) return real(input, init);
-		// Read here: bodies belong to the consumer's I/O context, not the test's.
-		seen.push({ url: req.url, headers: new Headers(req.headers), body: await req.clone().text() });
-		return respond(req);
-	});
-	return seen;
-}
 
 describe("the http job type", () => {
 	it("delivers the body with a signature the receiver can verify", async () => {
 		const seen = interceptOutbound(async () => new Response("thanks", { status: 200 }));
-		const { apiKey } = await createTenant();
+		const { apiKey, signingSecret } = await createTenant();
 		const id = await enqueue(apiKey, {
 			type: "http",
 			payload: {
@@ -43,12 +27,11 @@ describe("the http job type", () => {
 		const body = req.body;
 		expect(JSON.parse(body)).toEqual({ hello: "world" });
 		expect(req.headers.get("X-Custom")).toBe("1");
-		const signature = req.headers.get("Floodgate-Signature") ?? "";
-		expect(await verifySignature(env.JOBS_SIGNING_SECRET, body, signature, Math.floor(Date.now() / 1000))).toBe(true);
-		expect(await verifySignature("wrong-secret", body, signature, Math.floor(Date.now() / 1000))).toBe(false);
-		expect(await verifySignature(env.JOBS_SIGNING_SECRET, `${body} `, signature, Math.floor(Date.now() / 1000))).toBe(
-			false,
-		);
+		// Standard Webhooks (issue 10): the tenant's own secret, verified by a third-party library.
+		const headers = Object.fromEntries(req.headers);
+		expect(new Webhook(signingSecret).verify(body, headers)).toEqual({ hello: "world" });
+		expect(() => new Webhook(`whsec_${btoa("w".repeat(32))}`).verify(body, headers)).toThrow();
+		expect(() => new Webhook(signingSecret).verify(`${body} `, headers)).toThrow();
 	});
 
 	it("treats a non-2xx as a failure, retries, then leaves the job dead with its last error", async () => {

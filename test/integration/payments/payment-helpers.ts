@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { call, json } from "../helpers";
 import type { Json } from "../helpers";
 
@@ -28,11 +29,17 @@ export function pay(
 	});
 }
 
+/** The sandbox processor's headers for an operator (admin token) acting on `tenantId`'s sandbox account. */
+export function sandboxAdmin(tenantId: string): { token: string; headers: Record<string, string> } {
+	return { token: env.ADMIN_TOKEN, headers: { "Floodgate-Tenant-Id": tenantId } };
+}
+
 /** The charges the sandbox processor recorded under our key (scoped to the tenant, as the platform sends it). */
 export async function processorCharges(tenantId: string, key: string): Promise<Json[]> {
 	const res = await call(
 		"GET",
 		`/_sandbox/processor/charges?idempotency_key=${encodeURIComponent(`${tenantId}:${key}`)}`,
+		sandboxAdmin(tenantId),
 	);
 	if (res.status !== 200) throw new Error(`sandbox listing failed: ${res.status}`);
 	return (await json(res)).charges as Json[];

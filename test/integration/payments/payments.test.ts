@@ -6,7 +6,7 @@ import { canonicalBody, canonicalJson } from "../../../src/gateway/idempotency/d
 import { sha256Hex } from "../../../src/platform/crypto";
 import { call, createTenant, json, sleep } from "../helpers";
 import type { Json } from "../helpers";
-import { pay, paymentBody, processorCharges, uniqueKey } from "./payment-helpers";
+import { pay, paymentBody, processorCharges, sandboxAdmin, uniqueKey } from "./payment-helpers";
 
 describe("payments", () => {
 	it("charges tok_visa once and answers 201 with the payment, readable by id", async () => {
@@ -104,7 +104,8 @@ describe("payments", () => {
 		const { tenantId, apiKey } = await createTenant();
 		const key = uniqueKey("crash");
 		const body = paymentBody();
-		// The crashed request: it held the key (1.5 s lock, long enough for a loaded machine) and reached the processor, then died.
+		// The crashed request: it held the key (a 1.5 s lock, wide enough for the setup below on a
+		// loaded machine) and reached the processor, then died.
 		const lock = await env.IDEMPOTENCY_KEY.getByName(`${tenantId}:${key}`).begin(
 			{ method: "POST", path: "/api/v1/payments", bodyHash: await sha256Hex(canonicalBody(JSON.stringify(body))) },
 			1_500,
@@ -112,13 +113,16 @@ describe("payments", () => {
 		);
 		expect(lock.kind).toBe("acquired");
 		const claimed = await claimPayment(env.DB, await pendingRow(tenantId, key));
+		// The sandbox now answers only the platform or the admin token, for one tenant at a time.
+		const operator = sandboxAdmin(tenantId);
 		const charged = await call("POST", "/_sandbox/processor/charges", {
+			token: operator.token,
 			body: { amount_cents: 350, currency: "EUR", card_token: "tok_visa", description: "vending machine vm-001" },
-			headers: { "Idempotency-Key": `${tenantId}:${key}` },
+			headers: { ...operator.headers, "Idempotency-Key": `${tenantId}:${key}` },
 		});
 		expect(charged.status).toBe(200);
 		expect((await pay(apiKey, key, body)).status).toBe(409);
-		await sleep(1_600);
+		await sleep(1_550);
 		const retry = await pay(apiKey, key, body);
 		expect(retry.status).toBe(201);
 		const paid = await json(retry);

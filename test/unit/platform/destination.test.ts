@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { blockedHostReason, checkDestination } from "../../../src/platform/destination";
+import { blockedHostReason, checkDestination, policyFromEnv } from "../../../src/platform/destination";
 
 const PROD = { allowLoopbackHttp: false, ownHosts: ["floodgate.example.workers.dev"] };
 const LOCAL = { allowLoopbackHttp: true, ownHosts: [] };
@@ -90,5 +90,20 @@ describe("the outbound destination policy", () => {
 	it("names the reason", () => {
 		expect(blockedHostReason("10.0.0.1")).toMatch(/private/);
 		expect(blockedHostReason("receiver.example")).toBeNull();
+	});
+});
+
+describe("policyFromEnv", () => {
+	it("reads the loopback flag and the platform's own hosts (trimmed, lowercased, empty allowed)", () => {
+		expect(policyFromEnv({ OUTBOUND_ALLOW_LOOPBACK_HTTP: "false", PLATFORM_HOSTS: "" })).toEqual({
+			allowLoopbackHttp: false,
+			ownHosts: [],
+		});
+		expect(
+			policyFromEnv({ OUTBOUND_ALLOW_LOOPBACK_HTTP: "true", PLATFORM_HOSTS: " Api.Example.com, x.workers.dev ," }),
+		).toEqual({
+			allowLoopbackHttp: true,
+			ownHosts: ["api.example.com", "x.workers.dev"],
+		});
 	});
 });
