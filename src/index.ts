@@ -9,6 +9,7 @@ import { allowedMethods } from "./platform/method-not-allowed";
 import { deviceOrTenantAuth } from "./devices/middleware";
 import { idempotency } from "./gateway/idempotency/middleware";
 import { jsonBody } from "./platform/body-limit";
+import { apiSecureHeaders } from "./platform/secure-headers";
 import { rateLimit } from "./gateway/limiter/middleware";
 import { tenantAuth } from "./gateway/tenants/middleware";
 import { handleJobsBatch } from "../queues/jobs";
@@ -49,6 +50,7 @@ export { DeviceNonces } from "../durable-objects/devices-nonces";
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ headerName: "X-Request-Id" }));
+app.use(apiSecureHeaders());
 app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
 
 app.get("/api/v1/health", (c) => c.json({ status: "ok" }));
