@@ -8,6 +8,7 @@ import { errorText, log } from "../platform/log";
 import type { FieldError } from "../platform/validation";
 import { fieldErrors } from "../platform/validation";
 import { countIngest, estimateBacklog, scheduleFlush } from "./counters";
+import type { BacklogReading } from "./stats-db";
 import { enqueueTelemetry } from "./producer";
 
 /** Seconds a client should wait when the backlog is full: about two consumer batch timeouts. */
@@ -63,9 +64,10 @@ export function messageId(): string {
 }
 
 /**
- * Admits `updates` updates into the queue or throws: 503 backlog_full (nothing enqueued) when
- * the backlog is over TELEMETRY_MAX_BACKLOG, 503 queue_unavailable when sending fails. Returns
- * only after every message is in the queue, so a 202 means accepted.
+ * Admits `updates` updates into the queue or throws: 503 backlog_full (nothing enqueued) when the
+ * caller's backlog is over TELEMETRY_MAX_TENANT_BACKLOG or the platform's over TELEMETRY_MAX_BACKLOG,
+ * 503 queue_unavailable when sending fails. Returns only after every message is in the queue, so
+ * a 202 means accepted.
  */
 export async function admitTelemetry(
 	c: Context<AppEnv>,
@@ -75,19 +77,16 @@ export async function admitTelemetry(
 	const tenantId = c.get("principal").tenantId;
 	countIngest(tenantId, { received: updates });
 	try {
-		const bound = Number(c.env.TELEMETRY_MAX_BACKLOG);
-		const backlog = await estimateBacklog(c.env.DB, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) =>
+		const backlog = await estimateBacklog(c.env.DB, tenantId, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) =>
 			c.executionCtx.waitUntil(p),
 		);
-		if (backlog > bound) {
+		const full = backlogFull(backlog, {
+			tenant: Number(c.env.TELEMETRY_MAX_TENANT_BACKLOG),
+			platform: Number(c.env.TELEMETRY_MAX_BACKLOG),
+		});
+		if (full) {
 			countIngest(tenantId, { rejected: updates });
-			throw new AppError(
-				503,
-				"backlog_full",
-				`Telemetry is backlogged (${backlog} updates waiting, bound ${bound}); nothing was accepted, retry later.`,
-				{ backlog, bound, retry_after: BACKLOG_RETRY_AFTER_SECONDS },
-				{ "Retry-After": String(BACKLOG_RETRY_AFTER_SECONDS) },
-			);
+			throw full;
 		}
 		let sent = 0;
 		try {
@@ -109,6 +108,27 @@ export async function admitTelemetry(
 	} finally {
 		flushLater(c);
 	}
+}
+
+/**
+ * The 503 when either bound is passed, or null. It shows only the caller's own figures: which
+ * bound (`limit`: "tenant" or "platform"), its own backlog and its own bound — never the platform's
+ * backlog or another tenant's.
+ */
+function backlogFull(backlog: BacklogReading, bounds: { tenant: number; platform: number }): AppError | null {
+	const limit = backlog.tenant > bounds.tenant ? "tenant" : backlog.platform > bounds.platform ? "platform" : null;
+	if (limit === null) return null;
+	const message =
+		limit === "tenant"
+			? `Your telemetry is backlogged (${backlog.tenant} updates waiting, your bound ${bounds.tenant}); nothing was accepted, retry later.`
+			: `The platform's telemetry queue is backlogged (your own backlog: ${backlog.tenant} of ${bounds.tenant}); nothing was accepted, retry later.`;
+	return new AppError(
+		503,
+		"backlog_full",
+		message,
+		{ limit, backlog: backlog.tenant, bound: bounds.tenant, retry_after: BACKLOG_RETRY_AFTER_SECONDS },
+		{ "Retry-After": String(BACKLOG_RETRY_AFTER_SECONDS) },
+	);
 }
 
 function flushLater(c: Context<AppEnv>): void {
