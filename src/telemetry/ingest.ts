@@ -9,7 +9,7 @@ import type { FieldError } from "../platform/validation";
 import { fieldErrors } from "../platform/validation";
 import { countIngest, estimateBacklog, scheduleFlush } from "./counters";
 import type { BacklogReading } from "./stats-db";
-import { enqueueTelemetry } from "./producer";
+import { enqueueTelemetry, tooLargeToEnqueue } from "./producer";
 
 /** Seconds a client should wait when the backlog is full: about two consumer batch timeouts. */
 const BACKLOG_RETRY_AFTER_SECONDS = 5;
@@ -64,7 +64,8 @@ export function messageId(): string {
 }
 
 /**
- * Admits `updates` updates into the queue or throws: 503 backlog_full (nothing enqueued) when the
+ * Admits `updates` updates into the queue or throws: 413 payload_too_large when a message is over
+ * the queue's 128 KB (checked first: no retry could succeed), 503 backlog_full (nothing enqueued) when the
  * caller's backlog is over TELEMETRY_MAX_TENANT_BACKLOG or the platform's over TELEMETRY_MAX_BACKLOG,
  * 503 queue_unavailable when sending fails. Returns only after every message is in the queue, so
  * a 202 means accepted.
@@ -77,6 +78,11 @@ export async function admitTelemetry(
 	const tenantId = c.get("principal").tenantId;
 	countIngest(tenantId, { received: updates });
 	try {
+		const tooLarge = tooLargeToEnqueue(messages);
+		if (tooLarge) {
+			countIngest(tenantId, { rejected: updates });
+			throw tooLarge;
+		}
 		const backlog = await estimateBacklog(c.env.DB, tenantId, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) =>
 			c.executionCtx.waitUntil(p),
 		);
