@@ -9,8 +9,10 @@ import type { OutboxItem, OutboxStorage, RejectedItem } from "./outbox";
  * `fetch` and Web Crypto (Node >= 20, Workers, browsers): no Node APIs. Every dependency on the
  * outside world (clock, randomness, fetch, storage) is injected, so its timing is testable.
  *
- * Requests go into an outbox first and leave it only on a 2xx (or a 4xx that no retry can fix,
- * which goes to `rejected`). Failures are retried with capped exponential backoff and full
+ * Requests go into an outbox first and leave it only on a 2xx, or on a 4xx that no retry can fix
+ * (anything but 408, 425, 429 and a clock-skew 401: e.g. 400 validation_failed, 413
+ * payload_too_large), which is dropped with a logged reason and passed to `onRejected`, so one
+ * refused request never blocks the outbox behind it. Failures are retried with capped exponential backoff and full
  * jitter; a Retry-After (429, 503) is honoured instead. Each request carries an Idempotency-Key
  * fixed when it was queued, so retries never duplicate, and a signature when a secret is set.
  */
@@ -32,9 +34,13 @@ export type DeviceClientOptions = {
 	/** Attempts per request within one flush; what is still unsent stays in the outbox for the next. */
 	maxAttemptsPerFlush?: number;
 	onRejected?: (item: RejectedItem) => void;
+	/** Where dropped requests are reported; default console.warn. */
+	log?: (message: string, fields: Record<string, unknown>) => void;
 };
 
 export type FlushResult = { sent: number; retries: number; rejected: number; pending: number; waitedMs: number };
+
+const WARN = (message: string, fields: Record<string, unknown>) => console.warn(message, fields);
 
 const SYSTEM_CLOCK: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
@@ -53,6 +59,7 @@ export class DeviceClient {
 			random: Math.random,
 			backoff: DEFAULT_BACKOFF,
 			maxAttemptsPerFlush: 8,
+			log: WARN,
 			...options,
 		};
 	}
@@ -110,7 +117,16 @@ export class DeviceClient {
 			if (outcome.kind === "sent") result.sent += 1;
 			else {
 				result.rejected += 1;
-				this.#o.onRejected?.({ ...item, status: outcome.status, error: outcome.error });
+				const reason = refusalReason(outcome.status, outcome.error);
+				this.#o.log("outbox: request dropped, the platform refused it for good", {
+					id: item.id,
+					method: item.method,
+					path: item.path,
+					attempts: item.attempts + 1,
+					status: outcome.status,
+					reason,
+				});
+				this.#o.onRejected?.({ ...item, status: outcome.status, error: outcome.error, reason });
 			}
 		}
 		result.pending = items.length;
@@ -215,6 +231,19 @@ async function readJson(res: Response): Promise<unknown> {
 	} catch {
 		return null;
 	}
+}
+
+/** "413 payload_too_large: This telemetry is …" from our error shape; the status alone otherwise. */
+function refusalReason(status: number, body: unknown): string {
+	if (typeof body === "object" && body !== null && "error" in body) {
+		const error = body.error;
+		if (typeof error === "object" && error !== null) {
+			const code = "code" in error && typeof error.code === "string" ? error.code : "";
+			const message = "message" in error && typeof error.message === "string" ? error.message : "";
+			if (code || message) return `${status} ${code}${code && message ? ": " : ""}${message}`;
+		}
+	}
+	return `HTTP ${status}`;
 }
 
 function skewedServerTime(body: unknown): number | null {

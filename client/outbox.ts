@@ -10,7 +10,13 @@ export type OutboxItem = {
 	createdAt: number;
 };
 
-export type RejectedItem = OutboxItem & { status: number; error: unknown };
+/** A request dropped from the outbox: the platform refused it with a 4xx no retry can fix. */
+export type RejectedItem = OutboxItem & {
+	status: number;
+	error: unknown;
+	/** Why, for the device's log: the status with the platform's error code and message. */
+	reason: string;
+};
 
 /** Where the outbox survives restarts: flash on a machine, KV or a Durable Object in a gateway. */
 export type OutboxStorage = {

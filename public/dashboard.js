@@ -6,13 +6,14 @@ const HISTORY = 150; // 5 minutes of 2 s samples
 const $ = (id) => document.getElementById(id);
 const SVG_NS = "http://www.w3.org/2000/svg";
 
-const state = { key: localStorage.getItem("floodgate.key") ?? "", timer: null, history: [], last: null };
+// sessionStorage, not localStorage: the key lives only as long as this tab, and is gone when it closes.
+const state = { key: sessionStorage.getItem("floodgate.key") ?? "", timer: null, history: [], last: null };
 
 $("key").value = state.key;
 $("connect").addEventListener("submit", (event) => {
 	event.preventDefault();
 	state.key = $("key").value.trim();
-	localStorage.setItem("floodgate.key", state.key);
+	sessionStorage.setItem("floodgate.key", state.key);
 	state.history = [];
 	state.last = null;
 	start();

@@ -10,6 +10,7 @@ import { deviceOrTenantAuth } from "./devices/middleware";
 import { idempotency } from "./gateway/idempotency/middleware";
 import { jsonBody } from "./platform/body-limit";
 import { openApiDocument, platformDocs } from "./platform/openapi-document";
+import { apiSecureHeaders } from "./platform/secure-headers";
 import { rateLimit } from "./gateway/limiter/middleware";
 import { tenantAuth } from "./gateway/tenants/middleware";
 import { handleJobsBatch } from "../queues/jobs";
@@ -62,6 +63,7 @@ const app = new Hono<AppEnv>();
 app.use(requestId({ headerName: "X-Request-Id" }));
 // A production deploy with a development-only setting or secret answers 500 misconfigured to everything.
 app.use(deploymentGuard());
+app.use(apiSecureHeaders());
 app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
 
 app.get("/api/v1/health", platformDocs.health, (c) => c.json({ status: "ok" }));

@@ -19,21 +19,25 @@ import { AppError } from "../platform/errors";
 import { rememberDeviceTimezone } from "./slots/service";
 import { bearerToken } from "../platform/bearer";
 import { tenantAuth } from "../gateway/tenants/middleware";
-import { TtlCache } from "../platform/ttl-cache";
+import { assertNotBlocked, failAuthentication } from "../gateway/tenants/auth-failures";
+import { CredentialCache } from "../gateway/tenants/credential-cache";
 
 type CachedDevice = {
-	principal: TenantPrincipal | null;
-	revoked: boolean;
+	principal: TenantPrincipal & { deviceId: string };
 	signingSecret: string | null;
 };
 
 const MAX_CACHED_DEVICES = 20_000;
+const MAX_REJECTED_DEVICE_TOKENS = 10_000;
 
-// Isolate-wide cache of verified device tokens (plain data), like tenant-auth's key cache: D1 is
-// not on every device request's path. Rotation and revocation clear it here at once; other
-// isolates follow within AUTH_CACHE_SECONDS.
-// The TTL is per entry (AUTH_CACHE_SECONDS is an env var); the constructor's is only a default.
-const deviceCache = new TtlCache<string, CachedDevice>({ ttlMs: 60_000, maxEntries: MAX_CACHED_DEVICES });
+// Isolate-wide cache of device tokens by hash (plain data), like tenant-auth's key cache: D1 is
+// not on every device request's path. Refused tokens are kept apart, so a flood of them evicts no
+// verified one. Rotation and revocation clear it here at once; other isolates follow within
+// AUTH_CACHE_SECONDS.
+const deviceCache = new CredentialCache<CachedDevice>({
+	maxVerified: MAX_CACHED_DEVICES,
+	maxRejected: MAX_REJECTED_DEVICE_TOKENS,
+});
 
 /**
  * Accepts a tenant API key (gateway mode: acting for any of the tenant's devices) or a device
@@ -53,9 +57,7 @@ export function deviceOrTenantAuth(): MiddlewareHandler<AppEnv> {
 				"Malformed credentials: expected an API key (fg_live_…) or a device token (fg_dev_…).",
 			);
 		}
-		const entry = await lookup(c.env.DB, await hashSecret(token), Number(c.env.AUTH_CACHE_SECONDS) * 1000);
-		if (entry.revoked) throw new AppError(401, "unauthorized", "This device token has been revoked.");
-		if (!entry.principal?.deviceId) throw new AppError(401, "unauthorized", "Unknown device token.");
+		const entry = await lookup(c, await hashSecret(token));
 		if (entry.signingSecret !== null)
 			await verifySignature(c, entry.principal.deviceId, entry.principal.tenantId, entry.signingSecret);
 		c.set("principal", entry.principal);
@@ -77,7 +79,7 @@ export function assertActsAs(c: Context<AppEnv>, deviceId: string): void {
 
 /** Drops an isolate's cached credentials of a device (after rotation or revocation). */
 export function forgetDevice(tenantId: string, deviceId: string): void {
-	deviceCache.deleteWhere((entry) => entry.principal?.tenantId === tenantId && entry.principal.deviceId === deviceId);
+	deviceCache.forgetWhere((entry) => entry.principal.tenantId === tenantId && entry.principal.deviceId === deviceId);
 }
 
 async function verifySignature(c: Context<AppEnv>, deviceId: string, tenantId: string, secret: string): Promise<void> {
@@ -120,11 +122,15 @@ async function verifySignature(c: Context<AppEnv>, deviceId: string, tenantId: s
 		throw new AppError(401, "nonce_reused", "This nonce was already used; sign each request with a fresh nonce.");
 }
 
-async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<CachedDevice> {
+/** A verified device token (cached), or a 401 / 429 that counts against the client IP. */
+async function lookup(c: Context<AppEnv>, hash: string): Promise<CachedDevice> {
 	const now = Date.now();
-	const cached = deviceCache.get(hash, now);
-	if (cached) return cached;
-	const row = await findDeviceByTokenHash(db, hash);
+	const cached = deviceCache.recall(hash, now);
+	if (cached && "verified" in cached) return cached.verified;
+	assertNotBlocked(c);
+	if (cached) return failAuthentication(c, refusal(cached.rejected === "revoked"));
+	const ttlMs = Number(c.env.AUTH_CACHE_SECONDS) * 1000;
+	const row = await findDeviceByTokenHash(c.env.DB, hash);
 	if (row)
 		rememberDeviceTimezone(
 			row.tenant_id,
@@ -132,16 +138,21 @@ async function lookup(db: D1Database, hash: string, ttlMs: number): Promise<Cach
 			row.kind === "vending" && row.revoked_at === null ? row.timezone : null,
 			now,
 		);
-	const entry: CachedDevice = {
-		principal: row ? principalOf(row) : null,
-		revoked: row?.revoked_at != null,
-		signingSecret: row?.signing_secret ?? null,
-	};
-	deviceCache.set(hash, entry, ttlMs, now);
+	if (!row || row.revoked_at !== null) {
+		const revoked = row !== null;
+		deviceCache.reject(hash, revoked ? "revoked" : "unknown", ttlMs, now);
+		return failAuthentication(c, refusal(revoked));
+	}
+	const entry: CachedDevice = { principal: principalOf(row), signingSecret: row.signing_secret };
+	deviceCache.remember(hash, entry, ttlMs, now);
 	return entry;
 }
 
-function principalOf(row: DeviceLookup): TenantPrincipal {
+function refusal(revoked: boolean): AppError {
+	return new AppError(401, "unauthorized", revoked ? "This device token has been revoked." : "Unknown device token.");
+}
+
+function principalOf(row: DeviceLookup): TenantPrincipal & { deviceId: string } {
 	return {
 		tenantId: row.tenant_id,
 		tenantName: row.tenant_name,

@@ -45,6 +45,7 @@ export const paymentRoutes = new Hono<AppEnv>()
 	})
 	.get("/", docs.list, validate("query", listQuery), async (c) => {
 		const { machine_id, limit, cursor } = c.req.valid("query");
+		assertActsAs(c, machine_id);
 		const after = cursor === undefined ? null : decodeCursor(cursor);
 		if (cursor !== undefined && after === null)
 			throw new AppError(400, "validation_failed", "Invalid query: cursor: not a cursor from this API.", {
@@ -61,6 +62,7 @@ export const paymentRoutes = new Hono<AppEnv>()
 	.get("/:id", docs.get, validate("param", paymentParams), async (c) => {
 		const payment = await findPayment(c.env.DB, c.get("principal").tenantId, c.req.valid("param").id);
 		if (!payment) throw new AppError(404, "payment_not_found", "No such payment for this tenant.");
+		assertActsAs(c, payment.machine_id);
 		return c.json(paymentJson(payment));
 	});
 

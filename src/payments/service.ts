@@ -43,11 +43,12 @@ export async function takePayment(
 		updated_at: now,
 	});
 	if (payment.request_hash !== requestHash) {
+		// The other payment's id only for the same machine: a device may not learn another's payments.
 		throw new AppError(
 			422,
 			"idempotency_key_reused",
 			"This Idempotency-Key was already used for a different payment.",
-			{ payment_id: payment.id },
+			payment.machine_id === input.machine_id ? { payment_id: payment.id } : undefined,
 		);
 	}
 	if (payment.status === "failed") {

@@ -5,6 +5,14 @@ import { AppError } from "./errors";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
+/** Deepest nesting of arrays and objects a JSON body may have (parsers and validators recurse). */
+export const MAX_JSON_DEPTH = 64;
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 export type JsonBodyOptions = {
 	/** Paths (exact) whose bodies may reach MAX_BULK_BODY_BYTES instead, e.g. bulk registration. */
@@ -13,7 +21,10 @@ export type JsonBodyOptions = {
 
 /**
  * For requests that carry a body: over MAX_BODY_BYTES → 413 (streamed bodies are counted as they
- * arrive), a non-JSON content type → 415. Malformed JSON is left to the validator (400).
+ * arrive), a non-JSON content type → 415, arrays and objects nested deeper than MAX_JSON_DEPTH →
+ * 400 `validation_failed` (scanned on the raw bytes before anything parses them: a parser, a
+ * validator or a canonicaliser that recurses would otherwise overflow the stack and answer 500).
+ * Malformed JSON is left to the validator (400).
  */
 export function jsonBody(options: JsonBodyOptions = {}): MiddlewareHandler<AppEnv> {
 	const bulkPaths = new Set(options.bulkPaths ?? []);
@@ -36,6 +47,37 @@ export function jsonBody(options: JsonBodyOptions = {}): MiddlewareHandler<AppEn
 					max_bytes: maxSize,
 				});
 			},
-		})(c, next);
+		})(c, async () => {
+			// Read as bytes (cached by Hono): request signing hashes the very same bytes later.
+			if (hasBody && jsonDepthExceeds(new Uint8Array(await c.req.arrayBuffer()), MAX_JSON_DEPTH)) {
+				throw new AppError(
+					400,
+					"validation_failed",
+					`Invalid json: arrays and objects may be nested at most ${MAX_JSON_DEPTH} deep.`,
+					{ fields: [{ path: "(root)", message: `nested deeper than ${MAX_JSON_DEPTH}` }], max_depth: MAX_JSON_DEPTH },
+				);
+			}
+			await next();
+		});
 	};
+}
+
+/**
+ * Whether `bytes` (UTF-8 JSON text, possibly malformed) opens more than `max` arrays or objects
+ * inside each other, brackets within strings not counted. One pass, no parsing, no recursion.
+ */
+export function jsonDepthExceeds(bytes: Uint8Array, max: number): boolean {
+	let depth = 0;
+	let inString = false;
+	for (let i = 0; i < bytes.length; i++) {
+		const b = bytes[i];
+		if (inString) {
+			if (b === BACKSLASH) i++;
+			else if (b === QUOTE) inString = false;
+		} else if (b === QUOTE) inString = true;
+		else if (b === OPEN_BRACKET || b === OPEN_BRACE) {
+			if (++depth > max) return true;
+		} else if ((b === CLOSE_BRACKET || b === CLOSE_BRACE) && depth > 0) depth--;
+	}
+	return false;
 }

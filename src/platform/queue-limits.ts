@@ -26,16 +26,28 @@ export function byteLength(body: unknown): number {
 	return new TextEncoder().encode(JSON.stringify(body)).byteLength;
 }
 
+/** The size a message body counts for against MAX_MESSAGE_BYTES (JSON, plus the service's overhead). */
+export function messageBytes(body: unknown): number {
+	return byteLength(body) + MESSAGE_OVERHEAD_BYTES;
+}
+
+/** The largest of `bodies` when it exceeds MAX_MESSAGE_BYTES (so it can never be sent), else null. */
+export function oversizedMessage(bodies: readonly unknown[]): { bytes: number; maxBytes: number } | null {
+	let largest = 0;
+	for (const body of bodies) largest = Math.max(largest, messageBytes(body));
+	return largest > MAX_MESSAGE_BYTES ? { bytes: largest, maxBytes: MAX_MESSAGE_BYTES } : null;
+}
+
 /**
  * Groups message bodies into sendBatch calls of <= 100 messages and <= 256 KB. Throws when a
- * single body exceeds 128 KB: callers size their messages so that this is a bug, not input.
+ * single body exceeds 128 KB: producers check `oversizedMessage` first, so this is a bug, not input.
  */
 export function groupForSendBatch<T>(bodies: readonly T[]): T[][] {
 	const groups: T[][] = [];
 	let current: T[] = [];
 	let bytes = 0;
 	for (const body of bodies) {
-		const size = byteLength(body) + MESSAGE_OVERHEAD_BYTES;
+		const size = messageBytes(body);
 		if (size > MAX_MESSAGE_BYTES) throw new Error(`queue message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
 		if (current.length === MAX_SEND_BATCH_MESSAGES || bytes + size > MAX_SEND_BATCH_BYTES) {
 			groups.push(current);

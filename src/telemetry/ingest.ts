@@ -8,8 +8,9 @@ import { errorText, log } from "../platform/log";
 import type { FieldError } from "../platform/validation";
 import { fieldErrors } from "../platform/validation";
 import { countIngest, estimateBacklog, scheduleFlush } from "./counters";
-import { enqueueLanes } from "./producer";
+import { enqueueLanes, tooLargeToEnqueue } from "./producer";
 import { enforceLaneLimits } from "./lane-limits";
+import type { BacklogReading } from "./stats-db";
 
 /** Seconds a client should wait when the backlog is full: about two consumer batch timeouts. */
 const BACKLOG_RETRY_AFTER_SECONDS = 5;
@@ -64,10 +65,12 @@ export function messageId(): string {
 }
 
 /**
- * Admits `updates` updates into their lanes' queues or throws: 429 rate_limited when a device or
- * the tenant is over its lane's producer limit (lane-limits.ts), 503 backlog_full (nothing enqueued) when
- * the backlog is over TELEMETRY_MAX_BACKLOG, 503 queue_unavailable when sending fails. Returns
- * only after every message is in the queue, so a 202 means accepted.
+ * Admits `updates` updates into their lanes' queues or throws: 413 payload_too_large when a message
+ * is over the queue's 128 KB (checked first: no retry could succeed), 429 rate_limited when a device
+ * or the tenant is over its lane's producer limit (lane-limits.ts), 503 backlog_full (nothing
+ * enqueued) when the caller's backlog is over TELEMETRY_MAX_TENANT_BACKLOG or the platform's over
+ * TELEMETRY_MAX_BACKLOG, 503 queue_unavailable when sending fails. Returns only after every message
+ * is in the queue, so a 202 means accepted.
  */
 export async function admitTelemetry(
 	c: Context<AppEnv>,
@@ -77,20 +80,22 @@ export async function admitTelemetry(
 	const tenantId = c.get("principal").tenantId;
 	countIngest(tenantId, { received: updates });
 	try {
+		const tooLarge = tooLargeToEnqueue(messages);
+		if (tooLarge) {
+			countIngest(tenantId, { rejected: updates });
+			throw tooLarge;
+		}
 		await enforceLaneLimits(c, messages);
-		const bound = Number(c.env.TELEMETRY_MAX_BACKLOG);
-		const backlog = await estimateBacklog(c.env.DB, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) =>
+		const backlog = await estimateBacklog(c.env.DB, tenantId, Number(c.env.TELEMETRY_BACKLOG_CACHE_MS), (p) =>
 			c.executionCtx.waitUntil(p),
 		);
-		if (backlog > bound) {
+		const full = backlogFull(backlog, {
+			tenant: Number(c.env.TELEMETRY_MAX_TENANT_BACKLOG),
+			platform: Number(c.env.TELEMETRY_MAX_BACKLOG),
+		});
+		if (full) {
 			countIngest(tenantId, { rejected: updates });
-			throw new AppError(
-				503,
-				"backlog_full",
-				`Telemetry is backlogged (${backlog} updates waiting, bound ${bound}); nothing was accepted, retry later.`,
-				{ backlog, bound, retry_after: BACKLOG_RETRY_AFTER_SECONDS },
-				{ "Retry-After": String(BACKLOG_RETRY_AFTER_SECONDS) },
-			);
+			throw full;
 		}
 		let sent = 0;
 		try {
@@ -112,6 +117,27 @@ export async function admitTelemetry(
 	} finally {
 		flushLater(c);
 	}
+}
+
+/**
+ * The 503 when either bound is passed, or null. It shows only the caller's own figures: which
+ * bound (`limit`: "tenant" or "platform"), its own backlog and its own bound — never the platform's
+ * backlog or another tenant's.
+ */
+function backlogFull(backlog: BacklogReading, bounds: { tenant: number; platform: number }): AppError | null {
+	const limit = backlog.tenant > bounds.tenant ? "tenant" : backlog.platform > bounds.platform ? "platform" : null;
+	if (limit === null) return null;
+	const message =
+		limit === "tenant"
+			? `Your telemetry is backlogged (${backlog.tenant} updates waiting, your bound ${bounds.tenant}); nothing was accepted, retry later.`
+			: `The platform's telemetry queue is backlogged (your own backlog: ${backlog.tenant} of ${bounds.tenant}); nothing was accepted, retry later.`;
+	return new AppError(
+		503,
+		"backlog_full",
+		message,
+		{ limit, backlog: backlog.tenant, bound: bounds.tenant, retry_after: BACKLOG_RETRY_AFTER_SECONDS },
+		{ "Retry-After": String(BACKLOG_RETRY_AFTER_SECONDS) },
+	);
 }
 
 function flushLater(c: Context<AppEnv>): void {

@@ -73,16 +73,25 @@ export async function readStats(db: D1Database, tenantId: string | null): Promis
 // Dead letters keep the message body; a backfill message says so in it (lanes.ts).
 const BACKFILL_DEAD = `COALESCE(SUM(CASE WHEN json_extract(body, '$.lane') = 'backfill' THEN update_count ELSE 0 END), 0)`;
 
-/** enqueued − processed − dead-lettered updates over the platform (not clamped: callers add local deltas). */
-export async function readBacklog(db: D1Database): Promise<number> {
+/** Updates accepted but not yet written or dead-lettered: over the platform, and of one tenant. */
+export type BacklogReading = { platform: number; tenant: number };
+
+/**
+ * enqueued − processed − dead-lettered updates over the platform and for `tenantId`, in one read
+ * (not clamped: callers add local deltas).
+ */
+export async function readBacklog(db: D1Database, tenantId: string): Promise<BacklogReading> {
 	const row = await db
 		.prepare(
-			`SELECT COALESCE(SUM(enqueued), 0) - COALESCE(SUM(processed), 0)
- - (SELECT COALESCE(SUM(update_count), 0) FROM dead_letters WHERE replayed_at IS NULL) AS backlog
- FROM telemetry_stats WHERE tenant_id <> '*'`,
+			`SELECT
+ (SELECT COALESCE(SUM(enqueued), 0) - COALESCE(SUM(processed), 0) FROM telemetry_stats WHERE tenant_id <> '*')
+ - (SELECT COALESCE(SUM(update_count), 0) FROM dead_letters WHERE replayed_at IS NULL) AS platform,
+ (SELECT COALESCE(SUM(enqueued), 0) - COALESCE(SUM(processed), 0) FROM telemetry_stats WHERE tenant_id = ?1)
+ - (SELECT COALESCE(SUM(update_count), 0) FROM dead_letters WHERE tenant_id = ?1 AND replayed_at IS NULL) AS tenant`,
 		)
-		.first<{ backlog: number }>();
-	return row?.backlog ?? 0;
+		.bind(tenantId)
+		.first<BacklogReading>();
+	return { platform: row?.platform ?? 0, tenant: row?.tenant ?? 0 };
 }
 
 function normalize(row: Partial<Record<keyof StatsRow, number | null>> | null): StatsRow {

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../../platform/app-env";
+import type { AppEnv, TenantPrincipal } from "../../platform/app-env";
 import type { Fingerprint, StoredResponse } from "./domain";
 import { canonicalBody, idempotencyKeySchema, REPLAYED_HEADERS, retryAfterSeconds } from "./domain";
 import { sha256Hex } from "../../platform/crypto";
@@ -44,8 +44,7 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 		// Mounted twice (platform-wide and on the route): the outer instance already holds the key.
 		if (c.get("idempotencyKey") !== undefined) return next();
 
-		const { tenantId } = c.get("principal");
-		const scope = `${tenantId}:${key}`;
+		const scope = idempotencyScope(c.get("principal"), key);
 		const fingerprint: Fingerprint = {
 			method: c.req.method,
 			path: c.req.path,
@@ -101,6 +100,18 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 		});
 		if (ok) rememberReplay(scope, { fingerprint, response: stored }, Date.now() + retentionMs);
 	};
+}
+
+/**
+ * Where a key's record lives. A tenant API key may act for any of its devices, so its keys are
+ * per tenant (`<tenant>:<key>`, as before). A device token acts only as itself, so its keys are
+ * per device: a device can never be replayed another device's stored answer, which would skip the
+ * route's own `assertActsAs`. `/` cannot follow a tenant id in a tenant scope, so the two never meet.
+ */
+export function idempotencyScope(principal: TenantPrincipal, key: string): string {
+	return principal.deviceId === undefined
+		? `${principal.tenantId}:${key}`
+		: `${principal.tenantId}/device/${principal.deviceId}:${key}`;
 }
 
 /** The key from `Idempotency-Key` (or the older `X-Idempotency-Key`); null when absent; 400 when malformed. */

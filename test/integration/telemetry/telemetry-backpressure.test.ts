@@ -9,8 +9,18 @@ import { point, waitFor } from "./telemetry-helpers";
 const PHANTOM = "ten_ffffffffffffffffffffffff";
 
 /** The real Worker app with its real bindings, but a tiny backlog bound and no backlog cache. */
-async function post(apiKey: string, path: string, body: unknown, overrides: Partial<Env> = {}): Promise<Response> {
-	const vars = { TELEMETRY_MAX_BACKLOG: "100", TELEMETRY_BACKLOG_CACHE_MS: "0", ...overrides };
+async function post(
+	apiKey: string,
+	path: string,
+	body: unknown,
+	overrides: Partial<Record<keyof Env, unknown>> = {},
+): Promise<Response> {
+	const vars = {
+		TELEMETRY_MAX_BACKLOG: "100",
+		TELEMETRY_MAX_TENANT_BACKLOG: "100",
+		TELEMETRY_BACKLOG_CACHE_MS: "0",
+		...overrides,
+	};
 	const ctx = createExecutionContext();
 	const request = new Request(`${BASE}${path}`, {
 		method: "POST",
@@ -22,11 +32,11 @@ async function post(apiKey: string, path: string, body: unknown, overrides: Part
 	return res;
 }
 
-async function setPhantomBacklog(enqueued: number, processed: number): Promise<void> {
+async function setPhantomBacklog(enqueued: number, processed: number, tenantId = PHANTOM): Promise<void> {
 	await env.DB.prepare(
 		"INSERT INTO telemetry_stats (tenant_id, enqueued, processed) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET enqueued = excluded.enqueued, processed = excluded.processed",
 	)
-		.bind(PHANTOM, enqueued, processed)
+		.bind(tenantId, enqueued, processed)
 		.run();
 }
 
@@ -41,10 +51,14 @@ describe("telemetry backpressure", () => {
 		const res = await post(apiKey, "/api/v1/location/batch", { points: [point("t1"), point("t1")] });
 		expect(res.status).toBe(503);
 		expect(res.headers.get("Retry-After")).toBe("5");
-		expect(await json(res)).toMatchObject({
-			error: { code: "backlog_full", details: { backlog: 1000, bound: 100 } },
+		// Only the caller's own figures (issue 10, point 10): the platform bound was passed, but the
+		// 1,000 updates waiting are another tenant's and are not shown.
+		const body = await json(res);
+		expect(body).toMatchObject({
+			error: { code: "backlog_full", details: { limit: "platform", backlog: 0, bound: 100 } },
 			request_id: expect.any(String),
 		});
+		expect(JSON.stringify(body)).not.toContain("1000");
 		expect(await json(await call("GET", "/api/v1/stats", { token: apiKey }))).toMatchObject({
 			received: 2,
 			enqueued: 0,
@@ -121,5 +135,40 @@ describe("telemetry backpressure", () => {
 		expect(platform.avg_batch_ms).toEqual(expect.any(Number));
 		const mine = await json(await call("GET", "/api/v1/stats", { token: b.apiKey }));
 		expect(mine).toMatchObject({ scope: "tenant", received: 2, enqueued: 2, processed: 2, last_batch_size: 2 });
+	});
+
+	it("bounds each tenant's own backlog: the tenant over it gets 503 with its own figures, others are accepted", async () => {
+		const full = await createTenant("full");
+		const other = await createTenant("other");
+		await setPhantomBacklog(1000, 0, full.tenantId);
+		const bounds = { TELEMETRY_MAX_TENANT_BACKLOG: "500", TELEMETRY_MAX_BACKLOG: "100000" };
+
+		const res = await post(full.apiKey, "/api/v1/location/update", point("t1"), bounds);
+		expect(res.status).toBe(503);
+		expect(res.headers.get("Retry-After")).toBe("5");
+		expect(await json(res)).toMatchObject({
+			error: { code: "backlog_full", details: { limit: "tenant", backlog: 1000, bound: 500, retry_after: 5 } },
+		});
+
+		const theirs = await post(other.apiKey, "/api/v1/location/update", point("t2"), bounds);
+		expect(theirs.status).toBe(202);
+		// The other tenant's answer never shows the full tenant's figures either.
+		expect(JSON.stringify(await json(theirs))).not.toContain("1000");
+	});
+
+	it("keeps the platform bound as well: every tenant gets 503 once the platform's backlog is over it", async () => {
+		const { apiKey } = await createTenant();
+		await setPhantomBacklog(1000, 0);
+		const res = await post(apiKey, "/api/v1/location/update", point("t1"), {
+			TELEMETRY_MAX_TENANT_BACKLOG: "50000",
+			TELEMETRY_MAX_BACKLOG: "500",
+		});
+		expect(res.status).toBe(503);
+		const body = await json(res);
+		expect(body).toMatchObject({
+			error: { code: "backlog_full", details: { limit: "platform", backlog: 0, bound: 50000 } },
+		});
+		expect(JSON.stringify(body)).not.toContain("1000");
+		expect(JSON.stringify(body)).not.toContain('"500"');
 	});
 });

@@ -137,7 +137,7 @@ describe("device client", () => {
 		const rejected: number[] = [];
 		const { c, storage, sent } = client(
 			[{ status: 400, body: { error: { code: "validation_failed" } } }, { status: 202 }],
-			{ onRejected: (item) => rejected.push(item.status) },
+			{ onRejected: (item) => rejected.push(item.status), log: () => undefined },
 		);
 		await c.enqueue("POST", "/api/v1/machines/vm-1/reports", { bad: true });
 		await c.enqueue("POST", "/api/v1/machines/vm-1/reports", { report_date: "2026-05-09" });
@@ -146,6 +146,53 @@ describe("device client", () => {
 		expect(rejected).toEqual([400]);
 		expect(storage.items).toEqual([]);
 		expect(sent).toHaveLength(2);
+	});
+
+	it("drops a 413 payload_too_large with a logged reason instead of retrying it at the head of the outbox", async () => {
+		const logged: { message: string; fields: Record<string, unknown> }[] = [];
+		const reasons: string[] = [];
+		const { c, storage, sent } = client(
+			[
+				{
+					status: 413,
+					body: {
+						error: {
+							code: "payload_too_large",
+							message: "This telemetry is 190000 bytes as a queue message; the limit is 131072 bytes.",
+						},
+					},
+				},
+				{ status: 202 },
+			],
+			{
+				log: (message, fields) => logged.push({ message, fields }),
+				onRejected: (item) => reasons.push(item.reason),
+			},
+		);
+		await c.enqueue("POST", "/api/v1/machines/vm-1/reports", { report_date: "2026-05-08" }, "big");
+		await c.enqueue("POST", "/api/v1/machines/vm-1/reports", { report_date: "2026-05-09" }, "next");
+		expect(await c.flush()).toMatchObject({ sent: 1, rejected: 1, retries: 0, pending: 0 });
+		expect(storage.items).toEqual([]);
+		expect(sent.map((s) => s.headers.get("Idempotency-Key"))).toEqual(["big", "next"]);
+		expect(logged).toHaveLength(1);
+		expect(logged[0]?.fields).toMatchObject({ id: "big", status: 413, attempts: 1 });
+		expect(reasons).toEqual([
+			"413 payload_too_large: This telemetry is 190000 bytes as a queue message; the limit is 131072 bytes.",
+		]);
+	});
+
+	it("keeps retrying 408 and 429, which a later attempt can fix", async () => {
+		const logged: unknown[] = [];
+		const { c, storage } = client(
+			[{ status: 408 }, { status: 429, headers: { "Retry-After": "1" } }, { status: 202 }],
+			{
+				log: (_m, fields) => logged.push(fields),
+			},
+		);
+		await c.enqueue("POST", "/api/v1/machines/vm-1/reports", { report_date: "2026-05-09" });
+		expect(await c.flush()).toMatchObject({ sent: 1, rejected: 0, retries: 2, pending: 0 });
+		expect(storage.items).toEqual([]);
+		expect(logged).toEqual([]);
 	});
 
 	it("keeps one request per id when the same report is queued twice", async () => {
