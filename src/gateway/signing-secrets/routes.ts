@@ -4,6 +4,7 @@ import type { AppEnv } from "../../platform/app-env";
 import type { SigningSecretRow } from "./db";
 import { DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS, listSigningSecrets, rotateSigningSecret } from "./service";
 import { validate } from "../../platform/validation";
+import { signingSecretDocs } from "./openapi";
 
 const rotateQuery = z
 	.object({
@@ -13,11 +14,11 @@ const rotateQuery = z
 
 /** A tenant's signing secrets: list (never the secret) and rotate (the new secret shown once). */
 export const signingSecretRoutes = new Hono<AppEnv>()
-	.get("/", async (c) => {
+	.get("/", signingSecretDocs.list, async (c) => {
 		const rows = await listSigningSecrets(c.env, c.get("principal").tenantId);
 		return c.json({ signing_secrets: rows.map(secretJson) });
 	})
-	.post("/rotate", validate("query", rotateQuery), async (c) => {
+	.post("/rotate", signingSecretDocs.rotate, validate("query", rotateQuery), async (c) => {
 		const { created, previous } = await rotateSigningSecret(
 			c.env,
 			c.get("principal").tenantId,
