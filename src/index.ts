@@ -43,6 +43,7 @@ import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
+import { linkRoutes, redirectRoutes } from "./shortener/routes";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -89,6 +90,9 @@ app.route("/api/v1/devices", tenantApi(deviceRoutes));
 app.route("/api/v1/restock", tenantApi(restockRoutes));
 app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.route("/api/v1/locks", tenantApi(lockRoutes));
+app.route("/api/v1/links", tenantApi(linkRoutes));
+// Public short-link redirects: no credential, their own per-IP and per-link limits.
+app.route("/s", redirectRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
