@@ -44,6 +44,7 @@ import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
 import { linkRoutes, redirectRoutes } from "./shortener/routes";
+import { searchRoutes } from "./search/routes";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -54,6 +55,7 @@ export { RateLimiter } from "../durable-objects/gateway-rate-limiter";
 export { SandboxProcessor } from "../durable-objects/payments-sandbox-processor";
 export { DeviceNonces } from "../durable-objects/devices-nonces";
 export { DistributedLock } from "../durable-objects/locks-distributed-lock";
+export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard";
 
 const app = new Hono<AppEnv>();
 
@@ -91,6 +93,7 @@ app.route("/api/v1/restock", tenantApi(restockRoutes));
 app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.route("/api/v1/locks", tenantApi(lockRoutes));
 app.route("/api/v1/links", tenantApi(linkRoutes));
+app.route("/api/v1/search", tenantApi(searchRoutes));
 // Public short-link redirects: no credential, their own per-IP and per-link limits.
 app.route("/s", redirectRoutes);
 
