@@ -67,6 +67,22 @@ export async function listLinks(
 	return results;
 }
 
+/** Replaces the changeable fields of a tenant's live link; null when it has none by that slug. */
+export function updateLink(
+	db: D1Database,
+	tenantId: string,
+	slug: string,
+	fields: Pick<LinkRow, "url" | "permanent" | "expires_at" | "max_clicks">,
+): Promise<LinkRow | null> {
+	return db
+		.prepare(
+			`UPDATE links SET url = ?, permanent = ?, expires_at = ?, max_clicks = ?
+			 WHERE slug = ? AND tenant_id = ? AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+		)
+		.bind(fields.url, fields.permanent, fields.expires_at, fields.max_clicks, slug, tenantId)
+		.first<LinkRow>();
+}
+
 /** Marks a tenant's live link deleted; false when it has none by that slug. */
 export async function softDeleteLink(db: D1Database, tenantId: string, slug: string, now: number): Promise<boolean> {
 	const row = await db

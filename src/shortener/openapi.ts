@@ -36,6 +36,11 @@ export const linkDocs = {
 		ok: { 200: z.object({ links: z.array(linkSchema), next_cursor: z.string().nullable() }) },
 	}),
 	get: links({ summary: "One link with its click count", ok: { 200: linkSchema }, errors: [404] }),
+	update: links({
+		summary: "Change a link's destination, expiry, click cap or permanence (null clears)",
+		ok: { 200: linkSchema },
+		errors: [404],
+	}),
 	remove: links({
 		summary: "Delete a link (its slug then answers 410 and is never reused)",
 		ok: { 200: z.object({ slug: z.string(), deleted: z.literal(true) }) },

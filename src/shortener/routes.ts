@@ -7,7 +7,7 @@ import type { LinkRow } from "./db";
 import { dailyClicks, findTenantLink, listLinks, softDeleteLink } from "./db";
 import { CUSTOM_SLUG_PATTERN, decodeCursor, encodeCursor, linkState, utcDay } from "./domain";
 import { linkDocs } from "./openapi";
-import { createLink, forgetLink, limitRedirect, pendingClicks, recordClick, resolveLink } from "./service";
+import { changeLink, createLink, forgetLink, limitRedirect, pendingClicks, recordClick, resolveLink } from "./service";
 
 const SLUG = z.string().regex(CUSTOM_SLUG_PATTERN, "3-64 of letters, digits, '_' and '-'");
 const DAY_MS = 86_400_000;
@@ -19,6 +19,14 @@ const createBody = z
 		expires_at: z.number().int().positive().max(8_640_000_000_000).optional(),
 		max_clicks: z.number().int().positive().max(1_000_000_000).optional(),
 		permanent: z.boolean().default(false),
+	})
+	.strict();
+const patchBody = z
+	.object({
+		url: z.string().min(1).max(2048).optional(),
+		expires_at: z.number().int().positive().max(8_640_000_000_000).nullable().optional(),
+		max_clicks: z.number().int().positive().max(1_000_000_000).nullable().optional(),
+		permanent: z.boolean().optional(),
 	})
 	.strict();
 const slugParams = z.object({ slug: SLUG });
@@ -69,6 +77,19 @@ export const linkRoutes = new Hono<AppEnv>()
 		return c.json(
 			linkJson(await requireLink(c.env.DB, c.get("principal").tenantId, c.req.valid("param").slug), c.req.url),
 		);
+	})
+	.patch("/:slug", linkDocs.update, validate("param", slugParams), validate("json", patchBody), async (c) => {
+		const body = c.req.valid("json");
+		const current = await requireLink(c.env.DB, c.get("principal").tenantId, c.req.valid("param").slug);
+		const changes = {
+			url: body.url,
+			expiresAt: body.expires_at,
+			maxClicks: body.max_clicks,
+			permanent: body.permanent,
+		};
+		const row = await changeLink(c.env.DB, current, changes, new URL(c.req.url).hostname);
+		if (!row) throw notFound(current.slug);
+		return c.json(linkJson(row, c.req.url));
 	})
 	.delete("/:slug", linkDocs.remove, validate("param", slugParams), async (c) => {
 		const { slug } = c.req.valid("param");

@@ -1,5 +1,5 @@
 import type { LinkRow } from "./db";
-import { addClicks, findLink, insertLink } from "./db";
+import { addClicks, findLink, insertLink, updateLink } from "./db";
 import type { LimitTarget } from "../gateway/limiter/route-limits";
 import { takeTokens } from "../gateway/limiter/service";
 import { AppError } from "../platform/errors";
@@ -74,6 +74,37 @@ export async function createLink(
 	throw new Error(`no free slug after ${GENERATE_ATTEMPTS} attempts`);
 }
 
+export type LinkChanges = {
+	url?: string | undefined;
+	expiresAt?: number | null | undefined;
+	maxClicks?: number | null | undefined;
+	permanent?: boolean | undefined;
+};
+
+/** Changes a tenant's link (the destination checked again); null when the tenant has no such link. */
+export async function changeLink(
+	db: D1Database,
+	current: LinkRow,
+	changes: LinkChanges,
+	ownHost: string,
+): Promise<LinkRow | null> {
+	let url = current.url;
+	if (changes.url !== undefined) {
+		const destination = checkLinkDestination(changes.url, { allowLoopbackHttp: false, ownHosts: [ownHost] });
+		if (!destination.ok)
+			throw new AppError(400, "destination_not_allowed", `This link's destination is refused: ${destination.reason}.`);
+		url = destination.url;
+	}
+	const row = await updateLink(db, current.tenant_id, current.slug, {
+		url,
+		permanent: changes.permanent === undefined ? current.permanent : changes.permanent ? 1 : 0,
+		expires_at: changes.expiresAt === undefined ? current.expires_at : changes.expiresAt,
+		max_clicks: changes.maxClicks === undefined ? current.max_clicks : changes.maxClicks,
+	});
+	links.delete(current.slug);
+	return row;
+}
+
 /** A slug's link for the redirect: from the isolate cache, else one indexed read (misses are cached too). */
 export async function resolveLink(db: D1Database, slug: string): Promise<LinkRow | null> {
 	const cached = links.get(slug);
@@ -135,6 +166,11 @@ async function flushClicks(db: D1Database): Promise<void> {
 			await sleep(CLICK_FLUSH_DELAY_MS);
 			const batch = clicks.take(CLICKS_PER_FLUSH);
 			if (batch.length === 0) return;
+			// Taken clicks leave the pending count: the cached rows carry them from now on (max_clicks).
+			for (const taken of batch) {
+				const row = links.get(taken.slug);
+				if (row) row.clicks += taken.clicks;
+			}
 			try {
 				await addClicks(db, batch);
 			} catch (error) {

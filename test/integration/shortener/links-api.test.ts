@@ -102,9 +102,9 @@ describe("the public redirect", () => {
 
 	it("answers 410 once a link has expired", async () => {
 		const { apiKey } = await createTenant();
-		const link = await mustCreate(apiKey, { url: "https://example.com/e", expires_at: Date.now() + 300 });
+		const link = await mustCreate(apiKey, { url: "https://example.com/e", expires_at: Date.now() + 1000 });
 		expect((await follow(link.slug)).status).toBe(302);
-		await sleep(400);
+		await sleep(1100);
 		const gone = await follow(link.slug);
 		expect(gone.status).toBe(410);
 		expect(await gone.json<ErrorJson>()).toMatchObject({ error: { code: "link_gone", details: { state: "expired" } } });
@@ -128,6 +128,34 @@ describe("the public redirect", () => {
 		expect((await follow(link.slug)).status).toBe(302);
 		expect((await follow(link.slug)).status).toBe(302);
 		expect((await follow(link.slug)).status).toBe(410);
+	});
+
+	it("still answers 410 at max_clicks after the counted clicks were written", async () => {
+		const { apiKey } = await createTenant();
+		const link = await mustCreate(apiKey, { url: "https://example.com/m2", max_clicks: 2 });
+		for (let i = 0; i < 2; i++) {
+			expect((await follow(link.slug)).status).toBe(302);
+			await sleep(500);
+		}
+		expect((await follow(link.slug)).status).toBe(410);
+	});
+
+	it("limits redirects per client IP with 429 and Retry-After", async () => {
+		const { apiKey } = await createTenant();
+		const link = await mustCreate(apiKey, { url: "https://example.com/flood" });
+		const ip = { "CF-Connecting-IP": "198.51.100.77" };
+		const statuses: number[] = [];
+		for (let i = 0; i < 260; i++) {
+			const res = await exports.default.fetch(new Request(`${BASE}/s/${link.slug}?preview=true`, { headers: ip }));
+			statuses.push(res.status);
+			if (res.status === 429) {
+				expect(Number(res.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+				break;
+			}
+		}
+		expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(200);
+		expect(statuses.at(-1)).toBe(429);
+		expect((await follow(link.slug)).status).toBe(302);
 	});
 
 	it("shows the destination without redirecting or counting on ?preview=true", async () => {
@@ -173,6 +201,36 @@ describe("tenant isolation", () => {
 		expect((await follow(link.slug)).status).toBe(302);
 		const list = await (await call("GET", "/api/v1/links", { token: b.apiKey })).json<{ links: Link[] }>();
 		expect(list.links.map((l) => l.slug)).not.toContain(link.slug);
+	});
+});
+
+describe("changing links", () => {
+	it("changes the destination and clears the expiry; the redirect follows at once", async () => {
+		const { apiKey } = await createTenant();
+		const link = await mustCreate(apiKey, { url: "https://example.com/old", expires_at: Date.now() + 60_000 });
+		expect((await follow(link.slug)).headers.get("Location")).toBe("https://example.com/old");
+		const res = await call("PATCH", `/api/v1/links/${link.slug}`, {
+			token: apiKey,
+			body: { url: "https://example.org/new", expires_at: null },
+		});
+		expect(res.status).toBe(200);
+		expect(await res.json()).toMatchObject({ url: "https://example.org/new", expires_at: null });
+		expect((await follow(link.slug)).headers.get("Location")).toBe("https://example.org/new");
+	});
+
+	it("refuses a private destination, and gives another tenant a 404", async () => {
+		const a = await createTenant("a");
+		const b = await createTenant("b");
+		const link = await mustCreate(a.apiKey, { url: "https://example.com/p" });
+		const bad = await call("PATCH", `/api/v1/links/${link.slug}`, {
+			token: a.apiKey,
+			body: { url: "http://10.1.2.3/" },
+		});
+		expect(bad.status).toBe(400);
+		expect(await errorCode(bad)).toBe("destination_not_allowed");
+		const other = await call("PATCH", `/api/v1/links/${link.slug}`, { token: b.apiKey, body: { permanent: true } });
+		expect(other.status).toBe(404);
+		expect((await follow(link.slug)).status).toBe(302);
 	});
 });
 
