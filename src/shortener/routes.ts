@@ -40,6 +40,8 @@ const listQuery = z
 	})
 	.strict();
 const statsQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }).strict();
+/** Any path segment: a slug that could never exist is a 404 like an unknown one, not a 400. */
+const redirectParams = z.object({ slug: z.string().max(200) });
 const redirectQuery = z.object({ preview: z.enum(["true", "false"]).optional() });
 
 /** Tenant API (API key): create, list, read, delete links and read their daily clicks. */
@@ -107,10 +109,11 @@ export const linkRoutes = new Hono<AppEnv>()
 export const redirectRoutes = new Hono<AppEnv>().get(
 	"/:slug",
 	linkDocs.redirect,
-	validate("param", slugParams),
+	validate("param", redirectParams),
 	validate("query", redirectQuery),
 	async (c) => {
 		const { slug } = c.req.valid("param");
+		if (!CUSTOM_SLUG_PATTERN.test(slug)) throw notFound(slug);
 		await limitRedirect(c.env.RATE_LIMITER, c.req.header("CF-Connecting-IP") ?? "unknown", slug);
 		const link = await resolveLink(c.env.DB, slug);
 		if (!link) throw notFound(slug);

@@ -98,6 +98,7 @@ describe("the public redirect", () => {
 		const res = await follow("Nope123");
 		expect(res.status).toBe(404);
 		expect(await errorCode(res)).toBe("not_found");
+		expect((await follow("a%20b")).status).toBe(404);
 	});
 
 	it("answers 410 once a link has expired", async () => {
