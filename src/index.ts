@@ -47,6 +47,8 @@ import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
 import { signingSecretRoutes } from "./gateway/signing-secrets/routes";
 import { deploymentGuard, refuseMisconfigured } from "./platform/deployment-guard";
+import { linkRoutes, redirectRoutes } from "./shortener/routes";
+import { searchRoutes } from "./search/routes";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -57,6 +59,7 @@ export { RateLimiter } from "../durable-objects/gateway-rate-limiter";
 export { SandboxProcessor } from "../durable-objects/payments-sandbox-processor";
 export { DeviceNonces } from "../durable-objects/devices-nonces";
 export { DistributedLock } from "../durable-objects/locks-distributed-lock";
+export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard";
 
 const app = new Hono<AppEnv>();
 
@@ -98,6 +101,10 @@ app.route("/api/v1/devices", tenantApi(deviceRoutes));
 app.route("/api/v1/restock", tenantApi(restockRoutes));
 app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.route("/api/v1/locks", tenantApi(lockRoutes));
+app.route("/api/v1/links", tenantApi(linkRoutes));
+app.route("/api/v1/search", tenantApi(searchRoutes));
+// Public short-link redirects: no credential, their own per-IP and per-link limits.
+app.route("/s", redirectRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
