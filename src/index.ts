@@ -43,6 +43,7 @@ import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
+import { cacheRoutes } from "./cache/routes";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -53,6 +54,7 @@ export { RateLimiter } from "../durable-objects/gateway-rate-limiter";
 export { SandboxProcessor } from "../durable-objects/payments-sandbox-processor";
 export { DeviceNonces } from "../durable-objects/devices-nonces";
 export { DistributedLock } from "../durable-objects/locks-distributed-lock";
+export { CacheShard } from "../durable-objects/cache-shard";
 
 const app = new Hono<AppEnv>();
 
@@ -89,6 +91,7 @@ app.route("/api/v1/devices", tenantApi(deviceRoutes));
 app.route("/api/v1/restock", tenantApi(restockRoutes));
 app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.route("/api/v1/locks", tenantApi(lockRoutes));
+app.route("/api/v1/cache", tenantApi(cacheRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
