@@ -50,6 +50,8 @@ export class CacheShard extends DurableObject<Env> {
 	#alarmAt: number | null = null;
 	/** Loads in flight, by key: later misses await the first one's fetch instead of starting their own. */
 	readonly #loads = new Map<string, Promise<LoadOutcome>>();
+	/** Keys written, deleted or invalidated while their load was in flight: that load must not store. */
+	readonly #superseded = new Set<string>();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -75,8 +77,9 @@ export class CacheShard extends DurableObject<Env> {
 		if (!loader) return { ok: false, code: "cache_miss", l1 };
 		const outcome = await this.#load(key, loader);
 		if (!outcome.ok) return outcome;
-		const stored = this.#live(key, Date.now());
-		if (!stored) return { ok: false, code: "value_too_large", reason: "the loaded value is over this shard's cap" };
+		// Normally the entry just stored; a PUT that superseded the load wins; after a delete or an
+		// invalidation during the load, the loaded value is answered but not cached (expires now).
+		const stored = this.#live(key, Date.now()) ?? { value: outcome.valueText, expiresAt: Date.now() };
 		return { ok: true, hit: false, loaded: true, value: stored.value, expiresAt: stored.expiresAt, l1 };
 	}
 
@@ -95,20 +98,25 @@ export class CacheShard extends DurableObject<Env> {
 	}
 
 	async put(request: PutRequest): Promise<PutResult> {
+		this.#supersede((key) => key === request.key);
 		const result = this.#store(request, 0, Date.now());
 		await this.#syncAlarm();
 		return result;
 	}
 
 	delete(key: string): boolean {
+		this.#supersede((loading) => loading === key);
 		return deleteEntry(this.ctx.storage.sql, key);
 	}
 
 	invalidatePrefix(prefix: string): number {
+		this.#supersede((key) => key.startsWith(prefix));
 		return deletePrefix(this.ctx.storage.sql, prefix);
 	}
 
 	invalidateTags(tags: string[]): number {
+		// A loaded entry has no tags, but the key may have had some when the load started.
+		this.#supersede(() => true);
 		return deleteTagged(this.ctx.storage.sql, tags);
 	}
 
@@ -153,11 +161,13 @@ export class CacheShard extends DurableObject<Env> {
 
 	async #fetchAndStore(key: string, loader: Loader): Promise<LoadOutcome> {
 		const outcome = await loadJson(loader.url, loaderPolicy(this.env));
-		if (outcome.ok) {
-			const request = { key, value: outcome.valueText, ttlSeconds: loader.ttlSeconds, tags: [] };
-			this.#store(request, outcome.loadMs, Date.now());
-			await this.#syncAlarm();
-		}
+		// A write or invalidation that landed during the fetch is newer than what the loader saw.
+		const superseded = this.#superseded.delete(key);
+		if (!outcome.ok || superseded) return outcome;
+		const request = { key, value: outcome.valueText, ttlSeconds: loader.ttlSeconds, tags: [] };
+		const stored = this.#store(request, outcome.loadMs, Date.now());
+		await this.#syncAlarm();
+		if (!stored.ok) return { ok: false, code: "value_too_large", reason: "the loaded value is over this shard's cap" };
 		return outcome;
 	}
 
@@ -167,6 +177,10 @@ export class CacheShard extends DurableObject<Env> {
 			return null;
 		});
 		if (outcome && !outcome.ok) log.warn("cache early refresh refused", { code: outcome.code });
+	}
+
+	#supersede(matches: (key: string) => boolean): void {
+		for (const key of this.#loads.keys()) if (matches(key)) this.#superseded.add(key);
 	}
 
 	#store(request: PutRequest, loadMs: number, now: number): PutResult {

@@ -31,6 +31,10 @@ describe("cache API", () => {
 		await mustPut(apiKey, ns, "k", "first");
 		await mustPut(apiKey, ns, "k", ["second"]);
 		expect((await read(apiKey, ns, "k"))?.value).toEqual(["second"]);
+		// A key with a slash travels as %2F and is one key.
+		await mustPut(apiKey, ns, "a/b", "slash");
+		expect(await read(apiKey, ns, "a/b")).toMatchObject({ key: "a/b", value: "slash" });
+		expect(await read(apiKey, ns, "a")).toBeNull();
 	});
 
 	it("answers 400 for a bad namespace, key, ttl, tags or body", async () => {

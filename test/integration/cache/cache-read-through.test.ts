@@ -26,6 +26,26 @@ describe("read-through and L1", () => {
 		expect(seen.length).toBe(1);
 	});
 
+	it("lets a PUT or DELETE made during a load win over the loader's older answer", async () => {
+		interceptOrigin(async () => {
+			await sleep(300);
+			return Response.json("from-origin");
+		});
+		const { apiKey } = await createTenant();
+		const ns = uniqueNamespace();
+		const loading = get(apiKey, ns, "raced", loader("/raced"));
+		await sleep(100);
+		await mustPut(apiKey, ns, "raced", "written-meanwhile");
+		expect(await (await loading).json()).toMatchObject({ value: "written-meanwhile", loaded: true });
+		expect((await read(apiKey, ns, "raced"))?.value).toBe("written-meanwhile");
+
+		const second = get(apiKey, ns, "deleted", loader("/deleted"));
+		await sleep(100);
+		await call("DELETE", `/api/v1/cache/${ns}/deleted`, { token: apiKey });
+		expect(await (await second).json()).toMatchObject({ value: "from-origin", loaded: true, ttl_remaining: 0 });
+		expect(await read(apiKey, ns, "deleted")).toBeNull();
+	});
+
 	it("refuses a private, loopback or plain-http loader with 400 destination_not_allowed, fetching nothing", async () => {
 		const seen = interceptOrigin(async () => Response.json(1));
 		const { apiKey } = await createTenant();
