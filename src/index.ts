@@ -49,6 +49,7 @@ import { signingSecretRoutes } from "./gateway/signing-secrets/routes";
 import { deploymentGuard, refuseMisconfigured } from "./platform/deployment-guard";
 import { linkRoutes, redirectRoutes } from "./shortener/routes";
 import { searchRoutes } from "./search/routes";
+import { cacheRoutes } from "./cache/routes";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -60,6 +61,7 @@ export { SandboxProcessor } from "../durable-objects/payments-sandbox-processor"
 export { DeviceNonces } from "../durable-objects/devices-nonces";
 export { DistributedLock } from "../durable-objects/locks-distributed-lock";
 export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard";
+export { CacheShard } from "../durable-objects/cache-shard";
 
 const app = new Hono<AppEnv>();
 
@@ -105,6 +107,7 @@ app.route("/api/v1/links", tenantApi(linkRoutes));
 app.route("/api/v1/search", tenantApi(searchRoutes));
 // Public short-link redirects: no credential, their own per-IP and per-link limits.
 app.route("/s", redirectRoutes);
+app.route("/api/v1/cache", tenantApi(cacheRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);

@@ -1,0 +1,164 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { PutResult } from "../../durable-objects/cache-shard";
+import type { AppEnv } from "../platform/app-env";
+import { AppError } from "../platform/errors";
+import { validate } from "../platform/validation";
+import type { ShardStats } from "./domain";
+import {
+	CACHE_LIMITS,
+	EVICTION_POLICIES,
+	NAMESPACE_PATTERN,
+	TAG_PATTERN,
+	shardCapBytes,
+	sumStats,
+	utf8Bytes,
+} from "./domain";
+import { lookup, lookupMany } from "./lookup";
+import { cacheDocs } from "./openapi";
+import type { CacheScope } from "./service";
+import { callShard, dropL1, dropL1Namespace, fanOut, rememberNamespaceL1, shardCount, shardForKey } from "./service";
+
+const NAMESPACE = z.string().regex(NAMESPACE_PATTERN, "1-64 of a-z, 0-9, '_', '-'");
+const KEY = z
+	.string()
+	.refine((key) => utf8Bytes(key) >= 1 && utf8Bytes(key) <= CACHE_LIMITS.maxKeyBytes, "1-512 bytes (UTF-8)");
+// GET /:namespace/stats answers the namespace's figures, so "stats" cannot also be a key.
+const ENTRY_KEY = KEY.refine((key) => key !== "stats", "'stats' is reserved");
+const TAG = z.string().regex(TAG_PATTERN, "1-64 of letters, digits, '_', '.', ':', '-'");
+const TTL = z.number().int().min(CACHE_LIMITS.minTtlSeconds).max(CACHE_LIMITS.maxTtlSeconds);
+
+const namespaceParams = z.object({ namespace: NAMESPACE });
+const keyParams = z.object({ namespace: NAMESPACE, key: ENTRY_KEY });
+const putBody = z
+	.object({ value: z.json(), ttl: TTL, tags: z.array(TAG).max(CACHE_LIMITS.maxTags).default([]) })
+	.strict();
+const getQuery = z.object({
+	l1: z
+		.enum(["0", "1"])
+		.optional()
+		.describe("1: serve from this isolate's L1 (at most 1 s stale) when it has the key."),
+	loader: z.url().optional().describe("Read-through: an https URL whose JSON answer is cached on a miss."),
+	ttl: z
+		.string()
+		.regex(/^[0-9]{1,7}$/, "whole seconds")
+		.transform(Number)
+		.pipe(TTL)
+		.optional()
+		.describe("Seconds to keep a loaded value (default 300)."),
+});
+const batchBody = z.object({ keys: z.array(KEY).min(1).max(CACHE_LIMITS.maxBatchKeys) }).strict();
+const invalidateBody = z.union([
+	z.object({ prefix: KEY }).strict(),
+	z.object({ tags: z.array(TAG).min(1).max(CACHE_LIMITS.maxTags) }).strict(),
+]);
+const settingsBody = z
+	.object({
+		max_bytes: z
+			.number()
+			.int()
+			.min(CACHE_LIMITS.minNamespaceBytes)
+			.max(CACHE_LIMITS.maxNamespaceBytes)
+			.nullable()
+			.default(null),
+		eviction: z.enum(EVICTION_POLICIES),
+		l1: z.boolean().default(false),
+	})
+	.strict();
+
+/** The cache service: cache-aside and read-through over sharded Durable Objects (docs/cache.md). */
+export const cacheRoutes = new Hono<AppEnv>()
+	.put(
+		"/:namespace",
+		cacheDocs.settings,
+		validate("param", namespaceParams),
+		validate("json", settingsBody),
+		async (c) => {
+			const scope = scopeOf(c.env, c.get("principal").tenantId, c.req.valid("param").namespace);
+			const { max_bytes, eviction, l1 } = c.req.valid("json");
+			const shards = shardCount(c.env);
+			const shardMax = shardCapBytes(max_bytes, shards);
+			const settings = { maxBytes: max_bytes === null ? null : shardMax, eviction, l1 };
+			const evicted = await fanOut(scope, "cache settings", (shard) => shard.configure(settings));
+			rememberNamespaceL1(scope, l1);
+			const total = evicted.reduce((sum, n) => sum + n, 0);
+			return c.json({
+				namespace: scope.namespace,
+				max_bytes,
+				shard_max_bytes: shardMax,
+				eviction,
+				l1,
+				shards,
+				evicted: total,
+			});
+		},
+	)
+	.get("/:namespace/stats", cacheDocs.stats, validate("param", namespaceParams), async (c) => {
+		const scope = scopeOf(c.env, c.get("principal").tenantId, c.req.valid("param").namespace);
+		const figures = await fanOut<ShardStats>(scope, "cache stats", (shard) => shard.stats());
+		return c.json({ namespace: scope.namespace, shards: figures.length, ...sumStats(figures) });
+	})
+	.post(
+		"/:namespace/batch/get",
+		cacheDocs.batchGet,
+		validate("param", namespaceParams),
+		validate("json", batchBody),
+		async (c) => {
+			const scope = scopeOf(c.env, c.get("principal").tenantId, c.req.valid("param").namespace);
+			return c.json({ results: await lookupMany(scope, c.req.valid("json").keys) });
+		},
+	)
+	.post(
+		"/:namespace/invalidate",
+		cacheDocs.invalidate,
+		validate("param", namespaceParams),
+		validate("json", invalidateBody),
+		async (c) => {
+			const scope = scopeOf(c.env, c.get("principal").tenantId, c.req.valid("param").namespace);
+			const body = c.req.valid("json");
+			const counts = await fanOut(scope, "cache invalidate", (shard) =>
+				"prefix" in body ? shard.invalidatePrefix(body.prefix) : shard.invalidateTags(body.tags),
+			);
+			dropL1Namespace(scope);
+			return c.json({ invalidated: counts.reduce((sum, n) => sum + n, 0) });
+		},
+	)
+	.put("/:namespace/:key", cacheDocs.put, validate("param", keyParams), validate("json", putBody), async (c) => {
+		const { namespace, key } = c.req.valid("param");
+		const scope = scopeOf(c.env, c.get("principal").tenantId, namespace);
+		const { value, ttl, tags } = c.req.valid("json");
+		const text = JSON.stringify(value);
+		const bytes = utf8Bytes(text);
+		if (bytes > CACHE_LIMITS.maxValueBytes)
+			throw tooLarge(`The value is ${bytes} bytes of JSON`, CACHE_LIMITS.maxValueBytes);
+		const request = { key, value: text, ttlSeconds: ttl, tags };
+		const result = await callShard<PutResult>(shardForKey(scope, key).put(request), "cache put");
+		dropL1(scope, key);
+		if (!result.ok)
+			throw tooLarge(`The entry is ${result.bytes} bytes, over this namespace's shard cap`, result.capBytes);
+		return c.json({ key, ttl, expires_at: result.expiresAt, evicted: result.evicted });
+	})
+	.get("/:namespace/:key", cacheDocs.get, validate("param", keyParams), validate("query", getQuery), async (c) => {
+		const { namespace, key } = c.req.valid("param");
+		const query = c.req.valid("query");
+		const scope = scopeOf(c.env, c.get("principal").tenantId, namespace);
+		const loader = query.loader
+			? { url: query.loader, ttlSeconds: query.ttl ?? CACHE_LIMITS.defaultLoaderTtlSeconds }
+			: null;
+		return c.json(await lookup(scope, key, query.l1 === "1", loader));
+	})
+	.delete("/:namespace/:key", cacheDocs.delete, validate("param", keyParams), async (c) => {
+		const { namespace, key } = c.req.valid("param");
+		const scope = scopeOf(c.env, c.get("principal").tenantId, namespace);
+		const deleted = await callShard<boolean>(shardForKey(scope, key).delete(key), "cache delete");
+		dropL1(scope, key);
+		return c.json({ key, deleted });
+	});
+
+function scopeOf(env: Env, tenantId: string, namespace: string): CacheScope {
+	return { env, tenantId, namespace };
+}
+
+function tooLarge(what: string, limit: number): AppError {
+	return new AppError(413, "value_too_large", `${what}; the limit is ${limit} bytes.`, { limit_bytes: limit });
+}
