@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { except } from "hono/combine";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./platform/app-env";
 import { AppError, codeForStatus, errorResponse } from "./platform/errors";
@@ -43,6 +44,8 @@ import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
+import { tusProtocol } from "./uploads/middleware";
+import { uploadDiscoveryRoutes, uploadRoutes } from "./uploads/routes";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -53,11 +56,14 @@ export { RateLimiter } from "../durable-objects/gateway-rate-limiter";
 export { SandboxProcessor } from "../durable-objects/payments-sandbox-processor";
 export { DeviceNonces } from "../durable-objects/devices-nonces";
 export { DistributedLock } from "../durable-objects/locks-distributed-lock";
+export { TusUpload } from "../durable-objects/uploads-tus-upload";
 
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ headerName: "X-Request-Id" }));
-app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
+// tus uploads carry application/offset+octet-stream bodies up to UPLOAD_MAX_PATCH_BYTES: their own checks.
+app.use("/api/*", except("/api/v1/uploads/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] })));
+app.use("/api/v1/uploads/*", tusProtocol());
 
 app.get("/api/v1/health", platformDocs.health, (c) => c.json({ status: "ok" }));
 app.get("/api/v1/openapi.json", platformDocs.document, openApiDocument(app));
@@ -89,6 +95,9 @@ app.route("/api/v1/devices", tenantApi(deviceRoutes));
 app.route("/api/v1/restock", tenantApi(restockRoutes));
 app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.route("/api/v1/locks", tenantApi(lockRoutes));
+// OPTIONS (tus discovery) needs no credential; the rest is tenant-authenticated.
+app.route("/api/v1/uploads", uploadDiscoveryRoutes);
+app.route("/api/v1/uploads", tenantApi(uploadRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
