@@ -10,7 +10,9 @@ export default defineConfig(async () => {
 				wrangler: { configPath: "./wrangler.toml" },
 				miniflare: {
 					// Test-only bindings: the migrations to apply in test/setup.ts.
-					bindings: { TEST_MIGRATIONS: migrations },
+					// Uploads: a 6 MiB PATCH limit (production: 100 MB), so the 413 test sends little. Parts stay
+					// at R2's 5 MiB: local R2 enforces that minimum as R2 does.
+					bindings: { TEST_MIGRATIONS: migrations, UPLOAD_MAX_PATCH_BYTES: "6291456" },
 				},
 			}),
 		],

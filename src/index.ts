@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { except } from "hono/combine";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./platform/app-env";
 import { AppError, codeForStatus, errorResponse } from "./platform/errors";
@@ -50,6 +51,8 @@ import { deploymentGuard, refuseMisconfigured } from "./platform/deployment-guar
 import { linkRoutes, redirectRoutes } from "./shortener/routes";
 import { searchRoutes } from "./search/routes";
 import { cacheRoutes } from "./cache/routes";
+import { tusProtocol } from "./uploads/middleware";
+import { uploadDiscoveryRoutes, uploadRoutes } from "./uploads/routes";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -62,6 +65,7 @@ export { DeviceNonces } from "../durable-objects/devices-nonces";
 export { DistributedLock } from "../durable-objects/locks-distributed-lock";
 export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard";
 export { CacheShard } from "../durable-objects/cache-shard";
+export { TusUpload } from "../durable-objects/uploads-tus-upload";
 
 const app = new Hono<AppEnv>();
 
@@ -69,7 +73,9 @@ app.use(requestId({ headerName: "X-Request-Id" }));
 // A production deploy with a development-only setting or secret answers 500 misconfigured to everything.
 app.use(deploymentGuard());
 app.use(apiSecureHeaders());
-app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
+// tus uploads carry application/offset+octet-stream bodies up to UPLOAD_MAX_PATCH_BYTES: their own checks.
+app.use("/api/*", except("/api/v1/uploads/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] })));
+app.use("/api/v1/uploads/*", tusProtocol());
 
 app.get("/api/v1/health", platformDocs.health, (c) => c.json({ status: "ok" }));
 app.get("/api/v1/openapi.json", platformDocs.document, openApiDocument(app));
@@ -108,6 +114,9 @@ app.route("/api/v1/search", tenantApi(searchRoutes));
 // Public short-link redirects: no credential, their own per-IP and per-link limits.
 app.route("/s", redirectRoutes);
 app.route("/api/v1/cache", tenantApi(cacheRoutes));
+// OPTIONS (tus discovery) needs no credential; the rest is tenant-authenticated.
+app.route("/api/v1/uploads", uploadDiscoveryRoutes);
+app.route("/api/v1/uploads", tenantApi(uploadRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);

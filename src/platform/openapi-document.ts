@@ -48,6 +48,7 @@ const TAGS = [
 	{ name: "Schedules", description: "Cron schedules of jobs in IANA time zones." },
 	{ name: "Devices", description: "The device registry, report slots, and a device's own schedule and heartbeat." },
 	{ name: "Planning", description: "Morning restock route plans and maintenance tickets." },
+	{ name: "Uploads", description: "tus 1.0 resumable uploads into R2, and their content." },
 ];
 
 const bearer = (bearerFormat: string, description: string) => ({
@@ -92,6 +93,8 @@ const OPTIONS: Partial<GenerateSpecOptions> = {
 			},
 		},
 	},
+	// tus discovery (/api/v1/uploads) is an OPTIONS route; hono-openapi leaves OPTIONS out by default.
+	excludeMethods: [],
 	// /api/v1/openapi.json is a route, not a static file.
 	excludeStaticFile: false,
 	exclude: UNDOCUMENTED_PATHS.map((p) => p.pattern),

@@ -1,0 +1,232 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Checksum } from "../src/uploads/domain";
+import { stagingKey } from "../src/uploads/domain";
+import { finishUpload, setUploadLength } from "../src/uploads/db";
+import { receivePatch } from "../src/uploads/parts";
+import type { UploadState } from "../src/uploads/upload-db";
+import {
+	clearParts,
+	countParts,
+	createUploadTables,
+	readParts,
+	readUploadState,
+	saveParts,
+	saveUploadState,
+} from "../src/uploads/upload-db";
+import { errorText, log } from "../src/platform/log";
+
+export type UploadView = {
+	offset: number;
+	length: number | null;
+	status: UploadState["status"];
+	expiresAt: number | null;
+	metadata: string | null;
+	partSize: number;
+};
+export type Refusal = { ok: false; code: "not_found" | "gone" | "busy" };
+export type CreateInit = Omit<UploadState, "offset" | "multipartId" | "status"> & {
+	filename: string | null;
+	filetype: string | null;
+};
+export type PatchRequest = {
+	tenantId: string;
+	offset: number;
+	/** Upload-Length sent with this PATCH (declares a deferred length). */
+	length: number | null;
+	checksum: Checksum | null;
+	maxPatchBytes: number;
+	maxLength: number;
+	expirySeconds: number;
+};
+export type PatchResult =
+	| { ok: true; view: UploadView }
+	| Refusal
+	| { ok: false; code: "offset_mismatch"; offset: number }
+	| { ok: false; code: "checksum_mismatch" | "too_large" | "length_invalid" | "interrupted" };
+
+/** An alarm that finds a PATCH streaming looks again this much later (the PATCH moves it anyway). */
+const BUSY_RETRY_MS = 60_000;
+
+/**
+ * One tus upload (binding TUS_UPLOADS, addressed by upload id): its state and part etags in
+ * SQLite, its R2 multipart upload, one PATCH at a time (a concurrent one is refused: 423), and
+ * its expiry by alarm (the multipart upload is aborted). The byte handling is src/uploads/parts.ts.
+ */
+export class TusUpload extends DurableObject<Env> {
+	#state: UploadState | null = null;
+	#busy = false;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		void ctx.blockConcurrencyWhile(async () => {
+			createUploadTables(ctx.storage.sql);
+			this.#state = readUploadState(ctx.storage.sql);
+		});
+	}
+
+	async create(init: CreateInit): Promise<UploadView> {
+		if (this.#state) return view(this.#state);
+		const { filename, filetype, ...fields } = init;
+		const empty = init.length === 0;
+		const multipart = empty
+			? null
+			: await this.env.RECORDINGS.createMultipartUpload(init.r2Key, {
+					...(filetype ? { httpMetadata: { contentType: filetype } } : {}),
+					customMetadata: { upload_id: init.id, ...(filename ? { filename } : {}) },
+				});
+		const state: UploadState = { ...fields, offset: 0, multipartId: multipart?.uploadId ?? null, status: "uploading" };
+		this.#save(state);
+		if (empty) await this.#complete(state, []);
+		else if (state.expiresAt !== null) await this.ctx.storage.setAlarm(state.expiresAt);
+		return view(state);
+	}
+
+	async inspect(tenantId: string): Promise<{ ok: true; view: UploadView } | Refusal> {
+		const state = await this.#live(tenantId);
+		return "code" in state ? state : { ok: true, view: view(state) };
+	}
+
+	async patch(request: PatchRequest, body: ReadableStream<Uint8Array> | null): Promise<PatchResult> {
+		const state = await this.#live(request.tenantId);
+		if ("code" in state) return state;
+		if (this.#busy) return { ok: false, code: "busy" };
+		if (request.offset !== state.offset) return { ok: false, code: "offset_mismatch", offset: state.offset };
+		// A repeat of the last PATCH whose answer was lost: the upload is already complete.
+		if (state.status === "complete") return { ok: true, view: view(state) };
+		const length = request.length ?? state.length;
+		const lengthChanged = request.length !== null && request.length !== state.length;
+		if (
+			length !== null &&
+			(length < state.offset || length > request.maxLength || (lengthChanged && state.length !== null))
+		) {
+			return { ok: false, code: "length_invalid" };
+		}
+		this.#busy = true;
+		try {
+			const cursor = {
+				...state,
+				length,
+				multipartId: state.multipartId ?? "",
+				partsDone: countParts(this.ctx.storage.sql),
+			};
+			const left = length === null ? request.maxLength - state.offset : length - state.offset;
+			const outcome = await receivePatch(this.env.RECORDINGS, cursor, {
+				body,
+				checksum: request.checksum,
+				maxBytes: Math.min(request.maxPatchBytes, left),
+			});
+			if (outcome.kind === "interrupted_with_checksum") return { ok: false, code: "interrupted" };
+			if (outcome.kind !== "written") return { ok: false, code: outcome.kind };
+			// Terminated or expired while the body streamed: nothing of it is kept.
+			if (this.#state?.status !== "uploading") return { ok: false, code: "gone" };
+			const next: UploadState = {
+				...state,
+				length,
+				offset: state.offset + outcome.received,
+				expiresAt: Date.now() + request.expirySeconds * 1000,
+			};
+			saveParts(this.ctx.storage.sql, outcome.newParts);
+			this.#save(next);
+			if (lengthChanged && length !== null) await setUploadLength(this.env.DB, state.id, length);
+			const oldStaging = stagingKey(state.id, state.offset);
+			if (outcome.staged !== oldStaging) await this.env.RECORDINGS.delete(oldStaging);
+			if (next.offset === length) await this.#complete(next, readParts(this.ctx.storage.sql));
+			else if (next.expiresAt !== null) await this.ctx.storage.setAlarm(next.expiresAt);
+			if (outcome.interrupted) log.info("upload patch interrupted, received bytes kept", { upload_id: state.id });
+			return { ok: true, view: view(this.#state ?? next) };
+		} finally {
+			this.#busy = false;
+		}
+	}
+
+	/** tus termination: the multipart upload (or the finished object) and staged bytes are removed. */
+	async terminate(tenantId: string): Promise<{ ok: true } | Refusal> {
+		const state = await this.#live(tenantId);
+		if ("code" in state) return state;
+		await this.#discard(state);
+		if (state.status === "complete") await this.env.RECORDINGS.delete(state.r2Key);
+		this.#save({ ...state, status: "terminated", multipartId: null });
+		await finishUpload(this.env.DB, state.id, "terminated", Date.now());
+		await this.ctx.storage.deleteAlarm();
+		return { ok: true };
+	}
+
+	/** Expiry of an unfinished upload: its multipart upload is aborted, later requests get 410. */
+	override async alarm(): Promise<void> {
+		const state = this.#state;
+		// Every PATCH moves the alarm to the new expiry, so when it runs the upload has expired.
+		if (!state || state.status !== "uploading") return;
+		if (this.#busy) {
+			await this.ctx.storage.setAlarm(Date.now() + BUSY_RETRY_MS);
+			return;
+		}
+		await this.#expire(state);
+	}
+
+	/** The upload if the caller's tenant owns it and it is still there; expires it when overdue. */
+	async #live(tenantId: string): Promise<UploadState | Refusal> {
+		const state = this.#state;
+		if (!state || state.tenantId !== tenantId || state.status === "terminated" || state.status === "failed") {
+			return { ok: false, code: "not_found" };
+		}
+		if (state.status === "uploading" && state.expiresAt !== null && Date.now() >= state.expiresAt && !this.#busy) {
+			await this.#expire(state);
+		}
+		const current = this.#state ?? state;
+		if (current.status === "expired") return { ok: false, code: "gone" };
+		return current;
+	}
+
+	async #complete(state: UploadState, parts: R2UploadedPart[]): Promise<void> {
+		if (parts.length === 0) {
+			// R2 cannot complete a multipart upload without parts: an empty upload is a plain put.
+			if (state.multipartId) await this.#abortMultipart(state);
+			await this.env.RECORDINGS.put(state.r2Key, new Uint8Array(0));
+		} else {
+			await this.env.RECORDINGS.resumeMultipartUpload(state.r2Key, state.multipartId ?? "").complete(parts);
+		}
+		clearParts(this.ctx.storage.sql);
+		this.#save({ ...state, status: "complete", multipartId: null, expiresAt: null });
+		await finishUpload(this.env.DB, state.id, "complete", Date.now());
+		await this.ctx.storage.deleteAlarm();
+	}
+
+	async #expire(state: UploadState): Promise<void> {
+		await this.#discard(state);
+		this.#save({ ...state, status: "expired", multipartId: null });
+		await finishUpload(this.env.DB, state.id, "expired", Date.now());
+		log.info("upload expired", { upload_id: state.id, offset: state.offset });
+	}
+
+	/** Aborts the multipart upload and removes the staged remainder (both may be gone already). */
+	async #discard(state: UploadState): Promise<void> {
+		if (state.multipartId) await this.#abortMultipart(state);
+		await this.env.RECORDINGS.delete(stagingKey(state.id, state.offset));
+		clearParts(this.ctx.storage.sql);
+	}
+
+	async #abortMultipart(state: UploadState): Promise<void> {
+		try {
+			await this.env.RECORDINGS.resumeMultipartUpload(state.r2Key, state.multipartId ?? "").abort();
+		} catch (error) {
+			// Already completed or aborted: nothing is left to free.
+			log.warn("multipart abort failed", { upload_id: state.id, error: errorText(error) });
+		}
+	}
+
+	#save(state: UploadState): void {
+		saveUploadState(this.ctx.storage.sql, state);
+		this.#state = state;
+	}
+}
+
+function view(state: UploadState): UploadView {
+	return {
+		offset: state.offset,
+		length: state.length,
+		status: state.status,
+		expiresAt: state.expiresAt,
+		metadata: state.metadata,
+		partSize: state.partSize,
+	};
+}

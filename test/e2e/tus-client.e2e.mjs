@@ -1,0 +1,159 @@
+// `npm run test:e2e`: tus-js-client (a real third-party tus client, in Node) against the Worker
+// started locally by wrangler (unstable_startWorker, as scripts/openapi.mjs does) on 127.0.0.1:
+// a chunked upload through R2 staging, an upload aborted midway and resumed by a new client from
+// the server's offset, termination; each finished object is checked by sha256 through the
+// download route. (Expiry and checksum mismatches are tested in workerd: test/integration/uploads.)
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { parseEnv } from "node:util";
+import * as tus from "tus-js-client";
+import { unstable_startWorker } from "wrangler";
+import { ensureDevVars } from "../../scripts/ensure-dev-vars.mjs";
+
+const MIB = 1024 * 1024;
+/** Smaller than the 5 MiB part size, so parts are completed across PATCHes from staged bytes. */
+const CHUNK = 2 * MIB;
+ensureDevVars();
+const adminToken = parseEnv(readFileSync(".dev.vars", "utf8")).ADMIN_TOKEN;
+
+let worker;
+let base;
+let apiKey;
+
+before(async () => {
+	assert.ok(adminToken, "ADMIN_TOKEN in .dev.vars (npm test creates it)");
+	const migrated = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
+		stdio: "inherit",
+		env: { ...process.env, CI: "true" },
+	});
+	assert.equal(migrated.status, 0, "local D1 migrations");
+	worker = await unstable_startWorker({
+		config: "wrangler.toml",
+		dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "warn" },
+	});
+	base = (await worker.url).origin;
+	const res = await fetch(`${base}/api/v1/admin/tenants`, {
+		method: "POST",
+		headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+		body: JSON.stringify({ name: `tus-e2e-${Date.now()}` }),
+	});
+	assert.equal(res.status, 201, await res.clone().text());
+	apiKey = (await res.json()).api_key;
+});
+
+after(async () => {
+	await worker?.dispose();
+});
+
+/** tus-js-client's URL storage, in memory: what findPreviousUploads and resumeFromPreviousUpload use. */
+class MemoryUrlStorage {
+	#uploads = new Map();
+	async findAllUploads() {
+		return [...this.#uploads.values()];
+	}
+	async findUploadsByFingerprint(fingerprint) {
+		return [...this.#uploads.values()].filter((u) => u.fingerprint === fingerprint);
+	}
+	async removeUpload(key) {
+		this.#uploads.delete(key);
+	}
+	async addUpload(fingerprint, upload) {
+		const key = `tus::${fingerprint}::${this.#uploads.size}`;
+		this.#uploads.set(key, { ...upload, fingerprint, urlStorageKey: key });
+		return key;
+	}
+}
+
+function options(extra) {
+	return {
+		endpoint: `${base}/api/v1/uploads`,
+		chunkSize: CHUNK,
+		retryDelays: [0, 500, 1000],
+		headers: { Authorization: `Bearer ${apiKey}` },
+		metadata: { filename: "meeting.bin", filetype: "application/octet-stream" },
+		...extra,
+	};
+}
+
+function run(upload) {
+	return new Promise((resolve, reject) => {
+		upload.options.onSuccess = () => resolve(upload.url);
+		upload.options.onError = reject;
+		upload.start();
+	});
+}
+
+async function contentSha256(url) {
+	const res = await fetch(`${url}/content`, { headers: { Authorization: `Bearer ${apiKey}` } });
+	assert.equal(res.status, 200);
+	assert.equal(res.headers.get("accept-ranges"), "bytes");
+	return sha256(Buffer.from(await res.arrayBuffer()));
+}
+
+function sha256(bytes) {
+	return createHash("sha256").update(bytes).digest("hex");
+}
+
+async function head(url) {
+	return fetch(url, { method: "HEAD", headers: { Authorization: `Bearer ${apiKey}`, "Tus-Resumable": "1.0.0" } });
+}
+
+void test("uploads ~12 MB in 2 MiB chunks and the stored object is byte-identical", async () => {
+	const source = randomBytes(12 * MIB + 12_345);
+	const url = await run(new tus.Upload(source, options({})));
+	assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/uploads\/upl_[0-9a-f]{24}$/);
+	assert.equal(await contentSha256(url), sha256(source));
+	const ranged = await fetch(`${url}/content`, { headers: { Authorization: `Bearer ${apiKey}`, Range: "bytes=5-14" } });
+	assert.equal(ranged.status, 206);
+	assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), source.subarray(5, 15));
+});
+
+void test("resumes an upload aborted midway with a new client, from the server's offset", async () => {
+	const source = randomBytes(12 * MIB);
+	const urlStorage = new MemoryUrlStorage();
+	const first = new tus.Upload(source, options({ urlStorage, storeFingerprintForResuming: true }));
+	const url = await new Promise((resolve, reject) => {
+		first.options.onError = reject;
+		first.options.onChunkComplete = (_chunk, uploaded) => {
+			// After the third chunk (6 MiB: one part in R2, 1 MiB staged), the client goes away.
+			if (uploaded >= 3 * CHUNK) void first.abort(false).then(() => resolve(first.url));
+		};
+		first.start();
+	});
+	const offset = Number((await head(url)).headers.get("upload-offset"));
+	assert.equal(offset, 3 * CHUNK);
+
+	let resumedFrom = null;
+	const second = new tus.Upload(
+		source,
+		options({
+			urlStorage,
+			onProgress: (sent) => {
+				resumedFrom ??= sent;
+			},
+		}),
+	);
+	const previous = await second.findPreviousUploads();
+	assert.equal(previous.length, 1);
+	second.resumeFromPreviousUpload(previous[0]);
+	assert.equal(await run(second), url);
+	// The new client started at the server's offset: nothing the server had was sent again.
+	assert.equal(resumedFrom, offset);
+	assert.equal(await contentSha256(url), sha256(source));
+});
+
+void test("terminates an upload: its URL answers 404 afterwards", async () => {
+	const source = randomBytes(3 * MIB);
+	const upload = new tus.Upload(source, options({ uploadSize: 8 * MIB }));
+	const url = await new Promise((resolve, reject) => {
+		upload.options.onError = reject;
+		upload.options.onChunkComplete = () => resolve(upload.url);
+		upload.start();
+	});
+	await upload.abort(false);
+	await tus.Upload.terminate(url, { headers: { Authorization: `Bearer ${apiKey}` } });
+	assert.equal((await head(url)).status, 404);
+});
