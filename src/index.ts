@@ -43,6 +43,14 @@ import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
+import { metricRoutes } from "./metrics/routes";
+import { alertRoutes } from "./metrics/alert-routes";
+import { expositionRoutes } from "./metrics/exposition-routes";
+import { countRequests } from "./metrics/middleware";
+import { evaluateAlerts } from "./metrics/alerts";
+import { metricsRetentionTargets } from "./metrics/retention";
+import { handleMetricsBatch } from "../queues/metrics";
+import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -57,6 +65,8 @@ export { DistributedLock } from "../durable-objects/locks-distributed-lock";
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ headerName: "X-Request-Id" }));
+// Requests by route and status for GET /metrics, counted per isolate (src/metrics/middleware.ts).
+app.use(countRequests());
 app.use("/api/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] }));
 
 app.get("/api/v1/health", platformDocs.health, (c) => c.json({ status: "ok" }));
@@ -89,6 +99,8 @@ app.route("/api/v1/devices", tenantApi(deviceRoutes));
 app.route("/api/v1/restock", tenantApi(restockRoutes));
 app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.route("/api/v1/locks", tenantApi(lockRoutes));
+app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
+app.route("/metrics", expositionRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -153,6 +165,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-telemetry-dlq": handleTelemetryDlqBatch,
 	"floodgate-jobs": handleJobsBatch,
 	"floodgate-jobs-dlq": handleJobsDeadLetterBatch,
+	"floodgate-metrics": handleMetricsBatch,
+	"floodgate-metrics-dlq": handleMetricsDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -163,6 +177,7 @@ const CRONS: Record<string, CronHandler> = {
 		await Promise.allSettled([
 			sweepJobs(env).then((figures) => log.info("job sweep", figures)),
 			reconcilePayments(env, scheduledTime).then((figures) => log.info("payment reconciliation", figures)),
+			evaluateAlerts(env, scheduledTime).then((figures) => log.info("metric alerts", figures)),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
@@ -173,6 +188,7 @@ const CRONS: Record<string, CronHandler> = {
 				...jobRetentionTargets(env, scheduledTime),
 				...telemetryRetentionTargets(env, scheduledTime),
 				...paymentRetentionTargets(env, scheduledTime),
+				...metricsRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
