@@ -16,10 +16,12 @@ const SOURCES: Record<TierName, { table: string; time: string; min: string; max:
 		"1h": { table: "metric_rollups", time: "bucket_start", min: "min", max: "max", sum: "sum", count: "count" },
 	};
 
+// Step indexes are CAST: D1 may bind a JS number as REAL, which would make `/` a real division.
+
 export async function stepAggregates(db: D1Database, sel: SeriesSelector, w: Window): Promise<StepRow[]> {
 	const s = SOURCES[w.tier];
 	const { where, params } = filter(sel, w);
-	const sql = `SELECT (r.${s.time} - ?) / ? AS i, MIN(r.${s.min}) AS min, MAX(r.${s.max}) AS max,
+	const sql = `SELECT CAST((r.${s.time} - ?) / ? AS INTEGER) AS i, MIN(r.${s.min}) AS min, MAX(r.${s.max}) AS max,
  SUM(r.${s.sum}) AS sum, SUM(${s.count}) AS count FROM ${s.table} r WHERE ${where} GROUP BY i`;
 	const result = await db
 		.prepare(sql)
@@ -37,7 +39,7 @@ export async function seriesStepAggregates(
 ): Promise<SeriesStepRow[]> {
 	const s = SOURCES[w.tier];
 	const { where, params } = filter(sel, w);
-	const sql = `SELECT r.series_id, (r.${s.time} - ?) / ? AS i, MIN(r.${s.min}) AS min, MAX(r.${s.max}) AS max,
+	const sql = `SELECT r.series_id, CAST((r.${s.time} - ?) / ? AS INTEGER) AS i, MIN(r.${s.min}) AS min, MAX(r.${s.max}) AS max,
  SUM(r.${s.sum}) AS sum, SUM(${s.count}) AS count FROM ${s.table} r WHERE ${where} GROUP BY r.series_id, i LIMIT ?`;
 	const result = await db
 		.prepare(sql)
@@ -54,7 +56,7 @@ export async function stepBuckets(
 ): Promise<{ i: number; le: string; count: number }[]> {
 	const s = SOURCES[w.tier];
 	const { where, params } = filter(sel, w);
-	const sql = `SELECT (r.${s.time} - ?) / ? AS i, j.key AS le, SUM(j.value) AS count
+	const sql = `SELECT CAST((r.${s.time} - ?) / ? AS INTEGER) AS i, j.key AS le, SUM(j.value) AS count
  FROM ${s.table} r, json_each(r.buckets) j WHERE r.buckets IS NOT NULL AND ${where} GROUP BY i, le`;
 	const result = await db
 		.prepare(sql)
