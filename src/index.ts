@@ -53,6 +53,14 @@ import { searchRoutes } from "./search/routes";
 import { cacheRoutes } from "./cache/routes";
 import { tusProtocol } from "./uploads/middleware";
 import { uploadDiscoveryRoutes, uploadRoutes } from "./uploads/routes";
+import { metricRoutes } from "./metrics/routes";
+import { alertRoutes } from "./metrics/alert-routes";
+import { expositionRoutes } from "./metrics/exposition-routes";
+import { countRequests } from "./metrics/middleware";
+import { evaluateAlerts } from "./metrics/alerts";
+import { metricsRetentionTargets } from "./metrics/retention";
+import { handleMetricsBatch } from "../queues/metrics";
+import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -73,6 +81,8 @@ app.use(requestId({ headerName: "X-Request-Id" }));
 // A production deploy with a development-only setting or secret answers 500 misconfigured to everything.
 app.use(deploymentGuard());
 app.use(apiSecureHeaders());
+// Requests by route and status for GET /metrics, counted per isolate (src/metrics/middleware.ts).
+app.use(countRequests());
 // tus uploads carry application/offset+octet-stream bodies up to UPLOAD_MAX_PATCH_BYTES: their own checks.
 app.use("/api/*", except("/api/v1/uploads/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] })));
 app.use("/api/v1/uploads/*", tusProtocol());
@@ -117,6 +127,8 @@ app.route("/api/v1/cache", tenantApi(cacheRoutes));
 // OPTIONS (tus discovery) needs no credential; the rest is tenant-authenticated.
 app.route("/api/v1/uploads", uploadDiscoveryRoutes);
 app.route("/api/v1/uploads", tenantApi(uploadRoutes));
+app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
+app.route("/metrics", expositionRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -182,6 +194,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-telemetry-backfill": handleTelemetryBackfillBatch,
 	"floodgate-jobs": handleJobsBatch,
 	"floodgate-jobs-dlq": handleJobsDeadLetterBatch,
+	"floodgate-metrics": handleMetricsBatch,
+	"floodgate-metrics-dlq": handleMetricsDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -192,6 +206,7 @@ const CRONS: Record<string, CronHandler> = {
 		await Promise.allSettled([
 			sweepJobs(env).then((figures) => log.info("job sweep", figures)),
 			reconcilePayments(env, scheduledTime).then((figures) => log.info("payment reconciliation", figures)),
+			evaluateAlerts(env, scheduledTime).then((figures) => log.info("metric alerts", figures)),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
@@ -202,6 +217,7 @@ const CRONS: Record<string, CronHandler> = {
 				...jobRetentionTargets(env, scheduledTime),
 				...telemetryRetentionTargets(env, scheduledTime),
 				...paymentRetentionTargets(env, scheduledTime),
+				...metricsRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
