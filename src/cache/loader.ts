@@ -1,4 +1,5 @@
 import type { DestinationPolicy } from "../platform/destination";
+import { policyFromEnv } from "../platform/destination";
 import { DestinationRefusedError, safeFetch } from "../platform/safe-fetch";
 import { errorText, log } from "../platform/log";
 import { TimeoutError } from "../platform/timeout";
@@ -20,8 +21,7 @@ const DECODER = new TextDecoder();
  * development can turn loopback on once the variable is declared; absent, loopback is refused.
  */
 export function loaderPolicy(env: Env): DestinationPolicy {
-	const loopback: unknown = Reflect.get(env, "OUTBOUND_ALLOW_LOOPBACK_HTTP");
-	return { allowLoopbackHttp: loopback === "true", ownHosts: [] };
+	return policyFromEnv(env);
 }
 
 /** GETs `url` through safeFetch (timeout, byte cap, every hop checked) and keeps a 2xx JSON answer. */

@@ -46,14 +46,15 @@ describe("read-through and L1", () => {
 		expect(await read(apiKey, ns, "deleted")).toBeNull();
 	});
 
-	it("refuses a private, loopback or plain-http loader with 400 destination_not_allowed, fetching nothing", async () => {
+	// Loopback http is allowed here: the tests run with the local-development flag, as `npm start` does.
+	it("refuses a private, local-name or plain-http loader with 400 destination_not_allowed, fetching nothing", async () => {
 		const seen = interceptOrigin(async () => Response.json(1));
 		const { apiKey } = await createTenant();
 		const ns = uniqueNamespace();
 		for (const url of [
 			"https://10.0.0.1/x",
-			"http://127.0.0.1:8787/x",
-			"https://localhost/x",
+			"http://10.0.0.1/x",
+			"https://printer.local/x",
 			"http://origin.example/",
 		]) {
 			const res = await get(apiKey, ns, "k", `?loader=${encodeURIComponent(url)}`);
