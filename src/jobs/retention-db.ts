@@ -1,3 +1,4 @@
+import { deleteOldestRows } from "../platform/sql";
 /**
  * Retention of the jobs feature (src/jobs/retention.ts): finished jobs (completed, dead, cancelled)
  * with their logs and dependency edges, and the jobs DLQ's dead letters. Each statement removes at
@@ -46,11 +47,5 @@ export async function purgeExpiredJobs(db: D1Database, cutoff: number, limit: nu
 }
 
 export async function purgeExpiredJobDeadLetters(db: D1Database, cutoff: number, limit: number): Promise<number> {
-	const result = await db
-		.prepare(
-			"DELETE FROM job_dead_letters WHERE id IN (SELECT id FROM job_dead_letters WHERE received_at < ? ORDER BY received_at LIMIT ?)",
-		)
-		.bind(cutoff, limit)
-		.run();
-	return result.meta.changes;
+	return deleteOldestRows(db, "job_dead_letters", "received_at", cutoff, limit);
 }

@@ -1,3 +1,4 @@
+import { deleteOldestRows } from "../platform/sql";
 import type { SqlValue } from "../platform/sql";
 import { MAX_BOUND_PARAMETERS, multiRowInsert } from "../platform/sql";
 import type { MetricsMessage } from "./domain";
@@ -151,13 +152,7 @@ export async function insertMetricDeadLetters(
 
 /** The oldest raw samples taken before `cutoff`, at most `limit`. */
 export async function purgeRawSamples(db: D1Database, cutoff: number, limit: number): Promise<number> {
-	const result = await db
-		.prepare(
-			"DELETE FROM metric_samples WHERE rowid IN (SELECT rowid FROM metric_samples WHERE ts < ? ORDER BY ts LIMIT ?)",
-		)
-		.bind(cutoff, limit)
-		.run();
-	return result.meta.changes;
+	return deleteOldestRows(db, "metric_samples", "ts", cutoff, limit);
 }
 
 /** The oldest rollups of one resolution whose window started before `cutoff`, at most `limit`. */
@@ -178,11 +173,5 @@ export async function purgeRollups(
 }
 
 export async function purgeMetricDeadLetters(db: D1Database, cutoff: number, limit: number): Promise<number> {
-	const result = await db
-		.prepare(
-			"DELETE FROM metric_dead_letters WHERE rowid IN (SELECT rowid FROM metric_dead_letters WHERE created_at < ? ORDER BY created_at LIMIT ?)",
-		)
-		.bind(cutoff, limit)
-		.run();
-	return result.meta.changes;
+	return deleteOldestRows(db, "metric_dead_letters", "created_at", cutoff, limit);
 }

@@ -145,7 +145,7 @@ function completeDocument(doc: OpenApiDocument): OpenApiDocument {
 			if (!op) continue;
 			const responses: Responses = (op.responses ??= {});
 			responses["500"] ??= ref(500);
-			// jsonBody() on /api/*: any body is checked for size and type before the route runs.
+			// jsonBody() on /api/*: every body is checked for size and type before the route runs.
 			if (path.startsWith("/api/") && op.requestBody) {
 				responses["413"] ??= ref(413);
 				responses["415"] ??= ref(415);

@@ -33,3 +33,23 @@ export function multiRowInsert(
 	}
 	return statements;
 }
+
+/**
+ * Deletes at most `limit` rows of `table` whose `column` is older than `cutoff`, oldest first, and
+ * returns how many went (retention in bounded batches). Table and column are code constants.
+ */
+export async function deleteOldestRows(
+	db: D1Database,
+	table: string,
+	column: string,
+	cutoff: number,
+	limit: number,
+): Promise<number> {
+	const result = await db
+		.prepare(
+			`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? ORDER BY ${column} LIMIT ?)`,
+		)
+		.bind(cutoff, limit)
+		.run();
+	return result.meta.changes;
+}

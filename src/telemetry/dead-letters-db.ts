@@ -1,3 +1,4 @@
+import { deleteOldestRows } from "../platform/sql";
 import type { SqlValue } from "../platform/sql";
 import { multiRowInsert } from "../platform/sql";
 
@@ -94,11 +95,5 @@ export async function markReplayed(db: D1Database, id: string, at: number): Prom
 
 /** Dead letters that last died before `cutoff` (replayed or not), oldest first, at most `limit`. */
 export async function purgeExpiredDeadLetters(db: D1Database, cutoff: number, limit: number): Promise<number> {
-	const result = await db
-		.prepare(
-			"DELETE FROM dead_letters WHERE rowid IN (SELECT rowid FROM dead_letters WHERE created_at < ? ORDER BY created_at LIMIT ?)",
-		)
-		.bind(cutoff, limit)
-		.run();
-	return result.meta.changes;
+	return deleteOldestRows(db, "dead_letters", "created_at", cutoff, limit);
 }

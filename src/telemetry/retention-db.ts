@@ -1,3 +1,4 @@
+import { deleteOldestRows } from "../platform/sql";
 /**
  * Retention of telemetry points (src/telemetry/retention.ts): the oldest points by when the
  * platform received them, at most `limit` per statement. truck_positions and machine_status (each
@@ -5,21 +6,9 @@
  */
 
 export async function purgeExpiredTruckLocations(db: D1Database, cutoff: number, limit: number): Promise<number> {
-	const result = await db
-		.prepare(
-			"DELETE FROM truck_locations WHERE rowid IN (SELECT rowid FROM truck_locations WHERE received_at < ? ORDER BY received_at LIMIT ?)",
-		)
-		.bind(cutoff, limit)
-		.run();
-	return result.meta.changes;
+	return deleteOldestRows(db, "truck_locations", "received_at", cutoff, limit);
 }
 
 export async function purgeExpiredMachineReports(db: D1Database, cutoff: number, limit: number): Promise<number> {
-	const result = await db
-		.prepare(
-			"DELETE FROM machine_reports WHERE rowid IN (SELECT rowid FROM machine_reports WHERE received_at < ? ORDER BY received_at LIMIT ?)",
-		)
-		.bind(cutoff, limit)
-		.run();
-	return result.meta.changes;
+	return deleteOldestRows(db, "machine_reports", "received_at", cutoff, limit);
 }
