@@ -15,21 +15,26 @@ export const SCOPES = ["tenant", "api_key", "ip", "device"] as const;
 export type Scope = (typeof SCOPES)[number];
 export type FailureMode = "open" | "closed";
 
+/** The fields of a limit, shared by gateway rules (below) and the rate-limit service's rules (routes.ts). */
+export const limitFields = {
+	algorithm: z.enum(ALGORITHMS),
+	limit: z.number().int().positive().max(1_000_000_000),
+	window_seconds: z
+		.number()
+		.int()
+		.positive()
+		.max(31 * 86_400),
+	burst: z.number().int().positive().max(1_000_000_000).optional(),
+	max_delay_ms: z.number().int().min(0).max(MAX_DELAY_LIMIT_MS).optional(),
+	on_failure: z.enum(["open", "closed"]).default("open"),
+};
+
 export const routeLimitSchema = z
 	.object({
 		name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase letters, digits, '-' and '_', at most 64"),
 		scope: z.enum(SCOPES),
-		algorithm: z.enum(ALGORITHMS),
-		limit: z.number().int().positive().max(1_000_000_000),
-		window_seconds: z
-			.number()
-			.int()
-			.positive()
-			.max(31 * 86_400),
-		burst: z.number().int().positive().max(1_000_000_000).optional(),
-		max_delay_ms: z.number().int().min(0).max(MAX_DELAY_LIMIT_MS).optional(),
+		...limitFields,
 		cost: z.number().int().positive().max(1000).default(1),
-		on_failure: z.enum(["open", "closed"]).default("open"),
 		methods: z
 			.array(z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]))
 			.min(1)

@@ -3,12 +3,10 @@ import { z } from "zod";
 import type { AppEnv } from "../../platform/app-env";
 import type { RateLimitRuleRow } from "./db";
 import { deleteRule, findRule, listRules, upsertRule } from "./db";
-import { ALGORITHMS } from "./domain";
 import type { PolicyView } from "./domain";
 import { seconds } from "./headers";
 import type { LimitTarget } from "./route-limits";
-import { checkAlgorithmFields, toPolicy } from "./route-limits";
-import { MAX_DELAY_LIMIT_MS } from "./leaky-bucket";
+import { checkAlgorithmFields, limitFields, toPolicy } from "./route-limits";
 import { AppError } from "../../platform/errors";
 import { peekTokens, takeTokens } from "./service";
 import { TtlCache } from "../../platform/ttl-cache";
@@ -24,18 +22,7 @@ const resourceParam = z.object({ resource: RESOURCE });
 const statusParams = z.object({ key: KEY, resource: RESOURCE });
 
 const ruleBody = z
-	.object({
-		algorithm: z.enum(ALGORITHMS),
-		limit: z.number().int().positive().max(1_000_000_000),
-		window_seconds: z
-			.number()
-			.int()
-			.positive()
-			.max(31 * 86_400),
-		burst: z.number().int().positive().max(1_000_000_000).optional(),
-		on_failure: z.enum(["open", "closed"]).default("open"),
-		max_delay_ms: z.number().int().min(0).max(MAX_DELAY_LIMIT_MS).optional(),
-	})
+	.object(limitFields)
 	.strict()
 	.refine((r) => r.burst === undefined || r.algorithm === "token_bucket" || r.algorithm === "leaky_bucket", {
 		message: "burst applies to token_bucket and leaky_bucket only",
