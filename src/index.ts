@@ -54,6 +54,8 @@ import { cacheRoutes } from "./cache/routes";
 import { tusProtocol } from "./uploads/middleware";
 import { uploadDiscoveryRoutes, uploadRoutes } from "./uploads/routes";
 import { metricRoutes } from "./metrics/routes";
+import { recordingRoutes } from "./recordings/routes";
+import { recordingRetentionTargets } from "./recordings/retention";
 import { alertRoutes } from "./metrics/alert-routes";
 import { expositionRoutes } from "./metrics/exposition-routes";
 import { countRequests } from "./metrics/middleware";
@@ -84,7 +86,10 @@ app.use(apiSecureHeaders());
 // Requests by route and status for GET /metrics, counted per isolate (src/metrics/middleware.ts).
 app.use(countRequests());
 // tus uploads carry application/offset+octet-stream bodies up to UPLOAD_MAX_PATCH_BYTES: their own checks.
-app.use("/api/*", except("/api/v1/uploads/*", jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] })));
+app.use(
+	"/api/*",
+	except(["/api/v1/uploads/*", "/api/v1/recordings/*/artifacts/*"], jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] })),
+);
 app.use("/api/v1/uploads/*", tusProtocol());
 
 app.get("/api/v1/health", platformDocs.health, (c) => c.json({ status: "ok" }));
@@ -127,6 +132,7 @@ app.route("/api/v1/cache", tenantApi(cacheRoutes));
 // OPTIONS (tus discovery) needs no credential; the rest is tenant-authenticated.
 app.route("/api/v1/uploads", uploadDiscoveryRoutes);
 app.route("/api/v1/uploads", tenantApi(uploadRoutes));
+app.route("/api/v1/recordings", tenantApi(recordingRoutes));
 app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
 app.route("/metrics", expositionRoutes);
 
@@ -218,6 +224,7 @@ const CRONS: Record<string, CronHandler> = {
 				...telemetryRetentionTargets(env, scheduledTime),
 				...paymentRetentionTargets(env, scheduledTime),
 				...metricsRetentionTargets(env, scheduledTime),
+				...recordingRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

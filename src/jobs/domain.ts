@@ -24,7 +24,7 @@ export const TERMINAL: readonly JobStatus[] = ["completed", "dead", "cancelled"]
  * handler in handlers/registry.ts (checked by its type and a unit test); data only, so domain
  * code can ask "is this built-in?" without importing handler code.
  */
-export const BUILTIN_TYPES = ["noop", "http"] as const;
+export const BUILTIN_TYPES = ["noop", "http", "recording.advance"] as const;
 export type BuiltinType = (typeof BUILTIN_TYPES)[number];
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 /**
@@ -39,7 +39,7 @@ export const MAX_EXTERNAL_TIMEOUT_SECONDS = 86_400;
  * hops (src/platform/safe-fetch.ts). A type with any is a fetching type: at most
  * OUTBOUND_CONNECTIONS of its jobs run at once in an invocation (src/jobs/budget.ts).
  */
-export const BUILTIN_SUBREQUESTS: Record<BuiltinType, number> = { noop: 0, http: 4 };
+export const BUILTIN_SUBREQUESTS: Record<BuiltinType, number> = { noop: 0, http: 4, "recording.advance": 0 };
 export const DEFAULT_MAX_RETRIES = 3;
 /** Dependencies one job may name (fan-in), and the longest chain of dependencies (depth). */
 export const MAX_DEPENDS_ON = 20;
