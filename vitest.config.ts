@@ -12,7 +12,14 @@ export default defineConfig(async () => {
 					// Test-only bindings: the migrations to apply in test/setup.ts.
 					// Uploads: a 6 MiB PATCH limit (production: 100 MB), so the 413 test sends little. Parts stay
 					// at R2's 5 MiB: local R2 enforces that minimum as R2 does.
-					bindings: { TEST_MIGRATIONS: migrations, UPLOAD_MAX_PATCH_BYTES: "6291456" },
+					// Recordings: 1,000-byte segments (a 2,500-byte source makes 3), 3 processing per tenant, 64 KiB PUTs.
+					bindings: {
+						TEST_MIGRATIONS: migrations,
+						UPLOAD_MAX_PATCH_BYTES: "6291456",
+						RECORDINGS_SEGMENT_BYTES: "1000",
+						RECORDINGS_MAX_ACTIVE_PER_TENANT: "3",
+						RECORDINGS_ARTIFACT_MAX_BYTES: "65536",
+					},
 				},
 			}),
 		],

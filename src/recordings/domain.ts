@@ -39,7 +39,7 @@ export const ADVANCE_JOB_TYPE = "recording.advance";
 /** Artifact names: letters, digits, `.`, `_`, `-`; no path separators. */
 export const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Most segments one recording is cut into, whatever the segment size (jobs per stage stay bounded). */
-export const MAX_SEGMENTS = 200;
+export const MAX_SEGMENTS = 120;
 
 export type SegmentRange = { index: number; offset: number; length: number };
 
