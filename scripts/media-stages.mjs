@@ -152,7 +152,8 @@ function withAuth(api, args) {
 
 export async function probeDuration(api, input) {
 	const bin = process.env.FFPROBE ?? "ffprobe";
-	const args = ["-v", "error", "-headers", api.authHeader, "-show_entries", "format=duration", "-of", "csv=p=0", input];
+	const headers = /^https?:/.test(input) ? ["-headers", api.authHeader] : [];
+	const args = ["-v", "error", ...headers, "-show_entries", "format=duration", "-of", "csv=p=0", input];
 	const { stdout } = await run(bin, args);
 	const duration = Number(stdout.trim());
 	if (!Number.isFinite(duration)) throw new Error(`ffprobe: no duration for ${input}`);
