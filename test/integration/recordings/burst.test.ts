@@ -17,15 +17,15 @@ describe("a burst of recordings", () => {
 		expect(new Set(bodies.map((b) => b.recording_id)).size).toBe(100);
 
 		const all: Json[] = [];
-		let cursor: unknown = null;
+		let cursor: string | null = null;
 		do {
 			const page = await json(
-				await call("GET", `/api/v1/recordings?limit=100${cursor ? `&cursor=${String(cursor)}` : ""}`, {
+				await call("GET", `/api/v1/recordings?limit=100${cursor ? `&cursor=${cursor}` : ""}`, {
 					token: apiKey,
 				}),
 			);
 			all.push(...(page.recordings as Json[]));
-			cursor = page.next_cursor;
+			cursor = typeof page.next_cursor === "string" ? page.next_cursor : null;
 		} while (cursor);
 		expect(all).toHaveLength(100);
 		expect(all.filter((r) => r.status === "processing")).toHaveLength(3);
