@@ -69,12 +69,22 @@ export async function claimReady(db: D1Database, claim: ClaimSpec): Promise<Clai
 		return `WHEN '${p}' THEN ${PRIORITY_CYCLE} * (k / ${mine.length}) + (CASE k % ${mine.length} ${whens} END)`;
 	}).join(" ");
 	if (slotParams.length !== PRIORITY_CYCLE) throw new Error("slots must cover the priority pattern once");
+	// External workers claim without the JobTypeGate (queue jobs take a slot when they run): a type
+	// with max_concurrency is capped here, in the claim statement itself, so concurrent claims cannot
+	// exceed it — full types are skipped, and one claim takes at most the slots left of each type.
+	const capped = claim.runner === "external";
+	const fullTypes = capped
+		? `AND type NOT IN (SELECT jt.type FROM job_types jt WHERE jt.tenant_id = ?3 AND ${TYPE_SLOTS_LEFT} <= 0)`
+		: "";
 	const candidates = PRIORITIES.map(
-		(p) => `SELECT id, payload, '${p}' AS p, ROW_NUMBER() OVER (ORDER BY ready_at, seq) - 1 AS k FROM (
-		   SELECT rowid AS seq, id, payload, ready_at FROM jobs WHERE tenant_id = ?3 AND runner = ?4 AND priority = '${p}'
-		     AND status IN ('queued', 'scheduled', 'failed') AND ready_at <= ?1 ${typeFilter}
+		(p) => `SELECT id, type, payload, '${p}' AS p, ROW_NUMBER() OVER (ORDER BY ready_at, seq) - 1 AS k FROM (
+		   SELECT rowid AS seq, id, type, payload, ready_at FROM jobs WHERE tenant_id = ?3 AND runner = ?4 AND priority = '${p}'
+		     AND status IN ('queued', 'scheduled', 'failed') AND ready_at <= ?1 ${typeFilter} ${fullTypes}
 		   ORDER BY ready_at, rowid LIMIT ?5)`,
 	).join(" UNION ALL ");
+	const slotsLeft = capped
+		? `(SELECT ${TYPE_SLOTS_LEFT} FROM job_types jt WHERE jt.tenant_id = ?3 AND jt.type = c.type)`
+		: "NULL";
 	const [, taken, claimed] = await db.batch<ClaimRow | TakenBack>([
 		...takeBackStatements(db, claim),
 		db
@@ -83,10 +93,12 @@ export async function claimReady(db: D1Database, claim: ClaimSpec): Promise<Clai
 			   claim_expires_at = ?1 + timeout_seconds * 1000, claimed_by = ?2, progress = 0, version = version + 1
 			 WHERE id IN (
 			   SELECT id FROM (
-			     SELECT id, SUM(length(payload)) OVER w AS upto, ROW_NUMBER() OVER w AS rn FROM (
-			       SELECT id, payload, CASE p ${positionCases} END AS pos FROM (${candidates}) ORDER BY pos LIMIT ?5)
+			     SELECT id, SUM(length(payload)) OVER w AS upto, ROW_NUMBER() OVER w AS rn,
+			       ROW_NUMBER() OVER (PARTITION BY type ORDER BY pos) AS tn, slots_left FROM (
+			       SELECT id, type, payload, CASE p ${positionCases} END AS pos, ${slotsLeft} AS slots_left
+			       FROM (${candidates}) c ORDER BY pos LIMIT ?5)
 			     WINDOW w AS (ORDER BY pos ROWS UNBOUNDED PRECEDING))
-			   WHERE rn = 1 OR upto <= ?6)
+			   WHERE (rn = 1 OR upto <= ?6) AND (slots_left IS NULL OR tn <= slots_left))
 			 RETURNING ${RETURNED_COLUMNS.join(", ")}`,
 			)
 			.bind(
@@ -110,6 +122,9 @@ export async function claimReady(db: D1Database, claim: ClaimSpec): Promise<Clai
 	}
 	return { jobs, payloadChars, takenBack: (taken?.results ?? []).filter(isTakenBack) };
 }
+
+/** Slots left of the type row `jt` (NULL when it has no max_concurrency): its cap minus its jobs processing. */
+const TYPE_SLOTS_LEFT = `(jt.max_concurrency - (SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = jt.tenant_id AND r.status = 'processing' AND r.type = jt.type))`;
 
 type ClaimRow = Pick<JobRow, (typeof RETURNED_COLUMNS)[number]>;
 

@@ -101,6 +101,28 @@ describe("pull API for external workers", () => {
 		expect(order.slice(0, 9).filter((p) => p === "low")).toHaveLength(1);
 	});
 
+	it("caps a type's claims at its max_concurrency, across workers, and frees a slot on completion", async () => {
+		const { apiKey } = await createTenant();
+		await declareExternal(apiKey, "capped", { max_concurrency: 2 });
+		await declareExternal(apiKey, "free");
+		for (let i = 0; i < 4; i++) await enqueue(apiKey, { type: "capped" });
+		const freeJob = await enqueue(apiKey, { type: "free" });
+		const workers = ["w1", "w2", "w3", "w4"];
+		const answers = await Promise.all(workers.map((w) => claim(apiKey, ["capped"], w)));
+		expect(answers.map((res) => res.status).sort()).toEqual([200, 200, 204, 204]);
+		// A full type does not block the others in the same claim.
+		expect(await json(await claim(apiKey, ["capped", "free"], "w5"))).toMatchObject({ job_id: freeJob });
+		const winner = answers.findIndex((res) => res.status === 200);
+		const first = await json(answers[winner] as Response);
+		const done = await post(apiKey, `/jobs/${String(first.job_id)}/complete`, {
+			worker_id: workers[winner],
+			result: null,
+		});
+		expect(done.status).toBe(200);
+		expect((await claim(apiKey, ["capped"], "w6")).status).toBe(200);
+		expect((await claim(apiKey, ["capped"], "w7")).status).toBe(204);
+	});
+
 	it("rejects claims for types that are not external", async () => {
 		const { apiKey } = await createTenant();
 		expect((await claim(apiKey, ["noop"])).status).toBe(400);
