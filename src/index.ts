@@ -61,6 +61,9 @@ import { evaluateAlerts } from "./metrics/alerts";
 import { metricsRetentionTargets } from "./metrics/retention";
 import { handleMetricsBatch } from "../queues/metrics";
 import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
+import { reportRoutes } from "./reports/routes";
+import { reportRetentionTargets } from "./reports/retention";
+import { handleReportsBatch, handleReportsDeadLetterBatch } from "../queues/reports";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -129,6 +132,7 @@ app.route("/api/v1/uploads", uploadDiscoveryRoutes);
 app.route("/api/v1/uploads", tenantApi(uploadRoutes));
 app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
 app.route("/metrics", expositionRoutes);
+app.route("/api/v1/reports", tenantApi(reportRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -196,6 +200,9 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-jobs-dlq": handleJobsDeadLetterBatch,
 	"floodgate-metrics": handleMetricsBatch,
 	"floodgate-metrics-dlq": handleMetricsDeadLetterBatch,
+	"floodgate-reports-short": handleReportsBatch,
+	"floodgate-reports-long": handleReportsBatch,
+	"floodgate-reports-dlq": handleReportsDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -218,6 +225,7 @@ const CRONS: Record<string, CronHandler> = {
 				...telemetryRetentionTargets(env, scheduledTime),
 				...paymentRetentionTargets(env, scheduledTime),
 				...metricsRetentionTargets(env, scheduledTime),
+				...reportRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
