@@ -46,11 +46,14 @@ describe("report checkpoints", () => {
 		let message: ReportMessage = { report_id: report.id, step: 0 };
 		const run = () => runReportStep(env, message, hooks, 2);
 		// Steps of two queries each until the crash, the second time chunk 1 is worked on.
-		let crashed: unknown = null;
-		while (crashed === null) {
-			const outcome = await run().catch((err: unknown) => (crashed = err));
-			if (outcome === "continued") message = sent.at(-1) ?? message;
-			else expect(crashed).toBeInstanceOf(Error);
+		for (;;) {
+			const outcome = await run().catch((err: unknown) => err);
+			if (outcome === "continued") {
+				message = sent.at(-1) ?? message;
+				continue;
+			}
+			expect(outcome).toBeInstanceOf(Error);
+			break;
 		}
 		const chunk0Steps = started.filter((i) => i === 0).length;
 		const atCrash = await chunkSteps(report.id);
