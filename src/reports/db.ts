@@ -94,6 +94,23 @@ export function findCachedReport(
 		.first<ReportRow>();
 }
 
+/** The caller's unfinished report with these type and params (a refresh across a bucket's end finds it). */
+export function findActiveReport(
+	db: D1Database,
+	tenantId: string,
+	apiKeyId: string,
+	cacheKey: string,
+	now: number,
+): Promise<ReportRow | null> {
+	return db
+		.prepare(
+			`SELECT * FROM reports WHERE tenant_id = ? AND cache_key = ? AND status IN ('queued', 'running') AND expires_at > ? AND api_key_id = ?
+ ORDER BY created_at DESC LIMIT 1`,
+		)
+		.bind(tenantId, cacheKey, now, apiKeyId)
+		.first<ReportRow>();
+}
+
 /** A page of the tenant's reports, newest first, after the (created_at, id) cursor. */
 export async function listReports(
 	db: D1Database,

@@ -3,7 +3,7 @@ import { sha256Hex } from "../platform/crypto";
 import { AppError } from "../platform/errors";
 import { log } from "../platform/log";
 import type { ReportRow } from "./db";
-import { findCachedReport, findReport, insertReport } from "./db";
+import { findActiveReport, findCachedReport, findReport, insertReport } from "./db";
 import type { ReportParams, ReportType } from "./domain";
 import {
 	canonicalJson,
@@ -25,8 +25,9 @@ const CONTENT_TYPES: Record<ResultFormat, string> = { json: "application/json", 
 
 /**
  * The report for this caller, type and params in the current bucket: the existing one (a refresh,
- * a double click), else a fresh cached result of the same type and params for the tenant, else a
- * new report whose chunks are written before it is acknowledged (created: true → enqueue it).
+ * a double click), else a fresh cached result of the same type and params for the tenant, else the
+ * caller's still-running one from an earlier bucket, else a new report whose chunks are written
+ * before it is acknowledged (created: true → enqueue it).
  */
 export async function openReport(
 	env: Env,
@@ -42,6 +43,8 @@ export async function openReport(
 	const cacheKey = await sha256Hex([principal.tenantId, type, params].join("\n"));
 	const cached = await findCachedReport(env.DB, principal.tenantId, cacheKey, now);
 	if (cached) return { report: cached, created: false, cached: true };
+	const active = await findActiveReport(env.DB, principal.tenantId, principal.apiKeyId, cacheKey, now);
+	if (active) return { report: active, created: false, cached: false };
 	const chunks = planChunks(input);
 	const row = {
 		id,

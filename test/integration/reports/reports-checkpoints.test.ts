@@ -132,5 +132,23 @@ describe("report lanes", () => {
 
 		const longDone = await waitForReport(apiKey, longId, "completed", 60_000);
 		expect(longDone).toMatchObject({ chunks_done: 60, progress: 1, result: { rows: 60 } });
+	}, 90_000);
+});
+
+describe("report identity across buckets", () => {
+	it("returns the caller's unfinished report after its bucket ended, and a new one for another caller", async () => {
+		const { tenantId } = await createTenant();
+		const day = pastDay(3);
+		const params = { from: day.date, to: day.date };
+		const caller = { tenantId, tenantName: "acme", apiKeyId: "k1", routeLimits: null };
+		const now = Date.now();
+		const first = await openReport(env, caller, "truck_distance", params, now);
+		expect(first.created).toBe(true);
+		const later = await openReport(env, caller, "truck_distance", params, now + 3_600_000);
+		expect(later).toMatchObject({ created: false, cached: false });
+		expect(later.report.id).toBe(first.report.id);
+		const other = await openReport(env, { ...caller, apiKeyId: "k2" }, "truck_distance", params, now);
+		expect(other.created).toBe(true);
+		expect(other.report.id).not.toBe(first.report.id);
 	});
 });
