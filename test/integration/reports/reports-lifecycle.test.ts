@@ -1,4 +1,10 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import {
+	createExecutionContext,
+	createMessageBatch,
+	createScheduledController,
+	getQueueResult,
+	waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweepRetention } from "../../../src/platform/retention";
@@ -173,5 +179,26 @@ describe("report failure and retention", () => {
 		expect(await env.REPORTS.head(`${tenantId}/${id}.csv`)).toBeNull();
 		expect([await rows("reports"), await rows("report_chunks"), await rows("report_partials")]).toEqual([0, 0, 0]);
 		expect((await call("GET", `/api/v1/reports/${id}`, { token: apiKey })).status).toBe(404);
+	});
+
+	it('sweeps an expired report from the "*/5 * * * *" cron of the Worker', async () => {
+		const { tenantId, apiKey } = await createTenant();
+		const day = pastDay(13);
+		await seedTruck(tenantId, "t1", day.start, 4);
+		const id = String(
+			(await json(await postReport(apiKey, { type: "truck_distance", params: { from: day.date, to: day.date } })))
+				.report_id,
+		);
+		await waitForReport(apiKey, id);
+		await env.DB.prepare("UPDATE reports SET expires_at = ? WHERE id = ?")
+			.bind(Date.now() - 1, id)
+			.run();
+		const ctx = createExecutionContext();
+		const { default: worker } = await import("../../../src/index");
+		await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/5 * * * *" }), env, ctx);
+		await waitOnExecutionContext(ctx);
+		expect(await env.REPORTS.head(`${tenantId}/${id}.json`)).toBeNull();
+		const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM reports WHERE id = ?").bind(id).first<{ n: number }>();
+		expect(left?.n).toBe(0);
 	});
 });
