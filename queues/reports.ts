@@ -16,8 +16,9 @@ export async function handleReportsBatch(batch: MessageBatch, env: Env, _ctx: Ex
 	for (const msg of batch.messages) {
 		const parsed = messageSchema.safeParse(msg.body);
 		if (!parsed.success) {
-			log.error("invalid report message dropped", { queue: batch.queue, message_id: msg.id });
-			msg.ack();
+			// It can never run: retried until max_retries hands it to the DLQ, whose consumer logs it.
+			log.error("invalid report message left for the dead-letter queue", { queue: batch.queue, message_id: msg.id });
+			msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
 			continue;
 		}
 		try {

@@ -202,3 +202,18 @@ describe("report failure and retention", () => {
 		expect(left?.n).toBe(0);
 	});
 });
+
+describe("report lane consumer", () => {
+	it("acks a step of an unknown report, and leaves a malformed message to retry towards the DLQ", async () => {
+		const batch = createMessageBatch<unknown>("floodgate-reports-short", [
+			{ id: "gone", timestamp: new Date(), attempts: 1, body: { report_id: `rep_${"f".repeat(32)}`, step: 0 } },
+			{ id: "bad", timestamp: new Date(), attempts: 1, body: { report_id: "x" } },
+		]);
+		const ctx = createExecutionContext();
+		const { default: worker } = await import("../../../src/index");
+		await worker.queue(batch, env, ctx);
+		const result = await getQueueResult(batch, ctx);
+		expect(result.explicitAcks).toEqual(["gone"]);
+		expect(result.retryMessages.map((m) => m.msgId)).toEqual(["bad"]);
+	});
+});
