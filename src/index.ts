@@ -63,6 +63,9 @@ import { evaluateAlerts } from "./metrics/alerts";
 import { metricsRetentionTargets } from "./metrics/retention";
 import { handleMetricsBatch } from "../queues/metrics";
 import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
+import { reportRoutes } from "./reports/routes";
+import { reportRetentionTargets } from "./reports/retention";
+import { handleReportsBatch, handleReportsDeadLetterBatch } from "../queues/reports";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -135,6 +138,7 @@ app.route("/api/v1/uploads", tenantApi(uploadRoutes));
 app.route("/api/v1/recordings", tenantApi(recordingRoutes));
 app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
 app.route("/metrics", expositionRoutes);
+app.route("/api/v1/reports", tenantApi(reportRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -202,6 +206,9 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-jobs-dlq": handleJobsDeadLetterBatch,
 	"floodgate-metrics": handleMetricsBatch,
 	"floodgate-metrics-dlq": handleMetricsDeadLetterBatch,
+	"floodgate-reports-short": handleReportsBatch,
+	"floodgate-reports-long": handleReportsBatch,
+	"floodgate-reports-dlq": handleReportsDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -225,6 +232,7 @@ const CRONS: Record<string, CronHandler> = {
 				...paymentRetentionTargets(env, scheduledTime),
 				...metricsRetentionTargets(env, scheduledTime),
 				...recordingRetentionTargets(env, scheduledTime),
+				...reportRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

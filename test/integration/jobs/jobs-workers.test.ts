@@ -109,7 +109,7 @@ describe("pull API for external workers", () => {
 		const freeJob = await enqueue(apiKey, { type: "free" });
 		const workers = ["w1", "w2", "w3", "w4"];
 		const answers = await Promise.all(workers.map((w) => claim(apiKey, ["capped"], w)));
-		expect(answers.map((res) => res.status).sort()).toEqual([200, 200, 204, 204]);
+		expect(answers.map((res) => res.status).sort((a, b) => a - b)).toEqual([200, 200, 204, 204]);
 		// A full type does not block the others in the same claim.
 		expect(await json(await claim(apiKey, ["capped", "free"], "w5"))).toMatchObject({ job_id: freeJob });
 		const winner = answers.findIndex((res) => res.status === 200);
