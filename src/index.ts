@@ -61,6 +61,8 @@ import { evaluateAlerts } from "./metrics/alerts";
 import { metricsRetentionTargets } from "./metrics/retention";
 import { handleMetricsBatch } from "../queues/metrics";
 import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
+import { accountRoutes, jwksRoutes } from "./accounts/routes";
+import { accountRetentionTargets } from "./accounts/retention";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -129,6 +131,9 @@ app.route("/api/v1/uploads", uploadDiscoveryRoutes);
 app.route("/api/v1/uploads", tenantApi(uploadRoutes));
 app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
 app.route("/metrics", expositionRoutes);
+// A tenant's end users (no API key: Floodgate-Tenant names the tenant, then their access token does).
+app.route("/api/v1/auth", accountRoutes);
+app.route("/.well-known", jwksRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -218,6 +223,7 @@ const CRONS: Record<string, CronHandler> = {
 				...telemetryRetentionTargets(env, scheduledTime),
 				...paymentRetentionTargets(env, scheduledTime),
 				...metricsRetentionTargets(env, scheduledTime),
+				...accountRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
