@@ -47,7 +47,7 @@ describe("refresh tokens", () => {
 		const { tenantId } = await createTenant();
 		const { tokens } = await signUp(tenantId);
 		const results = await Promise.all([refresh(tokens.refresh_token), refresh(tokens.refresh_token)]);
-		expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+		expect(results.map((r) => r.status).sort((x, y) => x - y)).toEqual([200, 401]);
 		const winner = await results.find((r) => r.status === 200)?.json<Tokens>();
 		expect(winner).toBeDefined();
 		expect((await refresh(winner?.refresh_token ?? "")).status).toBe(401);
