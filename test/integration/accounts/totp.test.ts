@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { Secret, TOTP, URI } from "otpauth";
 import { describe, expect, it } from "vitest";
+import jsQR from "jsqr";
 import { createTenant } from "../helpers";
+import { rasterise } from "../shortener/svg-raster";
 import { PASSWORD, authCall, errorCode, logIn, signUp } from "./account-helpers";
 
 type Enrolment = { secret: string; otpauth_uri: string; qr_svg: string };
@@ -44,7 +46,8 @@ describe("TOTP enrolment", () => {
 		const app = authenticator(enrolment.otpauth_uri);
 		expect(app.secret.base32).toBe(enrolment.secret);
 		expect(app).toMatchObject({ issuer: "Floodgate", label: user.username, digits: 6, period: 30, algorithm: "SHA1" });
-		expect(enrolment.qr_svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+		const size = Number(/viewBox="0 0 (\d+) \1"/.exec(enrolment.qr_svg)?.[1]);
+		expect(jsQR(rasterise(enrolment.qr_svg, size, 6), size * 6, size * 6)?.data).toBe(enrolment.otpauth_uri);
 		// Not enabled until confirmed: login still needs no code.
 		expect((await logIn(tenantId, user.username)).status).toBe(200);
 		const row = await env.DB.prepare("SELECT totp_pending_sealed FROM account_users WHERE id = ?")
