@@ -69,6 +69,11 @@ export const accountDocs = {
 		summary: "Revoke this session (or, with all: true, every session of the user)",
 		ok: { 200: z.object({ revoked: z.array(z.string()) }) },
 	}),
+	changePassword: user({
+		summary: "Change the password (the current one required); every other session of the user ends",
+		ok: { 200: z.object({ changed: z.literal(true), revoked: z.array(z.string()) }) },
+		errors: [429, 503],
+	}),
 	me: user({ summary: "The end user of the access token", ok: { 200: userSchema } }),
 	sessions: user({
 		summary: "The user's live sessions, newest first",

@@ -17,7 +17,7 @@ import { keyRoutes } from "./key-routes";
 import { endUserAuth } from "./middleware";
 import { accountDocs } from "./openapi";
 import type { Client } from "./service";
-import { forgetSession, login, refresh, signup, userJson } from "./service";
+import { changePassword, forgetSession, login, refresh, signup, userJson, weakPassword } from "./service";
 import { sessionRoutes } from "./session-routes";
 import { revokeSession, revokeUserSessions } from "./sessions-db";
 import { totpRoutes } from "./totp-routes";
@@ -65,16 +65,14 @@ const loginBody = z
 	.strict();
 const refreshBody = z.object({ refresh_token: z.string().regex(REFRESH_TOKEN_PATTERN, "a refresh token") }).strict();
 const logoutBody = z.object({ all: z.boolean().default(false) }).strict();
+const passwordBody = z.object({ current_password: PASSWORD, new_password: PASSWORD }).strict();
 
 /** Signup, login, refresh and logout of a tenant's end users; sessions, TOTP and keys are mounted below. */
 const credentialRoutes = new Hono<AppEnv>()
 	.post("/signup", accountDocs.signup, validate("header", tenantHeader), validate("json", signupBody), async (c) => {
 		const body = c.req.valid("json");
 		const problem = passwordProblem(body.password, body.username, body.email);
-		if (problem)
-			throw new AppError(400, "weak_password", `The password is refused: ${problem}.`, {
-				fields: [{ path: "password", message: problem }],
-			});
+		if (problem) throw weakPassword(problem);
 		const tenantId = c.req.valid("header")["floodgate-tenant"];
 		return c.json(await signup(c.env, tenantId, body, clientOf(c)), 201);
 	})
@@ -108,6 +106,11 @@ const credentialRoutes = new Hono<AppEnv>()
 				: [];
 		for (const id of revoked) forgetSession(tenantId, id);
 		return c.json({ revoked });
+	})
+	.post("/password", accountDocs.changePassword, endUserAuth(), validate("json", passwordBody), async (c) => {
+		const body = c.req.valid("json");
+		const revoked = await changePassword(c.env, c.get("endUser"), body.current_password, body.new_password);
+		return c.json({ changed: true as const, revoked });
 	})
 	.get("/me", accountDocs.me, endUserAuth(), async (c) => {
 		const { tenantId, userId } = c.get("endUser");

@@ -4,12 +4,20 @@ import { newId, sha256Hex } from "../platform/crypto";
 import { AppError } from "../platform/errors";
 import { log } from "../platform/log";
 import { TtlCache } from "../platform/ttl-cache";
-import { ACCOUNT_LIMITS, REFRESH_TOKEN_PATTERN } from "./domain";
+import type { EndUser } from "../platform/app-env";
+import { ACCOUNT_LIMITS, REFRESH_TOKEN_PATTERN, passwordProblem } from "./domain";
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from "./password";
-import { findRefreshToken, insertSession, revokeSession, rotateRefreshToken, sessionIsLive } from "./sessions-db";
+import {
+	findRefreshToken,
+	insertSession,
+	revokeSession,
+	revokeUserSessions,
+	rotateRefreshToken,
+	sessionIsLive,
+} from "./sessions-db";
 import { checkSecondFactor } from "./totp";
 import type { UserRow } from "./users-db";
-import { findUserByLogin, insertUser, tenantExists, updatePasswordHash } from "./users-db";
+import { findUser, findUserByLogin, insertUser, tenantExists, updatePasswordHash } from "./users-db";
 import { issueAccessToken, newRefreshToken } from "./tokens";
 
 /** Accounts' I/O: sign-up, login, refresh rotation with reuse detection, session liveness. */
@@ -126,6 +134,23 @@ export async function refresh(
 	return tokensJson(await issueAccessToken(env, claims, now), next, found.session_id);
 }
 
+/**
+ * Changes the password (the current one required, counted against the account's login throttle)
+ * and ends every other session of the user; answers their ids.
+ */
+export async function changePassword(env: Env, who: EndUser, current: string, next: string, now = Date.now()) {
+	const user = await findUser(env.DB, who.tenantId, who.userId);
+	if (!user) throw new AppError(404, "not_found", "No such user.");
+	await throttle(env, [target(`acct:login:account:${who.tenantId}:${user.username}`, LOGIN_PER_ACCOUNT)]);
+	if (!verifyPassword(current, user.password_hash).ok) throw invalidCredentials();
+	const problem = passwordProblem(next, user.username, user.email);
+	if (problem) throw weakPassword(problem);
+	await updatePasswordHash(env.DB, user.id, hashPassword(next), now);
+	const revoked = await revokeUserSessions(env.DB, who.tenantId, who.userId, "password_changed", now, who.sessionId);
+	for (const id of revoked) forgetSession(who.tenantId, id);
+	return revoked;
+}
+
 /** Whether a session may still be used, cached briefly per isolate; revocations here show at once. */
 export async function sessionLive(env: Env, tenantId: string, sessionId: string, now = Date.now()): Promise<boolean> {
 	const key = `${tenantId}:${sessionId}`;
@@ -143,6 +168,12 @@ export function forgetSession(tenantId: string, sessionId: string): void {
 
 export function userJson(user: Pick<UserRow, "id" | "username" | "email" | "created_at">) {
 	return { id: user.id, username: user.username, email: user.email, created_at: user.created_at };
+}
+
+export function weakPassword(problem: string): AppError {
+	return new AppError(400, "weak_password", `The password is refused: ${problem}.`, {
+		fields: [{ path: "password", message: problem }],
+	});
 }
 
 export function invalidCredentials(): AppError {

@@ -107,20 +107,21 @@ export async function revokeSession(
 	return result.meta.changes === 1;
 }
 
-/** Revokes every live session of a user; returns their ids. */
+/** Revokes every live session of a user (but `keep`, when given); returns their ids. */
 export async function revokeUserSessions(
 	db: D1Database,
 	tenantId: string,
 	userId: string,
 	reason: string,
 	now: number,
+	keep: string | null = null,
 ): Promise<string[]> {
 	const { results } = await db
 		.prepare(
 			`UPDATE account_sessions SET revoked_at = ?, revoke_reason = ?
-			 WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL RETURNING id`,
+			 WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL AND (? IS NULL OR id != ?) RETURNING id`,
 		)
-		.bind(now, reason, tenantId, userId)
+		.bind(now, reason, tenantId, userId, keep, keep)
 		.all<{ id: string }>();
 	return results.map((r) => r.id);
 }

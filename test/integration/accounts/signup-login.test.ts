@@ -151,3 +151,28 @@ describe("logging in", () => {
 		expect((await logIn(tenantId, uniqueName(), {}, randomIp())).status).toBe(401);
 	}, 60_000);
 });
+
+describe("changing the password", () => {
+	it("needs the current password, applies the rules, and ends every other session", async () => {
+		const { tenantId } = await createTenant();
+		const { username, tokens } = await signUp(tenantId);
+		const other = (await (await logIn(tenantId, username)).json<{ tokens: Tokens }>()).tokens;
+		const change = (body: Record<string, string>) =>
+			authCall("POST", "/api/v1/auth/password", { token: tokens.access_token, body });
+		const wrong = await change({ current_password: "not my password", new_password: "a brand new secret" });
+		expect(await errorCode(wrong)).toBe("invalid_credentials");
+		const weak = await change({ current_password: PASSWORD, new_password: "short" });
+		expect(await errorCode(weak)).toBe("weak_password");
+		const ok = await change({ current_password: PASSWORD, new_password: "a brand new secret" });
+		expect(ok.status).toBe(200);
+		expect(await ok.json()).toEqual({ changed: true, revoked: [other.session_id] });
+		expect((await authCall("GET", "/api/v1/auth/me", { token: other.access_token })).status).toBe(401);
+		expect((await authCall("GET", "/api/v1/auth/me", { token: tokens.access_token })).status).toBe(200);
+		expect((await logIn(tenantId, username)).status).toBe(401);
+		const fresh = await authCall("POST", "/api/v1/auth/login", {
+			tenant: tenantId,
+			body: { login: username, password: "a brand new secret" },
+		});
+		expect(fresh.status).toBe(200);
+	});
+});
