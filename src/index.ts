@@ -66,6 +66,8 @@ import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
 import { reportRoutes } from "./reports/routes";
 import { reportRetentionTargets } from "./reports/retention";
 import { handleReportsBatch, handleReportsDeadLetterBatch } from "../queues/reports";
+import { accountRoutes, jwksRoutes } from "./accounts/routes";
+import { accountRetentionTargets } from "./accounts/retention";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -139,6 +141,9 @@ app.route("/api/v1/recordings", tenantApi(recordingRoutes));
 app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
 app.route("/metrics", expositionRoutes);
 app.route("/api/v1/reports", tenantApi(reportRoutes));
+// A tenant's end users (no API key: Floodgate-Tenant names the tenant, then their access token does).
+app.route("/api/v1/auth", accountRoutes);
+app.route("/.well-known", jwksRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -233,6 +238,7 @@ const CRONS: Record<string, CronHandler> = {
 				...metricsRetentionTargets(env, scheduledTime),
 				...recordingRetentionTargets(env, scheduledTime),
 				...reportRetentionTargets(env, scheduledTime),
+				...accountRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

@@ -14,6 +14,9 @@ export type TenantPrincipal = {
 	deviceId?: string;
 };
 
+/** An end user of a tenant's app, as established by endUserAuth() (src/accounts/middleware.ts). */
+export type EndUser = { tenantId: string; userId: string; sessionId: string };
+
 export type AppEnv = {
 	Bindings: Env;
 	Variables: {
@@ -21,5 +24,7 @@ export type AppEnv = {
 		principal: TenantPrincipal;
 		/** The Idempotency-Key this request holds, set by the idempotency middleware once acquired. */
 		idempotencyKey: string | undefined;
+		/** Set by endUserAuth() on routes for a tenant's end users (access token, not an API key). */
+		endUser: EndUser;
 	};
 };

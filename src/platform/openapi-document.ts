@@ -49,6 +49,7 @@ const TAGS = [
 	{ name: "Devices", description: "The device registry, report slots, and a device's own schedule and heartbeat." },
 	{ name: "Planning", description: "Morning restock route plans and maintenance tickets." },
 	{ name: "Uploads", description: "tus 1.0 resumable uploads into R2, and their content." },
+	{ name: "Accounts", description: "A tenant's end users: sign-up, login, refresh, sessions, TOTP, and the JWKS." },
 ];
 
 const bearer = (bearerFormat: string, description: string) => ({
@@ -78,6 +79,11 @@ const OPTIONS: Partial<GenerateSpecOptions> = {
 					"fg_dev_<hex>",
 					"A device's own token, `Authorization: Bearer fg_dev_…`, from device registration; it acts only " +
 						"as its device. Devices set to sign also send X-Signature, X-Signature-Timestamp and X-Signature-Nonce.",
+				),
+				endUserToken: bearer(
+					"JWT (ES256)",
+					"An end user's access token, `Authorization: Bearer <JWT>`, from POST /api/v1/auth/login or /refresh; " +
+						"verifiable with the keys at /.well-known/jwks.json.",
 				),
 			},
 			responses: errorResponses(),

@@ -33,7 +33,9 @@ export type Access =
 	/** A device token or a tenant API key, then the gateway limiter (deviceApi). */
 	| "device"
 	/** The admin token, or a tenant API key and the limiter (stats). */
-	| "admin_or_tenant";
+	| "admin_or_tenant"
+	/** A tenant's end user: an access token from /api/v1/auth (endUserAuth, src/accounts/middleware.ts). */
+	| "end_user";
 
 /** Statuses with a shared response in `components.responses` (ERROR_RESPONSES). */
 export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
@@ -81,6 +83,7 @@ const SECURITY: Record<Access, Record<string, string[]>[]> = {
 	tenant: [{ apiKey: [] }],
 	device: [{ deviceToken: [] }, { apiKey: [] }],
 	admin_or_tenant: [{ adminToken: [] }, { apiKey: [] }],
+	end_user: [{ endUserToken: [] }],
 };
 
 const ACCESS_ERRORS: Record<Access, ErrorStatus[]> = {
@@ -89,11 +92,12 @@ const ACCESS_ERRORS: Record<Access, ErrorStatus[]> = {
 	tenant: [401, 429, 503],
 	device: [401, 403, 429, 503],
 	admin_or_tenant: [401, 429, 503],
+	end_user: [401],
 };
 
 /** The describeRoute() options of one route: security, shared error responses, rate-limit headers. */
 export function apiRoute(doc: RouteDoc): DescribeRouteOptions {
-	const limited = doc.access !== "none" && doc.access !== "admin";
+	const limited = doc.access !== "none" && doc.access !== "admin" && doc.access !== "end_user";
 	const responses: ResponsesWithResolver = {};
 	for (const [status, answer] of Object.entries(doc.ok)) {
 		if (answer === undefined) continue;

@@ -57,6 +57,21 @@ export const linkDocs = {
 		},
 		errors: [404],
 	}),
+	qrSvg: links({
+		summary: "A QR code of the link's short URL, as SVG",
+		ok: { 200: { description: "An SVG image.", content: { "image/svg+xml": { schema: { type: "string" } } } } },
+		errors: [404],
+	}),
+	qrPng: links({
+		summary: "A QR code of the link's short URL, as PNG (8 pixels per module)",
+		ok: {
+			200: {
+				description: "A PNG image.",
+				content: { "image/png": { schema: { type: "string", format: "binary" } } },
+			},
+		},
+		errors: [404],
+	}),
 	redirect: describeRoute({
 		...redirectDoc,
 		responses: {

@@ -7,6 +7,7 @@ import type { LinkRow } from "./db";
 import { dailyClicks, findTenantLink, listLinks, softDeleteLink } from "./db";
 import { CUSTOM_SLUG_PATTERN, decodeCursor, encodeCursor, linkState, utcDay } from "./domain";
 import { linkDocs } from "./openapi";
+import { qrPng, qrSvg } from "./qr";
 import { changeLink, createLink, forgetLink, limitRedirect, pendingClicks, recordClick, resolveLink } from "./service";
 
 const SLUG = z.string().regex(CUSTOM_SLUG_PATTERN, "3-64 of letters, digits, '_' and '-'");
@@ -103,6 +104,17 @@ export const linkRoutes = new Hono<AppEnv>()
 		const link = await requireLink(c.env.DB, c.get("principal").tenantId, c.req.valid("param").slug);
 		const days = await dailyClicks(c.env.DB, link.slug, utcDay(Date.now() - (c.req.valid("query").days - 1) * DAY_MS));
 		return c.json({ slug: link.slug, clicks: link.clicks, days });
+	})
+	// QR codes of the short URL (not the destination: scans are counted and the target can change).
+	.get("/:slug/qr.svg", linkDocs.qrSvg, validate("param", slugParams), async (c) => {
+		const link = await requireLink(c.env.DB, c.get("principal").tenantId, c.req.valid("param").slug);
+		c.header("Cache-Control", "private, max-age=3600");
+		return c.body(await qrSvg(linkJson(link, c.req.url).short_url), 200, { "Content-Type": "image/svg+xml" });
+	})
+	.get("/:slug/qr.png", linkDocs.qrPng, validate("param", slugParams), async (c) => {
+		const link = await requireLink(c.env.DB, c.get("principal").tenantId, c.req.valid("param").slug);
+		c.header("Cache-Control", "private, max-age=3600");
+		return c.body(await qrPng(linkJson(link, c.req.url).short_url), 200, { "Content-Type": "image/png" });
 	});
 
 /** The public redirect: no credential; limited per client IP and per link. */

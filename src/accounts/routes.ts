@@ -1,0 +1,132 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../platform/app-env";
+import { AppError } from "../platform/errors";
+import { validate } from "../platform/validation";
+import {
+	ACCOUNT_LIMITS,
+	EMAIL_PATTERN,
+	REFRESH_TOKEN_PATTERN,
+	TENANT_ID_PATTERN,
+	USERNAME_PATTERN,
+	normalizeLogin,
+	passwordProblem,
+} from "./domain";
+import { keyRoutes } from "./key-routes";
+import { endUserAuth } from "./middleware";
+import { accountDocs } from "./openapi";
+import type { Client } from "./service";
+import { changePassword, forgetSession, login, refresh, signup, userJson, weakPassword } from "./service";
+import { sessionRoutes } from "./session-routes";
+import { revokeSession, revokeUserSessions } from "./sessions-db";
+import { totpRoutes } from "./totp-routes";
+import { findUser } from "./users-db";
+
+const PASSWORD = z
+	.string()
+	.min(1)
+	.max(ACCOUNT_LIMITS.maxPassword * 4);
+const LOGIN = z.string().min(1).max(ACCOUNT_LIMITS.maxEmail).transform(normalizeLogin);
+
+const tenantHeader = z.object({
+	"floodgate-tenant": z.string().regex(TENANT_ID_PATTERN, "a tenant id (ten_ and 24 hex digits)"),
+});
+const optionalTenantHeader = tenantHeader.partial();
+const signupBody = z
+	.object({
+		username: z
+			.string()
+			.transform(normalizeLogin)
+			.pipe(
+				z
+					.string()
+					.min(ACCOUNT_LIMITS.minUsername)
+					.max(ACCOUNT_LIMITS.maxUsername)
+					.regex(USERNAME_PATTERN, "letters, digits, '.', '_' and '-', starting and ending with a letter or digit"),
+			),
+		email: z
+			.string()
+			.transform(normalizeLogin)
+			.pipe(z.string().max(ACCOUNT_LIMITS.maxEmail).regex(EMAIL_PATTERN, "an e-mail address")),
+		password: PASSWORD,
+	})
+	.strict();
+const loginBody = z
+	.object({
+		login: LOGIN.describe("The username or e-mail address."),
+		password: PASSWORD,
+		totp_code: z
+			.string()
+			.regex(/^\d{6}$/, "6 digits")
+			.optional(),
+		recovery_code: z.string().min(10).max(20).optional(),
+	})
+	.strict();
+const refreshBody = z.object({ refresh_token: z.string().regex(REFRESH_TOKEN_PATTERN, "a refresh token") }).strict();
+const logoutBody = z.object({ all: z.boolean().default(false) }).strict();
+const passwordBody = z.object({ current_password: PASSWORD, new_password: PASSWORD }).strict();
+
+/** Signup, login, refresh and logout of a tenant's end users; sessions, TOTP and keys are mounted below. */
+const credentialRoutes = new Hono<AppEnv>()
+	.post("/signup", accountDocs.signup, validate("header", tenantHeader), validate("json", signupBody), async (c) => {
+		const body = c.req.valid("json");
+		const problem = passwordProblem(body.password, body.username, body.email);
+		if (problem) throw weakPassword(problem);
+		const tenantId = c.req.valid("header")["floodgate-tenant"];
+		return c.json(await signup(c.env, tenantId, body, clientOf(c)), 201);
+	})
+	.post("/login", accountDocs.login, validate("header", tenantHeader), validate("json", loginBody), async (c) => {
+		const body = c.req.valid("json");
+		const input = {
+			login: body.login,
+			password: body.password,
+			totpCode: body.totp_code,
+			recoveryCode: body.recovery_code,
+		};
+		return c.json(await login(c.env, c.req.valid("header")["floodgate-tenant"], input, clientOf(c)));
+	})
+	.post(
+		"/refresh",
+		accountDocs.refresh,
+		validate("header", optionalTenantHeader),
+		validate("json", refreshBody),
+		async (c) => {
+			const named = c.req.valid("header")["floodgate-tenant"];
+			return c.json(await refresh(c.env, c.req.valid("json").refresh_token, named));
+		},
+	)
+	.post("/logout", accountDocs.logout, endUserAuth(), validate("json", logoutBody), async (c) => {
+		const { tenantId, userId, sessionId } = c.get("endUser");
+		const now = Date.now();
+		const revoked = c.req.valid("json").all
+			? await revokeUserSessions(c.env.DB, tenantId, userId, "logout_all", now)
+			: (await revokeSession(c.env.DB, tenantId, userId, sessionId, "logout", now))
+				? [sessionId]
+				: [];
+		for (const id of revoked) forgetSession(tenantId, id);
+		return c.json({ revoked });
+	})
+	.post("/password", accountDocs.changePassword, endUserAuth(), validate("json", passwordBody), async (c) => {
+		const body = c.req.valid("json");
+		const revoked = await changePassword(c.env, c.get("endUser"), body.current_password, body.new_password);
+		return c.json({ changed: true as const, revoked });
+	})
+	.get("/me", accountDocs.me, endUserAuth(), async (c) => {
+		const { tenantId, userId } = c.get("endUser");
+		const user = await findUser(c.env.DB, tenantId, userId);
+		if (!user) throw new AppError(404, "not_found", "No such user.");
+		return c.json(userJson(user));
+	});
+
+export const accountRoutes = new Hono<AppEnv>()
+	.route("/", credentialRoutes)
+	.route("/sessions", sessionRoutes)
+	.route("/totp", totpRoutes)
+	.route("/keys", keyRoutes);
+
+export { jwksRoutes } from "./key-routes";
+
+function clientOf(c: Context<AppEnv>): Client {
+	return { ip: c.req.header("CF-Connecting-IP") ?? "unknown", userAgent: c.req.header("User-Agent") ?? null };
+}

@@ -1,0 +1,59 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../platform/app-env";
+import { AppError } from "../platform/errors";
+import { validate } from "../platform/validation";
+import { ACCOUNT_LIMITS } from "./domain";
+import { endUserAuth } from "./middleware";
+import { accountDocs } from "./openapi";
+import { verifyPassword } from "./password";
+import { invalidCredentials } from "./service";
+import { beginEnrolment, confirmEnrolment, turnOffTotp } from "./totp";
+import type { UserRow } from "./users-db";
+import { findUser } from "./users-db";
+
+const PASSWORD = z
+	.string()
+	.min(1)
+	.max(ACCOUNT_LIMITS.maxPassword * 4);
+const CODE = z.string().regex(/^\d{6}$/, "6 digits");
+const enrollBody = z.object({ password: PASSWORD, issuer: z.string().min(1).max(64).default("Floodgate") }).strict();
+const confirmBody = z.object({ code: CODE }).strict();
+const disableBody = z
+	.object({ password: PASSWORD, totp_code: CODE.optional(), recovery_code: z.string().min(10).max(20).optional() })
+	.strict();
+
+/** TOTP enrolment and removal for the signed-in end user; changes need the password again. */
+export const totpRoutes = new Hono<AppEnv>()
+	.post("/enroll", accountDocs.totpEnroll, endUserAuth(), validate("json", enrollBody), async (c) => {
+		const body = c.req.valid("json");
+		const user = await reauthenticated(c, body.password);
+		return c.json(await beginEnrolment(c.env, user, body.issuer));
+	})
+	.post("/confirm", accountDocs.totpConfirm, endUserAuth(), validate("json", confirmBody), async (c) => {
+		const user = await currentUser(c);
+		return c.json({
+			enabled: true as const,
+			recovery_codes: await confirmEnrolment(c.env, user, c.req.valid("json").code),
+		});
+	})
+	.post("/disable", accountDocs.totpDisable, endUserAuth(), validate("json", disableBody), async (c) => {
+		const body = c.req.valid("json");
+		const user = await reauthenticated(c, body.password);
+		await turnOffTotp(c.env, user, { totpCode: body.totp_code, recoveryCode: body.recovery_code });
+		return c.json({ enabled: false as const });
+	});
+
+async function currentUser(c: Context<AppEnv>): Promise<UserRow> {
+	const { tenantId, userId } = c.get("endUser");
+	const user = await findUser(c.env.DB, tenantId, userId);
+	if (!user) throw new AppError(404, "not_found", "No such user.");
+	return user;
+}
+
+async function reauthenticated(c: Context<AppEnv>, password: string): Promise<UserRow> {
+	const user = await currentUser(c);
+	if (!verifyPassword(password, user.password_hash).ok) throw invalidCredentials();
+	return user;
+}
