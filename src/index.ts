@@ -61,6 +61,14 @@ import { evaluateAlerts } from "./metrics/alerts";
 import { metricsRetentionTargets } from "./metrics/retention";
 import { handleMetricsBatch } from "../queues/metrics";
 import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
+import { listRoutes } from "./campaigns/list-routes";
+import { campaignRoutes } from "./campaigns/campaign-routes";
+import { providerWebhookRoutes, unsubscribeRoutes } from "./campaigns/public-routes";
+import { emailSandboxRoutes } from "./email/sandbox-routes";
+import { restartStalledCampaigns } from "./campaigns/service";
+import { campaignRetentionTargets } from "./campaigns/retention";
+import { handleEmailBatch } from "../queues/email";
+import { handleEmailDeadLetterBatch } from "../queues/email-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -129,6 +137,12 @@ app.route("/api/v1/uploads", uploadDiscoveryRoutes);
 app.route("/api/v1/uploads", tenantApi(uploadRoutes));
 app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
 app.route("/metrics", expositionRoutes);
+// Email campaigns: the provider's signed webhook and one-click unsubscribe take no login.
+app.route("/api/v1/email/webhooks/provider", providerWebhookRoutes);
+app.route("/u", unsubscribeRoutes);
+app.route("/api/v1/email", tenantApi(emailSandboxRoutes));
+app.route("/api/v1/lists", tenantApi(listRoutes));
+app.route("/api/v1/campaigns", tenantApi(campaignRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -196,6 +210,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-jobs-dlq": handleJobsDeadLetterBatch,
 	"floodgate-metrics": handleMetricsBatch,
 	"floodgate-metrics-dlq": handleMetricsDeadLetterBatch,
+	"floodgate-email": handleEmailBatch,
+	"floodgate-email-dlq": handleEmailDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -207,6 +223,7 @@ const CRONS: Record<string, CronHandler> = {
 			sweepJobs(env).then((figures) => log.info("job sweep", figures)),
 			reconcilePayments(env, scheduledTime).then((figures) => log.info("payment reconciliation", figures)),
 			evaluateAlerts(env, scheduledTime).then((figures) => log.info("metric alerts", figures)),
+			restartStalledCampaigns(env, scheduledTime).then((figures) => log.info("campaign chains", figures)),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
@@ -218,6 +235,7 @@ const CRONS: Record<string, CronHandler> = {
 				...telemetryRetentionTargets(env, scheduledTime),
 				...paymentRetentionTargets(env, scheduledTime),
 				...metricsRetentionTargets(env, scheduledTime),
+				...campaignRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
