@@ -12,7 +12,13 @@ export default defineConfig(async () => {
 					// Test-only bindings: the migrations to apply in test/setup.ts.
 					// Uploads: a 6 MiB PATCH limit (production: 100 MB), so the 413 test sends little. Parts stay
 					// at R2's 5 MiB: local R2 enforces that minimum as R2 does.
-					bindings: { TEST_MIGRATIONS: migrations, UPLOAD_MAX_PATCH_BYTES: "6291456" },
+					// Campaigns: sending and the sandbox provider at 1,000/s, so tests are not paced (a test lowers them).
+					bindings: {
+						TEST_MIGRATIONS: migrations,
+						UPLOAD_MAX_PATCH_BYTES: "6291456",
+						EMAIL_SEND_RATE_PER_SECOND: "1000",
+						EMAIL_SANDBOX_RATE_PER_SECOND: "1000",
+					},
 				},
 			}),
 		],

@@ -30,7 +30,7 @@ const pageQuery = z.object({
 });
 const createBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 const importRow = z
-	.object({ email: z.unknown(), first_name: z.unknown().optional(), last_name: z.unknown().optional() })
+	.object({ email: z.unknown().optional(), first_name: z.unknown().optional(), last_name: z.unknown().optional() })
 	.loose();
 const importBody = z
 	.object({

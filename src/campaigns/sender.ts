@@ -1,3 +1,4 @@
+import type { EmailEnv } from "../email/types";
 import { z } from "zod";
 import { takeTokens } from "../gateway/limiter/service";
 import { sendEmailBatch } from "../email/provider";
@@ -31,7 +32,7 @@ export type TickResult =
 	| { next: "stop"; finished: boolean }
 	| { next: "again"; delayMs: number; backoffLevel: number; lastError: string | null };
 
-/** Test seam: runs after the provider answered a batch and before the ledger records it (a crash there). */
+/** Test seam: runs after the provider answered the tick's n-th batch (from 0), before the ledger records it (a crash there). */
 export type TickHooks = { afterSend?: (batch: number) => void | Promise<void> };
 
 const TICK_BUDGET_MS = 8_000;
@@ -39,10 +40,11 @@ const MAX_ROUNDS = 40;
 const LEASE_MS = 60_000;
 const MAX_INLINE_WAIT_MS = 2_000;
 
-export async function runTick(env: Env, tick: Tick, hooks: TickHooks = {}): Promise<TickResult> {
+export async function runTick(env: EmailEnv, tick: Tick, hooks: TickHooks = {}): Promise<TickResult> {
 	const deadline = Date.now() + TICK_BUDGET_MS;
 	const rate = Number(env.EMAIL_SEND_RATE_PER_SECOND);
 	const size = Math.max(1, Math.min(PROVIDER_BATCH_SIZE, rate));
+	let batches = 0;
 	for (let round = 0; round < MAX_ROUNDS && Date.now() < deadline; round++) {
 		const campaign = await getCampaign(env.DB, tick.tenant_id, tick.campaign_id);
 		if (!campaign || campaign.status !== "sending" || campaign.chain !== tick.chain)
@@ -59,7 +61,7 @@ export async function runTick(env: Env, tick: Tick, hooks: TickHooks = {}): Prom
 			if (pending.n === 0) return { next: "stop", finished: true };
 			return again(Math.max(1000, (pending.nextAt ?? 0) - Date.now()), 0, null);
 		}
-		const result = await sendRows(env, campaign, tick.chain, rows, round, hooks);
+		const result = await sendRows(env, campaign, tick.chain, rows, batches++, hooks);
 		if (result !== null) return result;
 	}
 	return again(0, 0, null);
@@ -67,11 +69,11 @@ export async function runTick(env: Env, tick: Tick, hooks: TickHooks = {}): Prom
 
 /** Sends claimed rows; null when the batch was answered, else the chain's backoff. */
 async function sendRows(
-	env: Env,
+	env: EmailEnv,
 	campaign: CampaignRow,
 	chain: string,
 	rows: ClaimedRow[],
-	round: number,
+	batchNo: number,
 	hooks: TickHooks,
 ): Promise<TickResult | null> {
 	const tenantId = campaign.tenant_id;
@@ -97,7 +99,7 @@ async function sendRows(
 		const reason = answer.kind === "throttled" ? "provider throttled (429)" : answer.reason;
 		return again(delay, answer.kind === "throttled" ? campaign.backoff_level : level, reason);
 	}
-	await hooks.afterSend?.(round);
+	await hooks.afterSend?.(batchNo);
 	const now = Date.now();
 	const feedback: D1PreparedStatement[] = [];
 	sendable.forEach((row, i) => {
@@ -133,7 +135,7 @@ function outcomeOf(row: ClaimedRow, r: MessageResult, maxAttempts: number, now: 
 	};
 }
 
-async function messageFor(env: Env, tenantId: string, c: CampaignRow, row: ClaimedRow): Promise<KeyedMessage> {
+async function messageFor(env: EmailEnv, tenantId: string, c: CampaignRow, row: ClaimedRow): Promise<KeyedMessage> {
 	const token = await unsubscribeToken(env.EMAIL_UNSUBSCRIBE_SECRET, {
 		tenantId,
 		campaignId: c.campaign_id,
@@ -165,7 +167,7 @@ async function messageFor(env: Env, tenantId: string, c: CampaignRow, row: Claim
  * platform's limiter), waiting in place for short gaps; null when taken, else how long to come back after.
  */
 async function takeSendTokens(
-	env: Env,
+	env: EmailEnv,
 	tenantId: string,
 	rate: number,
 	size: number,

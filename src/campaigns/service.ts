@@ -1,3 +1,4 @@
+import type { EmailEnv } from "../email/types";
 import { newId } from "../platform/crypto";
 import { AppError } from "../platform/errors";
 import { log } from "../platform/log";
@@ -58,7 +59,7 @@ export async function requireCampaign(env: Env, tenantId: string, campaignId: st
  * (a crash in between leaves the old tick to be redelivered, which then hands over again; the
  * orphaned new tick is stale and dropped), or the campaign is finished.
  */
-export async function continueChain(env: Env, tick: Tick, result: TickResult): Promise<void> {
+export async function continueChain(env: EmailEnv, tick: Tick, result: TickResult): Promise<void> {
 	if (result.next === "stop") {
 		if (result.finished) await finish(env, tick);
 		return;
@@ -72,7 +73,7 @@ export async function continueChain(env: Env, tick: Tick, result: TickResult): P
  * Called once, by the tick that moved a campaign to `sent` (or `failed`): the place for the
  * platform event `campaign.sent` (the webhooks engine publishes it here after merge).
  */
-export async function onCampaignFinished(_env: Env, campaign: CampaignRow): Promise<void> {
+export async function onCampaignFinished(_env: EmailEnv, campaign: CampaignRow): Promise<void> {
 	log.info("campaign finished", {
 		tenant_id: campaign.tenant_id,
 		campaign_id: campaign.campaign_id,
@@ -152,12 +153,12 @@ export async function restartChain(env: Env, tick: Tick, reason: string): Promis
 	await passChain(env.DB, tick.campaign_id, tick.chain, next.chain, 0, reason, Date.now());
 }
 
-export async function enqueueTick(env: Env, tick: Tick, delayMs: number): Promise<void> {
+export async function enqueueTick(env: EmailEnv, tick: Tick, delayMs: number): Promise<void> {
 	const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.ceil(delayMs / 1000));
 	await env.EMAIL_QUEUE.send(tick, delaySeconds > 0 ? { delaySeconds } : undefined);
 }
 
-async function finish(env: Env, tick: Tick): Promise<void> {
+async function finish(env: EmailEnv, tick: Tick): Promise<void> {
 	const campaign = await getCampaign(env.DB, tick.tenant_id, tick.campaign_id);
 	if (!campaign) return;
 	const status = finalStatus(campaign);

@@ -1,3 +1,4 @@
+import type { EmailEnv } from "./types";
 import type { BatchOutcome, EmailMessage, KeyedMessage } from "./types";
 import { sendViaResend } from "./resend";
 import { sendViaSandbox } from "./sandbox";
@@ -8,7 +9,7 @@ import { sendViaSandbox } from "./sandbox";
  * Every message carries an idempotency key; sending the same key again never sends twice.
  */
 export async function sendEmailBatch(
-	env: Env,
+	env: EmailEnv,
 	tenantId: string,
 	batch: readonly KeyedMessage[],
 ): Promise<BatchOutcome> {
@@ -24,7 +25,7 @@ export async function sendEmailBatch(
 
 /** One message (a batch of one). */
 export async function sendEmail(
-	env: Env,
+	env: EmailEnv,
 	tenantId: string,
 	message: EmailMessage,
 	idempotencyKey: string,

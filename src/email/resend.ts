@@ -1,3 +1,4 @@
+import type { EmailEnv } from "./types";
 import { z } from "zod";
 import { sha256Hex } from "../platform/crypto";
 import { policyFromEnv } from "../platform/destination";
@@ -15,7 +16,7 @@ import type { BatchOutcome, KeyedMessage, MessageResult } from "./types";
 const answerSchema = z.object({ data: z.array(z.object({ id: z.string() })) });
 const MAX_ANSWER_BYTES = 256 * 1024;
 
-export async function sendViaResend(env: Env, batch: readonly KeyedMessage[]): Promise<BatchOutcome> {
+export async function sendViaResend(env: EmailEnv, batch: readonly KeyedMessage[]): Promise<BatchOutcome> {
 	const body = batch.map(({ message }) => ({
 		from: message.from,
 		to: [message.to],

@@ -1,3 +1,4 @@
+import type { EmailEnv } from "./types";
 import { takeTokens } from "../gateway/limiter/service";
 import { PROVIDER_BATCH_SIZE } from "./types";
 import type { BatchOutcome, KeyedMessage, MessageResult } from "./types";
@@ -7,11 +8,11 @@ import { existingOutcomes, firstAttempts, recordMessages } from "./sandbox-db";
 /**
  * The built-in sandbox provider (local default): records every message per tenant, deduplicates
  * by idempotency key like a real provider, enforces EMAIL_SANDBOX_RATE_PER_SECOND per tenant (a
- * throttled batch records nothing), and simulates by the address's local part: `bounce+…@` a hard
+ * throttled batch records nothing; like providers, it lets one extra second of burst through), and simulates by the address's local part: `bounce+…@` a hard
  * bounce, `complaint+…@` a complaint after delivery, `flaky+…@` a transient 5xx on its first attempt.
  */
 export async function sendViaSandbox(
-	env: Env,
+	env: EmailEnv,
 	tenantId: string,
 	batch: readonly KeyedMessage[],
 ): Promise<BatchOutcome> {
@@ -25,7 +26,7 @@ export async function sendViaSandbox(
 					algorithm: "token_bucket",
 					limit: rate,
 					windowSeconds: 1,
-					burst: Math.max(rate, PROVIDER_BATCH_SIZE),
+					burst: Math.max(2 * rate, PROVIDER_BATCH_SIZE),
 				},
 			],
 			cost: batch.length,

@@ -31,3 +31,14 @@ export type BatchOutcome =
 
 /** Messages per provider call (Resend's /emails/batch takes at most 100). */
 export const PROVIDER_BATCH_SIZE = 100;
+
+type EmailSettings =
+	| "EMAIL_PROVIDER_URL"
+	| "EMAIL_PROVIDER_TIMEOUT_MS"
+	| "EMAIL_SANDBOX_ENABLED"
+	| "EMAIL_SANDBOX_RATE_PER_SECOND"
+	| "EMAIL_SEND_RATE_PER_SECOND"
+	| "EMAIL_MAX_ATTEMPTS";
+
+/** The Worker's env with the email settings as plain strings (tests and operators vary them). */
+export type EmailEnv = Omit<Env, EmailSettings> & Record<EmailSettings, string>;
