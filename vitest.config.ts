@@ -19,6 +19,9 @@ export default defineConfig(async () => {
 						RECORDINGS_SEGMENT_BYTES: "1000",
 						RECORDINGS_MAX_ACTIVE_PER_TENANT: "3",
 						RECORDINGS_ARTIFACT_MAX_BYTES: "65536",
+						// Campaigns: sending and the sandbox provider at 1,000/s, so tests are not paced (a test lowers them).
+						EMAIL_SEND_RATE_PER_SECOND: "1000",
+						EMAIL_SANDBOX_RATE_PER_SECOND: "1000",
 					},
 				},
 			}),

@@ -68,6 +68,14 @@ import { reportRetentionTargets } from "./reports/retention";
 import { handleReportsBatch, handleReportsDeadLetterBatch } from "../queues/reports";
 import { accountRoutes, jwksRoutes } from "./accounts/routes";
 import { accountRetentionTargets } from "./accounts/retention";
+import { listRoutes } from "./campaigns/list-routes";
+import { campaignRoutes } from "./campaigns/campaign-routes";
+import { providerWebhookRoutes, unsubscribeRoutes } from "./campaigns/public-routes";
+import { emailSandboxRoutes } from "./email/sandbox-routes";
+import { restartStalledCampaigns } from "./campaigns/service";
+import { campaignRetentionTargets } from "./campaigns/retention";
+import { handleEmailBatch } from "../queues/email";
+import { handleEmailDeadLetterBatch } from "../queues/email-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -144,6 +152,12 @@ app.route("/api/v1/reports", tenantApi(reportRoutes));
 // A tenant's end users (no API key: Floodgate-Tenant names the tenant, then their access token does).
 app.route("/api/v1/auth", accountRoutes);
 app.route("/.well-known", jwksRoutes);
+// Email campaigns: the provider's signed webhook and one-click unsubscribe take no login.
+app.route("/api/v1/email/webhooks/provider", providerWebhookRoutes);
+app.route("/u", unsubscribeRoutes);
+app.route("/api/v1/email", tenantApi(emailSandboxRoutes));
+app.route("/api/v1/lists", tenantApi(listRoutes));
+app.route("/api/v1/campaigns", tenantApi(campaignRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -214,6 +228,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-reports-short": handleReportsBatch,
 	"floodgate-reports-long": handleReportsBatch,
 	"floodgate-reports-dlq": handleReportsDeadLetterBatch,
+	"floodgate-email": handleEmailBatch,
+	"floodgate-email-dlq": handleEmailDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -225,6 +241,7 @@ const CRONS: Record<string, CronHandler> = {
 			sweepJobs(env).then((figures) => log.info("job sweep", figures)),
 			reconcilePayments(env, scheduledTime).then((figures) => log.info("payment reconciliation", figures)),
 			evaluateAlerts(env, scheduledTime).then((figures) => log.info("metric alerts", figures)),
+			restartStalledCampaigns(env, scheduledTime).then((figures) => log.info("campaign chains", figures)),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
@@ -239,6 +256,7 @@ const CRONS: Record<string, CronHandler> = {
 				...recordingRetentionTargets(env, scheduledTime),
 				...reportRetentionTargets(env, scheduledTime),
 				...accountRetentionTargets(env, scheduledTime),
+				...campaignRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

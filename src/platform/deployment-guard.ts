@@ -13,7 +13,8 @@ import { log } from "./log";
 type GuardedEnv = Pick<
 	Env,
 	"ENVIRONMENT" | "SANDBOX_PROCESSOR_ENABLED" | "ADMIN_TOKEN" | "SIGNING_SECRETS_KEY" | "OUTBOUND_ALLOW_LOOPBACK_HTTP"
->;
+> &
+	Partial<Pick<Env, "EMAIL_SANDBOX_ENABLED" | "EMAIL_UNSUBSCRIBE_SECRET">>;
 
 /**
  * The committed development values (`.dev.vars.example`, old `wrangler.toml` defaults). A secret
@@ -23,6 +24,7 @@ export const KNOWN_DEVELOPMENT_SECRETS: readonly string[] = [
 	"local-admin-token-change-me",
 	"local-signing-secrets-key-change-me",
 	"dev-jobs-signing-secret",
+	"local-unsubscribe-secret-change-me",
 ];
 
 /** What is wrong with this deployment's configuration; empty when it may serve. */
@@ -31,6 +33,10 @@ export function misconfigurations(env: GuardedEnv): string[] {
 	const problems: string[] = [];
 	if (env.SANDBOX_PROCESSOR_ENABLED === "true")
 		problems.push("SANDBOX_PROCESSOR_ENABLED is true (the sandbox card processor is for local use only)");
+	if (env.EMAIL_SANDBOX_ENABLED === "true")
+		problems.push("EMAIL_SANDBOX_ENABLED is true (the sandbox email provider is for local use only)");
+	if (env.EMAIL_UNSUBSCRIBE_SECRET && KNOWN_DEVELOPMENT_SECRETS.includes(env.EMAIL_UNSUBSCRIBE_SECRET))
+		problems.push("EMAIL_UNSUBSCRIBE_SECRET is a known development value");
 	if (env.OUTBOUND_ALLOW_LOOPBACK_HTTP === "true")
 		problems.push("OUTBOUND_ALLOW_LOOPBACK_HTTP is true (plain http to loopback is for local development only)");
 	if (!env.ADMIN_TOKEN) problems.push("ADMIN_TOKEN is not set");

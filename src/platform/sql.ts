@@ -53,3 +53,28 @@ export async function deleteOldestRows(
 		.run();
 	return result.meta.changes;
 }
+
+const MAX_JSON_BYTES = 80_000;
+
+/**
+ * Rows as JSON arrays of < 80 KB each, for `INSERT … SELECT … FROM json_each(?)`: one bound
+ * parameter per statement whatever the row count, under D1's 100 KB statement limit (a single
+ * larger row goes alone).
+ */
+export function jsonChunks(rows: readonly unknown[]): string[] {
+	const chunks: string[] = [];
+	let current: string[] = [];
+	let bytes = 2;
+	for (const row of rows) {
+		const text = JSON.stringify(row);
+		if (current.length > 0 && bytes + text.length + 1 > MAX_JSON_BYTES) {
+			chunks.push(`[${current.join(",")}]`);
+			current = [];
+			bytes = 2;
+		}
+		current.push(text);
+		bytes += text.length + 1;
+	}
+	if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+	return chunks;
+}

@@ -40,7 +40,7 @@ describe("the OpenAPI document", () => {
 			// `ALL` entries are middleware (auth, limiter, idempotency), not routes.
 			.filter((r) => r.method !== "ALL")
 			.filter((r) => !UNDOCUMENTED_PATHS.some((u) => u.pattern.test(r.path)))
-			.map((r) => ({ method: r.method.toLowerCase(), path: r.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}") }))
+			.map((r) => ({ method: r.method.toLowerCase(), path: r.path.replace(/\/:([A-Za-z0-9_]+)/g, "/{$1}") }))
 			.filter((r) => doc.paths[r.path]?.[r.method] === undefined)
 			.map((r) => `${r.method.toUpperCase()} ${r.path}`);
 		expect([...new Set(missing)]).toEqual([]);
