@@ -61,6 +61,9 @@ import { evaluateAlerts } from "./metrics/alerts";
 import { metricsRetentionTargets } from "./metrics/retention";
 import { handleMetricsBatch } from "../queues/metrics";
 import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
+import { gatewayRouteRoutes } from "./apigw/routes";
+import { gatewayTrafficRoutes } from "./apigw/proxy-routes";
+import { checkUpstreams } from "./apigw/health";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -129,6 +132,9 @@ app.route("/api/v1/uploads", uploadDiscoveryRoutes);
 app.route("/api/v1/uploads", tenantApi(uploadRoutes));
 app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
 app.route("/metrics", expositionRoutes);
+app.route("/api/v1/gateway/routes", tenantApi(gatewayRouteRoutes));
+// A tenant's upstreams: no platform auth in front, each route's own (API key or none) and limits.
+app.route("/gw", gatewayTrafficRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -207,6 +213,7 @@ const CRONS: Record<string, CronHandler> = {
 			sweepJobs(env).then((figures) => log.info("job sweep", figures)),
 			reconcilePayments(env, scheduledTime).then((figures) => log.info("payment reconciliation", figures)),
 			evaluateAlerts(env, scheduledTime).then((figures) => log.info("metric alerts", figures)),
+			checkUpstreams(env, scheduledTime).then((figures) => log.info("gateway health checks", figures)),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
