@@ -29,11 +29,14 @@ describe("gateway route management", () => {
 	it("lists routes by name in pages with a cursor", async () => {
 		const { apiKey } = await createTenant();
 		for (const n of ["r1", "r2", "r3"]) await mustPutRoute(apiKey, n, routeBody(`/${n}`, [A]));
-		const first = await json(await call("GET", "/api/v1/gateway/routes?limit=2", { token: apiKey }));
-		expect((first.routes as { name: string }[]).map((r) => r.name)).toEqual(["r1", "r2"]);
+		type Page = { routes: { name: string }[]; next_cursor: string | null };
+		const first = await (await call("GET", "/api/v1/gateway/routes?limit=2", { token: apiKey })).json<Page>();
+		expect(first.routes.map((r) => r.name)).toEqual(["r1", "r2"]);
 		expect(first.next_cursor).toBe("r2");
-		const second = await json(await call("GET", "/api/v1/gateway/routes?limit=2&cursor=r2", { token: apiKey }));
-		expect((second.routes as { name: string }[]).map((r) => r.name)).toEqual(["r3"]);
+		const second = await (
+			await call("GET", "/api/v1/gateway/routes?limit=2&cursor=r2", { token: apiKey })
+		).json<Page>();
+		expect(second.routes.map((r) => r.name)).toEqual(["r3"]);
 		expect(second.next_cursor).toBeNull();
 	});
 

@@ -1,4 +1,4 @@
-import fc from "fast-check";
+import { array, assert, integer, property } from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { PassiveHealth, Peer } from "../../../src/apigw/balancer";
 import { choosePeer, isEjected, newPeers, pickWeighted, reportOutcome } from "../../../src/apigw/balancer";
@@ -22,8 +22,8 @@ describe("smooth weighted round robin", () => {
 	});
 
 	it("gives every peer exactly its share of each full cycle, for any weights", () => {
-		fc.assert(
-			fc.property(fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 8 }), (weights) => {
+		assert(
+			property(array(integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 8 }), (weights) => {
 				const peers = newPeers(weights.map((weight, i) => ({ url: `u${i}`, weight })));
 				const total = weights.reduce((a, b) => a + b, 0);
 				const seen = picks(peers, total * 3);
