@@ -32,9 +32,9 @@ export async function run({ url, admin, log }) {
 		const [chunk] = await once(child.stdout, "data");
 		const upstream = `http://127.0.0.1:${Number(String(chunk).trim())}`;
 		const { tenantId, headers } = await unlimitedTenant(admin, "bench-apigw");
-		for (const [name, extra] of [
-			["direct", {}],
-			["cached", { cache_ttl: 60 }],
+		for (const { name, extra } of [
+			{ name: "direct", extra: {} },
+			{ name: "cached", extra: { cache_ttl: 60 } },
 		]) {
 			const res = await fetch(`${url}/api/v1/gateway/routes/${name}`, {
 				method: "PUT",
