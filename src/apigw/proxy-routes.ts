@@ -45,14 +45,23 @@ export const gatewayTrafficRoutes = new Hono<AppEnv>().on(
 		const { routes, down } = await tenantRoutes(c.env, tenantId);
 		const route = matchRoute(routes, path);
 		if (!route) throw new AppError(404, "not_found", `No gateway route for ${path}.`);
-		const res = await serve(c, tenantId, route, path, down);
-		if (recordRequest(tenantId, route.name, res.status, Date.now() - started, Date.now()))
-			c.executionCtx.waitUntil(
-				flushRouteMetrics(c.env, Date.now()).catch((err: unknown) =>
-					log.error("gateway metrics flush failed", { error: errorText(err) }),
-				),
-			);
-		return res;
+		let status = 500;
+		try {
+			const res = await serve(c, tenantId, route, path, down);
+			status = res.status;
+			return res;
+		} catch (err) {
+			if (err instanceof AppError) status = err.status;
+			throw err;
+		} finally {
+			// Every answer counts, the gateway's own errors (429, 502, 504…) too.
+			if (recordRequest(tenantId, route.name, status, Date.now() - started, Date.now()))
+				c.executionCtx.waitUntil(
+					flushRouteMetrics(c.env, Date.now()).catch((err: unknown) =>
+						log.error("gateway metrics flush failed", { error: errorText(err) }),
+					),
+				);
+		}
 	},
 );
 

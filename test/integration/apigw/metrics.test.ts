@@ -13,10 +13,18 @@ describe("gateway per-route metrics", () => {
 		const { apiKey, tenantId } = await createTenant();
 		await mustPutRoute(apiKey, "orders", routeBody("/orders", [A], { retries: 0 }));
 		let status = 200;
-		interceptUpstreams({ [A]: () => (status === 200 ? ok() : new Response("no", { status })) });
+		interceptUpstreams({
+			[A]: () => {
+				if (status === 0) throw new TypeError("connection refused");
+				return status === 200 ? ok() : new Response("no", { status });
+			},
+		});
 		await gw(tenantId, "/orders/1");
 		status = 404;
 		await gw(tenantId, "/orders/2");
+		// The gateway's own error (502: the upstream could not be reached) counts too.
+		status = 0;
+		expect((await gw(tenantId, "/orders/3")).status).toBe(502);
 		await flushRouteMetrics(env, Date.now());
 		const { results } = await env.DB.prepare(
 			"SELECT name, labels, type FROM metric_series WHERE tenant_id = ? ORDER BY name, labels",
@@ -27,5 +35,6 @@ describe("gateway per-route metrics", () => {
 		expect(series).toContainEqual(["apigw_request_duration_ms", { route: "orders" }, "histogram"]);
 		expect(series).toContainEqual(["apigw_requests", { route: "orders", status: "2xx" }, "gauge"]);
 		expect(series).toContainEqual(["apigw_requests", { route: "orders", status: "4xx" }, "gauge"]);
+		expect(series).toContainEqual(["apigw_requests", { route: "orders", status: "5xx" }, "gauge"]);
 	});
 });
