@@ -23,6 +23,18 @@ import {
 	usedBytes,
 } from "../src/cache/shard-db";
 import { errorText, log } from "../src/platform/log";
+import { policyFromEnv } from "../src/platform/destination";
+import { writeBehindDelayMs, writeToOrigin } from "../src/cache/origin-write";
+import type { PendingWrite } from "../src/cache/write-behind-db";
+import {
+	createOutbox,
+	dueWrites,
+	enqueueWrite,
+	markDelivered,
+	markFailedAttempt,
+	nextDue,
+	outboxCounts,
+} from "../src/cache/write-behind-db";
 
 export type CachedValue = { key: string; value: string; expiresAt: number };
 export type LookupResult =
@@ -30,7 +42,15 @@ export type LookupResult =
 	| { ok: true; hit: false; loaded: true; value: string; expiresAt: number; l1: boolean }
 	| { ok: false; code: "cache_miss"; l1: boolean }
 	| Exclude<LoadOutcome, { ok: true }>;
-export type PutRequest = { key: string; value: string; ttlSeconds: number; tags: string[] };
+export type PutRequest = {
+	key: string;
+	value: string;
+	ttlSeconds: number;
+	tags: string[];
+	/** Write-behind: the origin URL the value is delivered to after this answer, and the write's id. */
+	writeBehind?: { url: string; writeId: string };
+};
+export type ShardFigures = ShardStats & { writeBehindPending: number; writeBehindFailed: number };
 export type PutResult =
 	| { ok: true; expiresAt: number; evicted: number }
 	| { ok: false; code: "value_too_large"; capBytes: number; bytes: number };
@@ -39,6 +59,9 @@ export type Loader = { url: string; ttlSeconds: number };
 
 /** Candidates read per eviction round (a round removes what brings the shard under its cap). */
 const EVICTION_ROUND = 64;
+/** Write-behind deliveries per alarm run (each a bounded safeFetch), sent WRITE_CONCURRENCY at a time. */
+const WRITE_BATCH = 24;
+const WRITE_CONCURRENCY = 6;
 
 /**
  * One shard of one tenant's cache namespace (`<tenant>:<namespace>:<shard>`): entries in SQLite,
@@ -57,6 +80,7 @@ export class CacheShard extends DurableObject<Env> {
 		super(ctx, env);
 		void ctx.blockConcurrencyWhile(async () => {
 			createShardTables(ctx.storage.sql);
+			createOutbox(ctx.storage.sql);
 			this.#settings = readSettings(ctx.storage.sql);
 			this.#alarmAt = await ctx.storage.getAlarm();
 		});
@@ -99,7 +123,13 @@ export class CacheShard extends DurableObject<Env> {
 
 	async put(request: PutRequest): Promise<PutResult> {
 		this.#supersede((key) => key === request.key);
-		const result = this.#store(request, 0, Date.now());
+		const now = Date.now();
+		const result = this.#store(request, 0, now);
+		// In the same synchronous step as the entry: both are committed together before the answer.
+		if (result.ok && request.writeBehind) {
+			const { url, writeId } = request.writeBehind;
+			enqueueWrite(this.ctx.storage.sql, { key: request.key, url, value: request.value, write_id: writeId }, now);
+		}
 		await this.#syncAlarm();
 		return result;
 	}
@@ -120,8 +150,13 @@ export class CacheShard extends DurableObject<Env> {
 		return deleteTagged(this.ctx.storage.sql, tags);
 	}
 
-	stats(): ShardStats {
-		return shardStats(this.ctx.storage.sql, Date.now());
+	stats(): ShardFigures {
+		const outbox = outboxCounts(this.ctx.storage.sql);
+		return {
+			...shardStats(this.ctx.storage.sql, Date.now()),
+			writeBehindPending: outbox.pending,
+			writeBehindFailed: outbox.failed,
+		};
 	}
 
 	/** The namespace's settings, with this shard's share of max_bytes; a smaller cap evicts at once. */
@@ -136,6 +171,7 @@ export class CacheShard extends DurableObject<Env> {
 		const now = Date.now();
 		const removed = deleteExpired(this.ctx.storage.sql, now, CACHE_LIMITS.expiryBatch);
 		if (removed > 0) log.info("cache expiry", { removed });
+		await this.#deliverWrites(now);
 		this.#alarmAt = null;
 		await this.#syncAlarm();
 	}
@@ -211,8 +247,36 @@ export class CacheShard extends DurableObject<Env> {
 		return evicted;
 	}
 
+	/** Sends due write-behind writes to their origins; each outcome is recorded as it arrives. */
+	async #deliverWrites(now: number): Promise<void> {
+		const sql = this.ctx.storage.sql;
+		const due = dueWrites(sql, now, WRITE_BATCH);
+		const policy = policyFromEnv(this.env);
+		const deliver = async (write: PendingWrite) => {
+			const outcome = await writeToOrigin(
+				{ url: write.url, key: write.key, valueText: write.value, idempotencyKey: write.write_id },
+				policy,
+			);
+			if (outcome.ok) markDelivered(sql, write.key, write.write_id);
+			else {
+				const nextAt = Date.now() + writeBehindDelayMs(write.attempts);
+				markFailedAttempt(sql, write, { retryable: outcome.retryable, reason: outcome.reason, nextAt });
+				log.warn("cache write-behind attempt failed", {
+					key: write.key,
+					attempts: write.attempts + 1,
+					reason: outcome.reason,
+				});
+			}
+		};
+		for (let i = 0; i < due.length; i += WRITE_CONCURRENCY) {
+			await Promise.all(due.slice(i, i + WRITE_CONCURRENCY).map(deliver));
+		}
+	}
+
 	async #syncAlarm(): Promise<void> {
-		const next = nextExpiry(this.ctx.storage.sql);
+		const expiry = nextExpiry(this.ctx.storage.sql);
+		const write = nextDue(this.ctx.storage.sql);
+		const next = expiry === null ? write : write === null ? expiry : Math.min(expiry, write);
 		if (next === null || (this.#alarmAt !== null && this.#alarmAt <= next)) return;
 		this.#alarmAt = Math.max(next, Date.now() + 1);
 		await this.ctx.storage.setAlarm(this.#alarmAt);

@@ -76,6 +76,9 @@ import { restartStalledCampaigns } from "./campaigns/service";
 import { campaignRetentionTargets } from "./campaigns/retention";
 import { handleEmailBatch } from "../queues/email";
 import { handleEmailDeadLetterBatch } from "../queues/email-dlq";
+import { gatewayRouteRoutes } from "./apigw/routes";
+import { gatewayTrafficRoutes } from "./apigw/proxy-routes";
+import { checkUpstreams } from "./apigw/health";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -158,6 +161,9 @@ app.route("/u", unsubscribeRoutes);
 app.route("/api/v1/email", tenantApi(emailSandboxRoutes));
 app.route("/api/v1/lists", tenantApi(listRoutes));
 app.route("/api/v1/campaigns", tenantApi(campaignRoutes));
+app.route("/api/v1/gateway/routes", tenantApi(gatewayRouteRoutes));
+// A tenant's upstreams: no platform auth in front, each route's own (API key or none) and limits.
+app.route("/gw", gatewayTrafficRoutes);
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -242,6 +248,7 @@ const CRONS: Record<string, CronHandler> = {
 			reconcilePayments(env, scheduledTime).then((figures) => log.info("payment reconciliation", figures)),
 			evaluateAlerts(env, scheduledTime).then((figures) => log.info("metric alerts", figures)),
 			restartStalledCampaigns(env, scheduledTime).then((figures) => log.info("campaign chains", figures)),
+			checkUpstreams(env, scheduledTime).then((figures) => log.info("gateway health checks", figures)),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).

@@ -41,6 +41,9 @@ const statsSchema = z.object({
 	hits: z.number().int(),
 	misses: z.number().int(),
 	evictions: z.number().int(),
+	write_behind: z
+		.object({ pending: z.number().int(), failed: z.number().int() })
+		.describe("Write-behind origin writes not yet delivered, and those refused for good or out of attempts (kept)."),
 });
 
 const cache = (doc: Omit<RouteDoc, "tags" | "access">) =>
@@ -48,7 +51,7 @@ const cache = (doc: Omit<RouteDoc, "tags" | "access">) =>
 
 export const cacheDocs = {
 	put: cache({
-		summary: "Store a JSON value for ttl seconds (with optional tags)",
+		summary: "Store a JSON value for ttl seconds (with optional tags; write-through or write-behind to an origin)",
 		ok: {
 			200: z.object({
 				key: z.string(),

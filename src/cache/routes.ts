@@ -1,10 +1,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import type { PutResult } from "../../durable-objects/cache-shard";
+import type { PutResult, ShardFigures } from "../../durable-objects/cache-shard";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
-import type { ShardStats } from "./domain";
 import {
 	CACHE_LIMITS,
 	EVICTION_POLICIES,
@@ -15,6 +14,7 @@ import {
 	utf8Bytes,
 } from "./domain";
 import { lookup, lookupMany } from "./lookup";
+import { originWriteId, prepareOriginWrite } from "./write-strategies";
 import { cacheDocs } from "./openapi";
 import type { CacheScope } from "./service";
 import { callShard, dropL1, dropL1Namespace, fanOut, rememberNamespaceL1, shardCount, shardForKey } from "./service";
@@ -31,7 +31,18 @@ const TTL = z.number().int().min(CACHE_LIMITS.minTtlSeconds).max(CACHE_LIMITS.ma
 const namespaceParams = z.object({ namespace: NAMESPACE });
 const keyParams = z.object({ namespace: NAMESPACE, key: ENTRY_KEY });
 const putBody = z
-	.object({ value: z.json(), ttl: TTL, tags: z.array(TAG).max(CACHE_LIMITS.maxTags).default([]) })
+	.object({
+		value: z.json(),
+		ttl: TTL,
+		tags: z.array(TAG).max(CACHE_LIMITS.maxTags).default([]),
+		write: z
+			.object({ mode: z.enum(["through", "behind"]), url: z.url().max(2048) })
+			.strict()
+			.optional()
+			.describe(
+				"through: PUT to the origin first, cache only on its 2xx; behind: cache now, deliver to the origin after.",
+			),
+	})
 	.strict();
 const getQuery = z.object({
 	l1: z
@@ -95,8 +106,12 @@ export const cacheRoutes = new Hono<AppEnv>()
 	)
 	.get("/:namespace/stats", cacheDocs.stats, validate("param", namespaceParams), async (c) => {
 		const scope = scopeOf(c.env, c.get("principal").tenantId, c.req.valid("param").namespace);
-		const figures = await fanOut<ShardStats>(scope, "cache stats", (shard) => shard.stats());
-		return c.json({ namespace: scope.namespace, shards: figures.length, ...sumStats(figures) });
+		const figures = await fanOut<ShardFigures>(scope, "cache stats", (shard) => shard.stats());
+		const write_behind = {
+			pending: figures.reduce((n, f) => n + f.writeBehindPending, 0),
+			failed: figures.reduce((n, f) => n + f.writeBehindFailed, 0),
+		};
+		return c.json({ namespace: scope.namespace, shards: figures.length, ...sumStats(figures), write_behind });
 	})
 	.post(
 		"/:namespace/batch/get",
@@ -126,12 +141,20 @@ export const cacheRoutes = new Hono<AppEnv>()
 	.put("/:namespace/:key", cacheDocs.put, validate("param", keyParams), validate("json", putBody), async (c) => {
 		const { namespace, key } = c.req.valid("param");
 		const scope = scopeOf(c.env, c.get("principal").tenantId, namespace);
-		const { value, ttl, tags } = c.req.valid("json");
+		const { value, ttl, tags, write } = c.req.valid("json");
 		const text = JSON.stringify(value);
 		const bytes = utf8Bytes(text);
 		if (bytes > CACHE_LIMITS.maxValueBytes)
 			throw tooLarge(`The value is ${bytes} bytes of JSON`, CACHE_LIMITS.maxValueBytes);
-		const request = { key, value: text, ttlSeconds: ttl, tags };
+		const writeId = write ? await originWriteId(c.req.header("Idempotency-Key"), scope, key, text) : null;
+		if (write && writeId) await prepareOriginWrite(scope, key, text, write, writeId);
+		const request = {
+			key,
+			value: text,
+			ttlSeconds: ttl,
+			tags,
+			...(write?.mode === "behind" && writeId ? { writeBehind: { url: write.url, writeId } } : {}),
+		};
 		const result = await callShard<PutResult>(shardForKey(scope, key).put(request), "cache put");
 		dropL1(scope, key);
 		if (!result.ok)

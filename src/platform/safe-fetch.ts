@@ -20,6 +20,13 @@ export type SafeFetchOptions = {
 	signal?: AbortSignal;
 	/** Where requests go (a service binding's fetch, say); the global fetch otherwise. */
 	fetcher?: (request: Request) => Promise<Response>;
+	/** "return": a 3xx comes back as it is instead of being followed (a proxy passes it on). */
+	redirect?: "follow" | "return";
+	/**
+	 * Headers the platform wrote itself (a proxy's X-Forwarded-For from CF-Connecting-IP), set after
+	 * the caller's forwarding headers were stripped, so a caller cannot forge them.
+	 */
+	trustedHeaders?: Record<string, string>;
 };
 
 export type SafeResponse = { status: number; headers: Headers; body: Uint8Array; truncated: boolean; url: string };
@@ -83,6 +90,7 @@ async function exchange(target: string, options: SafeFetchOptions, signal: Abort
 	let method = (options.method ?? "GET").toUpperCase();
 	let body = options.body ?? null;
 	const headers = outboundHeaders(options.headers);
+	for (const [name, value] of Object.entries(options.trustedHeaders ?? {})) headers.set(name, value);
 	const firstOrigin = originOf(target);
 	for (let hop = 0; ; hop++) {
 		const check = checkDestination(url, options.policy);
@@ -98,7 +106,7 @@ async function exchange(target: string, options: SafeFetchOptions, signal: Abort
 			}),
 		);
 		const location = res.headers.get("Location");
-		if (res.status >= 300 && res.status < 400 && location !== null) {
+		if (res.status >= 300 && res.status < 400 && location !== null && options.redirect !== "return") {
 			await res.body?.cancel();
 			if (hop >= maxRedirects) throw new DestinationRefusedError(url, `more than ${maxRedirects} redirects`);
 			url = new URL(location, check.url).toString();

@@ -85,6 +85,7 @@ describe("cache batch reads, invalidation and stats", () => {
 			hits: 4,
 			misses: 2,
 			evictions: 0,
+			write_behind: { pending: 0, failed: 0 },
 		});
 	});
 });

@@ -21,6 +21,7 @@ export type Stats = {
 	hits: number;
 	misses: number;
 	evictions: number;
+	write_behind: { pending: number; failed: number };
 };
 
 let counter = 0;
