@@ -61,6 +61,11 @@ import { evaluateAlerts } from "./metrics/alerts";
 import { metricsRetentionTargets } from "./metrics/retention";
 import { handleMetricsBatch } from "../queues/metrics";
 import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
+import { webhookEndpointRoutes } from "./webhooks/routes";
+import { webhookEventRoutes } from "./webhooks/event-routes";
+import { webhookRetentionTargets } from "./webhooks/retention";
+import { handleWebhooksBatch } from "../queues/webhooks";
+import { handleWebhooksDeadLetterBatch } from "../queues/webhooks-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -74,6 +79,7 @@ export { DistributedLock } from "../durable-objects/locks-distributed-lock";
 export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard";
 export { CacheShard } from "../durable-objects/cache-shard";
 export { TusUpload } from "../durable-objects/uploads-tus-upload";
+export { DeliveryLane } from "../durable-objects/delivery-lane";
 
 const app = new Hono<AppEnv>();
 
@@ -129,6 +135,7 @@ app.route("/api/v1/uploads", uploadDiscoveryRoutes);
 app.route("/api/v1/uploads", tenantApi(uploadRoutes));
 app.route("/api/v1/metrics", tenantApi(metricRoutes, alertRoutes));
 app.route("/metrics", expositionRoutes);
+app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -196,6 +203,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-jobs-dlq": handleJobsDeadLetterBatch,
 	"floodgate-metrics": handleMetricsBatch,
 	"floodgate-metrics-dlq": handleMetricsDeadLetterBatch,
+	"floodgate-webhooks": handleWebhooksBatch,
+	"floodgate-webhooks-dlq": handleWebhooksDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -218,6 +227,7 @@ const CRONS: Record<string, CronHandler> = {
 				...telemetryRetentionTargets(env, scheduledTime),
 				...paymentRetentionTargets(env, scheduledTime),
 				...metricsRetentionTargets(env, scheduledTime),
+				...webhookRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
