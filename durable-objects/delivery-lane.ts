@@ -6,8 +6,8 @@ import { takeToken } from "../src/delivery/schedule";
  * One delivery destination (a webhook endpoint; a notification channel later): paces deliveries
  * to its rate limit and, for ordered destinations, lets one delivery per ordering key be in flight,
  * the next waiting until it succeeded or died. The queue of waiting deliveries is in SQLite (it
- * must survive eviction); the token bucket is soft state in memory (after an eviction it starts
- * full again, which at worst allows one extra burst).
+ * must survive eviction); the pacing bucket is soft state in memory (after an eviction it starts
+ * full again, which at worst allows one delivery early).
  */
 export class DeliveryLane extends DurableObject<Env> {
 	#bucket: Bucket | null = null;
@@ -26,7 +26,7 @@ export class DeliveryLane extends DurableObject<Env> {
 		});
 	}
 
-	/** Milliseconds to wait before the next delivery (a token is reserved for the caller either way). */
+	/** 0 when the caller may deliver now (the slot is taken), else milliseconds until the next slot. */
 	pace(ratePerSecond: number, now = Date.now()): number {
 		const { bucket, waitMs } = takeToken(this.#bucket, ratePerSecond, now);
 		this.#bucket = bucket;

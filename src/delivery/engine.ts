@@ -4,7 +4,7 @@ import type { AttemptAnswer, Decision } from "./schedule";
 import { decide } from "./schedule";
 import { policyFromEnv } from "../platform/destination";
 import { DestinationRefusedError, safeFetch } from "../platform/safe-fetch";
-import { TimeoutError } from "../platform/timeout";
+import { TimeoutError, sleep } from "../platform/timeout";
 import { errorText, log } from "../platform/log";
 
 /**
@@ -22,8 +22,6 @@ export const attemptMessageSchema = z.object({
 	delivery_id: z.string().min(1).max(64),
 	/** The attempt this message is for (1-based); a message for an attempt already made is stale. */
 	attempt: z.number().int().min(1).max(100),
-	/** Set when the lane already reserved this attempt's slot (it waited out the rate limit). */
-	paced: z.boolean().optional(),
 });
 export type AttemptMessage = z.infer<typeof attemptMessageSchema>;
 
@@ -65,6 +63,8 @@ export type AttemptOutcome = "stale" | "paced" | "waiting" | Decision["kind"];
 
 /** A 2xx within this is success. */
 export const DELIVERY_TIMEOUT_MS = 15_000;
+/** A paced attempt sleeps this long at most for its slot before it goes back to the queue. */
+const MAX_INLINE_WAIT_MS = 2_000;
 /** How much of an answer the attempt log keeps. */
 export const RESPONSE_EXCERPT_BYTES = 1_024;
 
@@ -75,10 +75,10 @@ export async function runAttempt(env: Env, adapter: DeliveryAdapter, msg: Attemp
 	const lane = prepared.rateLimit !== null || prepared.laneKey !== null ? laneStub(env, prepared.laneName) : null;
 	if (lane && prepared.laneKey !== null && msg.attempt === 1 && !(await lane.admit(prepared.laneKey, msg.delivery_id)))
 		return "waiting";
-	if (lane && prepared.rateLimit !== null && !msg.paced) {
-		const waitMs = await lane.pace(prepared.rateLimit);
+	if (lane && prepared.rateLimit !== null) {
+		const waitMs = await waitForSlot(lane, prepared.rateLimit);
 		if (waitMs > 0) {
-			await adapter.send(env, { ...msg, paced: true }, Math.ceil(waitMs / 1000));
+			await adapter.send(env, msg, Math.ceil(waitMs / 1000));
 			return "paced";
 		}
 	}
@@ -98,6 +98,21 @@ export async function runAttempt(env: Env, adapter: DeliveryAdapter, msg: Attemp
 		await startNext(env, adapter, lane, prepared.laneKey, msg);
 	}
 	return decision.kind;
+}
+
+/**
+ * Asks the lane for a slot, sleeping out short waits (up to MAX_INLINE_WAIT_MS in all); 0 when the
+ * slot is taken, else how long a re-enqueued message should wait.
+ */
+async function waitForSlot(lane: DurableObjectStub<DeliveryLane>, rate: number): Promise<number> {
+	let waited = 0;
+	for (;;) {
+		const waitMs = await lane.pace(rate);
+		if (waitMs === 0) return 0;
+		if (waited + waitMs > MAX_INLINE_WAIT_MS) return waitMs;
+		await sleep(waitMs);
+		waited += waitMs;
+	}
 }
 
 /** An ordered lane's next delivery, once the one before it is finished (succeeded, dead or gone). */

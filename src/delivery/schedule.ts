@@ -60,15 +60,16 @@ export function retryAfterSeconds(header: string | null, nowMs: number): number 
 	return Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
-/** Token bucket of a lane: `rate` deliveries per second, bursts of `rate`. */
+/**
+ * A lane's pacing state: a token bucket of capacity 1 refilled at `rate` per second, i.e. deliveries
+ * at least 1/rate apart (no bursts: a rate of 10/s never sends 20 within one second).
+ */
 export type Bucket = { tokens: number; updatedAt: number };
 
-/** Takes one token: the new bucket and how long to wait first (0 = go now). */
+/** Takes the token if it is there (waitMs 0); otherwise reserves nothing and says how long until it is. */
 export function takeToken(bucket: Bucket | null, rate: number, nowMs: number): { bucket: Bucket; waitMs: number } {
-	const prior = bucket ?? { tokens: rate, updatedAt: nowMs };
-	const tokens = Math.min(rate, prior.tokens + ((nowMs - prior.updatedAt) / 1000) * rate);
+	const prior = bucket ?? { tokens: 1, updatedAt: nowMs };
+	const tokens = Math.min(1, prior.tokens + ((nowMs - prior.updatedAt) / 1000) * rate);
 	if (tokens >= 1) return { bucket: { tokens: tokens - 1, updatedAt: nowMs }, waitMs: 0 };
-	const waitMs = Math.ceil(((1 - tokens) / rate) * 1000);
-	// The token is reserved now: the caller comes back after waitMs and goes without asking again.
-	return { bucket: { tokens: tokens - 1, updatedAt: nowMs }, waitMs };
+	return { bucket: { tokens, updatedAt: nowMs }, waitMs: Math.ceil(((1 - tokens) / rate) * 1000) };
 }

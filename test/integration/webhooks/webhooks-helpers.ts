@@ -6,6 +6,9 @@ import type { Json } from "../helpers";
 
 export type Received = { url: string; headers: Headers; body: string; at: number };
 export type Delivery = {
+	delivery_id: string;
+	next_attempt_at: string | null;
+	last_status_code: number | null;
 	endpoint_id: string;
 	status: string;
 	attempts: number;
