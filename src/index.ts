@@ -79,6 +79,11 @@ import { handleEmailDeadLetterBatch } from "../queues/email-dlq";
 import { gatewayRouteRoutes } from "./apigw/routes";
 import { gatewayTrafficRoutes } from "./apigw/proxy-routes";
 import { checkUpstreams } from "./apigw/health";
+import { webhookEndpointRoutes } from "./webhooks/routes";
+import { webhookEventRoutes } from "./webhooks/event-routes";
+import { webhookRetentionTargets } from "./webhooks/retention";
+import { handleWebhooksBatch } from "../queues/webhooks";
+import { handleWebhooksDeadLetterBatch } from "../queues/webhooks-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -92,6 +97,7 @@ export { DistributedLock } from "../durable-objects/locks-distributed-lock";
 export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard";
 export { CacheShard } from "../durable-objects/cache-shard";
 export { TusUpload } from "../durable-objects/uploads-tus-upload";
+export { DeliveryLane } from "../durable-objects/delivery-lane";
 
 const app = new Hono<AppEnv>();
 
@@ -164,6 +170,7 @@ app.route("/api/v1/campaigns", tenantApi(campaignRoutes));
 app.route("/api/v1/gateway/routes", tenantApi(gatewayRouteRoutes));
 // A tenant's upstreams: no platform auth in front, each route's own (API key or none) and limits.
 app.route("/gw", gatewayTrafficRoutes);
+app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -236,6 +243,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-reports-dlq": handleReportsDeadLetterBatch,
 	"floodgate-email": handleEmailBatch,
 	"floodgate-email-dlq": handleEmailDeadLetterBatch,
+	"floodgate-webhooks": handleWebhooksBatch,
+	"floodgate-webhooks-dlq": handleWebhooksDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -264,6 +273,7 @@ const CRONS: Record<string, CronHandler> = {
 				...reportRetentionTargets(env, scheduledTime),
 				...accountRetentionTargets(env, scheduledTime),
 				...campaignRetentionTargets(env, scheduledTime),
+				...webhookRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
