@@ -64,6 +64,7 @@ import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
+export { IdempotencyShard } from "../durable-objects/gateway-idempotency-shard";
 export { JobSchedule } from "../durable-objects/jobs-schedule";
 export { JobTimer } from "../durable-objects/jobs-timer";
 export { JobTypeGate } from "../durable-objects/jobs-type-gate";
