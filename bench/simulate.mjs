@@ -54,7 +54,7 @@ for (const [name, n] of [
 		`schedule only, ${fmtInt(n)} machines: peak ${s.with_slots.peak}/min, mean ${s.with_slots.mean}/min over ${s.active_minutes} minutes → peak:mean ${s.with_slots.ratio} with slots (${s.without_slots.ratio} without)   goal <= 1.3`,
 	);
 }
-mergeResults(root, "surge", {
+mergeResults(root, "45-surge.mjs", {
 	details: Object.fromEntries(Object.entries(surge).map(([k, v]) => [k, { ...v, histogram: undefined }])),
 	figures: {
 		surge_peak_mean_1k: surge["1k"].with_slots.ratio,
