@@ -102,8 +102,9 @@ async function distinctKeys({ target, headers, body, log }) {
 	let firstError = null;
 	const curve = [];
 	const started = Date.now();
-	for (let s = 0; s < segments && n < total; s++) {
-		const amount = Math.min(perSegment, total - n);
+	for (let s = 0; s < segments; s++) {
+		const amount = Math.min(perSegment, total - s * perSegment);
+		if (amount <= 0) break;
 		const result = await drive({
 			url: target,
 			method: "POST",
