@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 import { ADMIN_TOKEN, startPlatform } from "./lib/platform.mjs";
 import { importTs } from "./sim/bundle.mjs";
 import { buildFleet, buildReport, ZONES } from "./sim/fleet.mjs";
-import { addArrival, histogramRows, peakToMean, zonePeakToMean } from "./sim/histogram.mjs";
+import { histogramRows, peakToMean, zonePeakToMean } from "./sim/histogram.mjs";
+import { mergeResults } from "./lib/results.mjs";
+import { scheduleOnly, shapeOf, zoneRanks } from "./sim/schedule.mjs";
 import { runNight } from "./sim/run-night.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -37,10 +39,40 @@ const outbox = await importTs(root, "client/outbox.ts");
 const slots = await importTs(root, "src/devices/slots/domain.ts");
 const fleetShape = await importTs(root, "src/devices/slots/fleet-shape.ts");
 const window = { startMinute: 0, durationMinutes: WINDOW_MINUTES };
+
+// Surge at three fleet sizes from the slot function alone (cheap: no platform). SIM_SCHEDULE_ONLY=1
+// stops here; the figures surge_peak_mean_1k/10k/100k are merged into bench/results/latest.json.
+const surge = {};
+for (const [name, n] of [
+	["1k", 1_000],
+	["10k", 10_000],
+	["100k", 100_000],
+]) {
+	const s = scheduleOnly({ n, slots, fleetShape, window, night: NIGHT });
+	surge[name] = s;
+	console.log(
+		`schedule only, ${fmtInt(n)} machines: peak ${s.with_slots.peak}/min, mean ${s.with_slots.mean}/min over ${s.active_minutes} minutes → peak:mean ${s.with_slots.ratio} with slots (${s.without_slots.ratio} without)   goal <= 1.3`,
+	);
+}
+mergeResults(root, "45-surge.mjs", {
+	details: Object.fromEntries(Object.entries(surge).map(([k, v]) => [k, { ...v, histogram: undefined }])),
+	figures: {
+		surge_peak_mean_1k: surge["1k"].with_slots.ratio,
+		surge_peak_mean_10k: surge["10k"].with_slots.ratio,
+		surge_peak_mean_100k: surge["100k"].with_slots.ratio,
+	},
+});
+if (process.env.SIM_SCHEDULE_ONLY === "1") {
+	clearTimeout(deadline);
+	process.exit(0);
+}
+
 const fleet = buildFleet(N);
-// The platform shapes slots by the tenant's devices per time zone (src/devices/slots/fleet-shape.ts);
-// the simulator computes the same curves from the same fleet, and checks a sample against the API.
-const shape = shapeOf(fleet);
+// The platform places machines by rank in their zone through the fleet's whole-device plan
+// (src/devices/slots/fleet-plan.ts); the simulator computes the same from the same fleet, and
+// checks a sample against the API.
+const ranks = zoneRanks(fleet);
+const shape = shapeOf(fleetShape, fleet, window, NIGHT);
 console.log(
 	`fleet: ${N} machines in ${ZONES.length} time zones; night ${NIGHT}; window 00:00 + ${WINDOW_MINUTES} min; concurrency ${CONCURRENCY}; failure rate ${FAILURE_RATE}`,
 );
@@ -93,10 +125,15 @@ try {
 
 		const jobs = fleet.map((machine, index) => {
 			const slot = slots.slotFor(
-				{ tenantId: tenant.tenant_id, deviceId: machine.device_id, timezone: machine.timezone },
+				{
+					tenantId: tenant.tenant_id,
+					deviceId: machine.device_id,
+					timezone: machine.timezone,
+					rank: ranks.get(machine.device_id),
+				},
 				window,
 				NIGHT,
-				() => shape.zones.get(machine.timezone),
+				() => shape.plans.get(machine.timezone),
 			);
 			return {
 				index,
@@ -222,7 +259,13 @@ console.table(Object.fromEntries(Object.entries(zones).map(([z, v]) => [z, v])))
 
 // The same ratios for the full 100,000-machine fleet from the slot function alone (no requests):
 // what a clean run at full size would measure, since a clean report arrives at its scheduled minute.
-const schedule = scheduleOnly(Number(process.env.SIM_SCHEDULE_MACHINES ?? 100_000));
+const schedule = scheduleOnly({
+	n: Number(process.env.SIM_SCHEDULE_MACHINES ?? 100_000),
+	slots,
+	fleetShape,
+	window,
+	night: NIGHT,
+});
 console.log(
 	`schedule only, ${schedule.machines} machines (slot function, nothing sent): with slots peak ${schedule.with_slots.peak}/min, without ${schedule.without_slots.peak}/min, mean ${schedule.with_slots.mean}/min over ${schedule.active_minutes} minutes → peak:mean ${schedule.with_slots.ratio} with slots, ${schedule.without_slots.ratio} without`,
 );
@@ -254,46 +297,6 @@ if (failures.length > 0) {
 console.log(`\nOK: every run landed exactly ${N} machine-nights in D1 (0 lost, 0 duplicated).`);
 process.exit(0);
 
-function scheduleOnly(n) {
-	const withSlots = new Map();
-	const without = new Map();
-	const zoneHists = new Map();
-	const all = buildFleet(n);
-	const curves = shapeOf(all);
-	for (const m of all) {
-		const slot = slots.slotFor(
-			{ tenantId: "ten_schedule", deviceId: m.device_id, timezone: m.timezone },
-			window,
-			NIGHT,
-			() => curves.zones.get(m.timezone),
-		);
-		addArrival(withSlots, slot.at);
-		addArrival(without, slot.windowStart);
-		const z = zoneHists.get(m.timezone) ?? new Map();
-		addArrival(z, slot.at);
-		zoneHists.set(m.timezone, z);
-	}
-	const minutes = new Set([...withSlots.keys(), ...without.keys()]);
-	return {
-		machines: n,
-		active_minutes: minutes.size,
-		with_slots: peakToMean(withSlots, minutes),
-		without_slots: peakToMean(without, minutes),
-		per_zone: zonePeakToMean(zoneHists, WINDOW_MINUTES),
-		histogram: histogramRows(withSlots, without),
-	};
-}
-
-function shapeOf(machines) {
-	const counts = new Map();
-	for (const m of machines) counts.set(m.timezone, (counts.get(m.timezone) ?? 0) + 1);
-	return fleetShape.shapeFleet(
-		[...counts].map(([timezone, count]) => ({ timezone, count })),
-		window,
-		NIGHT,
-	);
-}
-
 async function put(url, headers, body) {
 	const res = await fetch(url, { method: "PUT", headers, body: JSON.stringify(body) });
 	if (!res.ok) throw new Error(`PUT ${url}: ${res.status} ${await res.text()}`);
@@ -305,8 +308,16 @@ async function checkSchedules(url, headers, tenantId) {
 		const m = fleet[i];
 		const res = await fetch(`${url}/api/v1/devices/${m.device_id}/schedule`, { headers });
 		const body = await res.json();
-		const mine = slots.slotOffsetSeconds({ tenantId, deviceId: m.device_id }, window, shape.zones.get(m.timezone));
+		const mine = slots.slotOffsetSeconds(
+			{ tenantId, deviceId: m.device_id, rank: ranks.get(m.device_id) },
+			window,
+			shape.plans.get(m.timezone),
+		);
 		if (!res.ok || body.slot_offset_seconds !== mine)
 			throw new Error(`slot of ${m.device_id}: platform ${JSON.stringify(body)}, simulator ${mine}`);
 	}
+}
+
+function fmtInt(n) {
+	return n.toLocaleString("en-US");
 }

@@ -6,22 +6,30 @@ import { log } from "../src/platform/log";
 const SCHEMA = "CREATE TABLE IF NOT EXISTS record (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)";
 
 /**
- * The record of one idempotency key of one tenant (addressed by name `<tenant>:<key>`): every
+ * Legacy (before IdempotencyShard): kept bound so keys created before the cut-over are read
+ * through until IDEMPOTENCY_LEGACY_UNTIL (see docs/idempotency-and-payments.md); no new key is
+ * created here. The record of one idempotency key of one tenant (addressed by name `<tenant>:<key>`): every
  * request with the key passes through here one at a time, so exactly one of any number of
  * concurrent requests acquires it. The decisions are in src/gateway/idempotency/domain.ts.
  */
 export class IdempotencyKey extends DurableObject<Env> {
 	#record: IdempotencyRecord | null = null;
-	/** False once the alarm has wiped storage (deleteAll drops the table too); recreated on the next write. */
-	#hasTable = true;
+	/** False until the first write and once the alarm has wiped storage (deleteAll drops the table too). */
+	#hasTable = false;
 	/** When the pending alarm fires (0: none); kept in memory so the hot path never reads it. */
 	#alarmAt = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		void ctx.blockConcurrencyWhile(async () => {
-			ctx.storage.sql.exec(SCHEMA);
-			const row = ctx.storage.sql.exec<{ body: string }>("SELECT body FROM record WHERE id = 1").toArray()[0];
+			// Read-through from the shards (src/gateway/idempotency/store.ts) asks objects that were
+			// never written: creating no table keeps such a look-up from leaving storage behind.
+			this.#hasTable =
+				ctx.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'record'").toArray()
+					.length > 0;
+			const row = this.#hasTable
+				? ctx.storage.sql.exec<{ body: string }>("SELECT body FROM record WHERE id = 1").toArray()[0]
+				: undefined;
 			const stored = row ? idempotencyRecordSchema.safeParse(JSON.parse(row.body)) : null;
 			// Written only by #store; a record that no longer parses is forgotten (the key can be used afresh).
 			if (stored && !stored.success)

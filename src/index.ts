@@ -87,6 +87,7 @@ import { handleWebhooksDeadLetterBatch } from "../queues/webhooks-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
+export { IdempotencyShard } from "../durable-objects/gateway-idempotency-shard";
 export { JobSchedule } from "../durable-objects/jobs-schedule";
 export { JobTimer } from "../durable-objects/jobs-timer";
 export { JobTypeGate } from "../durable-objects/jobs-type-gate";

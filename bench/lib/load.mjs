@@ -3,10 +3,20 @@ import autocannon from "autocannon";
 
 /**
  * Drives one route for `duration` seconds with `connections` concurrent clients.
- * `setupRequest` may vary each request (fresh idempotency keys, say).
+ * `setupRequest` may vary each request (fresh idempotency keys, say). `amount`: stop after this many
+ * requests instead of after `duration`.
  * @returns {Promise<{ rps: number, p50: number, p99: number, total: number, statuses: Record<string, number>, errors: number }>}
  */
-export async function drive({ url, method = "GET", headers = {}, body, connections = 64, duration = 5, setupRequest }) {
+export async function drive({
+	url,
+	method = "GET",
+	headers = {},
+	body,
+	connections = 64,
+	duration = 5,
+	amount,
+	setupRequest,
+}) {
 	if (!/^http:\/\/127\.0\.0\.1:\d+/.test(url)) throw new Error(`load tests target 127.0.0.1 only, not ${url}`);
 	const statuses = {};
 	const result = await autocannon({
@@ -16,6 +26,7 @@ export async function drive({ url, method = "GET", headers = {}, body, connectio
 		body,
 		connections,
 		duration,
+		amount,
 		pipelining: 1,
 		requests: setupRequest ? [{ setupRequest }] : undefined,
 		setupClient: (client) => {

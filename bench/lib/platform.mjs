@@ -62,6 +62,7 @@ export async function startPlatform({ root, port, vars = {} }) {
 	return {
 		url: `http://127.0.0.1:${port}`,
 		mf,
+		rssMb: () => workerdRssMb(process.pid),
 		stop: async () => {
 			await mf.dispose();
 			rmSync(persistRoot, { recursive: true, force: true });
@@ -77,4 +78,41 @@ async function applyMigrations(mf, dir) {
 		const statements = unstable_splitSqlQuery(readFileSync(path.join(dir, file), "utf8"));
 		await db.batch(statements.map((s) => db.prepare(s)));
 	}
+}
+
+/**
+ * Resident memory (VmRSS, MB) of the workerd processes started under `ancestor` (Miniflare spawns
+ * one), read from /proc; null where there is no /proc or no workerd.
+ */
+export function workerdRssMb(ancestor) {
+	if (!existsSync("/proc")) return null;
+	const parents = new Map();
+	const names = new Map();
+	for (const entry of readdirSync("/proc")) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+			// pid (comm) state ppid …: comm may contain spaces, so split after the last ")".
+			const close = stat.lastIndexOf(")");
+			names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
+			parents.set(Number(entry), Number(stat.slice(close + 2).split(" ")[1]));
+		} catch {
+			// The process ended while we looked.
+		}
+	}
+	const descends = (pid) => {
+		for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === ancestor) return true;
+		return false;
+	};
+	let kb = 0;
+	let found = false;
+	for (const [pid, name] of names) {
+		if (!name.startsWith("workerd") || !descends(pid)) continue;
+		const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+		if (match) {
+			kb += Number(match[1]);
+			found = true;
+		}
+	}
+	return found ? Math.round(kb / 1024) : null;
 }

@@ -1,10 +1,17 @@
 // The idempotency middleware's cost on a POST route: POST /api/v1/echo without a key (the
-// baseline: the middleware steps aside), with a fresh key per request (one IdempotencyKey object
-// per key: begin + complete), and replays of completed keys (served from the isolate's replay
-// cache or the object). Gateway limits are switched off for the tenant so only this is measured.
+// baseline: the middleware steps aside), with a fresh key per request (a row in one of the
+// tenant's IdempotencyShard objects: begin + complete), and replays of completed keys (served from
+// the isolate's replay cache or the shard). Then the distinct-keys run: BENCH_IDEMPOTENCY_KEYS
+// (default 1,000,000) fresh keys in BENCH_IDEMPOTENCY_SEGMENTS segments, p50/p99 per segment (flat
+// latency = the last segment's p99 close to the first's), and how many were created before the
+// first error. Gateway limits are switched off for the tenant so only this is measured.
 import { drive, fmt } from "../lib/load.mjs";
 
-export const title = "Idempotency-Key on a POST route: without, fresh keys, replays";
+export const title = "Idempotency-Key on a POST route: without, fresh keys, replays, distinct keys";
+
+// A fresh benchmark platform has no keys from before the shards: the legacy read-through (one
+// extra object call per fresh key while IDEMPOTENCY_LEGACY_UNTIL lies ahead) is switched off.
+export const vars = { IDEMPOTENCY_LEGACY_UNTIL: "" };
 
 const REPLAY_KEYS = 256;
 
@@ -69,7 +76,61 @@ export async function run({ url, admin, log }) {
 	log(
 		`fresh/without ${figures.fresh_ratio}  replay/without ${figures.replay_ratio}  replay/fresh ${figures.replay_over_fresh}`,
 	);
-	return figures;
+	const distinct = await distinctKeys({ target, headers, body, log });
+	return {
+		figures: {
+			idempotency_fresh_ratio: figures.fresh_ratio,
+			idempotency_replay_ratio: figures.replay_ratio,
+			idempotency_distinct_keys: distinct.created_without_error,
+		},
+		...figures,
+		distinct_keys: distinct,
+	};
+}
+
+/**
+ * Creates `BENCH_IDEMPOTENCY_KEYS` fresh keys (each request a new key, 64 connections) in
+ * segments; stops at the first segment with any answer other than 201. `created_without_error`
+ * counts the 201s up to and including that segment (all of them when no error came).
+ */
+async function distinctKeys({ target, headers, body, log }) {
+	const total = Number(process.env.BENCH_IDEMPOTENCY_KEYS ?? 1_000_000);
+	const segments = Math.max(1, Number(process.env.BENCH_IDEMPOTENCY_SEGMENTS ?? 10));
+	const perSegment = Math.ceil(total / segments);
+	let n = 0;
+	let created = 0;
+	let firstError = null;
+	const curve = [];
+	const started = Date.now();
+	for (let s = 0; s < segments; s++) {
+		const amount = Math.min(perSegment, total - s * perSegment);
+		if (amount <= 0) break;
+		const result = await drive({
+			url: target,
+			method: "POST",
+			headers,
+			body,
+			amount,
+			duration: 3600,
+			setupRequest: (req) => ({
+				...req,
+				headers: { ...req.headers, "idempotency-key": `distinct-${process.pid}-${n++}` },
+			}),
+		});
+		const ok = result.statuses[201] ?? 0;
+		created += ok;
+		curve.push({ keys_so_far: created, rps: Math.round(result.rps), p50: result.p50, p99: result.p99 });
+		log(
+			`distinct keys ${fmt(created)}: ${fmt(result.rps)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  statuses ${JSON.stringify(result.statuses)}`,
+		);
+		if (ok !== amount || result.errors > 0) {
+			firstError = { segment: s, statuses: result.statuses, errors: result.errors };
+			break;
+		}
+	}
+	const seconds = (Date.now() - started) / 1000;
+	log(`distinct keys: ${fmt(created)} of ${fmt(total)} created without an error in ${fmt(seconds)} s`);
+	return { requested: total, created_without_error: created, seconds, first_error: firstError, curve };
 }
 
 function round(n) {

@@ -12,7 +12,8 @@ export const title = "Telemetry ingest: ramp 50→500 clients, queue → D1, dra
 // live lane, as before the lanes existed (issue 18), so the figures stay comparable.
 export const vars = { TELEMETRY_BACKFILL_AGE_SECONDS: "172800" };
 
-const RAMP = [50, 150, 300, 500];
+// The growth curve (issue 12 §5): p50/p99 at each step from 50 to 500 clients.
+const RAMP = [50, 100, 200, 300, 400, 500];
 const DRAIN_TIMEOUT_MS = 120_000;
 
 export async function run({ url, admin, platform, log }) {
@@ -121,7 +122,19 @@ export async function run({ url, admin, platform, log }) {
 	log(
 		`accepted ${figures.hold_accepted_rps} req/s = ${figures.accepted_rps_ratio_to_whoami} × whoami; ${landed.rows_} rows in D1 for ${accepted.size} accepted (+${landed.extra} answered after the client stopped), lost ${figures.lost}, duplicated ${figures.duplicated}, drained ${drainMs} ms after the load`,
 	);
-	return figures;
+	log("clients   req/s    p50 ms   p99 ms");
+	for (const p of figures.ramp)
+		log(
+			`${String(p.clients).padStart(7)} ${fmt(p.rps).padStart(8)} ${String(p.p50).padStart(8)} ${String(p.p99).padStart(8)}`,
+		);
+	return {
+		figures: {
+			ingest_accepted_ratio: figures.accepted_rps_ratio_to_whoami,
+			ingest_success_pct: figures.succeeded_pct,
+			ingest_p99_ms_500_clients: figures.hold_p99_ms,
+		},
+		...figures,
+	};
 }
 
 /** Like lib/load.mjs drive(), but records which request (by n) got each 202. 127.0.0.1 only. */

@@ -36,3 +36,21 @@ export async function listReportWindows(db: D1Database): Promise<Map<string, Rep
 		results.map((r) => [r.tenant_id, { startMinute: r.start_minute, durationMinutes: r.duration_minutes }]),
 	);
 }
+
+/** At most this many machines of one zone are ranked; machines past it are placed by hash. */
+export const MAX_RANKED_MACHINES = 200_000;
+
+/**
+ * The active vending machines of a tenant's zone in registration order (created_at, then id): a
+ * machine's index here is its rank for slot placement (src/devices/slots/placement.ts).
+ */
+export async function listZoneMachines(db: D1Database, tenantId: string, timezone: string): Promise<string[]> {
+	const { results } = await db
+		.prepare(
+			`SELECT device_id FROM devices WHERE tenant_id = ? AND timezone = ? AND kind = 'vending' AND revoked_at IS NULL
+			 ORDER BY created_at, device_id LIMIT ?`,
+		)
+		.bind(tenantId, timezone, MAX_RANKED_MACHINES)
+		.all<{ device_id: string }>();
+	return results.map((r) => r.device_id);
+}

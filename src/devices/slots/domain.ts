@@ -1,11 +1,16 @@
-import type { ZoneShape } from "./fleet-shape";
+import type { ZonePlan, ZoneShape } from "./fleet-shape";
 import { shapedOffsetSeconds } from "./fleet-shape";
+import { plannedOffsetSeconds } from "./fleet-plan";
+import { goldenSeat } from "./placement";
 import { addDays, instantOfWallTime, localDateAt } from "../../platform/time-zones";
 
 /**
  * Report slots: every vending machine reports once a night at its own moment inside its tenant's
- * window (default 00:00-02:00 local time). The moment is a hash of tenant and device id, so it is
- * the same every night, needs no storage, and a fleet's slots spread uniformly over the window.
+ * window (default 00:00-02:00 local time). With the fleet known (the service always knows it), the
+ * moment comes from the machine's registration rank in its zone through the fleet's whole-device
+ * plan (fleet-plan.ts, placement.ts): no UTC minute gets more than the plan's level, at any fleet
+ * size. Without a rank or a plan it is a hash of tenant and device id (uniform in expectation).
+ * Either way it is the same every night for the same fleet and needs no storage.
  *
  * The offset is measured in elapsed time from the window's local start, not on the wall clock: on
  * a daylight-saving night every device still gets exactly one slot (none falls into a skipped
@@ -14,14 +19,15 @@ import { addDays, instantOfWallTime, localDateAt } from "../../platform/time-zon
  */
 
 export type ReportWindow = { startMinute: number; durationMinutes: number };
-export type SlotDevice = { tenantId: string; deviceId: string; timezone: string };
+/** `rank`: the machine's place among its tenant's active machines of its zone by registration (0-based). */
+export type SlotDevice = { tenantId: string; deviceId: string; timezone: string; rank?: number };
 export type Slot = { night: string; windowStart: number; at: number };
 export type ReportTiming = { next_report_at: string; in_slot: boolean; slot_at: string; night: string };
 /**
  * The fleet-aware curve of the device's zone for a night (src/devices/slots/fleet-shape.ts), or
  * undefined for uniform slots over the window.
  */
-export type ShapeOf = (night: string) => ZoneShape | undefined;
+export type ShapeOf = (night: string) => ZoneShape | ZonePlan | undefined;
 
 const UNIFORM: ShapeOf = () => undefined;
 
@@ -38,14 +44,24 @@ export function slotFraction(tenantId: string, deviceId: string): number {
 	return cyrb53(`${tenantId}\u0000${deviceId}`) / TWO_POW_53;
 }
 
-/** Seconds from the window's start to the device's slot (uniform, or through its zone's curve). */
+/**
+ * Seconds from the window's start to the device's slot: its seat in its zone's whole-device plan
+ * (by rank, or by hash without one), through its zone's curve, or uniform.
+ */
 export function slotOffsetSeconds(
-	device: Pick<SlotDevice, "tenantId" | "deviceId">,
+	device: Pick<SlotDevice, "tenantId" | "deviceId" | "rank">,
 	window: ReportWindow,
-	shape?: ZoneShape,
+	shape?: ZoneShape | ZonePlan,
 ): number {
 	const fraction = slotFraction(device.tenantId, device.deviceId);
-	if (shape && shape.length === window.durationMinutes) return shapedOffsetSeconds(shape, fraction);
+	if (shape !== undefined && !Array.isArray(shape) && shape.placed.length === window.durationMinutes) {
+		const seat =
+			device.rank === undefined
+				? Math.min(shape.count - 1, Math.floor(fraction * shape.count))
+				: goldenSeat(device.rank, shape.count);
+		return plannedOffsetSeconds(shape, seat);
+	}
+	if (Array.isArray(shape) && shape.length === window.durationMinutes) return shapedOffsetSeconds(shape, fraction);
 	return Math.floor(fraction * window.durationMinutes * 60);
 }
 

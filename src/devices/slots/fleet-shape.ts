@@ -1,5 +1,6 @@
 import type { ReportWindow } from "./domain";
 import { instantOfWallTime } from "../../platform/time-zones";
+import { planFleet } from "./fleet-plan";
 
 /**
  * Fleet-aware report shaping. Hashing devices uniformly over their own zone's window flattens
@@ -20,10 +21,16 @@ import { instantOfWallTime } from "../../platform/time-zones";
 export type ZoneCount = { timezone: string; count: number };
 /** Cumulative share of a zone's devices by the end of each elapsed minute of its window; last = 1. */
 export type ZoneShape = number[];
-export type FleetShape = { level: number; zones: Map<string, ZoneShape> };
+/**
+ * A zone's exact share of each elapsed minute of its window, in whole devices (see planFleet):
+ * `placed[i]` devices of the zone report in minute i, after `before[i]` devices of other zones in
+ * the same UTC minute; at most `level` devices report in any UTC minute.
+ */
+export type ZonePlan = { count: number; level: number; placed: number[]; before: number[] };
+export type FleetShape = { level: number; zones: Map<string, ZoneShape>; plans: Map<string, ZonePlan> };
 
 /** A zone with its window's start that night, in UTC minutes. */
-type Lane = ZoneCount & { start: number };
+export type Lane = ZoneCount & { start: number };
 
 const MINUTE = 60_000;
 const SEARCH_STEPS = 40;
@@ -38,7 +45,7 @@ export function shapeFleet(zones: readonly ZoneCount[], window: ReportWindow, ni
 		start: Math.round(instantOfWallTime(z.timezone, night, window.startMinute) / MINUTE),
 	}));
 	const total = live.reduce((s, z) => s + z.count, 0);
-	if (live.length === 0) return { level: 0, zones: new Map() };
+	if (live.length === 0) return { level: 0, zones: new Map(), plans: new Map() };
 
 	// Between the mean over the union of windows (lower bound) and everything in one minute.
 	let low =
@@ -68,7 +75,7 @@ export function shapeFleet(zones: readonly ZoneCount[], window: ReportWindow, ni
 			placed.map((a) => (sum += a) / lane.count),
 		);
 	}
-	return { level: high, zones: shapes };
+	return { level: high, zones: shapes, plans: planFleet(lanes, window.durationMinutes, Math.ceil(high - 1e-9)) };
 }
 
 /** Maps a uniform fraction through a zone's curve: seconds from its window start. */

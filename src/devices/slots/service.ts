@@ -3,7 +3,7 @@ import { windowJson } from "../json";
 import { checkCapacity } from "./capacity";
 import type { FleetShape, ZoneCount } from "./fleet-shape";
 import { shapeFleet } from "./fleet-shape";
-import { findReportWindow, listReportWindows, saveReportWindow } from "./db";
+import { findReportWindow, listReportWindows, listZoneMachines, saveReportWindow } from "./db";
 import type { ReportTiming, ReportWindow, ShapeOf } from "./domain";
 import { nextSlot, reportTiming } from "./domain";
 import { AppError } from "../../platform/errors";
@@ -21,7 +21,12 @@ const MAX_ENTRIES = 50_000;
 const FLEET_CACHE_MS = 10 * 60_000;
 const MAX_SHAPES_PER_FLEET = 32;
 
-type Fleet = { zones: ZoneCount[]; shapes: TtlCache<string, FleetShape> };
+type Fleet = {
+	zones: ZoneCount[];
+	shapes: TtlCache<string, FleetShape>;
+	/** Per zone, each machine's registration rank (loaded on the zone's first slot question). */
+	ranks: Map<string, Map<string, number>>;
+};
 
 const fleets = new TtlCache<string, Fleet>({ ttlMs: FLEET_CACHE_MS, maxEntries: MAX_ENTRIES });
 const windows = new TtlCache<string, ReportWindow>({ ttlMs: CACHE_MS, maxEntries: MAX_ENTRIES });
@@ -68,7 +73,8 @@ export async function scheduleOf(db: D1Database, tenantId: string, deviceId: str
 		);
 	const window = await reportWindowOf(db, tenantId, now);
 	const shapeOf = await shapeOfZone(db, tenantId, window, row.timezone, now);
-	const next = nextSlot({ tenantId, deviceId, timezone: row.timezone }, window, now, shapeOf);
+	const rank = await rankOf(db, tenantId, row.timezone, deviceId, now);
+	const next = nextSlot({ tenantId, deviceId, timezone: row.timezone, rank }, window, now, shapeOf);
 	return {
 		device_id: deviceId,
 		timezone: row.timezone,
@@ -92,8 +98,9 @@ export async function reportTimingFor(
 	const timezone = await vendingTimezoneOf(db, tenantId, deviceId, nowMs);
 	if (timezone === null) return null;
 	const window = await reportWindowOf(db, tenantId, nowMs);
+	const rank = await rankOf(db, tenantId, timezone, deviceId, nowMs);
 	return reportTiming(
-		{ tenantId, deviceId, timezone },
+		{ tenantId, deviceId, timezone, rank },
 		window,
 		nowMs,
 		await shapeOfZone(db, tenantId, window, timezone, nowMs),
@@ -112,16 +119,7 @@ export async function shapeOfZone(
 	timezone: string,
 	nowMs = Date.now(),
 ): Promise<ShapeOf> {
-	let fleet = fleets.get(tenantId, nowMs);
-	if (!fleet) {
-		fleet = {
-			zones: (await countVendingByTimezone(db, tenantId)).map((z) => ({ timezone: z.timezone, count: z.devices })),
-			// Lives no longer than its fleet, which is dropped whole when it expires.
-			shapes: new TtlCache({ ttlMs: FLEET_CACHE_MS, maxEntries: MAX_SHAPES_PER_FLEET }),
-		};
-		fleets.set(tenantId, fleet, FLEET_CACHE_MS, nowMs);
-	}
-	const { zones, shapes } = fleet;
+	const { zones, shapes } = await fleetOf(db, tenantId, nowMs);
 	return (night) => {
 		const key = `${window.startMinute}/${window.durationMinutes}/${night}`;
 		let shape = shapes.get(key);
@@ -129,8 +127,44 @@ export async function shapeOfZone(
 			shape = shapeFleet(zones, window, night);
 			shapes.set(key, shape);
 		}
-		return shape.zones.get(timezone);
+		return shape.plans.get(timezone);
 	};
+}
+
+/**
+ * The machine's registration rank in its zone from the same cached fleet as the shapes (one D1
+ * read per zone per FLEET_CACHE_MS); undefined for a machine the cached fleet does not know yet
+ * (registered since: it is placed by hash until the fleet is read again).
+ */
+export async function rankOf(
+	db: D1Database,
+	tenantId: string,
+	timezone: string,
+	deviceId: string,
+	nowMs = Date.now(),
+): Promise<number | undefined> {
+	const fleet = await fleetOf(db, tenantId, nowMs);
+	let ranks = fleet.ranks.get(timezone);
+	if (!ranks) {
+		// Plain data once read (never a promise shared between requests).
+		ranks = new Map((await listZoneMachines(db, tenantId, timezone)).map((id, rank) => [id, rank]));
+		fleet.ranks.set(timezone, ranks);
+	}
+	return ranks.get(deviceId);
+}
+
+async function fleetOf(db: D1Database, tenantId: string, nowMs: number): Promise<Fleet> {
+	let fleet = fleets.get(tenantId, nowMs);
+	if (!fleet) {
+		fleet = {
+			zones: (await countVendingByTimezone(db, tenantId)).map((z) => ({ timezone: z.timezone, count: z.devices })),
+			// Lives no longer than its fleet, which is dropped whole when it expires.
+			shapes: new TtlCache({ ttlMs: FLEET_CACHE_MS, maxEntries: MAX_SHAPES_PER_FLEET }),
+			ranks: new Map(),
+		};
+		fleets.set(tenantId, fleet, FLEET_CACHE_MS, nowMs);
+	}
+	return fleet;
 }
 
 /** Forgets a tenant's cached fleet (after devices are registered, revoked or a window changes). */

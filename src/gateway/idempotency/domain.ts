@@ -2,15 +2,21 @@ import { z } from "zod";
 
 /**
  * Idempotency records (draft-ietf-httpapi-idempotency-key-header): what one (tenant, key) pair
- * remembers, and the decision a new request with that key gets. No I/O: the IdempotencyKey
- * Durable Object stores these records and applies these functions one request at a time.
+ * remembers, and the decision a new request with that key gets. No I/O: the IdempotencyShard
+ * Durable Objects store these records and applies these functions one request at a time.
  */
 
 /** What pins a key to one intended operation: a repeat must match all three. */
 export type Fingerprint = { method: string; path: string; bodyHash: string };
 
-/** The parts of a response that are replayed. */
-export type StoredResponse = { status: number; body: string; headers: Record<string, string> };
+/**
+ * The parts of a response that are replayed. `omitted`: the body was over MAX_REPLAY_BODY_CHARS
+ * and was not kept (the operation ran; a repeat is told so instead of running it again).
+ */
+export type StoredResponse = { status: number; body: string; headers: Record<string, string>; omitted?: boolean };
+
+/** Response bodies above this many characters are not kept for replay (8 Mi: 16 chunk rows of a shard). */
+export const MAX_REPLAY_BODY_CHARS = 8 * 1024 * 1024;
 
 export type IdempotencyRecord =
 	| {
@@ -32,7 +38,7 @@ export type IdempotencyRecord =
 
 const fingerprintSchema = z.object({ method: z.string(), path: z.string(), bodyHash: z.string() });
 
-/** A stored record, parsed when the IdempotencyKey object reads it back. */
+/** A stored record, parsed when a shard (or the legacy IdempotencyKey object) reads it back. */
 export const idempotencyRecordSchema = z.discriminatedUnion("state", [
 	z.object({
 		state: z.literal("in_progress"),
@@ -45,7 +51,12 @@ export const idempotencyRecordSchema = z.discriminatedUnion("state", [
 	z.object({
 		state: z.literal("completed"),
 		fingerprint: fingerprintSchema,
-		response: z.object({ status: z.number(), body: z.string(), headers: z.record(z.string(), z.string()) }),
+		response: z.object({
+			status: z.number(),
+			body: z.string(),
+			headers: z.record(z.string(), z.string()),
+			omitted: z.boolean().optional(),
+		}),
 		createdAt: z.number(),
 		completedAt: z.number(),
 		expiresAt: z.number(),

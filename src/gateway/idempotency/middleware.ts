@@ -1,11 +1,18 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, TenantPrincipal } from "../../platform/app-env";
 import type { Fingerprint, StoredResponse } from "./domain";
-import { canonicalBody, idempotencyKeySchema, REPLAYED_HEADERS, retryAfterSeconds } from "./domain";
+import {
+	canonicalBody,
+	idempotencyKeySchema,
+	MAX_REPLAY_BODY_CHARS,
+	REPLAYED_HEADERS,
+	retryAfterSeconds,
+} from "./domain";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { errorText, log } from "../../platform/log";
 import { forgetReplay, recallReplay, rememberReplay } from "./replay-cache";
+import { beginKey, keyHomes, shardPlan } from "./store";
 
 export type IdempotencyOptions = {
 	/** Reject requests without a key (400). Default false: without a key the request runs as usual. */
@@ -58,8 +65,9 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 
 		const retentionMs = 1000 * (options.retentionSeconds ?? Number(c.env.IDEMPOTENCY_RETENTION_SECONDS));
 		const lockMs = 1000 * (options.lockSeconds ?? Number(c.env.IDEMPOTENCY_LOCK_SECONDS));
-		const stub = c.env.IDEMPOTENCY_KEY.getByName(scope);
-		const decision = await stub.begin(fingerprint, lockMs, retentionMs);
+		const tenantId = c.get("principal").tenantId;
+		const homes = keyHomes(c.env, tenantId, scope, shardPlan(c.env, tenantId));
+		const { decision, home } = await beginKey(homes, fingerprint, lockMs, retentionMs);
 		switch (decision.kind) {
 			case "mismatch":
 				throw mismatch(decision.field);
@@ -88,11 +96,11 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 		// A thrown 4xx is a rejection (validation, not found…): nothing happened, so nothing is stored.
 		if (res.status >= 500 || (c.error !== undefined && res.status >= 400)) {
 			forgetReplay(scope);
-			await stub.release(decision.token).catch((error: unknown) => logWarn("idempotency release failed", scope, error));
+			await home.release(decision.token).catch((error: unknown) => logWarn("idempotency release failed", scope, error));
 			return;
 		}
 		const stored = await snapshot(res);
-		const ok = await stub.complete(decision.token, stored, retentionMs).catch((error: unknown) => {
+		const ok = await home.complete(decision.token, stored, retentionMs).catch((error: unknown) => {
 			// The response still goes out; a retry after the lock expires re-runs, which the
 			// operation's own second line of defence (ledger, processor key) must absorb.
 			logWarn("idempotency completion failed", scope, error);
@@ -162,6 +170,14 @@ function problem(
 }
 
 function replay(stored: StoredResponse): Response {
+	if (stored.omitted === true)
+		throw new AppError(
+			410,
+			"idempotency_response_not_kept",
+			`The request with this Idempotency-Key ran once, but its response was larger than ${MAX_REPLAY_BODY_CHARS} characters and was not kept for replay.`,
+			{ status: stored.status },
+			PROBLEM,
+		);
 	const headers = new Headers(stored.headers);
 	headers.set("Idempotent-Replayed", "true");
 	return new Response(stored.body, { status: stored.status, headers });
@@ -173,7 +189,9 @@ async function snapshot(res: Response): Promise<StoredResponse> {
 		const value = res.headers.get(name);
 		if (value !== null) headers[name] = value;
 	}
-	return { status: res.status, body: await res.clone().text(), headers };
+	const body = await res.clone().text();
+	if (body.length > MAX_REPLAY_BODY_CHARS) return { status: res.status, body: "", headers, omitted: true };
+	return { status: res.status, body, headers };
 }
 
 function logWarn(msg: string, scope: string, error: unknown): void {

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { canonicalBody } from "../../../src/gateway/idempotency/domain";
 import { sha256Hex } from "../../../src/platform/crypto";
+import { currentHome, homeShardName } from "../../../src/gateway/idempotency/store";
 import { call, createTenant, json, setLimits, sleep } from "../helpers";
 import { createProbeApp } from "./idempotency-app";
 import { pay, paymentBody } from "../payments/payment-helpers";
@@ -144,7 +145,7 @@ describe("idempotency keys", () => {
 	it("8. lets a retry take over once the lock of a request that crashed mid-flight expires", async () => {
 		const { tenantId, apiKey } = await createTenant();
 		const body = { crashed: true };
-		const stub = env.IDEMPOTENCY_KEY.getByName(`${tenantId}:k-8`);
+		const stub = currentHome(env, tenantId, `${tenantId}:k-8`);
 		// A request acquired the key with a 400 ms lock, then its isolate died: it never completes.
 		const crashed = await stub.begin(
 			{ method: "POST", path: "/api/v1/echo", bodyHash: await sha256Hex(canonicalBody(JSON.stringify(body))) },
@@ -169,25 +170,22 @@ describe("idempotency keys", () => {
 		const { probe, send } = createProbeApp({ retentionSeconds: 1 });
 		expect((await send("POST", apiKey, "k-9", { n: 9 })).status).toBe(201);
 		expect((await send("POST", apiKey, "k-9", { n: 9 })).headers.get("Idempotent-Replayed")).toBe("true");
-		const stub = env.IDEMPOTENCY_KEY.getByName(`${tenantId}:k-9`);
-		const record = await stub.inspect();
+		const scope = `${tenantId}:k-9`;
+		const stub = env.IDEMPOTENCY_SHARD.getByName(homeShardName(env, tenantId, scope));
+		const record = await stub.inspect(scope);
 		const alarmAt = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
-		// Set once, at begin: never later than the record's expiry (an early alarm reschedules itself).
+		// One alarm per shard, never later than the earliest expiry it holds.
 		expect(alarmAt).not.toBeNull();
 		expect(alarmAt).toBeLessThanOrEqual(record?.expiresAt ?? 0);
 		expect(alarmAt).toBeGreaterThan(Date.now());
+		expect(await stub.size()).toBe(1);
 		await sleep(1200);
 		// The alarm fires on its own at expiry; run it now in case the runtime has not got to it yet.
 		await runDurableObjectAlarm(stub);
 		expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
-		expect(await stub.inspect()).toBeNull();
-		expect(
-			await runInDurableObject(
-				stub,
-				(_instance, state) =>
-					state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'record'").one().n,
-			),
-		).toBe(0);
+		expect(await stub.inspect(scope)).toBeNull();
+		// The row itself is gone, not just hidden by its expiry.
+		expect(await stub.size()).toBe(0);
 		const fresh = await send("POST", apiKey, "k-9", { n: 10 });
 		expect(fresh.status).toBe(201);
 		expect(fresh.headers.get("Idempotent-Replayed")).toBeNull();

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { PaymentRow } from "../../../src/payments/db";
 import { newPaymentSchema } from "../../../src/payments/domain";
 import { takePayment } from "../../../src/payments/service";
+import { currentHome } from "../../../src/gateway/idempotency/store";
 import { BASE, call, createTenant, json } from "../helpers";
 import type { Json } from "../helpers";
 import { pay, paymentBody, processorCharges, uniqueKey } from "./payment-helpers";
@@ -13,7 +14,7 @@ import { pay, paymentBody, processorCharges, uniqueKey } from "./payment-helpers
  */
 async function payWithoutKeyRecord(tenantId: string, key: string, body: Json): Promise<PaymentRow> {
 	const { payment } = await takePayment(env, new URL(BASE).origin, tenantId, key, newPaymentSchema.parse(body));
-	expect(await env.IDEMPOTENCY_KEY.getByName(`${tenantId}:${key}`).inspect()).toBeNull();
+	expect(await currentHome(env, tenantId, `${tenantId}:${key}`).inspect()).toBeNull();
 	return payment;
 }
 

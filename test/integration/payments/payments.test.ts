@@ -1,3 +1,4 @@
+import { currentHome } from "../../../src/gateway/idempotency/store";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { NewPaymentRow } from "../../../src/payments/db";
@@ -106,7 +107,7 @@ describe("payments", () => {
 		const body = paymentBody();
 		// The crashed request: it held the key (a 1.5 s lock, wide enough for the setup below on a
 		// loaded machine) and reached the processor, then died.
-		const lock = await env.IDEMPOTENCY_KEY.getByName(`${tenantId}:${key}`).begin(
+		const lock = await currentHome(env, tenantId, `${tenantId}:${key}`).begin(
 			{ method: "POST", path: "/api/v1/payments", bodyHash: await sha256Hex(canonicalBody(JSON.stringify(body))) },
 			1_500,
 			86_400_000,
