@@ -10,6 +10,7 @@ import { finalStatus, transition } from "./domain";
 import { markBounced, retryDeadLetters } from "./ledger-db";
 import type { Tick, TickResult } from "./sender";
 import type { UnsubscribeTarget } from "./unsubscribe";
+import { publishEvent } from "../webhooks/service";
 
 /** Campaign state changes and the tick chain around the sender (src/campaigns/sender.ts). */
 
@@ -70,10 +71,19 @@ export async function continueChain(env: EmailEnv, tick: Tick, result: TickResul
 }
 
 /**
- * Called once, by the tick that moved a campaign to `sent` (or `failed`): the place for the
- * platform event `campaign.sent` (the webhooks engine publishes it here after merge).
+ * Called once, by the tick that moved a campaign to `sent` (or `failed`): publishes the platform
+ * event `campaign.sent` or `campaign.failed` to the tenant's webhooks (publishEvent never throws).
  */
-export async function onCampaignFinished(_env: EmailEnv, campaign: CampaignRow): Promise<void> {
+export async function onCampaignFinished(env: EmailEnv, campaign: CampaignRow): Promise<void> {
+	await publishEvent(env, campaign.tenant_id, campaign.status === "sent" ? "campaign.sent" : "campaign.failed", {
+		campaign_id: campaign.campaign_id,
+		status: campaign.status,
+		total: campaign.total,
+		sent: campaign.sent,
+		failed: campaign.failed,
+		bounced: campaign.bounced,
+		suppressed: campaign.suppressed,
+	});
 	log.info("campaign finished", {
 		tenant_id: campaign.tenant_id,
 		campaign_id: campaign.campaign_id,

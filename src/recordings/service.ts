@@ -15,6 +15,7 @@ import type { JobRow } from "../jobs/db";
 import { declaredTypes, forgetDeclaredTypes } from "../jobs/declared-types";
 import { upsertJobType } from "../jobs/types-db";
 import { TENANT_CAPS } from "../platform/tenant-caps";
+import { publishEvent } from "../webhooks/service";
 
 export type NewRecording = { meeting_id: string; upload_id: string; title?: string | undefined };
 export type StageView = {
@@ -35,16 +36,25 @@ export type StageView = {
 const MAX_JOBS_READ = 20;
 
 /**
- * Called once per stage when it completes (the compare-and-set that completed it won). The
- * webhooks engine publishes `recording.stage.completed` from here after merge; today it logs.
+ * Called once per stage when it completes (the compare-and-set that completed it won): publishes
+ * `recording.stage.completed` to the tenant's webhooks (publishEvent never throws).
  */
-export async function onStageCompleted(_env: Env, recording: RecordingRow, stage: string): Promise<void> {
+export async function onStageCompleted(env: Env, recording: RecordingRow, stage: string): Promise<void> {
 	log.info("recording stage completed", { recording_id: recording.id, tenant_id: recording.tenant_id, stage });
+	await publishEvent(env, recording.tenant_id, "recording.stage.completed", {
+		recording_id: recording.id,
+		meeting_id: recording.meeting_id,
+		stage,
+	});
 }
 
-/** Called once when a recording becomes ready (every stage completed): `recording.ready` webhooks go here. */
-export async function onRecordingReady(_env: Env, recording: RecordingRow): Promise<void> {
+/** Called once when a recording becomes ready (every stage completed): publishes `recording.ready`. */
+export async function onRecordingReady(env: Env, recording: RecordingRow): Promise<void> {
 	log.info("recording ready", { recording_id: recording.id, tenant_id: recording.tenant_id });
+	await publishEvent(env, recording.tenant_id, "recording.ready", {
+		recording_id: recording.id,
+		meeting_id: recording.meeting_id,
+	});
 }
 
 export const HOOKS: PipelineHooks = { onStageCompleted, onRecordingReady };

@@ -5,6 +5,7 @@ import { log } from "../platform/log";
 import type { ReportRow } from "./db";
 import { findActiveReport, findCachedReport, findReport, insertReport } from "./db";
 import type { ReportParams, ReportType } from "./domain";
+import { publishEvent } from "../webhooks/service";
 import {
 	canonicalJson,
 	canonicalParams,
@@ -72,10 +73,16 @@ export async function enqueueStep(env: Env, report: Pick<ReportRow, "id" | "lane
 }
 
 /**
- * Called once per report when it completes or fails for good. The hook for `report.ready`
- * notifications (the webhooks engine publishes from here after merge); it must not throw.
+ * Called once per report when it completes or fails for good: publishes `report.ready` or
+ * `report.failed` to the tenant's webhooks; it must not throw (publishEvent never does).
  */
-export async function onReportFinished(_env: Env, report: ReportRow): Promise<void> {
+export async function onReportFinished(env: Env, report: ReportRow): Promise<void> {
+	await publishEvent(env, report.tenant_id, report.status === "completed" ? "report.ready" : "report.failed", {
+		report_id: report.id,
+		type: report.type,
+		status: report.status,
+		error: report.error,
+	});
 	log.info("report finished", {
 		report_id: report.id,
 		tenant_id: report.tenant_id,

@@ -126,7 +126,7 @@ export async function switchEndpoint(
 }
 
 /** The tenant's enabled endpoints with their subscriptions, from the isolate cache when fresh. */
-export async function subscribersOf(env: Env, tenantId: string): Promise<Subscriber[]> {
+export async function subscribersOf(env: Pick<Env, "DB">, tenantId: string): Promise<Subscriber[]> {
 	const cached = SUBSCRIBERS.get(tenantId);
 	if (cached) return cached;
 	const rows = await listEnabledEndpoints(env.DB, tenantId);

@@ -27,6 +27,9 @@ export const fanoutMessageSchema = z.object({
 export type FanoutMessage = z.infer<typeof fanoutMessageSchema>;
 export type WebhookQueueMessage = FanoutMessage | AttemptMessage;
 
+/** What publishing needs: any feature can publish, whatever its own view of Env's settings. */
+export type EventEnv = Pick<Env, "DB" | "WEBHOOKS_QUEUE">;
+
 export type StoredEvent = { eventId: string; duplicate: boolean };
 
 /**
@@ -34,7 +37,12 @@ export type StoredEvent = { eventId: string; duplicate: boolean };
  * the tenant subscribes (an isolate cache answers), and never throws: a failure is logged, the
  * caller's write goes on.
  */
-export async function publishEvent(env: Env, tenantId: string, type: string, payload: unknown): Promise<string | null> {
+export async function publishEvent(
+	env: EventEnv,
+	tenantId: string,
+	type: string,
+	payload: unknown,
+): Promise<string | null> {
 	try {
 		const subscribers = await subscribersOf(env, tenantId);
 		if (!subscribers.some((s) => subscribes(s.subscriptions, type))) return null;
@@ -50,7 +58,7 @@ export async function publishEvent(env: Env, tenantId: string, type: string, pay
  * id (and enqueues its fan-out again, which adds only what is missing).
  */
 export async function storeEvent(
-	env: Env,
+	env: EventEnv,
 	tenantId: string,
 	type: string,
 	payload: unknown,
@@ -134,7 +142,11 @@ export async function replayEvents(
 	);
 }
 
-export async function sendMessages(env: Env, bodies: readonly WebhookQueueMessage[], delaySeconds = 0): Promise<void> {
+export async function sendMessages(
+	env: EventEnv,
+	bodies: readonly WebhookQueueMessage[],
+	delaySeconds = 0,
+): Promise<void> {
 	for (const group of groupForSendBatch(bodies)) {
 		await env.WEBHOOKS_QUEUE.sendBatch(group.map((body) => ({ body, ...(delaySeconds > 0 ? { delaySeconds } : {}) })));
 	}

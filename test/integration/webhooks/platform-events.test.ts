@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
 import { call, createTenant, json } from "../helpers";
 import { ingest } from "../metrics/metrics-helpers";
+import { addresses, createCampaign, createList, importRows, waitForStatus } from "../campaigns/campaign-helpers";
 import { RECEIVER, createEndpoint, interceptReceiver, waitFor } from "./webhooks-helpers";
 
 afterEach(() => vi.restoreAllMocks());
@@ -42,6 +43,26 @@ describe("events the platform publishes", () => {
 		expect(JSON.parse(got?.body ?? "{}")).toMatchObject({
 			type: "alert.firing",
 			data: { rule_id: id, name: "hot", state: "firing", value: 35 },
+		});
+	});
+
+	it("sends campaign.sent once when a campaign has sent to every recipient", async () => {
+		const seen = interceptReceiver(() => new Response("ok"));
+		const { apiKey } = await createTenant();
+		await createEndpoint(apiKey, { url: `${RECEIVER}/campaigns`, event_types: ["campaign.*"] });
+		const listId = await createList(apiKey);
+		await importRows(apiKey, listId, { subscribers: addresses(5) });
+		const id = await createCampaign(apiKey, listId);
+		expect((await call("POST", `/api/v1/campaigns/${id}/send`, { token: apiKey })).status).toBe(202);
+		await waitForStatus(apiKey, id, "sent");
+		const got = await waitFor(
+			async () => seen.filter((r) => r.url.endsWith("/campaigns")),
+			(r) => r.length > 0,
+		);
+		expect(got).toHaveLength(1);
+		expect(JSON.parse(got[0]?.body ?? "{}")).toMatchObject({
+			type: "campaign.sent",
+			data: { campaign_id: id, status: "sent", total: 5, sent: 5 },
 		});
 	});
 });
