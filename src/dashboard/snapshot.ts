@@ -125,8 +125,9 @@ async function tenantFigures(env: Env, tenantId: string, now: number, since: num
 					? []
 					: fillMinutes(
 							arrivals.map((a): Point => [a.minute, a.n]),
-							firstArrival,
-							arrivals.at(-1)?.minute ?? firstArrival,
+							// At least the last hour, up to now: a quiet stretch shows as zeros, not as nothing.
+							Math.min(firstArrival, minuteOf(now) - SERIES_WINDOW_MINUTES * MINUTE_MS),
+							now,
 						),
 		},
 	};

@@ -99,13 +99,14 @@ describe("dashboard snapshot", () => {
 		expect(res.status).toBe(200);
 		expect(res.headers.get("Content-Type")).toContain("text/event-stream");
 		const reader = res.body?.getReader();
+		if (!reader) throw new Error("no body");
 		let text = "";
-		while (reader && !text.includes("\n\n")) {
+		while (!text.includes("\n\n")) {
 			const { value, done } = await reader.read();
 			if (done) break;
 			text += new TextDecoder().decode(value);
 		}
-		await reader?.cancel();
+		await reader.cancel();
 		expect(text).toMatch(/^event: snapshot\n/m);
 		const data = /^data: (.*)$/m.exec(text)?.[1] ?? "";
 		expect(JSON.parse(data)).toMatchObject({ scope: "tenant" });
