@@ -16,4 +16,6 @@ copyFileSync(from, to);
 // uPlot for the dashboard's charts (public/index.html), from the same place and for the same reason.
 const uplot = path.join(root, "node_modules", "uplot", "dist");
 copyFileSync(path.join(uplot, "uPlot.esm.js"), path.join(path.dirname(to), "uPlot.esm.js"));
+// Its declarations beside the bundle: tsc checks the dashboard's modules against them (public/dashboard/tsconfig.json).
+copyFileSync(path.join(uplot, "uPlot.d.ts"), path.join(path.dirname(to), "uPlot.esm.d.ts"));
 copyFileSync(path.join(uplot, "uPlot.min.css"), path.join(path.dirname(to), "uPlot.min.css"));

@@ -8,11 +8,18 @@ const PALETTE = ["#1a5fb4", "#a51d2d", "#26734d", "#865e00", "#613583", "#0b6e79
 const HEIGHT = 180;
 
 /** @typedef {[number, number][]} Points */
-/** @typedef {{ id: string, title: string, scope: "any" | "tenant", bars?: boolean, rates?: boolean, pick: (s: any) => Record<string, Points> }} ChartDef */
+/** @typedef {{ id: string, title: string, scope: "any" | "tenant", bars?: boolean, rates?: boolean, pick: (s: import("./api.js").Snapshot) => Record<string, Points> }} ChartDef */
 
-/** @param {Record<string, Points>} series @param {(name: string) => boolean} keep */
+/**
+ * @param {Partial<Record<string, Points>>} series
+ * @param {(name: string) => boolean} keep
+ * @returns {Record<string, Points>}
+ */
 function pickSeries(series, keep) {
-	return Object.fromEntries(Object.entries(series).filter(([name]) => keep(name)));
+	/** @type {Record<string, Points>} */
+	const out = {};
+	for (const [name, points] of Object.entries(series)) if (points && keep(name)) out[name] = points;
+	return out;
 }
 
 /** @type {ChartDef[]} */
@@ -70,7 +77,7 @@ const CHARTS = [
 	},
 ];
 
-/** @type {Map<string, { plot: any, names: string }>} */
+/** @type {Map<string, { plot: uPlot, names: string }>} */
 const plots = new Map();
 
 /** Series name to legend label: `_total` dropped, policy after the colon kept. */
@@ -92,7 +99,9 @@ export function align(/** @type {Record<string, Points>} */ series) {
 		for (const [x, y] of series[n]) column[index.get(x) ?? 0] = y;
 		return column;
 	});
-	return { names, data: [xs.map((x) => x / 1000), ...ys] };
+	/** @type {uPlot.AlignedData} */
+	const data = [xs.map((x) => x / 1000), ...ys];
+	return { names, data, ys };
 }
 
 /** Builds the chart cards once; which are shown depends on the session's scope. */
@@ -115,17 +124,17 @@ export function setUpCharts(/** @type {"admin" | "tenant"} */ scope) {
 }
 
 /** Draws a snapshot: new series recreate a chart, the same ones only get new data. */
-export function drawCharts(/** @type {any} */ snapshot) {
+export function drawCharts(/** @type {import("./api.js").Snapshot} */ snapshot) {
 	for (const def of CHARTS) {
 		const figure = document.getElementById(`chart-${def.id}`);
 		if (!figure) continue;
 		const box = find(figure, ".plot");
 		const summary = find(figure, ".summary");
-		const { names, data } = align(def.pick(snapshot));
-		const points = data.slice(1).reduce((n, col) => n + col.filter((v) => v !== null).length, 0);
+		const { names, data, ys } = align(def.pick(snapshot));
+		const points = ys.reduce((n, col) => n + col.filter((v) => v !== null).length, 0);
 		box.dataset.points = String(points);
 		summary.textContent = names.length
-			? names.map((n, i) => `${label(n)}: ${data[i + 1].at(-1) ?? "–"}`).join(" · ")
+			? names.map((n, i) => `${label(n)}: ${ys[i]?.at(-1) ?? "–"}`).join(" · ")
 			: def.rates
 				? "collecting: a per-minute rate needs readings from two minutes"
 				: "no data yet";
@@ -142,13 +151,20 @@ export function drawCharts(/** @type {any} */ snapshot) {
 	}
 }
 
+/** One point alone would get a range of years: keep at least an hour around it. @returns {[number, number]} */
+function xRange(/** @type {unknown} */ _u, /** @type {number} */ min, /** @type {number} */ max) {
+	return max - min < 600 ? [max - 3600, max + 60] : [min, max];
+}
+
+const BARS = uPlot.paths.bars?.({ size: [0.9, 12] });
+
+/** @returns {uPlot.Options} */
 function options(/** @type {ChartDef} */ def, /** @type {string[]} */ names, /** @type {HTMLElement} */ box) {
 	return {
 		width: Math.max(240, box.clientWidth || 300),
 		height: HEIGHT,
 		legend: { show: true },
-		// One point alone would get a range of years: keep at least the chart's hour around it.
-		scales: { x: { time: true, range: (_u, min, max) => (max - min < 600 ? [max - 3600, max + 60] : [min, max]) } },
+		scales: { x: { time: true, range: xRange } },
 		axes: [{ stroke: "#1d2330" }, { stroke: "#1d2330", size: 50 }],
 		series: [
 			{},
@@ -156,7 +172,7 @@ function options(/** @type {ChartDef} */ def, /** @type {string[]} */ names, /**
 				label: label(name),
 				stroke: PALETTE[i % PALETTE.length],
 				width: 2,
-				...(def.bars ? { fill: `${PALETTE[i % PALETTE.length]}55`, paths: uPlot.paths.bars({ size: [0.9, 12] }) } : {}),
+				...(def.bars && BARS ? { fill: `${PALETTE[i % PALETTE.length]}55`, paths: BARS } : {}),
 			})),
 		],
 	};

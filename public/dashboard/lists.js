@@ -1,5 +1,15 @@
 // Lists with drill-down: jobs (filter, detail, retry/cancel), dead letters (replay), devices, trucks.
-import { api } from "./api.js";
+import {
+	api,
+	getJob,
+	getJobLogs,
+	getMachine,
+	getSchedule,
+	listDevices,
+	listJobs,
+	listTelemetryDeadLetters,
+	listTrucks,
+} from "./api.js";
 import { button, byId, el, fillRows, row, tbodyOf, time, valueOf } from "./dom.js";
 
 const PAGE = 20;
@@ -24,13 +34,11 @@ export async function loadLists(/** @type {"admin" | "tenant"} */ scope) {
 }
 
 /** The job-type table from the snapshot (p50/p95/p99 over the jobs feature's 15-minute window). */
-export function drawJobTypes(/** @type {any} */ snapshot) {
+export function drawJobTypes(/** @type {import("./api.js").Snapshot} */ snapshot) {
 	const tbody = tbodyOf("job-types");
 	fillRows(
 		tbody,
-		snapshot.jobs.by_type.map((/** @type {any} */ t) =>
-			row([t.type, t.priority, t.processed, t.failed, t.p50_ms, t.p95_ms, t.p99_ms]),
-		),
+		snapshot.jobs.by_type.map((t) => row([t.type, t.priority, t.processed, t.failed, t.p50_ms, t.p95_ms, t.p99_ms])),
 		"no jobs in the last 15 minutes",
 	);
 }
@@ -42,12 +50,12 @@ async function loadJobs(/** @type {boolean} */ more) {
 	if (status) params.set("status", status);
 	if (type) params.set("type", type);
 	if (more && state.jobsCursor) params.set("cursor", state.jobsCursor);
-	const page = await api(`/api/v1/jobs?${params}`).catch((err) => state.say(err.message, true));
+	const page = await listJobs(params).catch((err) => state.say(err.message, true));
 	if (!page) return;
 	state.jobsCursor = page.next_cursor;
 	byId("jobs-more").hidden = !page.next_cursor;
 	const tbody = tbodyOf("jobs");
-	const rows = page.jobs.map((/** @type {any} */ job) =>
+	const rows = page.jobs.map((job) =>
 		row([
 			button(job.job_id, () => openJob(job.job_id), `Open job ${job.job_id}`),
 			job.type,
@@ -63,11 +71,11 @@ async function loadJobs(/** @type {boolean} */ more) {
 /** A job's detail: its fields, a timeline and its logs, with retry (dead) and cancel (unfinished). */
 export async function openJob(/** @type {string} */ id) {
 	const panel = byId("job-detail");
-	const [job, logs] = await Promise.all([api(`/api/v1/jobs/${id}`), api(`/api/v1/jobs/${id}/logs`)]).catch((err) => {
+	const [job, logs] = await Promise.all([getJob(id), getJobLogs(id)]).catch((err) => {
 		state.say(err.message, true);
 		return [null, null];
 	});
-	if (!job) return;
+	if (!job || !logs) return;
 	const timeline = [
 		["created", job.created_at],
 		["started", job.started_at],
@@ -93,7 +101,7 @@ export async function openJob(/** @type {string} */ id) {
 		el(
 			"ol",
 			{ className: "logs" },
-			logs.logs.map((/** @type {any} */ l) => el("li", { text: `${time(l.at)} [${l.level}] ${l.message}` })),
+			logs.logs.map((l) => el("li", { text: `${time(l.at)} [${l.level}] ${l.message}` })),
 		),
 		el("div", { className: "actions" }, [...actions, button("Close", () => void (panel.hidden = true))]),
 	);
@@ -112,12 +120,14 @@ async function act(/** @type {string} */ path, /** @type {string} */ method, /**
 }
 
 async function loadDeadJobs() {
-	const page = await api(`/api/v1/jobs?status=dead&limit=${PAGE}`).catch((err) => state.say(err.message, true));
+	const page = await listJobs(new URLSearchParams({ status: "dead", limit: String(PAGE) })).catch((err) =>
+		state.say(err.message, true),
+	);
 	if (!page) return;
 	const tbody = tbodyOf("dead-jobs");
 	fillRows(
 		tbody,
-		page.jobs.map((/** @type {any} */ job) =>
+		page.jobs.map((job) =>
 			row([
 				button(job.job_id, () => openJob(job.job_id), `Open job ${job.job_id}`),
 				job.type,
@@ -130,12 +140,12 @@ async function loadDeadJobs() {
 }
 
 async function loadTelemetryDeadLetters() {
-	const page = await api("/api/v1/dead-letters?limit=50").catch((err) => state.say(err.message, true));
+	const page = await listTelemetryDeadLetters().catch((err) => state.say(err.message, true));
 	if (!page) return;
 	const tbody = tbodyOf("telemetry-dead");
 	fillRows(
 		tbody,
-		page.dead_letters.map((/** @type {any} */ d) =>
+		page.dead_letters.map((d) =>
 			row([
 				d.id,
 				d.tenant_id,
@@ -160,16 +170,16 @@ async function loadTelemetryDeadLetters() {
 async function loadDevices(/** @type {boolean} */ more) {
 	const params = new URLSearchParams({ limit: String(DEVICE_PAGE) });
 	if (more && state.devicesCursor) params.set("cursor", state.devicesCursor);
-	const page = await api(`/api/v1/devices?${params}`).catch((err) => state.say(err.message, true));
+	const page = await listDevices(params).catch((err) => state.say(err.message, true));
 	if (!page) return;
 	state.devicesCursor = page.next_cursor ?? null;
 	byId("devices-more").hidden = !state.devicesCursor;
 	const rows = await Promise.all(
-		page.devices.map(async (/** @type {any} */ d) => {
+		page.devices.map(async (d) => {
 			const vending = d.kind === "vending";
 			const [report, schedule] = await Promise.all([
-				vending ? api(`/api/v1/machines/${d.device_id}`).catch(() => null) : null,
-				vending && !d.revoked_at ? api(`/api/v1/devices/${d.device_id}/schedule`).catch(() => null) : null,
+				vending ? getMachine(d.device_id).catch(() => null) : null,
+				vending && !d.revoked_at ? getSchedule(d.device_id).catch(() => null) : null,
 			]);
 			return row([
 				d.device_id,
@@ -186,12 +196,12 @@ async function loadDevices(/** @type {boolean} */ more) {
 }
 
 async function loadTrucks() {
-	const page = await api("/api/v1/trucks?limit=20").catch((err) => state.say(err.message, true));
+	const page = await listTrucks().catch((err) => state.say(err.message, true));
 	if (!page) return;
 	const tbody = tbodyOf("trucks");
 	fillRows(
 		tbody,
-		page.trucks.map((/** @type {any} */ t) => row([t.truck_id, t.lat, t.lng, t.speed_kmh, time(t.recorded_at)])),
+		page.trucks.map((t) => row([t.truck_id, t.lat, t.lng, t.speed_kmh, time(t.recorded_at)])),
 		"no truck positions yet",
 	);
 }

@@ -48,6 +48,7 @@ function connect() {
 	const source = new EventSource("/api/v1/dashboard/stream");
 	state.source = source;
 	source.addEventListener("snapshot", (event) => {
+		/** @type {import("./api.js").Snapshot} */
 		const snapshot = JSON.parse(event.data);
 		drawCharts(snapshot);
 		if (state.scope === "tenant") drawJobTypes(snapshot);
