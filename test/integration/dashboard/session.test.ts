@@ -18,6 +18,20 @@ describe("dashboard sessions", () => {
 		expect((await withSession("GET", "/api/v1/dead-letters", cookie)).status).toBe(401);
 	});
 
+	it("authenticates device routes in gateway mode with a tenant session", async () => {
+		const { apiKey } = await createTenant();
+		const reg = await call("POST", "/api/v1/devices", {
+			token: apiKey,
+			body: { device_id: "vm-1", kind: "vending", timezone: "UTC", city: "Oslo" },
+		});
+		expect(reg.status).toBe(201);
+		const { cookie } = await login(apiKey);
+		const schedule = await withSession("GET", "/api/v1/devices/vm-1/schedule", cookie);
+		expect(schedule.status).toBe(200);
+		expect(await json(schedule)).toHaveProperty("next_report_at");
+		expect((await withSession("GET", "/api/v1/devices/vm-1/schedule", "fg_session=nope")).status).toBe(401);
+	});
+
 	it("marks the cookie Secure over https", async () => {
 		const { apiKey } = await createTenant();
 		const res = await exports.default.fetch(
