@@ -1,5 +1,6 @@
 import { sha256Hex } from "../src/platform/crypto";
 import { NONCE_HEADER, SIGNATURE_HEADER, signParts, TIMESTAMP_HEADER } from "../src/devices/request-signing";
+import type { GetApiV1DevicesByDeviceIdScheduleData as DeviceSchedule } from "./api-types";
 import type { BackoffOptions } from "./backoff";
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter } from "./backoff";
 import type { OutboxItem, OutboxStorage, RejectedItem } from "./outbox";
@@ -213,16 +214,21 @@ export class DeviceClient {
 	}
 
 	#learnSchedule(body: unknown): void {
-		if (
-			typeof body === "object" &&
-			body !== null &&
-			"next_report_at" in body &&
-			typeof body.next_report_at === "string"
-		) {
+		if (isSchedule(body)) {
 			const at = Date.parse(body.next_report_at);
 			if (!Number.isNaN(at)) this.#nextReportAt = at;
 		}
 	}
+}
+
+/**
+ * The answer of GET /devices/{id}/schedule, typed by the generated client/api-types.ts: a renamed
+ * field fails the build here. The check itself stays at run time (a proxy may answer anything).
+ */
+function isSchedule(body: unknown): body is Pick<DeviceSchedule, "next_report_at"> {
+	return (
+		typeof body === "object" && body !== null && "next_report_at" in body && typeof body.next_report_at === "string"
+	);
 }
 
 async function readJson(res: Response): Promise<unknown> {

@@ -1,4 +1,5 @@
-// `npm start`: local secrets, local D1 migrations (no prompt), then the platform on 127.0.0.1:8787,
+// `npm start`: local secrets, local D1 migrations (no prompt), then the platform on 127.0.0.1:8787
+// (its URLs, the admin token's place and a first curl are printed once it answers),
 // with its cron triggers fired on their schedule: `wrangler dev` never fires crons by itself, so a
 // small scheduler here calls wrangler's scheduled-event route (enabled by --test-scheduled) for
 // each expression of `[triggers] crons` in wrangler.toml, and stops with the server.
@@ -54,11 +55,29 @@ async function startScheduler() {
 		if (await answers(`${origin}/api/v1/health`)) break;
 		await sleep(READY_POLL_MS);
 	}
+	printWelcome();
 	for (const expr of crons) {
 		// protect: an occurrence is skipped while the previous one is still running.
 		timers.push(new Cron(expr, { timezone: "UTC", protect: true }, () => fire(expr)));
 	}
 	console.log(`[start] local crons: ${crons.map((c) => `"${c}"`).join(", ") || "none"} → ${origin}/__scheduled`);
+}
+
+/** Where everything is, once the server answers: the first thing a new user needs. */
+function printWelcome() {
+	const lines = [
+		"",
+		"Floodgate is up.",
+		`  API        ${origin}/api/v1   (health: ${origin}/api/v1/health)`,
+		`  Dashboard  ${origin}/`,
+		`  API docs   ${origin}/docs    (OpenAPI: ${origin}/api/v1/openapi.json)`,
+		"  Admin token: ADMIN_TOKEN in .dev.vars (created from .dev.vars.example)",
+		"  Create a first tenant (prints its API key once):",
+		`    curl -s -X POST ${origin}/api/v1/admin/tenants -H "Authorization: Bearer $(grep ^ADMIN_TOKEN= .dev.vars | cut -d'"' -f2)" -H "Content-Type: application/json" -d '{"name":"acme"}'`,
+		`  Demo data for the dashboard: npm run seed -- --url ${origin}`,
+		"",
+	];
+	console.log(lines.join("\n"));
 }
 
 async function fire(expr) {

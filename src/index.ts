@@ -84,6 +84,9 @@ import { webhookEventRoutes } from "./webhooks/event-routes";
 import { webhookRetentionTargets } from "./webhooks/retention";
 import { handleWebhooksBatch } from "../queues/webhooks";
 import { handleWebhooksDeadLetterBatch } from "../queues/webhooks-dlq";
+import { dashboardRoutes } from "./dashboard/routes";
+import { countResponses } from "./dashboard/counters";
+import { dashboardRetentionTargets } from "./dashboard/retention";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -108,6 +111,8 @@ app.use(deploymentGuard());
 app.use(apiSecureHeaders());
 // Requests by route and status for GET /metrics, counted per isolate (src/metrics/middleware.ts).
 app.use(countRequests());
+// Responses by status class per tenant, for the dashboard's charts (src/dashboard/counters.ts).
+app.use(countResponses());
 // tus uploads carry application/offset+octet-stream bodies up to UPLOAD_MAX_PATCH_BYTES: their own checks.
 app.use(
 	"/api/*",
@@ -121,6 +126,8 @@ app.route("/api/v1/admin", adminRoutes);
 // Before the tenant routes: these take the admin token (stats: or an API key).
 app.route("/api/v1/dead-letters", deadLetterRoutes);
 app.route("/api/v1/stats", statsRoutes);
+// The dashboard's login, snapshot and live stream: admin token, API key or its session cookie.
+app.route("/api/v1/dashboard", dashboardRoutes);
 
 app.route("/api/v1/whoami", tenantApi(metaRoutes));
 app.route("/api/v1/ratelimit", tenantApi(rateLimitRoutes));
@@ -275,6 +282,7 @@ const CRONS: Record<string, CronHandler> = {
 				...accountRetentionTargets(env, scheduledTime),
 				...campaignRetentionTargets(env, scheduledTime),
 				...webhookRetentionTargets(env, scheduledTime),
+				...dashboardRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

@@ -48,7 +48,10 @@ const deviceCache = new CredentialCache<CachedDevice>({
 export function deviceOrTenantAuth(): MiddlewareHandler<AppEnv> {
 	const tenant = tenantAuth();
 	return async function deviceOrTenantAuthMiddleware(c, next) {
-		const token = bearerToken(c.req.header("Authorization"));
+		const header = c.req.header("Authorization");
+		// No header: the dashboard's session cookie, which tenant auth resolves to its API key.
+		if (header === undefined) return tenant(c, next);
+		const token = bearerToken(header);
 		if (isWellFormedApiKey(token)) return tenant(c, next);
 		if (!isWellFormedDeviceToken(token)) {
 			throw new AppError(

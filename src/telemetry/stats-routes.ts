@@ -1,8 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../platform/app-env";
 import { readStats } from "./stats-db";
-import { sameSecret } from "../gateway/tenants/admin-auth";
-import { bearerToken } from "../platform/bearer";
+import { isAdminCaller } from "../gateway/tenants/admin-auth";
 import { rateLimit } from "../gateway/limiter/middleware";
 import { tenantAuth } from "../gateway/tenants/middleware";
 import { flushCounters } from "./counters";
@@ -13,8 +12,7 @@ import { telemetryDocs } from "./openapi";
  * Mounted before the tenant routes because it takes either credential.
  */
 export const statsRoutes = new Hono<AppEnv>().get("/", telemetryDocs.stats, async (c) => {
-	const token = bearerToken(c.req.header("Authorization"));
-	const isAdmin = Boolean(c.env.ADMIN_TOKEN) && (await sameSecret(token, c.env.ADMIN_TOKEN));
+	const isAdmin = await isAdminCaller(c);
 	let tenantId: string | null = null;
 	if (!isAdmin) {
 		await tenantAuth()(c, async () => {

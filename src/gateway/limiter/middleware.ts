@@ -6,6 +6,7 @@ import { DEFAULT_ROUTE_LIMITS, targetsFor } from "./route-limits";
 import { AppError } from "../../platform/errors";
 import { takeTokens } from "./service";
 import { sleep } from "../../platform/timeout";
+import { countDecision } from "../../dashboard/counters";
 
 export type RateLimitOptions = {
 	/** Limits for tenants without their own; defaults to the platform's DEFAULT_ROUTE_LIMITS. */
@@ -33,6 +34,9 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 		if (targets.length === 0) return next();
 
 		const outcome = await takeTokens(c.env.RATE_LIMITER, targets);
+		// The dashboard's allowed/denied-by-policy figures (per-isolate running totals).
+		const decided = outcome.allowed ? targets.flatMap((t) => t.policies.map((p) => p.name)) : outcome.violated;
+		countDecision(principal.tenantId, decided, outcome.allowed);
 		const now = Date.now();
 		const headers = rateLimitHeaders(outcome.views, now);
 		if (!outcome.allowed) {

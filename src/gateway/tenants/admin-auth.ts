@@ -1,4 +1,7 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { dashboardSession } from "../../dashboard/session-cookie";
+import { SESSION_COOKIE } from "../../dashboard/domain";
 import type { AppEnv } from "../../platform/app-env";
 import { AppError } from "../../platform/errors";
 import { bearerToken } from "../../platform/bearer";
@@ -6,12 +9,22 @@ import { bearerToken } from "../../platform/bearer";
 /** Admits only `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
 export function adminAuth(): MiddlewareHandler<AppEnv> {
 	return async function adminAuthMiddleware(c, next) {
-		const token = bearerToken(c.req.header("Authorization"));
-		if (!c.env.ADMIN_TOKEN || !(await sameSecret(token, c.env.ADMIN_TOKEN))) {
+		if (!(await isAdminCaller(c))) {
 			throw new AppError(401, "unauthorized", "A valid admin token is required: Authorization: Bearer <ADMIN_TOKEN>.");
 		}
 		await next();
 	};
+}
+
+/**
+ * Whether the request carries the admin token, or (without an Authorization header) an operator's
+ * dashboard session. A malformed Authorization header is a 401.
+ */
+export async function isAdminCaller(c: Context<AppEnv>): Promise<boolean> {
+	const header = c.req.header("Authorization");
+	if (header === undefined && getCookie(c, SESSION_COOKIE)) return (await dashboardSession(c))?.scope === "admin";
+	const token = bearerToken(header);
+	return Boolean(c.env.ADMIN_TOKEN) && (await sameSecret(token, c.env.ADMIN_TOKEN));
 }
 
 /** Constant-time comparison of digests, so neither content nor length leaks through timing. */

@@ -7,6 +7,7 @@ import { AppError } from "../../platform/errors";
 import { bearerToken } from "../../platform/bearer";
 import { assertNotBlocked, failAuthentication } from "./auth-failures";
 import { CredentialCache } from "./credential-cache";
+import { dashboardSession } from "../../dashboard/session-cookie";
 
 /** Verified keys an isolate keeps, and (apart, so they never evict those) unknown or revoked ones. */
 export const MAX_CACHED_KEYS = 10_000;
@@ -26,13 +27,21 @@ const REVOKED = "This API key has been revoked.";
  */
 export function tenantAuth(): MiddlewareHandler<AppEnv> {
 	return async function tenantAuthMiddleware(c, next) {
-		const token = bearerToken(c.req.header("Authorization"));
-		if (!isWellFormedApiKey(token)) {
-			throw new AppError(401, "unauthorized", "Malformed API key: expected fg_live_ followed by 40 hex characters.");
-		}
-		c.set("principal", await lookup(c, await hashSecret(token)));
+		const header = c.req.header("Authorization");
+		// No header: the dashboard's session cookie, which stands for the API key it was opened with.
+		const session = header === undefined ? await dashboardSession(c) : null;
+		if (session?.key_hash) c.set("principal", await lookup(c, session.key_hash));
+		else c.set("principal", await principalForApiKey(c, bearerToken(header)));
 		await next();
 	};
+}
+
+/** The tenant an API key belongs to (401 when malformed, unknown or revoked; failures are counted). */
+export async function principalForApiKey(c: Context<AppEnv>, token: string): Promise<TenantPrincipal> {
+	if (!isWellFormedApiKey(token)) {
+		throw new AppError(401, "unauthorized", "Malformed API key: expected fg_live_ followed by 40 hex characters.");
+	}
+	return lookup(c, await hashSecret(token));
 }
 
 /** Drops cached keys of a tenant (after a revocation or a change of its limits). */
