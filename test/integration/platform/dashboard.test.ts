@@ -7,14 +7,15 @@ describe("dashboard (static assets)", () => {
 		expect(page.status).toBe(200);
 		const html = await page.text();
 		expect(html).toContain("<title>Floodgate dashboard</title>");
-		expect(html).toContain('src="/dashboard.js"');
-		const script = await env.ASSETS.fetch("http://floodgate.test/dashboard.js");
+		expect(html).toContain('<script type="module" src="/dashboard/main.js"></script>');
+		const script = await env.ASSETS.fetch("http://floodgate.test/dashboard/main.js");
 		expect(script.status).toBe(200);
-		expect(await script.text()).toContain("/api/v1/stats");
+		// Live updates by one SSE stream, not polling.
+		expect(await script.text()).toContain('new EventSource("/api/v1/dashboard/stream")');
 	});
 
 	it("sends a strict Content-Security-Policy and the other secure headers with the page and its files (public/_headers)", async () => {
-		for (const path of ["/", "/dashboard.js", "/dashboard.css"]) {
+		for (const path of ["/", "/dashboard/main.js", "/dashboard/api.js", "/dashboard.css"]) {
 			const res = await env.ASSETS.fetch(`http://floodgate.test${path}`);
 			expect(res.status, path).toBe(200);
 			const csp = res.headers.get("Content-Security-Policy") ?? "";
@@ -34,12 +35,14 @@ describe("dashboard (static assets)", () => {
 		expect((await env.ASSETS.fetch("http://floodgate.test/_headers")).status).toBe(404);
 	});
 
-	it("has no inline script or style for the policy to block, and keeps the key in sessionStorage", async () => {
+	it("has no inline script or style for the policy to block, and keeps no secret in web storage", async () => {
 		const html = await (await env.ASSETS.fetch("http://floodgate.test/")).text();
 		for (const tag of html.match(/<script\b[^>]*>/g) ?? []) expect(tag).toMatch(/\bsrc="/);
 		expect(html).not.toMatch(/<style\b|\sstyle="|\son[a-z]+="/i);
-		const script = await (await env.ASSETS.fetch("http://floodgate.test/dashboard.js")).text();
-		expect(script).toContain("sessionStorage");
-		expect(script).not.toContain("localStorage.");
+		// The login's HttpOnly session cookie is the only credential: no script stores a token.
+		for (const file of ["main.js", "api.js", "lists.js", "charts.js", "dom.js"]) {
+			const script = await (await env.ASSETS.fetch(`http://floodgate.test/dashboard/${file}`)).text();
+			expect(script, file).not.toMatch(/localStorage\.|sessionStorage\./);
+		}
 	});
 });

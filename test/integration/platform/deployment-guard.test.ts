@@ -23,6 +23,8 @@ function production(overrides: Partial<Env> = {}): Env {
 		ADMIN_TOKEN: STRONG_TOKEN,
 		SIGNING_SECRETS_KEY: STRONG_KEY,
 		OUTBOUND_ALLOW_LOOPBACK_HTTP: "false",
+		EMAIL_SANDBOX_ENABLED: "false",
+		EMAIL_UNSUBSCRIBE_SECRET: "a-real-unsubscribe-secret-from-wrangler-secret-put-0123",
 		...overrides,
 	};
 }
