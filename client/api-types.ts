@@ -75,6 +75,121 @@ export interface DashboardSnapshot {
 			type: string;
 		}[];
 	};
+	/** Tenant feature panels; empty lists for the platform. */
+	panels: {
+		/** The 8 most recently changed campaigns. */
+		campaigns: {
+			campaign_id: string;
+			/** Expected finish, epoch ms, while sending. */
+			eta: number | null;
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			failed: number;
+			name: string;
+			/**
+			 * @min 0
+			 * @max 1
+			 */
+			progress: number;
+			/** Recipients per second since the start. */
+			rate: number;
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			sent: number;
+			status: "draft" | "sending" | "paused" | "sent" | "cancelled" | "failed";
+			/**
+			 * Subscribed recipients when sending started (0 for a draft).
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			total: number;
+		}[];
+		/** The 5 newest recordings with their stage graph. */
+		recordings: {
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			created_at: number;
+			meeting_id: string;
+			recording_id: string;
+			stages: {
+				/** The stages this one waits for (the graph's edges). */
+				after: string[];
+				name: string;
+				/**
+				 * @min 0
+				 * @max 1
+				 */
+				progress: number;
+				/**
+				 * @min -9007199254740991
+				 * @max 9007199254740991
+				 */
+				segments: number;
+				/**
+				 * @min -9007199254740991
+				 * @max 9007199254740991
+				 */
+				segments_done: number;
+				status: "pending" | "running" | "completed" | "failed" | "cancelled";
+			}[];
+			status: "queued" | "processing" | "ready" | "failed";
+			title: string | null;
+		}[];
+		/** The 8 newest reports. */
+		reports: {
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			chunks_done: number;
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			chunks_total: number;
+			created_at: string | null;
+			error: string | null;
+			finished_at: string | null;
+			/**
+			 * @min 0
+			 * @max 1
+			 */
+			progress: number;
+			report_id: string;
+			/** Links to the result, once completed. */
+			result: {
+				bytes: number | null;
+				csv: string;
+				json: string;
+				rows: number | null;
+			} | null;
+			status: "queued" | "running" | "completed" | "failed";
+			type: string;
+		}[];
+		/** The first 10 endpoints with their last day's health. */
+		webhooks: {
+			p50_ms: number | null;
+			p99_ms: number | null;
+			/**
+			 * Attempts in the window (at most the newest 500).
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			attempts: number;
+			disabled_reason: string | null;
+			enabled: boolean;
+			failing_since: number | null;
+			id: string;
+			success_rate: number | null;
+			url: string;
+		}[];
+	};
 	payments: {
 		breaker: "closed" | "open" | "half_open" | null;
 		last_hour: Partial<Record<string, number>>;
@@ -132,13 +247,25 @@ export type DeleteApiV1AdminTenantsByTenantIdKeysByKeyIdData = ApiKey;
 
 export type DeleteApiV1AdminTenantsByTenantIdLimitsData = GatewayLimits;
 
+export interface DeleteApiV1AuthSessionsByIdData {
+	id: string;
+	revoked: true;
+}
+
 export interface DeleteApiV1CacheByNamespaceByKeyData {
 	deleted: boolean;
 	key: string;
 }
 
+export type DeleteApiV1CampaignsByIdData = any;
+
 export interface DeleteApiV1DashboardSessionData {
 	closed: boolean;
+}
+
+export interface DeleteApiV1GatewayRoutesByNameData {
+	deleted: true;
+	name: string;
 }
 
 export type DeleteApiV1JobsByIdData = Job;
@@ -148,12 +275,16 @@ export interface DeleteApiV1LinksBySlugData {
 	slug: string;
 }
 
+export type DeleteApiV1ListsByIdSubscribersBySubscriberIdData = any;
+
 export type DeleteApiV1MetricsAlertsByIdData = any;
 
 export interface DeleteApiV1RatelimitRulesByResourceData {
 	deleted: true;
 	resource: string;
 }
+
+export type DeleteApiV1RecordingsByIdData = any;
 
 export interface DeleteApiV1SchedulesByIdData {
 	deleted: true;
@@ -167,6 +298,10 @@ export interface DeleteApiV1SearchIndexesByNameDocumentsData {
 }
 
 export type DeleteApiV1UploadsByIdData = any;
+
+export type DeleteApiV1WebhooksEndpointsByIdData = any;
+
+export type DeleteGwByTenantIdData = any;
 
 export interface Device {
 	city: string;
@@ -192,6 +327,152 @@ export interface DeviceCredentials {
 	signing_secret?: string;
 	/** The device token, shown once. */
 	token: string;
+}
+
+export interface EmailCampaign {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	bounced: number;
+	campaign_id: string;
+	/**
+	 * Milliseconds since the epoch.
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	/** Expected finish while sending. */
+	eta: number | null;
+	/**
+	 * Failed for good (dead letters: see /dead-letters).
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	failed: number;
+	/** Milliseconds since the epoch. */
+	finished_at: number | null;
+	from: string;
+	html: string | null;
+	/** Why the chain last backed off (provider throttling or down). */
+	last_error: string | null;
+	list_id: string;
+	name: string;
+	/** 0–1: recipients done (sent, failed, bounced, suppressed) / total. */
+	progress: number;
+	/** Recipients per second since the start. */
+	rate: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	sent: number;
+	/** Milliseconds since the epoch. */
+	started_at: number | null;
+	status: "draft" | "sending" | "paused" | "sent" | "cancelled" | "failed";
+	subject: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	suppressed: number;
+	text: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	total: number;
+}
+
+export interface EmailList {
+	/** Subscribers by status. */
+	counts: Partial<Record<"subscribed" | "unsubscribed" | "bounced" | "complained", number>>;
+	/**
+	 * Milliseconds since the epoch.
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	list_id: string;
+	name: string;
+}
+
+export interface EmailSubscriber {
+	/**
+	 * Milliseconds since the epoch.
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	email: string;
+	first_name: string;
+	last_name: string;
+	status: "subscribed" | "unsubscribed" | "bounced" | "complained";
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	subscriber_id: number;
+	/**
+	 * Milliseconds since the epoch.
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	updated_at: number;
+}
+
+export interface EndUser {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	email: string;
+	id: string;
+	username: string;
+}
+
+export interface EndUserSession {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	/** The session of the access token making this request. */
+	current: boolean;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	expires_at: number;
+	id: string;
+	ip: string | null;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	last_used_at: number;
+	user_agent: string | null;
+}
+
+export interface EndUserTokens {
+	/** A JWT (ES256, typ at+jwt) for Authorization: Bearer; 10 minutes. */
+	access_token: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	expires_at: number;
+	/**
+	 * Seconds the access token is valid.
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	expires_in: number;
+	/** Opaque, single use: POST /api/v1/auth/refresh returns the next one. */
+	refresh_token: string;
+	session_id: string;
+	token_type: "Bearer";
 }
 
 export interface EnqueuedJob {
@@ -261,6 +542,128 @@ export interface GatewayLimits {
 	source: "tenant" | "default";
 }
 
+export interface GatewayRoute {
+	auth: "api_key" | "none";
+	/**
+	 * @min 1
+	 * @max 86400
+	 */
+	cache_ttl?: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	headers?: Partial<Record<string, string>>;
+	/**
+	 * @format starts_with
+	 * @maxLength 200
+	 * @pattern ^\/.*
+	 */
+	health_path?: string;
+	/** @minItems 1 */
+	methods?: ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS")[];
+	name: string;
+	/** @default {"failures":3,"window_seconds":30,"cooldown_seconds":30} */
+	passive_health: {
+		/**
+		 * @min 1
+		 * @max 3600
+		 * @default 30
+		 */
+		cooldown_seconds: number;
+		/**
+		 * @min 1
+		 * @max 100
+		 * @default 3
+		 */
+		failures: number;
+		/**
+		 * @min 1
+		 * @max 600
+		 * @default 30
+		 */
+		window_seconds: number;
+	};
+	/**
+	 * @maxLength 200
+	 * @pattern ^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$
+	 */
+	path_prefix: string;
+	/** @maxItems 5 */
+	rate_limits?: {
+		algorithm: "token_bucket" | "sliding_window" | "fixed_window" | "sliding_window_log" | "leaky_bucket";
+		/**
+		 * @exclusiveMin 0
+		 * @max 1000000000
+		 */
+		burst?: number;
+		/**
+		 * @exclusiveMin 0
+		 * @max 1000000000
+		 */
+		limit: number;
+		/**
+		 * @min 0
+		 * @max 30000
+		 */
+		max_delay_ms?: number;
+		/** @pattern ^[a-z0-9][a-z0-9_-]{0,63}$ */
+		name: string;
+		/** @default "open" */
+		on_failure: "open" | "closed";
+		/** @default "route" */
+		scope: "route" | "ip";
+		/**
+		 * @exclusiveMin 0
+		 * @max 2678400
+		 */
+		window_seconds: number;
+	}[];
+	/**
+	 * @min 0
+	 * @max 3
+	 * @default 1
+	 */
+	retries: number;
+	/** @default false */
+	strip_prefix: boolean;
+	/**
+	 * @min 100
+	 * @max 30000
+	 * @default 10000
+	 */
+	timeout_ms: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	updated_at: number;
+	/**
+	 * @maxItems 16
+	 * @minItems 1
+	 */
+	upstreams: {
+		/**
+		 * @format uri
+		 * @maxLength 2048
+		 */
+		url: string;
+		/**
+		 * @min 1
+		 * @max 100
+		 * @default 1
+		 */
+		weight: number;
+	}[];
+	/**
+	 * Goes up with every change; cached answers of older versions are never served.
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	version: number;
+}
+
 export type GetApiV1AdminTenantsByTenantIdData = Tenant;
 
 export interface GetApiV1AdminTenantsByTenantIdKeysData {
@@ -272,6 +675,13 @@ export type GetApiV1AdminTenantsByTenantIdLimitsData = GatewayLimits;
 export interface GetApiV1AdminTenantsData {
 	next_cursor: string | null;
 	tenants: Tenant[];
+}
+
+export type GetApiV1AuthMeData = EndUser;
+
+export interface GetApiV1AuthSessionsData {
+	next_cursor: string | null;
+	sessions: EndUserSession[];
 }
 
 export type GetApiV1CacheByNamespaceByKeyData = CacheValue;
@@ -311,6 +721,52 @@ export interface GetApiV1CacheByNamespaceStatsData {
 	 * @max 9007199254740991
 	 */
 	total_keys: number;
+	/** Write-behind origin writes not yet delivered, and those refused for good or out of attempts (kept). */
+	write_behind: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		failed: number;
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		pending: number;
+	};
+}
+
+export type GetApiV1CampaignsByIdData = EmailCampaign;
+
+export interface GetApiV1CampaignsByIdDeadLettersData {
+	dead_letters: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		attempts: number;
+		email: string;
+		/**
+		 * Milliseconds since the epoch.
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		failed_at: number;
+		reason: string | null;
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		subscriber_id: number;
+	}[];
+	next_cursor: string | null;
+}
+
+export type GetApiV1CampaignsByIdEventsData = string;
+
+export interface GetApiV1CampaignsData {
+	campaigns: EmailCampaign[];
+	next_cursor: string | null;
 }
 
 export type GetApiV1DashboardSessionData = DashboardSession;
@@ -350,6 +806,150 @@ export interface GetApiV1DevicesData {
 export type GetApiV1DevicesSlotsCapacityData = ReportCapacity;
 
 export type GetApiV1DevicesSlotsWindowData = ReportWindow;
+
+export interface GetApiV1EmailSandboxMessagesData {
+	messages: SandboxEmail[];
+	next_cursor: string | null;
+}
+
+export interface GetApiV1GatewayRoutesByNameData {
+	auth: "api_key" | "none";
+	/**
+	 * @min 1
+	 * @max 86400
+	 */
+	cache_ttl?: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	headers?: Partial<Record<string, string>>;
+	health: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		checked_at: number;
+		error: string | null;
+		healthy: boolean;
+		latency_ms: number | null;
+		status: number | null;
+		url: string;
+	}[];
+	/**
+	 * @format starts_with
+	 * @maxLength 200
+	 * @pattern ^\/.*
+	 */
+	health_path?: string;
+	/** @minItems 1 */
+	methods?: ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS")[];
+	name: string;
+	/** @default {"failures":3,"window_seconds":30,"cooldown_seconds":30} */
+	passive_health: {
+		/**
+		 * @min 1
+		 * @max 3600
+		 * @default 30
+		 */
+		cooldown_seconds: number;
+		/**
+		 * @min 1
+		 * @max 100
+		 * @default 3
+		 */
+		failures: number;
+		/**
+		 * @min 1
+		 * @max 600
+		 * @default 30
+		 */
+		window_seconds: number;
+	};
+	/**
+	 * @maxLength 200
+	 * @pattern ^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$
+	 */
+	path_prefix: string;
+	/** @maxItems 5 */
+	rate_limits?: {
+		algorithm: "token_bucket" | "sliding_window" | "fixed_window" | "sliding_window_log" | "leaky_bucket";
+		/**
+		 * @exclusiveMin 0
+		 * @max 1000000000
+		 */
+		burst?: number;
+		/**
+		 * @exclusiveMin 0
+		 * @max 1000000000
+		 */
+		limit: number;
+		/**
+		 * @min 0
+		 * @max 30000
+		 */
+		max_delay_ms?: number;
+		/** @pattern ^[a-z0-9][a-z0-9_-]{0,63}$ */
+		name: string;
+		/** @default "open" */
+		on_failure: "open" | "closed";
+		/** @default "route" */
+		scope: "route" | "ip";
+		/**
+		 * @exclusiveMin 0
+		 * @max 2678400
+		 */
+		window_seconds: number;
+	}[];
+	/**
+	 * @min 0
+	 * @max 3
+	 * @default 1
+	 */
+	retries: number;
+	/** @default false */
+	strip_prefix: boolean;
+	/**
+	 * @min 100
+	 * @max 30000
+	 * @default 10000
+	 */
+	timeout_ms: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	updated_at: number;
+	/**
+	 * @maxItems 16
+	 * @minItems 1
+	 */
+	upstreams: {
+		/**
+		 * @format uri
+		 * @maxLength 2048
+		 */
+		url: string;
+		/**
+		 * @min 1
+		 * @max 100
+		 * @default 1
+		 */
+		weight: number;
+	}[];
+	/**
+	 * Goes up with every change; cached answers of older versions are never served.
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	version: number;
+}
+
+export interface GetApiV1GatewayRoutesData {
+	next_cursor: string | null;
+	routes: GatewayRoute[];
+}
 
 export interface GetApiV1HealthData {
 	status: "ok";
@@ -440,6 +1040,11 @@ export interface GetApiV1JobsMetricsData {
 
 export type GetApiV1LinksBySlugData = ShortLink;
 
+/** @format binary */
+export type GetApiV1LinksBySlugQrPngData = File;
+
+export type GetApiV1LinksBySlugQrSvgData = string;
+
 export interface GetApiV1LinksBySlugStatsData {
 	/**
 	 * @min -9007199254740991
@@ -459,6 +1064,20 @@ export interface GetApiV1LinksBySlugStatsData {
 
 export interface GetApiV1LinksData {
 	links: ShortLink[];
+	next_cursor: string | null;
+}
+
+export type GetApiV1ListsByIdData = EmailList;
+
+export type GetApiV1ListsByIdSubscribersBySubscriberIdData = EmailSubscriber;
+
+export interface GetApiV1ListsByIdSubscribersData {
+	next_cursor: string | null;
+	subscribers: EmailSubscriber[];
+}
+
+export interface GetApiV1ListsData {
+	lists: EmailList[];
 	next_cursor: string | null;
 }
 
@@ -571,6 +1190,49 @@ export interface GetApiV1RatelimitStatusByKeyByResourceData {
 	resource: string;
 }
 
+/** @format binary */
+export type GetApiV1RecordingsByIdArtifactsByNameData = File;
+
+export type GetApiV1RecordingsByIdData = Recording;
+
+export type GetApiV1RecordingsByIdEventsData = string;
+
+/** @format binary */
+export type GetApiV1RecordingsByIdSourceData = File;
+
+export interface GetApiV1RecordingsData {
+	next_cursor: string | null;
+	recordings: {
+		created_at: string;
+		finished_at: string | null;
+		kind: string;
+		meeting_id: string;
+		recording_id: string;
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		segments: number;
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		source_bytes: number;
+		status: "queued" | "processing" | "ready" | "failed";
+		title: string | null;
+		upload_id: string;
+	}[];
+}
+
+export type GetApiV1ReportsByIdData = Report;
+
+export type GetApiV1ReportsByIdResultData = object;
+
+export interface GetApiV1ReportsData {
+	next_cursor: string | null;
+	reports: Report[];
+}
+
 export interface GetApiV1RestockPlansData {
 	plans: {
 		/**
@@ -672,11 +1334,56 @@ export type GetApiV1UploadsByIdContentData = File;
 
 export type GetApiV1UploadsByIdData = Upload;
 
+export interface GetApiV1WebhooksEndpointsByIdAttemptsData {
+	attempts: WebhookAttempt[];
+	next_cursor: string | null;
+}
+
+export type GetApiV1WebhooksEndpointsByIdData = WebhookEndpoint;
+
+export interface GetApiV1WebhooksEndpointsByIdHealthData {
+	p50_ms: number | null;
+	p99_ms: number | null;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	attempts: number;
+	endpoint_id: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	succeeded: number;
+	success_rate: number | null;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	window_hours: number;
+}
+
+export interface GetApiV1WebhooksEndpointsData {
+	endpoints: WebhookEndpoint[];
+	next_cursor: string | null;
+}
+
+export interface GetApiV1WebhooksEventsByIdData {
+	/** ISO 8601 time. */
+	created_at: string;
+	deliveries: WebhookDelivery[];
+	event_id: string;
+	payload: any;
+	type: string;
+}
+
 export interface GetApiV1WhoamiData {
 	api_key_id: string;
 	tenant_id: string;
 	tenant_name: string;
 }
+
+export type GetGwByTenantIdData = any;
 
 export type GetMetricsData = string;
 
@@ -685,6 +1392,22 @@ export interface GetSBySlugData {
 	slug: string;
 	url: string;
 }
+
+export type GetUByTokenData = string;
+
+export interface GetWellKnownJwksJsonData {
+	keys: {
+		alg: string;
+		crv: string;
+		kid: string;
+		kty: string;
+		use: string;
+		x: string;
+		y: string;
+	}[];
+}
+
+export type HeadGwByTenantIdData = any;
 
 export interface Job {
 	/**
@@ -803,6 +1526,33 @@ export type OptionsApiV1UploadsByIdData = any;
 
 export type OptionsApiV1UploadsData = any;
 
+export type OptionsGwByTenantIdData = any;
+
+export type PatchApiV1CampaignsByIdData = EmailCampaign;
+
+export interface PatchApiV1CampaignsByIdPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 500000
+	 */
+	html?: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 200
+	 */
+	name?: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 998
+	 */
+	subject?: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 200000
+	 */
+	text?: string;
+}
+
 export type PatchApiV1LinksBySlugData = ShortLink;
 
 export interface PatchApiV1LinksBySlugPayload {
@@ -817,6 +1567,24 @@ export interface PatchApiV1LinksBySlugPayload {
 }
 
 export type PatchApiV1UploadsByIdData = any;
+
+export type PatchApiV1WebhooksEndpointsByIdData = WebhookEndpoint;
+
+export interface PatchApiV1WebhooksEndpointsByIdPayload {
+	/** @maxLength 500 */
+	description?: string;
+	/** @maxItems 50 */
+	event_types?: string[];
+	ordering_key?: string | null;
+	rate_limit?: number | null;
+	/**
+	 * @minLength 1
+	 * @maxLength 2048
+	 */
+	url?: string;
+}
+
+export type PatchGwByTenantIdData = any;
 
 export interface Payment {
 	/**
@@ -902,6 +1670,134 @@ export interface PostApiV1AdminTenantsPayload {
 	name: string;
 }
 
+export interface PostApiV1AuthKeysRotateData {
+	kid: string;
+}
+
+export interface PostApiV1AuthLoginData {
+	tokens: EndUserTokens;
+	user: EndUser;
+}
+
+export interface PostApiV1AuthLoginPayload {
+	/**
+	 * The username or e-mail address.
+	 * @minLength 1
+	 * @maxLength 254
+	 */
+	login: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	password: string;
+	/**
+	 * @minLength 10
+	 * @maxLength 20
+	 */
+	recovery_code?: string;
+	/** @pattern ^\d{6}$ */
+	totp_code?: string;
+}
+
+export interface PostApiV1AuthLogoutData {
+	revoked: string[];
+}
+
+export interface PostApiV1AuthLogoutPayload {
+	/** @default false */
+	all?: boolean;
+}
+
+export interface PostApiV1AuthPasswordData {
+	changed: true;
+	revoked: string[];
+}
+
+export interface PostApiV1AuthPasswordPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	current_password: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	new_password: string;
+}
+
+export type PostApiV1AuthRefreshData = EndUserTokens;
+
+export interface PostApiV1AuthRefreshPayload {
+	/** @pattern ^fgr_[A-Za-z0-9_-]{43}$ */
+	refresh_token: string;
+}
+
+export interface PostApiV1AuthSignupData {
+	tokens: EndUserTokens;
+	user: EndUser;
+}
+
+export interface PostApiV1AuthSignupPayload {
+	email: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	password: string;
+	username: string;
+}
+
+export interface PostApiV1AuthTotpConfirmData {
+	enabled: true;
+	recovery_codes: string[];
+}
+
+export interface PostApiV1AuthTotpConfirmPayload {
+	/** @pattern ^\d{6}$ */
+	code: string;
+}
+
+export interface PostApiV1AuthTotpDisableData {
+	enabled: false;
+}
+
+export interface PostApiV1AuthTotpDisablePayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	password: string;
+	/**
+	 * @minLength 10
+	 * @maxLength 20
+	 */
+	recovery_code?: string;
+	/** @pattern ^\d{6}$ */
+	totp_code?: string;
+}
+
+export interface PostApiV1AuthTotpEnrollData {
+	otpauth_uri: string;
+	qr_svg: string;
+	secret: string;
+}
+
+export interface PostApiV1AuthTotpEnrollPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 64
+	 * @default "Floodgate"
+	 */
+	issuer?: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	password: string;
+}
+
 export interface PostApiV1CacheByNamespaceBatchGetData {
 	results: {
 		hit: boolean;
@@ -943,6 +1839,56 @@ export type PostApiV1CacheByNamespaceInvalidatePayload =
 			 */
 			tags: string[];
 	  };
+
+export type PostApiV1CampaignsByIdCancelData = EmailCampaign;
+
+export interface PostApiV1CampaignsByIdDeadLettersRetryData {
+	campaign: EmailCampaign;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	retried: number;
+}
+
+export type PostApiV1CampaignsByIdPauseData = EmailCampaign;
+
+export type PostApiV1CampaignsByIdResumeData = EmailCampaign;
+
+export type PostApiV1CampaignsByIdSendData = EmailCampaign;
+
+export type PostApiV1CampaignsData = EmailCampaign;
+
+export interface PostApiV1CampaignsPayload {
+	/**
+	 * @minLength 3
+	 * @maxLength 320
+	 * @pattern ^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$
+	 */
+	from: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 500000
+	 */
+	html?: string;
+	/** @pattern ^lst_[0-9a-f]{24}$ */
+	list_id: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 200
+	 */
+	name: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 998
+	 */
+	subject: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 200000
+	 */
+	text: string;
+}
 
 export type PostApiV1DashboardSessionData = DashboardSession;
 
@@ -1061,6 +2007,10 @@ export interface PostApiV1EchoData {
 }
 
 export type PostApiV1EchoPayload = Partial<Record<string, any>>;
+
+export interface PostApiV1EmailWebhooksProviderData {
+	applied: boolean;
+}
 
 export interface PostApiV1JobsBulkData {
 	jobs: EnqueuedJob[];
@@ -1242,6 +2192,50 @@ export interface PostApiV1LinksPayload {
 	 * @maxLength 2048
 	 */
 	url: string;
+}
+
+export interface PostApiV1ListsByIdSubscribersImportData {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	imported: number;
+	invalid: {
+		email: string | null;
+		message: string;
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		row: number;
+	}[];
+}
+
+export interface PostApiV1ListsByIdSubscribersImportPayload {
+	/** @maxLength 2000000 */
+	csv?: string;
+	/**
+	 * Refuse the whole import (400) when any row is invalid.
+	 * @default false
+	 */
+	strict?: boolean;
+	/** @maxItems 10000 */
+	subscribers?: {
+		email?: any;
+		first_name?: any;
+		last_name?: any;
+		[key: string]: any;
+	}[];
+}
+
+export type PostApiV1ListsData = EmailList;
+
+export interface PostApiV1ListsPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 200
+	 */
+	name: string;
 }
 
 export interface PostApiV1LocationBatchData {
@@ -1630,6 +2624,90 @@ export interface PostApiV1RatelimitCheckPayload {
 	tokens?: number;
 }
 
+export type PostApiV1RecordingsData = Recording;
+
+export interface PostApiV1RecordingsPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 128
+	 */
+	meeting_id: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 300
+	 */
+	title?: string;
+	/** @pattern ^upl_[0-9a-f]{24}$ */
+	upload_id: string;
+}
+
+export type PostApiV1ReportsData = Report;
+
+export type PostApiV1ReportsPayload =
+	| {
+			params: {
+				/**
+				 * @format date
+				 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))$
+				 */
+				from: string;
+				/**
+				 * @format date
+				 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))$
+				 */
+				to: string;
+				/**
+				 * Only these trucks (at most 100); all when absent.
+				 * @maxItems 100
+				 * @minItems 1
+				 */
+				truck_ids?: string[];
+			};
+			type: "truck_distance";
+	  }
+	| {
+			params: {
+				/**
+				 * @format date
+				 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))$
+				 */
+				from: string;
+				/**
+				 * Only these machines (at most 100); all when absent.
+				 * @maxItems 100
+				 * @minItems 1
+				 */
+				machine_ids?: string[];
+				/**
+				 * @format date
+				 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))$
+				 */
+				to: string;
+			};
+			type: "vending_sales";
+	  }
+	| {
+			params: {
+				/**
+				 * @format date
+				 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))$
+				 */
+				from: string;
+				/**
+				 * @format date
+				 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))$
+				 */
+				to: string;
+				/**
+				 * Only these job types (at most 100); all when absent.
+				 * @maxItems 100
+				 * @minItems 1
+				 */
+				types?: string[];
+			};
+			type: "job_latency";
+	  };
+
 export type PostApiV1SchedulesByIdPauseData = Schedule;
 
 export type PostApiV1SchedulesByIdResumeData = Schedule;
@@ -1755,6 +2833,118 @@ export interface PostApiV1SigningSecretsRotateData {
 
 export type PostApiV1UploadsData = any;
 
+export type PostApiV1WebhooksEndpointsByIdEnableData = WebhookEndpoint;
+
+export interface PostApiV1WebhooksEndpointsByIdRecoverData {
+	event_ids: string[];
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	replayed: number;
+}
+
+export interface PostApiV1WebhooksEndpointsByIdRecoverPayload {
+	/**
+	 * @format date-time
+	 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$
+	 */
+	since: string;
+}
+
+export interface PostApiV1WebhooksEndpointsByIdRotateSecretData {
+	/** ISO 8601 time. */
+	previous_secret_expires_at: string;
+	secret: string;
+}
+
+export interface PostApiV1WebhooksEndpointsByIdRotateSecretPayload {
+	/**
+	 * @min 0
+	 * @max 604800
+	 */
+	overlap_seconds?: number;
+}
+
+export interface PostApiV1WebhooksEndpointsByIdTestData {
+	duplicate: boolean;
+	event_id: string;
+}
+
+export interface PostApiV1WebhooksEndpointsData {
+	/** ISO 8601 time. */
+	created_at: string;
+	description: string;
+	disabled_reason: string | null;
+	enabled: boolean;
+	/** Exact types or prefix wildcards (`job.*`); empty = every event. */
+	event_types: string[];
+	/** ISO 8601 time. */
+	failing_since: string | null;
+	id: string;
+	/** Payload field whose value orders deliveries; null = unordered. */
+	ordering_key: string | null;
+	/** Until then the previous secret signs too. */
+	previous_secret_expires_at: string | null;
+	/** Deliveries per second; null = unpaced. */
+	rate_limit: number | null;
+	secret: string;
+	/** ISO 8601 time. */
+	updated_at: string;
+	url: string;
+}
+
+export interface PostApiV1WebhooksEndpointsPayload {
+	/** @maxLength 500 */
+	description?: string;
+	/** @maxItems 50 */
+	event_types?: string[];
+	ordering_key?: string | null;
+	rate_limit?: number | null;
+	/**
+	 * @minLength 1
+	 * @maxLength 2048
+	 */
+	url: string;
+}
+
+export interface PostApiV1WebhooksEventsByIdReplayData {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	endpoints: number;
+	event_id: string;
+}
+
+export interface PostApiV1WebhooksEventsByIdReplayPayload {
+	/** @pattern ^ep_[0-9a-f]{24}$ */
+	endpoint_id?: string;
+}
+
+export interface PostApiV1WebhooksEventsData {
+	duplicate: boolean;
+	event_id: string;
+}
+
+export interface PostApiV1WebhooksEventsPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 200
+	 */
+	idempotency_key?: string;
+	payload: Schema0;
+	/**
+	 * @maxLength 128
+	 * @pattern ^[a-z0-9_]+(\.[a-z0-9_]+){0,7}$
+	 */
+	type: string;
+}
+
+export type PostGwByTenantIdData = any;
+
+export type PostUByTokenData = string;
+
 export type PutApiV1AdminTenantsByTenantIdLimitsData = GatewayLimits;
 
 export interface PutApiV1AdminTenantsByTenantIdLimitsPayload {
@@ -1834,6 +3024,15 @@ export interface PutApiV1CacheByNamespaceByKeyPayload {
 	 */
 	ttl: number;
 	value: Schema0;
+	/** through: PUT to the origin first, cache only on its 2xx; behind: cache now, deliver to the origin after. */
+	write?: {
+		mode: "through" | "behind";
+		/**
+		 * @format uri
+		 * @maxLength 2048
+		 */
+		url: string;
+	};
 }
 
 export interface PutApiV1CacheByNamespaceData {
@@ -1890,6 +3089,113 @@ export interface PutApiV1DevicesSlotsWindowPayload {
 	start: string;
 }
 
+export type PutApiV1GatewayRoutesByNameData = GatewayRoute;
+
+export interface PutApiV1GatewayRoutesByNamePayload {
+	auth: "api_key" | "none";
+	/**
+	 * @min 1
+	 * @max 86400
+	 */
+	cache_ttl?: number;
+	headers?: Partial<Record<string, string>>;
+	/**
+	 * @format starts_with
+	 * @maxLength 200
+	 * @pattern ^\/.*
+	 */
+	health_path?: string;
+	/** @minItems 1 */
+	methods?: ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS")[];
+	/** @default {"failures":3,"window_seconds":30,"cooldown_seconds":30} */
+	passive_health?: {
+		/**
+		 * @min 1
+		 * @max 3600
+		 * @default 30
+		 */
+		cooldown_seconds?: number;
+		/**
+		 * @min 1
+		 * @max 100
+		 * @default 3
+		 */
+		failures?: number;
+		/**
+		 * @min 1
+		 * @max 600
+		 * @default 30
+		 */
+		window_seconds?: number;
+	};
+	/**
+	 * @maxLength 200
+	 * @pattern ^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$
+	 */
+	path_prefix: string;
+	/** @maxItems 5 */
+	rate_limits?: {
+		algorithm: "token_bucket" | "sliding_window" | "fixed_window" | "sliding_window_log" | "leaky_bucket";
+		/**
+		 * @exclusiveMin 0
+		 * @max 1000000000
+		 */
+		burst?: number;
+		/**
+		 * @exclusiveMin 0
+		 * @max 1000000000
+		 */
+		limit: number;
+		/**
+		 * @min 0
+		 * @max 30000
+		 */
+		max_delay_ms?: number;
+		/** @pattern ^[a-z0-9][a-z0-9_-]{0,63}$ */
+		name: string;
+		/** @default "open" */
+		on_failure?: "open" | "closed";
+		/** @default "route" */
+		scope?: "route" | "ip";
+		/**
+		 * @exclusiveMin 0
+		 * @max 2678400
+		 */
+		window_seconds: number;
+	}[];
+	/**
+	 * @min 0
+	 * @max 3
+	 * @default 1
+	 */
+	retries?: number;
+	/** @default false */
+	strip_prefix?: boolean;
+	/**
+	 * @min 100
+	 * @max 30000
+	 * @default 10000
+	 */
+	timeout_ms?: number;
+	/**
+	 * @maxItems 16
+	 * @minItems 1
+	 */
+	upstreams: {
+		/**
+		 * @format uri
+		 * @maxLength 2048
+		 */
+		url: string;
+		/**
+		 * @min 1
+		 * @max 100
+		 * @default 1
+		 */
+		weight?: number;
+	}[];
+}
+
 export type PutApiV1JobTypesByTypeData = JobType;
 
 export interface PutApiV1JobTypesByTypePayload {
@@ -1940,6 +3246,10 @@ export interface PutApiV1RatelimitRulesByResourcePayload {
 	window_seconds: number;
 }
 
+export type PutApiV1RecordingsByIdArtifactsByNameData = RecordingArtifact;
+
+export type PutGwByTenantIdData = any;
+
 export interface RateLimitRule {
 	algorithm: "token_bucket" | "sliding_window" | "fixed_window" | "sliding_window_log" | "leaky_bucket";
 	burst: number | null;
@@ -1960,6 +3270,106 @@ export interface RateLimitRule {
 	 * @max 9007199254740991
 	 */
 	window_seconds: number;
+}
+
+export interface Recording {
+	artifacts: RecordingArtifact[];
+	created_at: string;
+	finished_at: string | null;
+	kind: string;
+	meeting_id: string;
+	recording_id: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	segments: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	source_bytes: number;
+	stages: RecordingStage[];
+	status: "queued" | "processing" | "ready" | "failed";
+	title: string | null;
+	upload_id: string;
+}
+
+export interface RecordingArtifact {
+	content_type: string;
+	created_at: string;
+	etag: string;
+	name: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	size: number;
+	url: string;
+}
+
+export interface RecordingStage {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	attempts: number;
+	completed_at: string | null;
+	error: string | null;
+	job_ids: string[];
+	name: string;
+	/** Finished segments / segments, 0–1. */
+	progress: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	segments: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	segments_done: number;
+	started_at: string | null;
+	status: "pending" | "running" | "completed" | "failed" | "cancelled";
+	updated_at: string;
+}
+
+export interface Report {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	chunks_done: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	chunks_total: number;
+	created_at: string | null;
+	error: string | null;
+	/** When the report and its result are deleted. */
+	expires_at: string | null;
+	finished_at: string | null;
+	params: any;
+	/**
+	 * chunks_done / chunks_total
+	 * @min 0
+	 * @max 1
+	 */
+	progress: number;
+	/** Derived from (tenant, API key, type, params, time bucket). */
+	report_id: string;
+	/** Links to the result, once completed. */
+	result: {
+		bytes: number | null;
+		csv: string;
+		json: string;
+		rows: number | null;
+	} | null;
+	started_at: string | null;
+	status: "queued" | "running" | "completed" | "failed";
+	type: "truck_distance" | "vending_sales" | "job_latency";
 }
 
 export interface ReportCapacity {
@@ -1988,6 +3398,29 @@ export interface ReportWindow {
 	duration_minutes: number;
 	/** HH:MM, the machines' local time. */
 	start: string;
+}
+
+export interface SandboxEmail {
+	campaign_id: string | null;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	from: string;
+	headers: Partial<Record<string, string>>;
+	html: string | null;
+	/** The provider idempotency key: a campaign's `<campaign_id>-<subscriber_id>`. */
+	idempotency_key: string;
+	outcome: "sent" | "bounced" | "complained";
+	recipient: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	seq: number;
+	subject: string;
+	text: string;
 }
 
 export interface Schedule {
@@ -2123,4 +3556,68 @@ export interface Upload {
 	 */
 	part_size: number;
 	status: "uploading" | "complete" | "expired" | "terminated" | "failed";
+}
+
+export interface WebhookAttempt {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	attempt: number;
+	/** ISO 8601 time. */
+	created_at: string;
+	delivery_id: string;
+	error: string | null;
+	event_id: string;
+	id: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	latency_ms: number;
+	/** The first 1 KB of the answer. */
+	response_excerpt: string | null;
+	status_code: number | null;
+}
+
+export interface WebhookDelivery {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	attempts: number;
+	/** ISO 8601 time. */
+	created_at: string;
+	dead_reason: string | null;
+	delivery_id: string;
+	endpoint_id: string;
+	last_status_code: number | null;
+	/** ISO 8601 time. */
+	next_attempt_at: string | null;
+	replay: boolean;
+	status: "pending" | "delivering" | "succeeded" | "failed" | "dead";
+	/** ISO 8601 time. */
+	updated_at: string;
+}
+
+export interface WebhookEndpoint {
+	/** ISO 8601 time. */
+	created_at: string;
+	description: string;
+	disabled_reason: string | null;
+	enabled: boolean;
+	/** Exact types or prefix wildcards (`job.*`); empty = every event. */
+	event_types: string[];
+	/** ISO 8601 time. */
+	failing_since: string | null;
+	id: string;
+	/** Payload field whose value orders deliveries; null = unordered. */
+	ordering_key: string | null;
+	/** Until then the previous secret signs too. */
+	previous_secret_expires_at: string | null;
+	/** Deliveries per second; null = unpaced. */
+	rate_limit: number | null;
+	/** ISO 8601 time. */
+	updated_at: string;
+	url: string;
 }
