@@ -75,6 +75,121 @@ export interface DashboardSnapshot {
 			type: string;
 		}[];
 	};
+	/** Tenant feature panels; empty lists for the platform. */
+	panels: {
+		/** The 8 most recently changed campaigns. */
+		campaigns: {
+			campaign_id: string;
+			/** Expected finish, epoch ms, while sending. */
+			eta: number | null;
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			failed: number;
+			name: string;
+			/**
+			 * @min 0
+			 * @max 1
+			 */
+			progress: number;
+			/** Recipients per second since the start. */
+			rate: number;
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			sent: number;
+			status: "draft" | "sending" | "paused" | "sent" | "cancelled" | "failed";
+			/**
+			 * Subscribed recipients when sending started (0 for a draft).
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			total: number;
+		}[];
+		/** The 5 newest recordings with their stage graph. */
+		recordings: {
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			created_at: number;
+			meeting_id: string;
+			recording_id: string;
+			stages: {
+				/** The stages this one waits for (the graph's edges). */
+				after: string[];
+				name: string;
+				/**
+				 * @min 0
+				 * @max 1
+				 */
+				progress: number;
+				/**
+				 * @min -9007199254740991
+				 * @max 9007199254740991
+				 */
+				segments: number;
+				/**
+				 * @min -9007199254740991
+				 * @max 9007199254740991
+				 */
+				segments_done: number;
+				status: "pending" | "running" | "completed" | "failed" | "cancelled";
+			}[];
+			status: "queued" | "processing" | "ready" | "failed";
+			title: string | null;
+		}[];
+		/** The 8 newest reports. */
+		reports: {
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			chunks_done: number;
+			/**
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			chunks_total: number;
+			created_at: string | null;
+			error: string | null;
+			finished_at: string | null;
+			/**
+			 * @min 0
+			 * @max 1
+			 */
+			progress: number;
+			report_id: string;
+			/** Links to the result, once completed. */
+			result: {
+				bytes: number | null;
+				csv: string;
+				json: string;
+				rows: number | null;
+			} | null;
+			status: "queued" | "running" | "completed" | "failed";
+			type: string;
+		}[];
+		/** The first 10 endpoints with their last day's health. */
+		webhooks: {
+			p50_ms: number | null;
+			p99_ms: number | null;
+			/**
+			 * Attempts in the window (at most the newest 500).
+			 * @min -9007199254740991
+			 * @max 9007199254740991
+			 */
+			attempts: number;
+			disabled_reason: string | null;
+			enabled: boolean;
+			failing_since: number | null;
+			id: string;
+			success_rate: number | null;
+			url: string;
+		}[];
+	};
 	payments: {
 		breaker: "closed" | "open" | "half_open" | null;
 		last_hour: Partial<Record<string, number>>;

@@ -1,12 +1,14 @@
 // `npm run seed [-- --url http://127.0.0.1:8787]`: a demo tenant for the dashboard, through the public
 // API of a running platform (`npm start`) only: vending machines with slots and a night's reports,
 // trucks with positions, payments (succeeded and declined), jobs in several states (completed,
-// queued, dead = dead letters), and a campaign when that feature's route exists. Prints the tenant's
+// queued, dead = dead letters), and the feature panels' data (scripts/seed-features.mjs: a campaign,
+// a webhook endpoint, a report, a recording). Prints the tenant's
 // API key. Running it again reuses the tenant (a new key is issued: keys are shown only once) and
 // the devices, and adds more jobs and payments.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseEnv } from "node:util";
+import { seedFeatures } from "./seed-features.mjs";
 
 const TENANT = "demo";
 const MACHINES = 12;
@@ -118,15 +120,7 @@ export async function seed(base, adminToken, say = () => {}) {
 	}
 	say(`jobs: ${created.length} ${JOB_TYPE} (${completed} completed, ${dead} dead, the rest queued) and 5 noop`);
 
-	const campaigns = await tenant("GET", "/campaigns", undefined, {}, [200, 404, 405]);
-	if (campaigns.status === 200) {
-		const made = await tenant("POST", "/campaigns", { name: "Demo campaign" }, {}, [200, 201, 202, 400, 422]);
-		say(
-			made.status < 300
-				? "campaign created"
-				: `campaign not created (${made.status}): its fields differ from the seed's guess`,
-		);
-	} else say("campaigns: no such route on this platform yet; skipped");
+	await seedFeatures(base, apiKey, tenant, say);
 	return { tenantId, apiKey };
 }
 

@@ -70,3 +70,25 @@ export function button(text, onClick, label) {
 	b.addEventListener("click", () => void onClick());
 	return b;
 }
+
+/** `0.4567` → `"46%"`. */
+export function percent(/** @type {number} */ fraction) {
+	return `${Math.round(fraction * 100)}%`;
+}
+
+/** A native progress bar (0–1) named by `labelId`, with its value also as text for assistive tech. */
+export function progressBar(/** @type {number} */ value, /** @type {string} */ labelId, /** @type {string} */ text) {
+	const now = Math.round(value * 100);
+	return el("progress", {
+		text: `${now}%`,
+		attrs: {
+			max: "100",
+			value: String(now),
+			"aria-labelledby": labelId,
+			"aria-valuemin": "0",
+			"aria-valuemax": "100",
+			"aria-valuenow": String(now),
+			"aria-valuetext": text,
+		},
+	});
+}

@@ -5,6 +5,7 @@ import { ApiError, currentSession, logIn, logOut } from "./api.js";
 import { drawCharts, setUpCharts, watchWidths } from "./charts.js";
 import { byId, valueOf } from "./dom.js";
 import { drawJobTypes, loadLists, setUpLists } from "./lists.js";
+import { drawPanels } from "./panels.js";
 
 /** Lists are re-read every this many snapshots (charts update on each). */
 const LIST_EVERY = 6;
@@ -51,7 +52,10 @@ function connect() {
 		/** @type {import("./api.js").Snapshot} */
 		const snapshot = JSON.parse(event.data);
 		drawCharts(snapshot);
-		if (state.scope === "tenant") drawJobTypes(snapshot);
+		if (state.scope === "tenant") {
+			drawJobTypes(snapshot);
+			drawPanels(snapshot.panels);
+		}
 		byId("updated").textContent = `Updated ${new Date(snapshot.at).toLocaleTimeString()}.`;
 		say(
 			`live · breaker ${snapshot.payments.breaker ?? "n/a"} · telemetry backlog ${snapshot.queues.telemetry_backlog}`,

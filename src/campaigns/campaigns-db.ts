@@ -74,6 +74,15 @@ export async function listCampaigns(
 	return results;
 }
 
+/** The tenant's most recently changed campaigns (the dashboard's panel), newest first. */
+export async function recentCampaigns(db: D1Database, tenantId: string, limit: number): Promise<CampaignRow[]> {
+	const { results } = await db
+		.prepare("SELECT * FROM email_campaigns WHERE tenant_id = ? ORDER BY updated_at DESC, campaign_id LIMIT ?")
+		.bind(tenantId, limit)
+		.all<CampaignRow>();
+	return results;
+}
+
 /** Edits a draft (null fields keep their value); false when the campaign is not a draft. */
 export async function updateDraft(
 	db: D1Database,

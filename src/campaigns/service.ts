@@ -3,10 +3,18 @@ import { newId } from "../platform/crypto";
 import { AppError } from "../platform/errors";
 import { log } from "../platform/log";
 import type { CampaignRow } from "./campaigns-db";
-import { finishCampaign, getCampaign, moveCampaign, passChain, reopenCampaign, stalledCampaigns } from "./campaigns-db";
+import {
+	finishCampaign,
+	getCampaign,
+	moveCampaign,
+	passChain,
+	recentCampaigns,
+	reopenCampaign,
+	stalledCampaigns,
+} from "./campaigns-db";
 import { addSuppression, countByStatus, recipientEmail, setStatusByEmail } from "./db";
 import type { CampaignStatus } from "./domain";
-import { finalStatus, transition } from "./domain";
+import { finalStatus, progressOf, transition } from "./domain";
 import { markBounced, retryDeadLetters } from "./ledger-db";
 import type { Tick, TickResult } from "./sender";
 import type { UnsubscribeTarget } from "./unsubscribe";
@@ -47,6 +55,20 @@ export async function changeCampaign(env: Env, tenantId: string, campaignId: str
 	if (chain !== null) await enqueueTick(env, { tenant_id: tenantId, campaign_id: campaignId, chain }, 0);
 	log.info("campaign state changed", { tenant_id: tenantId, campaign_id: campaignId, from: campaign.status, to });
 	return requireCampaign(env, tenantId, campaignId);
+}
+
+/** The tenant's `limit` most recently changed campaigns with progress, rate and ETA (the dashboard). */
+export async function campaignProgress(env: Pick<Env, "DB">, tenantId: string, limit: number, now: number) {
+	const rows = await recentCampaigns(env.DB, tenantId, limit);
+	return rows.map((c) => ({
+		campaign_id: c.campaign_id,
+		name: c.name,
+		status: c.status,
+		total: c.total,
+		sent: c.sent,
+		failed: c.failed + c.bounced,
+		...progressOf(c, now),
+	}));
 }
 
 export async function requireCampaign(env: Env, tenantId: string, campaignId: string): Promise<CampaignRow> {

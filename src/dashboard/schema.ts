@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { panelsSchema } from "./panels-schema";
 
 /** The dashboard's answers, described once: the snapshot's TypeScript type and its OpenAPI schema. */
 
@@ -44,6 +45,7 @@ export const snapshotSchema = z
 		}),
 		devices: z.object({ total: z.number(), reporting: z.number(), missed: z.number() }),
 		surge: z.object({ since: z.number(), minutes: series }).describe("Machine reports received per minute."),
+		panels: panelsSchema,
 		series: z
 			.record(z.string(), series)
 			.describe(

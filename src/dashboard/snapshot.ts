@@ -13,6 +13,7 @@ import {
 } from "./samples-db";
 import type { Snapshot } from "./schema";
 import { counterReadings } from "./counters";
+import { EMPTY_PANELS, tenantPanels } from "./panels";
 import { readStats } from "../telemetry/stats-db";
 import { flushCounters } from "../telemetry/counters";
 import { jobMetrics } from "../jobs/metrics";
@@ -35,7 +36,10 @@ export async function buildSnapshot(env: Env, tenantId: string | null, now: numb
 		stats.dead_letters - stats.backfill_dead_letters,
 	);
 	const backfill = lane(stats.backfill_enqueued, stats.backfill_processed, stats.backfill_dead_letters);
-	const tenant = tenantId === null ? null : await tenantFigures(env, tenantId, now, since);
+	const [tenant, panels] =
+		tenantId === null
+			? [null, EMPTY_PANELS]
+			: await Promise.all([tenantFigures(env, tenantId, now, since), tenantPanels(env, tenantId, now)]);
 	const readings: Record<string, number> = {
 		...counterReadings(tenantId),
 		ingest_received_total: stats.received,
@@ -68,6 +72,7 @@ export async function buildSnapshot(env: Env, tenantId: string | null, now: numb
 		payments: tenant?.payments ?? { breaker: null, last_hour: {} },
 		devices: tenant?.devices ?? { total: 0, reporting: 0, missed: 0 },
 		surge: tenant?.surge ?? { since: now - SURGE_WINDOW_MINUTES * MINUTE_MS, minutes: [] },
+		panels,
 		series,
 	};
 }

@@ -122,6 +122,15 @@ export async function listRecordings(
 	return results;
 }
 
+/** The tenant's newest recordings (the dashboard's pipelines), newest first. */
+export async function recentRecordings(db: D1Database, tenantId: string, limit: number): Promise<RecordingRow[]> {
+	const { results } = await db
+		.prepare("SELECT * FROM recordings WHERE tenant_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
+		.bind(tenantId, limit)
+		.all<RecordingRow>();
+	return results;
+}
+
 export async function listStages(db: D1Database, recordingId: string): Promise<StageRow[]> {
 	const { results } = await db
 		.prepare("SELECT * FROM recording_stages WHERE recording_id = ? ORDER BY rowid")

@@ -3,7 +3,7 @@ import { sha256Hex } from "../platform/crypto";
 import { AppError } from "../platform/errors";
 import { log } from "../platform/log";
 import type { ReportRow } from "./db";
-import { findActiveReport, findCachedReport, findReport, insertReport } from "./db";
+import { findActiveReport, findCachedReport, findReport, insertReport, listReports } from "./db";
 import type { ReportParams, ReportType } from "./domain";
 import { publishEvent } from "../webhooks/service";
 import {
@@ -127,6 +127,11 @@ export async function resultResponse(env: Env, report: ReportRow, format: Result
 			ETag: object.httpEtag,
 		},
 	});
+}
+
+/** The tenant's newest `limit` reports as JSON (the dashboard's panel). */
+export async function recentReports(env: Pick<Env, "DB">, tenantId: string, limit: number) {
+	return (await listReports(env.DB, tenantId, null, limit)).map(reportJson);
 }
 
 export function reportJson(report: ReportRow) {

@@ -4,9 +4,10 @@ import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
 import { checkDestination, policyFromEnv } from "../platform/destination";
-import { attemptSamples, failedEventsSince, listAttempts } from "./delivery-db";
+import { failedEventsSince, listAttempts } from "./delivery-db";
+import { endpointHealth, HEALTH_WINDOW_HOURS } from "./health";
 import { listEndpoints } from "./db";
-import { SUBSCRIPTION_PATTERN, WEBHOOK_LIMITS, decodeCursor, encodeCursor, healthFigures } from "./domain";
+import { SUBSCRIPTION_PATTERN, WEBHOOK_LIMITS, decodeCursor, encodeCursor } from "./domain";
 import {
 	changeEndpoint,
 	createEndpoint,
@@ -48,8 +49,6 @@ const rotateBody = z
 	.object({ overlap_seconds: z.number().int().min(0).max(WEBHOOK_LIMITS.maxOverlapSeconds).optional() })
 	.strict();
 const recoverBody = z.object({ since: z.iso.datetime({ offset: true }) }).strict();
-const HEALTH_WINDOW_HOURS = 24;
-const HEALTH_SAMPLES = 10_000;
 
 /** Webhook endpoints: CRUD, secret rotation, enable, test, attempts, health, recover. */
 export const webhookEndpointRoutes = new Hono<AppEnv>()
@@ -135,14 +134,7 @@ export const webhookEndpointRoutes = new Hono<AppEnv>()
 		const tenantId = c.get("principal").tenantId;
 		const { id } = c.req.valid("param");
 		await requireEndpoint(c.env, tenantId, id);
-		const since = Date.now() - HEALTH_WINDOW_HOURS * 3_600_000;
-		const samples = await attemptSamples(c.env.DB, tenantId, id, since, HEALTH_SAMPLES);
-		const figures = healthFigures(
-			samples.map((s) => ({
-				ok: s.status_code !== null && s.status_code >= 200 && s.status_code < 300,
-				latencyMs: s.latency_ms,
-			})),
-		);
+		const figures = await endpointHealth(c.env.DB, tenantId, id, Date.now());
 		return c.json({ endpoint_id: id, window_hours: HEALTH_WINDOW_HOURS, ...figures });
 	})
 	.post(

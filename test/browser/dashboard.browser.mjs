@@ -1,6 +1,7 @@
 // `npm run test:browser`: the dashboard in a real browser (Debian's chromium driven by playwright-core)
 // against the Worker started locally by wrangler, as the e2e tests start it, with data seeded through
-// the public API (scripts/seed.mjs): log in, non-empty charts, a job's detail, a dead letter replayed,
+// the public API (scripts/seed.mjs): log in, non-empty charts, the campaign progress bar and recording
+// stage graph (reached by keyboard), a job's detail, a dead letter replayed,
 // labels, keyboard focus, a contrast sample, phone width, no CSP violation. Screenshots go to
 // test/screenshots/ (gitignored). Without chromium it says why and skips.
 import assert from "node:assert/strict";
@@ -100,8 +101,51 @@ void test(
 		await page.waitForFunction(() => document.querySelectorAll("#jobs tbody button").length > 0);
 		await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
 
+		// Feature panels from the same stream: the seeded campaign's progress bar, the recording's stage graph.
+		const bar = page.getByRole("progressbar", { name: "Demo campaign" }).first();
+		await bar.waitFor({ timeout: 30_000 });
+		assert.equal(await bar.getAttribute("max"), "100");
+		assert.match((await bar.getAttribute("aria-valuetext")) ?? "", /\d+ of 5 sent \(\d+%\)/);
+		assert.ok(Number(await bar.getAttribute("aria-valuenow")) >= 0);
+		const graph = page.getByRole("group", { name: /^Stage graph of Demo meeting/ }).first();
+		await graph.waitFor();
+		const columns = graph.locator(":scope > li.stage-column");
+		assert.equal(await columns.count(), 3, "audio, video, transcript → highlights → summary");
+		assert.equal(await columns.nth(0).locator(".stage").count(), 3);
+		assert.equal(await columns.nth(1).locator("[data-stage=highlights]").count(), 1);
+		assert.equal(await columns.nth(2).locator("[data-stage=summary]").count(), 1);
+		assert.equal(await graph.locator("progress[aria-valuenow]").count(), 5, "a progress bar per stage");
+		await page.locator("#webhooks tbody tr", { hasText: "receiver.example" }).first().waitFor();
+		await page.locator("#reports tbody tr", { hasText: "job_latency" }).first().waitFor();
+		// A keyboard user reaches the campaign and the stage graph by Tab from the top of the content.
+		await page.locator("#main").focus();
+		const reached = new Set();
+		for (let i = 0; i < 80 && !(reached.has("campaign") && reached.has("graph")); i++) {
+			await page.keyboard.press("Tab");
+			const key = await page.evaluate(() => document.activeElement?.getAttribute("data-focus-key") ?? "");
+			if (key.startsWith("campaign-")) reached.add("campaign");
+			if (key.startsWith("graph-")) {
+				reached.add("graph");
+				const style = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+				assert.notEqual(style, "none", "the focused graph shows its outline");
+			}
+		}
+		assert.ok(
+			reached.has("campaign") && reached.has("graph"),
+			`both reachable by keyboard: ${[...reached].join(", ")}`,
+		);
+		await graph.screenshot({ path: `${SHOTS}/stage-graph.png` });
+
 		// Contrast sample: body text and table text against their backgrounds, WCAG AA (4.5:1).
-		for (const selector of ["#status", "#jobs td", ".summary", "footer"]) {
+		for (const selector of [
+			"#status",
+			"#jobs td",
+			".summary",
+			"footer",
+			".stage-status",
+			".stage-name",
+			"#webhooks td",
+		]) {
 			const { fg, bg } = await page
 				.locator(selector)
 				.first()
