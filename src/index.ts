@@ -76,6 +76,11 @@ import { restartStalledCampaigns } from "./campaigns/service";
 import { campaignRetentionTargets } from "./campaigns/retention";
 import { handleEmailBatch } from "../queues/email";
 import { handleEmailDeadLetterBatch } from "../queues/email-dlq";
+import { webhookEndpointRoutes } from "./webhooks/routes";
+import { webhookEventRoutes } from "./webhooks/event-routes";
+import { webhookRetentionTargets } from "./webhooks/retention";
+import { handleWebhooksBatch } from "../queues/webhooks";
+import { handleWebhooksDeadLetterBatch } from "../queues/webhooks-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -89,6 +94,7 @@ export { DistributedLock } from "../durable-objects/locks-distributed-lock";
 export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard";
 export { CacheShard } from "../durable-objects/cache-shard";
 export { TusUpload } from "../durable-objects/uploads-tus-upload";
+export { DeliveryLane } from "../durable-objects/delivery-lane";
 
 const app = new Hono<AppEnv>();
 
@@ -158,6 +164,7 @@ app.route("/u", unsubscribeRoutes);
 app.route("/api/v1/email", tenantApi(emailSandboxRoutes));
 app.route("/api/v1/lists", tenantApi(listRoutes));
 app.route("/api/v1/campaigns", tenantApi(campaignRoutes));
+app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -230,6 +237,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-reports-dlq": handleReportsDeadLetterBatch,
 	"floodgate-email": handleEmailBatch,
 	"floodgate-email-dlq": handleEmailDeadLetterBatch,
+	"floodgate-webhooks": handleWebhooksBatch,
+	"floodgate-webhooks-dlq": handleWebhooksDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -257,6 +266,7 @@ const CRONS: Record<string, CronHandler> = {
 				...reportRetentionTargets(env, scheduledTime),
 				...accountRetentionTargets(env, scheduledTime),
 				...campaignRetentionTargets(env, scheduledTime),
+				...webhookRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

@@ -8,6 +8,7 @@ import type { AttemptOutcome } from "./domain";
 import { nextStateAfter } from "./domain";
 import type { TokenRequest } from "./tokens";
 import { sendRunTokens } from "./tokens";
+import { publishEvent } from "../webhooks/service";
 
 /** `logs`: lines the handler logged during the attempt, written with the outcome (at most 50). */
 export type FinishedAttempt = {
@@ -51,7 +52,22 @@ export async function finishAttempts(
 	const done = plans.filter((p) => applied.has(p.job.id));
 	await sendRunTokens(env, retryTokens(done), now);
 	await settleDependents(env, done, now);
+	await publishJobEvents(env, done);
 	return applied;
+}
+
+/** job.completed and job.dead webhooks (publishEvent never throws; cheap without subscribers). */
+async function publishJobEvents(env: Env, done: readonly Plan[]): Promise<void> {
+	for (const { job, outcome } of done) {
+		if (outcome.status !== "completed" && outcome.status !== "dead") continue;
+		const error = outcome.status === "dead" ? outcome.error : null;
+		await publishEvent(env, job.tenant_id, `job.${outcome.status}`, {
+			job_id: job.id,
+			type: job.type,
+			attempts: job.attempts,
+			error,
+		});
+	}
 }
 
 /** The row an attempt's outcome writes: completed, cancelled, or failed and retried later or dead. */

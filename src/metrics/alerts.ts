@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { publishEvent } from "../webhooks/service";
 import { errorText, log } from "../platform/log";
 import type { AlertState } from "./alert-state";
 import { ALERT_OPS, conditionHolds, nextAlertState } from "./alert-state";
@@ -85,14 +86,12 @@ export async function evaluateAlerts(
 				rule.for_seconds,
 			);
 			await saveAlertState(env.DB, rule.id, next, value, now);
-			if (next.state !== current.state && (next.state === "firing" || next.state === "resolved"))
-				log.warn("metric alert changed state (notifications are not built yet)", {
-					tenant_id: rule.tenant_id,
-					rule_id: rule.id,
-					name: rule.name,
-					state: next.state,
-					value,
-				});
+			if (next.state !== current.state && (next.state === "firing" || next.state === "resolved")) {
+				const change = { rule_id: rule.id, name: rule.name, state: next.state, value };
+				log.warn("metric alert changed state", { tenant_id: rule.tenant_id, ...change });
+				// alert.firing / alert.resolved to the tenant's webhook endpoints (never throws).
+				await publishEvent(env, rule.tenant_id, `alert.${next.state}`, { ...change, at: new Date(now).toISOString() });
+			}
 			figures.evaluated++;
 			if (next.state === "firing") figures.firing++;
 		} catch (err) {

@@ -8,6 +8,7 @@ import { AppError } from "../platform/errors";
 import { admitProcessorCall, reportProcessorCall } from "./breaker";
 import type { ChargeRequest } from "./processor";
 import { chargeCard } from "./processor";
+import { publishEvent } from "../webhooks/service";
 
 export type PaymentResult = { payment: PaymentRow; replayedFromLedger: boolean };
 
@@ -93,6 +94,15 @@ export async function takePayment(
 		Date.now(),
 	);
 	// null: a concurrent taker (after a lock takeover) settled it first, with the same processor charge.
+	if (settled) {
+		// payment.succeeded / payment.failed webhooks, once, by whoever settled it (never throws).
+		await publishEvent(env, tenantId, settled.status === "succeeded" ? "payment.succeeded" : "payment.failed", {
+			payment_id: settled.id,
+			machine_id: settled.machine_id,
+			status: settled.status,
+			decline_code: settled.decline_code,
+		});
+	}
 	return {
 		payment: settled ?? (await findPayment(env.DB, tenantId, payment.id)) ?? payment,
 		replayedFromLedger: settled === null,

@@ -107,7 +107,10 @@ export async function listVendingZones(db: D1Database): Promise<{ tenant_id: str
  * One INSERT … SELECT per check: machines registered before the night's window and with no
  * report for that night (or later) get a "missed_report" ticket for it (one per machine and night).
  */
-export async function openMissedReportTickets(db: D1Database, checks: readonly MissedReportCheck[]): Promise<void> {
+export async function openMissedReportTickets(
+	db: D1Database,
+	checks: readonly MissedReportCheck[],
+): Promise<NewMissedReportTicket[]> {
 	const statements = checks.map((check) =>
 		db
 			.prepare(
@@ -116,11 +119,18 @@ export async function openMissedReportTickets(db: D1Database, checks: readonly M
 				 FROM devices d LEFT JOIN device_last_report r ON r.tenant_id = d.tenant_id AND r.device_id = d.device_id
 				 WHERE d.tenant_id = ?1 AND d.timezone = ?2 AND d.kind = 'vending' AND d.revoked_at IS NULL AND d.created_at < ?6
 				   AND (r.report_date IS NULL OR r.report_date < ?3)
-				 ON CONFLICT (tenant_id, machine_id, reason, day) DO NOTHING`,
+				 ON CONFLICT (tenant_id, machine_id, reason, day) DO NOTHING
+				 RETURNING id, tenant_id, machine_id, day`,
 			)
 			.bind(check.tenantId, check.timezone, check.date, check.detail, check.now, check.windowStart),
 	);
+	const opened: NewMissedReportTicket[] = [];
 	for (let i = 0; i < statements.length; i += MISSED_REPORT_BATCH) {
-		await db.batch(statements.slice(i, i + MISSED_REPORT_BATCH));
+		for (const result of await db.batch<NewMissedReportTicket>(statements.slice(i, i + MISSED_REPORT_BATCH)))
+			opened.push(...result.results);
 	}
+	return opened;
 }
+
+/** A ticket a missed-report check opened (for the device.missed_report webhook). */
+export type NewMissedReportTicket = { id: string; tenant_id: string; machine_id: string; day: string };

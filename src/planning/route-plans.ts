@@ -11,6 +11,7 @@ import {
 import type { ReportWindow } from "../devices/slots/domain";
 import { DEFAULT_REPORT_WINDOW, windowEndOf } from "../devices/slots/domain";
 import { addDays, localDateAt, wallTimeAt } from "../platform/time-zones";
+import { publishEvent } from "../webhooks/service";
 
 /**
  * The cron's work (every 15 minutes): in each city's own time zone, once the local morning has
@@ -30,7 +31,7 @@ export async function buildRoutePlans(env: Env, now: number): Promise<RoutePlanR
 	const planHour = Number(env.ROUTE_PLAN_HOUR);
 	const graceMs = Number(env.MISSED_REPORT_GRACE_MINUTES) * 60_000;
 	const windows = await customReportWindows(env.DB);
-	const missed = await checkMissedReports(env.DB, windows, graceMs, now);
+	const missed = await checkMissedReports(env, windows, graceMs, now);
 
 	const cities = await listPlanCities(env.DB);
 	let built = 0;
@@ -79,13 +80,13 @@ async function buildCityPlan(db: D1Database, city: PlanCity, date: string, now: 
  * Returns the groups checked.
  */
 async function checkMissedReports(
-	db: D1Database,
+	env: Env,
 	windows: Map<string, ReportWindow>,
 	graceMs: number,
 	now: number,
 ): Promise<number> {
 	const checks: MissedReportCheck[] = [];
-	for (const group of await listVendingZones(db)) {
+	for (const group of await listVendingZones(env.DB)) {
 		const window = windows.get(group.tenant_id) ?? DEFAULT_REPORT_WINDOW;
 		const night = lastClosedNight(group.timezone, window, graceMs, now);
 		if (!night) continue;
@@ -98,7 +99,15 @@ async function checkMissedReports(
 			windowStart: night.windowStart,
 		});
 	}
-	await openMissedReportTickets(db, checks);
+	const opened = await openMissedReportTickets(env.DB, checks);
+	// device.missed_report webhooks, one per new ticket (publishEvent never throws).
+	for (const t of opened) {
+		await publishEvent(env, t.tenant_id, "device.missed_report", {
+			ticket_id: t.id,
+			machine_id: t.machine_id,
+			day: t.day,
+		});
+	}
 	return checks.length;
 }
 

@@ -1,0 +1,136 @@
+import type { AttemptMessage, AttemptRecord, DeliveryAdapter, PreparedDelivery } from "../delivery/engine";
+import { claimDelivery, findDelivery, findEvent, finishDelivery, readPayload, recordAttempt } from "./delivery-db";
+import type { DeliveryStatus } from "./delivery-db";
+import { findEndpoint, markEndpointOutcome } from "./db";
+import { failingTooLong } from "./domain";
+import { switchEndpoint } from "./endpoints";
+import { signedHeaders } from "./secrets";
+import { sendMessages, storeEvent } from "./service";
+import { newId } from "../platform/crypto";
+import { errorText, log } from "../platform/log";
+
+/**
+ * Webhooks on the delivery engine: what a delivery sends (the event's JSON, signed per Standard
+ * Webhooks with the endpoint's live secrets and a fresh timestamp), and what an outcome does to the
+ * endpoint (410 or 5 days of failures disable it and publish `endpoint.disabled` to the others).
+ */
+
+const STATUS_AFTER: Record<AttemptRecord["decision"]["kind"], DeliveryStatus> = {
+	succeeded: "succeeded",
+	retry: "pending",
+	dead: "dead",
+	gone: "dead",
+};
+
+export const webhookAdapter: DeliveryAdapter = {
+	async load(env, msg): Promise<PreparedDelivery | null> {
+		const delivery = await findDelivery(env.DB, msg.tenant_id, msg.delivery_id);
+		if (!delivery || delivery.attempts !== msg.attempt - 1 || !["pending", "delivering"].includes(delivery.status))
+			return null;
+		const endpoint = await findEndpoint(env.DB, msg.tenant_id, delivery.endpoint_id);
+		if (!endpoint || endpoint.enabled !== 1) {
+			const reason = endpoint ? "the endpoint is disabled" : "the endpoint was deleted";
+			await finishDelivery(env.DB, msg.tenant_id, delivery.id, "failed", reason, Date.now());
+			return null;
+		}
+		const event = await findEvent(env.DB, msg.tenant_id, delivery.event_id);
+		if (!event) {
+			await finishDelivery(env.DB, msg.tenant_id, delivery.id, "dead", "the event expired", Date.now());
+			return null;
+		}
+		return {
+			rateLimit: endpoint.rate_limit,
+			laneName: `webhooks:${endpoint.tenant_id}:${endpoint.id}`,
+			laneKey: delivery.lane_key,
+			build: async (nowMs) => {
+				const data: unknown = JSON.parse(await readPayload(env.DB, event.id));
+				// The Standard Webhooks envelope: type, timestamp, data.
+				const body = JSON.stringify({ type: event.type, timestamp: new Date(event.created_at).toISOString(), data });
+				return { url: endpoint.url, body, headers: await signedHeaders(env, endpoint, event.id, body, nowMs) };
+			},
+		};
+	},
+
+	claim: (env, msg, nowMs) => claimDelivery(env.DB, msg.tenant_id, msg.delivery_id, msg.attempt, nowMs),
+
+	async record(env, msg, record, nowMs) {
+		const delivery = await findDelivery(env.DB, msg.tenant_id, msg.delivery_id);
+		if (!delivery) return;
+		const { decision } = record;
+		await recordAttempt(
+			env.DB,
+			{
+				id: newId("att"),
+				tenant_id: msg.tenant_id,
+				endpoint_id: delivery.endpoint_id,
+				delivery_id: delivery.id,
+				event_id: delivery.event_id,
+				attempt: record.attempt,
+				status_code: record.statusCode,
+				latency_ms: record.latencyMs,
+				response_excerpt: record.excerpt,
+				error: record.error,
+				created_at: nowMs,
+			},
+			{
+				status: STATUS_AFTER[decision.kind],
+				nextAttemptAt: decision.kind === "retry" ? nowMs + decision.delaySeconds * 1000 : null,
+				deadReason: decision.kind === "dead" || decision.kind === "gone" ? decision.reason : null,
+			},
+		);
+		await afterOutcome(env, msg.tenant_id, delivery.endpoint_id, decision, nowMs);
+	},
+
+	send: (env, msg, delaySeconds) => sendMessages(env, [msg], delaySeconds),
+
+	async nextMessage(env, tenantId, deliveryId): Promise<AttemptMessage | null> {
+		const next = await findDelivery(env.DB, tenantId, deliveryId);
+		if (!next || !["pending", "delivering"].includes(next.status)) return null;
+		return { kind: "attempt", tenant_id: tenantId, delivery_id: next.id, attempt: next.attempts + 1 };
+	},
+};
+
+/** The endpoint's failure clock; 410 or failing for 5 days disables it. */
+async function afterOutcome(
+	env: Env,
+	tenantId: string,
+	endpointId: string,
+	decision: AttemptRecord["decision"],
+	nowMs: number,
+): Promise<void> {
+	const endpoint = await findEndpoint(env.DB, tenantId, endpointId);
+	if (!endpoint) return;
+	const ok = decision.kind === "succeeded";
+	if (ok && endpoint.failing_since === null) return;
+	await markEndpointOutcome(env.DB, tenantId, endpointId, ok, nowMs);
+	if (ok) return;
+	if (decision.kind === "gone") return disable(env, tenantId, endpointId, decision.reason);
+	if (failingTooLong(endpoint.failing_since, nowMs)) {
+		return disable(env, tenantId, endpointId, "every attempt failed for 5 days");
+	}
+}
+
+async function disable(env: Env, tenantId: string, endpointId: string, reason: string): Promise<void> {
+	if (!(await switchEndpoint(env, tenantId, endpointId, false, reason))) return;
+	log.warn("webhook endpoint disabled", { tenant_id: tenantId, endpoint_id: endpointId, reason });
+	try {
+		await storeEvent(
+			env,
+			tenantId,
+			"endpoint.disabled",
+			{ endpoint_id: endpointId, reason },
+			`endpoint.disabled:${endpointId}:${Date.now()}`,
+		);
+	} catch (err) {
+		log.error("endpoint.disabled not published", {
+			tenant_id: tenantId,
+			endpoint_id: endpointId,
+			error: errorText(err),
+		});
+	}
+}
+
+/** A delivery whose attempt message reached the dead-letter queue. */
+export async function markDeliveryDead(env: Env, msg: AttemptMessage, reason: string): Promise<void> {
+	await finishDelivery(env.DB, msg.tenant_id, msg.delivery_id, "dead", reason, Date.now());
+}
