@@ -81,6 +81,10 @@ import { webhookEventRoutes } from "./webhooks/event-routes";
 import { webhookRetentionTargets } from "./webhooks/retention";
 import { handleWebhooksBatch } from "../queues/webhooks";
 import { handleWebhooksDeadLetterBatch } from "../queues/webhooks-dlq";
+import { inboxRoutes, notificationRoutes } from "./notifications/routes";
+import { notificationRetentionTargets } from "./notifications/retention";
+import { handleNotificationsBatch } from "../queues/notifications";
+import { handleNotificationsDeadLetterBatch } from "../queues/notifications-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -95,6 +99,7 @@ export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard"
 export { CacheShard } from "../durable-objects/cache-shard";
 export { TusUpload } from "../durable-objects/uploads-tus-upload";
 export { DeliveryLane } from "../durable-objects/delivery-lane";
+export { NotificationInbox } from "../durable-objects/notifications-inbox";
 
 const app = new Hono<AppEnv>();
 
@@ -165,6 +170,7 @@ app.route("/api/v1/email", tenantApi(emailSandboxRoutes));
 app.route("/api/v1/lists", tenantApi(listRoutes));
 app.route("/api/v1/campaigns", tenantApi(campaignRoutes));
 app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
+app.route("/api/v1/notifications", tenantApi(inboxRoutes, notificationRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -239,6 +245,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-email-dlq": handleEmailDeadLetterBatch,
 	"floodgate-webhooks": handleWebhooksBatch,
 	"floodgate-webhooks-dlq": handleWebhooksDeadLetterBatch,
+	"floodgate-notifications": handleNotificationsBatch,
+	"floodgate-notifications-dlq": handleNotificationsDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -267,6 +275,7 @@ const CRONS: Record<string, CronHandler> = {
 				...accountRetentionTargets(env, scheduledTime),
 				...campaignRetentionTargets(env, scheduledTime),
 				...webhookRetentionTargets(env, scheduledTime),
+				...notificationRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

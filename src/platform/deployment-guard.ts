@@ -14,7 +14,7 @@ type GuardedEnv = Pick<
 	Env,
 	"ENVIRONMENT" | "SANDBOX_PROCESSOR_ENABLED" | "ADMIN_TOKEN" | "SIGNING_SECRETS_KEY" | "OUTBOUND_ALLOW_LOOPBACK_HTTP"
 > &
-	Partial<Pick<Env, "EMAIL_SANDBOX_ENABLED" | "EMAIL_UNSUBSCRIBE_SECRET">>;
+	Partial<Pick<Env, "EMAIL_SANDBOX_ENABLED" | "EMAIL_UNSUBSCRIBE_SECRET" | "NOTIFICATIONS_SMS_SANDBOX_ENABLED">>;
 
 /**
  * The committed development values (`.dev.vars.example`, old `wrangler.toml` defaults). A secret
@@ -35,6 +35,8 @@ export function misconfigurations(env: GuardedEnv): string[] {
 		problems.push("SANDBOX_PROCESSOR_ENABLED is true (the sandbox card processor is for local use only)");
 	if (env.EMAIL_SANDBOX_ENABLED === "true")
 		problems.push("EMAIL_SANDBOX_ENABLED is true (the sandbox email provider is for local use only)");
+	if (env.NOTIFICATIONS_SMS_SANDBOX_ENABLED === "true")
+		problems.push("NOTIFICATIONS_SMS_SANDBOX_ENABLED is true (the sandbox SMS provider is for local use only)");
 	if (env.EMAIL_UNSUBSCRIBE_SECRET && KNOWN_DEVELOPMENT_SECRETS.includes(env.EMAIL_UNSUBSCRIBE_SECRET))
 		problems.push("EMAIL_UNSUBSCRIBE_SECRET is a known development value");
 	if (env.OUTBOUND_ALLOW_LOOPBACK_HTTP === "true")
