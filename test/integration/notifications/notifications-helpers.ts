@@ -10,6 +10,7 @@ export type ChannelView = {
 	attempts: number;
 	deliver_at: string;
 	reason: string | null;
+	last_error: string | null;
 };
 export type NotificationView = { notification_id: string; priority: string; channels: ChannelView[] };
 
