@@ -58,3 +58,12 @@ CREATE TABLE notification_sms_sandbox (
 	PRIMARY KEY (tenant_id, idempotency_key)
 );
 CREATE INDEX notification_sms_sandbox_created ON notification_sms_sandbox (created_at);
+
+-- Push subscriptions a push delivery has reached, so its retry sends only to the others.
+CREATE TABLE notification_push_sent (
+	delivery_id TEXT NOT NULL,
+	endpoint TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (delivery_id, endpoint)
+);
+CREATE INDEX notification_push_sent_created ON notification_push_sent (created_at);

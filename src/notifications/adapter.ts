@@ -7,6 +7,7 @@ import { delayUntil, toPriority } from "./service";
 import { sendEmail } from "../email/provider";
 import type { BatchOutcome } from "../email/types";
 import { takeTokens } from "../gateway/limiter/service";
+import { transmitPush } from "./push-channel";
 
 /**
  * Notifications on the delivery engine: one delivery per (notification, channel). Email goes
@@ -186,10 +187,7 @@ async function transmit(env: Env, delivery: DeliveryRow, notification: Notificat
 		};
 		return emailExchange(await sendEmail(env, notification.tenant_id, message, key), started);
 	}
-	return {
-		answer: { kind: "error", message: `${delivery.channel} is not available`, refused: true },
-		record: done(0).record,
-	};
+	return transmitPush(env, delivery, notification, fields, recipient.push_subscriptions ?? []);
 }
 
 function emailExchange(outcome: BatchOutcome, started: number): Exchange {

@@ -229,9 +229,27 @@ export async function listSandboxSms(
 	return results;
 }
 
+/** The push subscriptions (endpoints) a delivery has already reached. */
+export async function pushedEndpoints(db: D1Database, deliveryId: string): Promise<Set<string>> {
+	const { results } = await db
+		.prepare("SELECT endpoint FROM notification_push_sent WHERE delivery_id = ?")
+		.bind(deliveryId)
+		.all<{ endpoint: string }>();
+	return new Set(results.map((r) => r.endpoint));
+}
+
+export async function markPushed(db: D1Database, deliveryId: string, endpoint: string, now: number): Promise<void> {
+	await db
+		.prepare(
+			"INSERT INTO notification_push_sent (delivery_id, endpoint, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+		)
+		.bind(deliveryId, endpoint, now)
+		.run();
+}
+
 export function purgeNotificationRows(
 	db: D1Database,
-	table: "notification_deliveries" | "notifications" | "notification_sms_sandbox",
+	table: "notification_deliveries" | "notifications" | "notification_sms_sandbox" | "notification_push_sent",
 	cutoff: number,
 	limit: number,
 ): Promise<number> {

@@ -8,7 +8,12 @@ import { purgeNotificationRows } from "./db";
  */
 export function notificationRetentionTargets(env: Env, now: number): RetentionTarget[] {
 	const cutoff = expiredBefore(now, env.NOTIFICATIONS_RETENTION_DAYS);
-	const tables = ["notification_deliveries", "notifications", "notification_sms_sandbox"] as const;
+	const tables = [
+		"notification_push_sent",
+		"notification_deliveries",
+		"notifications",
+		"notification_sms_sandbox",
+	] as const;
 	return tables.map((table) => ({
 		name: table,
 		cutoff,

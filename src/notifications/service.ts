@@ -1,5 +1,12 @@
 import type { Channel, Preferences, Priority } from "./domain";
-import { DEFAULT_PREFERENCES, channelAllowed, missingVariables, quietHoursEnd, renderChannels } from "./domain";
+import {
+	CHANNELS,
+	DEFAULT_PREFERENCES,
+	channelAllowed,
+	missingVariables,
+	quietHoursEnd,
+	renderChannels,
+} from "./domain";
 import type { DeliveryRow } from "./db";
 import { deliveriesOf, findByIdempotencyKey, findPreferences, findTemplate, insertNotification } from "./db";
 import type { NotificationMessage, SendInput } from "./schemas";
@@ -112,12 +119,11 @@ function chooseChannels(input: SendInput, available: readonly string[]): Channel
 	const address: Record<Channel, boolean> = {
 		email: recipient.email !== undefined,
 		sms: recipient.phone !== undefined,
-		push: false,
+		push: (recipient.push_subscriptions ?? []).length > 0,
 		in_app: true,
 	};
-	if (input.channels === undefined) return (["email", "sms", "in_app"] as const).filter((c) => has(c) && address[c]);
+	if (input.channels === undefined) return CHANNELS.filter((c) => has(c) && address[c]);
 	for (const c of input.channels) {
-		if (c === "push") throw new AppError(400, "channel_unavailable", "Web Push is not available yet.");
 		if (!has(c)) throw new AppError(400, "channel_not_in_template", `The template has no ${c} content.`);
 		if (!address[c]) throw new AppError(400, "missing_address", `The recipient has no address for ${c}.`);
 	}
