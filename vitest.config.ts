@@ -22,6 +22,9 @@ export default defineConfig(async () => {
 						// Campaigns: sending and the sandbox provider at 1,000/s, so tests are not paced (a test lowers them).
 						EMAIL_SEND_RATE_PER_SECOND: "1000",
 						EMAIL_SANDBOX_RATE_PER_SECOND: "1000",
+						// Notifications: 3 per user and channel per hour, throttled above (the rate-limit test's 4th).
+						NOTIFICATIONS_RATE_LIMIT_PER_HOUR: "3",
+						NOTIFICATIONS_RATE_LIMIT_MODE: "throttle",
 					},
 				},
 			}),

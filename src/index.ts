@@ -87,6 +87,10 @@ import { handleWebhooksDeadLetterBatch } from "../queues/webhooks-dlq";
 import { dashboardRoutes } from "./dashboard/routes";
 import { countResponses } from "./dashboard/counters";
 import { dashboardRetentionTargets } from "./dashboard/retention";
+import { inboxRoutes, notificationRoutes } from "./notifications/routes";
+import { notificationRetentionTargets } from "./notifications/retention";
+import { handleNotificationsBatch } from "../queues/notifications";
+import { handleNotificationsDeadLetterBatch } from "../queues/notifications-dlq";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -102,6 +106,7 @@ export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard"
 export { CacheShard } from "../durable-objects/cache-shard";
 export { TusUpload } from "../durable-objects/uploads-tus-upload";
 export { DeliveryLane } from "../durable-objects/delivery-lane";
+export { NotificationInbox } from "../durable-objects/notifications-inbox";
 
 const app = new Hono<AppEnv>();
 
@@ -179,6 +184,8 @@ app.route("/api/v1/gateway/routes", tenantApi(gatewayRouteRoutes));
 // A tenant's upstreams: no platform auth in front, each route's own (API key or none) and limits.
 app.route("/gw", gatewayTrafficRoutes);
 app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
+app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
+app.route("/api/v1/notifications", tenantApi(inboxRoutes, notificationRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -253,6 +260,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-email-dlq": handleEmailDeadLetterBatch,
 	"floodgate-webhooks": handleWebhooksBatch,
 	"floodgate-webhooks-dlq": handleWebhooksDeadLetterBatch,
+	"floodgate-notifications": handleNotificationsBatch,
+	"floodgate-notifications-dlq": handleNotificationsDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -283,6 +292,7 @@ const CRONS: Record<string, CronHandler> = {
 				...campaignRetentionTargets(env, scheduledTime),
 				...webhookRetentionTargets(env, scheduledTime),
 				...dashboardRetentionTargets(env, scheduledTime),
+				...notificationRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

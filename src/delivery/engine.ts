@@ -9,7 +9,7 @@ import { errorText, log } from "../platform/log";
 
 /**
  * The destination-agnostic delivery engine. A queue message per attempt carries ids only; a
- * product (webhooks; notifications later) supplies an adapter that loads what to send, claims the
+ * product (webhooks, notifications) supplies an adapter that loads what to send, claims the
  * attempt with a compare-and-set (so a duplicated message never sends twice), records the outcome
  * and re-enqueues. The engine does the rest: pacing and ordering through the destination's
  * DeliveryLane object, the safe outbound fetch with a deadline, the retry schedule with jitter,
@@ -27,15 +27,30 @@ export type AttemptMessage = z.infer<typeof attemptMessageSchema>;
 
 export type OutboundRequest = { url: string; headers: Record<string, string>; body: string };
 
+/** What one attempt got: the answer the schedule decides on and what the attempt log keeps. */
+export type Exchange = { answer: AttemptAnswer; record: Omit<AttemptRecord, "attempt" | "decision"> };
+
 export type PreparedDelivery = {
 	/** Deliveries per second for this destination, or null for unpaced. */
 	rateLimit: number | null;
 	/** The DeliveryLane object's name (one per destination), and the ordering key within it, if ordered. */
 	laneName: string;
 	laneKey: string | null;
-	/** Builds the request at send time (a fresh timestamp and signature on every attempt). */
-	build: (nowMs: number) => Promise<OutboundRequest>;
-};
+} & (
+	| {
+			/** Builds the request at send time (a fresh timestamp and signature on every attempt). */
+			build: (nowMs: number) => Promise<OutboundRequest>;
+			transmit?: undefined;
+	  }
+	| {
+			/**
+			 * Sends by other means than an HTTP POST (an email provider adapter, a Durable Object) and
+			 * reports the answer in the engine's terms; the schedule, claim and record work as for `build`.
+			 */
+			transmit: (nowMs: number) => Promise<Exchange>;
+			build?: undefined;
+	  }
+);
 
 export type AttemptRecord = {
 	attempt: number;
@@ -84,8 +99,8 @@ export async function runAttempt(env: Env, adapter: DeliveryAdapter, msg: Attemp
 	}
 	const now = Date.now();
 	if (!(await adapter.claim(env, msg, now))) return "stale";
-	const request = await prepared.build(now);
-	const { answer, record } = await exchange(env, request);
+	const { answer, record } =
+		prepared.transmit !== undefined ? await prepared.transmit(now) : await exchange(env, await prepared.build(now));
 	const decision = decide(answer, msg.attempt, Date.now(), Math.random());
 	await adapter.record(env, msg, { ...record, attempt: msg.attempt, decision }, Date.now());
 	if (decision.kind === "retry") {
@@ -137,10 +152,7 @@ export async function startNextInLane(
 			.catch((err: unknown) => log.warn("lane release failed", { error: errorText(err) }));
 }
 
-async function exchange(
-	env: Env,
-	request: OutboundRequest,
-): Promise<{ answer: AttemptAnswer; record: Omit<AttemptRecord, "attempt" | "decision"> }> {
+async function exchange(env: Env, request: OutboundRequest): Promise<Exchange> {
 	const started = Date.now();
 	try {
 		const res = await safeFetch(request.url, {

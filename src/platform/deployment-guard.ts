@@ -14,7 +14,15 @@ type GuardedEnv = Pick<
 	Env,
 	"ENVIRONMENT" | "SANDBOX_PROCESSOR_ENABLED" | "ADMIN_TOKEN" | "SIGNING_SECRETS_KEY" | "OUTBOUND_ALLOW_LOOPBACK_HTTP"
 > &
-	Partial<Pick<Env, "EMAIL_SANDBOX_ENABLED" | "EMAIL_UNSUBSCRIBE_SECRET">>;
+	Partial<
+		Pick<
+			Env,
+			| "EMAIL_SANDBOX_ENABLED"
+			| "EMAIL_UNSUBSCRIBE_SECRET"
+			| "NOTIFICATIONS_SMS_SANDBOX_ENABLED"
+			| "NOTIFICATIONS_VAPID_PRIVATE_JWK"
+		>
+	>;
 
 /**
  * The committed development values (`.dev.vars.example`, old `wrangler.toml` defaults). A secret
@@ -27,6 +35,9 @@ export const KNOWN_DEVELOPMENT_SECRETS: readonly string[] = [
 	"local-unsubscribe-secret-change-me",
 ];
 
+/** The private scalar of .dev.vars.example's VAPID key (Web Push notifications). */
+const DEV_VAPID_D = "90I-BdWh3BTXhspObttdvbJccYkD0_5tZ7Bx0QZq71s";
+
 /** What is wrong with this deployment's configuration; empty when it may serve. */
 export function misconfigurations(env: GuardedEnv): string[] {
 	if (env.ENVIRONMENT === "development") return [];
@@ -35,6 +46,10 @@ export function misconfigurations(env: GuardedEnv): string[] {
 		problems.push("SANDBOX_PROCESSOR_ENABLED is true (the sandbox card processor is for local use only)");
 	if (env.EMAIL_SANDBOX_ENABLED === "true")
 		problems.push("EMAIL_SANDBOX_ENABLED is true (the sandbox email provider is for local use only)");
+	if (env.NOTIFICATIONS_SMS_SANDBOX_ENABLED === "true")
+		problems.push("NOTIFICATIONS_SMS_SANDBOX_ENABLED is true (the sandbox SMS provider is for local use only)");
+	if (env.NOTIFICATIONS_VAPID_PRIVATE_JWK?.includes(DEV_VAPID_D))
+		problems.push("NOTIFICATIONS_VAPID_PRIVATE_JWK is the known development key");
 	if (env.EMAIL_UNSUBSCRIBE_SECRET && KNOWN_DEVELOPMENT_SECRETS.includes(env.EMAIL_UNSUBSCRIBE_SECRET))
 		problems.push("EMAIL_UNSUBSCRIBE_SECRET is a known development value");
 	if (env.OUTBOUND_ALLOW_LOOPBACK_HTTP === "true")
