@@ -76,6 +76,11 @@ import { restartStalledCampaigns } from "./campaigns/service";
 import { campaignRetentionTargets } from "./campaigns/retention";
 import { handleEmailBatch } from "../queues/email";
 import { handleEmailDeadLetterBatch } from "../queues/email-dlq";
+import { socialUserRoutes } from "./social/user-routes";
+import { commentRoutes, postRoutes } from "./social/post-routes";
+import { socialSettingsRoutes, timelineRoutes } from "./social/timeline-routes";
+import { socialRetentionTargets } from "./social/retention";
+import { handleFeedBatch, handleFeedDeadLetterBatch } from "../queues/feed";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -89,6 +94,7 @@ export { DistributedLock } from "../durable-objects/locks-distributed-lock";
 export { AutocompleteShard } from "../durable-objects/search-autocomplete-shard";
 export { CacheShard } from "../durable-objects/cache-shard";
 export { TusUpload } from "../durable-objects/uploads-tus-upload";
+export { FeedStream } from "../durable-objects/social-feed-stream";
 
 const app = new Hono<AppEnv>();
 
@@ -158,6 +164,12 @@ app.route("/u", unsubscribeRoutes);
 app.route("/api/v1/email", tenantApi(emailSandboxRoutes));
 app.route("/api/v1/lists", tenantApi(listRoutes));
 app.route("/api/v1/campaigns", tenantApi(campaignRoutes));
+// The social API of a tenant's end users (access token, endUserAuth inside); settings take the API key.
+app.route("/api/v1/users", socialUserRoutes);
+app.route("/api/v1/posts", postRoutes);
+app.route("/api/v1/comments", commentRoutes);
+app.route("/api/v1/timeline", timelineRoutes);
+app.route("/api/v1/social/settings", tenantApi(socialSettingsRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -230,6 +242,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-reports-dlq": handleReportsDeadLetterBatch,
 	"floodgate-email": handleEmailBatch,
 	"floodgate-email-dlq": handleEmailDeadLetterBatch,
+	"floodgate-feed": handleFeedBatch,
+	"floodgate-feed-dlq": handleFeedDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -257,6 +271,7 @@ const CRONS: Record<string, CronHandler> = {
 				...reportRetentionTargets(env, scheduledTime),
 				...accountRetentionTargets(env, scheduledTime),
 				...campaignRetentionTargets(env, scheduledTime),
+				...socialRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
