@@ -98,6 +98,7 @@ export const socialDocs = {
 		ok: {
 			200: { description: "`post` events.", content: { "text/event-stream": { schema: { type: "string" } } } },
 		},
+		errors: [429],
 	}),
 	userTimeline: timelines({ summary: "A user's posts, newest first", ok: { 200: postsPage }, errors: [404] }),
 	getSettings: describeRoute(

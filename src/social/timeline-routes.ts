@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { endUserAuth } from "../accounts/middleware";
 import type { AppEnv } from "../platform/app-env";
+import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
 import { SOCIAL_LIMITS, cursorSchema, encodeCursor, settingsSchema, topCursorSchema } from "./domain";
 import { markStreamOpen } from "./feed-db";
@@ -41,7 +42,10 @@ export const timelineRoutes = new Hono<AppEnv>()
 		const now = Date.now();
 		await markStreamOpen(c.env.DB, tenantId, userId, now + seconds * 1000, now);
 		const stub = c.env.FEED_STREAM.getByName(`${tenantId}:${userId}`);
-		return stub.fetch(`https://feed-stream/subscribe?seconds=${seconds}`);
+		const res = await stub.fetch(`https://feed-stream/subscribe?seconds=${seconds}`);
+		if (res.status === 429) throw new AppError(429, "too_many_streams", "This user already has 5 open home streams.");
+		// A Durable Object's response has immutable headers; the platform's middleware adds its own.
+		return new Response(res.body, { status: res.status, headers: new Headers(res.headers) });
 	})
 	.get(
 		"/user/:id",
