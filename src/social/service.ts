@@ -12,6 +12,7 @@ import type { PostRow } from "./posts-db";
 
 /** The feed's I/O: settings, posting with fan-out, the home timeline. */
 
+const TOUCH_EVERY_MS = 3_600_000;
 const SETTINGS_CACHE = new TtlCache<string, SocialSettings>({ ttlMs: 30_000, maxEntries: 1_000 });
 
 /** A tenant's feed settings (defaults until PUT), cached 30 s per isolate. */
@@ -83,8 +84,11 @@ export async function readHome(
 	const now = Date.now();
 	const settings = await feedSettings(db, tenantId);
 	const me = await findProfile(db, tenantId, readerId);
-	const stale = me?.last_active_at != null && isInactive(me.last_active_at, now);
-	await touchReader(db, tenantId, readerId, now, stale ? { cap: settings.feed_cap } : null);
+	const seen = me?.last_active_at ?? null;
+	const stale = seen !== null && isInactive(seen, now);
+	// Activity is kept to the hour: most reads cost no write.
+	if (seen === null || now - seen > TOUCH_EVERY_MS)
+		await touchReader(db, tenantId, readerId, now, stale ? { cap: settings.feed_cap } : null);
 	if (q.ranking === "latest") {
 		const rows = await homeTimeline(db, tenantId, readerId, settings.celebrity_threshold, q.after, q.limit + 1);
 		const page = rows.slice(0, q.limit);
