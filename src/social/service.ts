@@ -7,7 +7,7 @@ import { DEFAULT_SETTINGS, SOCIAL_LIMITS, fanoutMessages, isInactive, rankPosts,
 import type { Keyset, SocialSettings } from "./domain";
 import { homeTimeline, touchReader } from "./feed-db";
 import type { FeedPostRow } from "./feed-db";
-import { insertPost } from "./posts-db";
+import { deletePost, insertPost } from "./posts-db";
 import type { PostRow } from "./posts-db";
 
 /** The feed's I/O: settings, posting with fan-out, the home timeline. */
@@ -33,7 +33,7 @@ export async function saveFeedSettings(db: D1Database, tenantId: string, s: Soci
 
 /**
  * Stores a post, then fans it out before answering (a 201 means the feed messages were accepted
- * too): an author below the celebrity threshold gets one message per slice of active followers
+ * too; if sending fails the post is removed again and the request fails): an author below the celebrity threshold gets one message per slice of active followers
  * (users inactive for 30 days are skipped; their feed is rebuilt on read), sent in sendBatch
  * groups of <= 100 messages and <= 256 KB. A celebrity's post is merged in on read instead.
  */
@@ -63,7 +63,14 @@ export async function createPost(env: Env, tenantId: string, authorId: string, b
 		{ tenant_id: tenantId, post_id: post.id, author_id: authorId, created_at: now, feed_cap: settings.feed_cap },
 		followers,
 	);
-	for (const group of groupForSendBatch(messages)) await env.FEED_QUEUE.sendBatch(group.map((m) => ({ body: m })));
+	try {
+		for (const group of groupForSendBatch(messages)) await env.FEED_QUEUE.sendBatch(group.map((m) => ({ body: m })));
+	} catch (err) {
+		// Not accepted unless fanned out: take the post back so the 500 means "not posted". Slices
+		// already sent point at a missing post, which every feed read skips (it joins social_posts).
+		await deletePost(env.DB, tenantId, post.id, authorId);
+		throw err;
+	}
 	log.info("post fanned out", { tenant_id: tenantId, post_id: post.id, followers: followers.length });
 	return post;
 }

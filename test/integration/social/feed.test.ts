@@ -130,4 +130,17 @@ describe("news feed", () => {
 		expect(text).toContain("event: ready");
 		expect(text).toContain(`event: post\nid: ${p.id}`);
 	});
+
+	it("refuses a sixth open stream for the same user with 429", async () => {
+		const { users } = await socialTenant(1);
+		const [reader] = [users[0]!];
+		const open = await Promise.all(
+			Array.from({ length: 5 }, () => as(reader, "GET", "/timeline/home/stream?seconds=5")),
+		);
+		expect(open.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+		const sixth = await as(reader, "GET", "/timeline/home/stream?seconds=5");
+		expect(sixth.status).toBe(429);
+		expect((await sixth.json<{ error: { code: string } }>()).error.code).toBe("too_many_streams");
+		for (const r of open) if (r.body) await r.body.cancel();
+	});
 });
