@@ -91,6 +91,11 @@ import { inboxRoutes, notificationRoutes } from "./notifications/routes";
 import { notificationRetentionTargets } from "./notifications/retention";
 import { handleNotificationsBatch } from "../queues/notifications";
 import { handleNotificationsDeadLetterBatch } from "../queues/notifications-dlq";
+import { socialUserRoutes } from "./social/user-routes";
+import { commentRoutes, postRoutes } from "./social/post-routes";
+import { socialSettingsRoutes, timelineRoutes } from "./social/timeline-routes";
+import { socialRetentionTargets } from "./social/retention";
+import { handleFeedBatch, handleFeedDeadLetterBatch } from "../queues/feed";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -107,6 +112,7 @@ export { CacheShard } from "../durable-objects/cache-shard";
 export { TusUpload } from "../durable-objects/uploads-tus-upload";
 export { DeliveryLane } from "../durable-objects/delivery-lane";
 export { NotificationInbox } from "../durable-objects/notifications-inbox";
+export { FeedStream } from "../durable-objects/social-feed-stream";
 
 const app = new Hono<AppEnv>();
 
@@ -186,6 +192,12 @@ app.route("/gw", gatewayTrafficRoutes);
 app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
 app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
 app.route("/api/v1/notifications", tenantApi(inboxRoutes, notificationRoutes));
+// The social API of a tenant's end users (access token, endUserAuth inside); settings take the API key.
+app.route("/api/v1/users", socialUserRoutes);
+app.route("/api/v1/posts", postRoutes);
+app.route("/api/v1/comments", commentRoutes);
+app.route("/api/v1/timeline", timelineRoutes);
+app.route("/api/v1/social/settings", tenantApi(socialSettingsRoutes));
 
 app.notFound((c) => {
 	const allow = allowedMethods(app, c.req.path);
@@ -262,6 +274,8 @@ const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-webhooks-dlq": handleWebhooksDeadLetterBatch,
 	"floodgate-notifications": handleNotificationsBatch,
 	"floodgate-notifications-dlq": handleNotificationsDeadLetterBatch,
+	"floodgate-feed": handleFeedBatch,
+	"floodgate-feed-dlq": handleFeedDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -293,6 +307,7 @@ const CRONS: Record<string, CronHandler> = {
 				...webhookRetentionTargets(env, scheduledTime),
 				...dashboardRetentionTargets(env, scheduledTime),
 				...notificationRetentionTargets(env, scheduledTime),
+				...socialRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
