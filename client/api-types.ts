@@ -259,6 +259,8 @@ export interface DeleteApiV1CacheByNamespaceByKeyData {
 
 export type DeleteApiV1CampaignsByIdData = any;
 
+export type DeleteApiV1CommentsByIdData = any;
+
 export interface DeleteApiV1DashboardSessionData {
 	closed: boolean;
 }
@@ -279,6 +281,18 @@ export type DeleteApiV1ListsByIdSubscribersBySubscriberIdData = any;
 
 export type DeleteApiV1MetricsAlertsByIdData = any;
 
+export type DeleteApiV1PostsByIdData = any;
+
+export interface DeleteApiV1PostsByIdLikeData {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	like_count: number;
+	liked: boolean;
+	post_id: string;
+}
+
 export interface DeleteApiV1RatelimitRulesByResourceData {
 	deleted: true;
 	resource: string;
@@ -298,6 +312,11 @@ export interface DeleteApiV1SearchIndexesByNameDocumentsData {
 }
 
 export type DeleteApiV1UploadsByIdData = any;
+
+export interface DeleteApiV1UsersByIdFollowData {
+	following: boolean;
+	user_id: string;
+}
 
 export type DeleteApiV1WebhooksEndpointsByIdData = any;
 
@@ -1158,6 +1177,48 @@ export interface GetApiV1MetricsQueryData {
 	tier: "raw" | "1m" | "1h";
 }
 
+export type GetApiV1NotificationsByIdData = Notification;
+
+export interface GetApiV1NotificationsSmsSandboxData {
+	messages: {
+		/** ISO 8601 time. */
+		created_at: string;
+		idempotency_key: string;
+		text: string;
+		to: string;
+	}[];
+	next_cursor: string | null;
+}
+
+export type GetApiV1NotificationsTemplatesByKeyData = NotificationTemplate;
+
+export interface GetApiV1NotificationsUsersByUserIdInboxData {
+	items: InboxItem[];
+	next_cursor: string | null;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	unread: number;
+}
+
+export type GetApiV1NotificationsUsersByUserIdInboxStreamData = string;
+
+export interface GetApiV1NotificationsUsersByUserIdPreferencesData {
+	/** @default {} */
+	categories: Partial<Record<string, Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>>>;
+	/** @default {} */
+	channels: Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>;
+	/** @default null */
+	quiet_hours: {
+		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
+		end: string;
+		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
+		start: string;
+		time_zone: string;
+	} | null;
+}
+
 export type GetApiV1OpenapiJsonData = object;
 
 export type GetApiV1PaymentsByIdData = Payment;
@@ -1165,6 +1226,34 @@ export type GetApiV1PaymentsByIdData = Payment;
 export interface GetApiV1PaymentsData {
 	next_cursor: string | null;
 	payments: Payment[];
+}
+
+export interface GetApiV1PostsByIdCommentsData {
+	comments: SocialComment[];
+	/** Pass as cursor for the next page; null on the last page. */
+	next_cursor: string | null;
+}
+
+export type GetApiV1PostsByIdData = SocialPost;
+
+export interface GetApiV1PostsByIdLikesData {
+	likes: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		created_at: number;
+		user_id: string;
+		username: string;
+	}[];
+	/** Pass as cursor for the next page; null on the last page. */
+	next_cursor: string | null;
+}
+
+export interface GetApiV1PostsData {
+	/** Pass as cursor for the next page; null on the last page. */
+	next_cursor: string | null;
+	posts: SocialPost[];
 }
 
 export type GetApiV1RatelimitRulesByResourceData = RateLimitRule;
@@ -1274,6 +1363,53 @@ export interface GetApiV1SigningSecretsData {
 	signing_secrets: SigningSecret[];
 }
 
+export interface GetApiV1SocialSettingsData {
+	/**
+	 * @min 1
+	 * @max 10000000
+	 * @default 10000
+	 */
+	celebrity_threshold: number;
+	/**
+	 * @min 10
+	 * @max 5000
+	 * @default 800
+	 */
+	feed_cap: number;
+	/**
+	 * @min 0.1
+	 * @max 8760
+	 * @default 24
+	 */
+	half_life_hours: number;
+	weights: {
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 0.7
+		 */
+		affinity: number;
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 0.5
+		 */
+		comments: number;
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 0.3
+		 */
+		likes: number;
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 1
+		 */
+		recency: number;
+	};
+}
+
 export interface GetApiV1StatsData {
 	avg_batch_ms: number | null;
 	/**
@@ -1318,6 +1454,20 @@ export interface GetApiV1StatsData {
 	tenant_id: string | null;
 }
 
+export interface GetApiV1TimelineHomeData {
+	/** Pass as cursor for the next page; null on the last page. */
+	next_cursor: string | null;
+	posts: SocialPost[];
+}
+
+export type GetApiV1TimelineHomeStreamData = string;
+
+export interface GetApiV1TimelineUserByIdData {
+	/** Pass as cursor for the next page; null on the last page. */
+	next_cursor: string | null;
+	posts: SocialPost[];
+}
+
 export interface GetApiV1TrucksByTruckIdTrackData {
 	next_cursor: string | null;
 	points: TruckPosition[];
@@ -1333,6 +1483,36 @@ export interface GetApiV1TrucksData {
 export type GetApiV1UploadsByIdContentData = File;
 
 export type GetApiV1UploadsByIdData = Upload;
+
+export type GetApiV1UsersByIdData = SocialProfile;
+
+export interface GetApiV1UsersByIdFollowersData {
+	/** Pass as cursor for the next page; null on the last page. */
+	next_cursor: string | null;
+	users: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		created_at: number;
+		user_id: string;
+		username: string;
+	}[];
+}
+
+export interface GetApiV1UsersByIdFollowingData {
+	/** Pass as cursor for the next page; null on the last page. */
+	next_cursor: string | null;
+	users: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		created_at: number;
+		user_id: string;
+		username: string;
+	}[];
+}
 
 export interface GetApiV1WebhooksEndpointsByIdAttemptsData {
 	attempts: WebhookAttempt[];
@@ -1408,6 +1588,18 @@ export interface GetWellKnownJwksJsonData {
 }
 
 export type HeadGwByTenantIdData = any;
+
+export interface InboxItem {
+	body: string;
+	category: string;
+	/** ISO 8601 time. */
+	created_at: string;
+	id: string;
+	link: string | null;
+	/** ISO 8601 time. */
+	read_at: string | null;
+	title: string;
+}
 
 export interface Job {
 	/**
@@ -1520,6 +1712,90 @@ export interface MetricAlertRule {
 	resolved_at: string | null;
 	state: "inactive" | "pending" | "firing" | "resolved";
 	threshold: number;
+}
+
+export interface Notification {
+	category: string;
+	channels: NotificationChannelStatus[];
+	/** ISO 8601 time. */
+	created_at: string;
+	notification_id: string;
+	priority: "critical" | "high" | "normal" | "low";
+	template: string;
+	user_id: string;
+}
+
+export interface NotificationChannelStatus {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	attempts: number;
+	channel: "email" | "push" | "sms" | "in_app";
+	/** When the channel is (or was) due: deliver_after, the end of quiet hours, a retry. */
+	deliver_at: string;
+	last_error: string | null;
+	reason: string | null;
+	status: "queued" | "sending" | "sent" | "delivered" | "failed" | "suppressed" | "throttled";
+}
+
+export interface NotificationTemplate {
+	category: string;
+	channels: {
+		email?: {
+			/**
+			 * @minLength 1
+			 * @maxLength 20000
+			 */
+			html?: string;
+			/**
+			 * @minLength 1
+			 * @maxLength 1000
+			 */
+			subject: string;
+			/**
+			 * @minLength 1
+			 * @maxLength 20000
+			 */
+			text: string;
+		};
+		in_app?: {
+			/**
+			 * @minLength 1
+			 * @maxLength 5000
+			 */
+			body: string;
+			/** @maxLength 2000 */
+			link?: string;
+			/**
+			 * @minLength 1
+			 * @maxLength 500
+			 */
+			title: string;
+		};
+		push?: {
+			/**
+			 * @minLength 1
+			 * @maxLength 2000
+			 */
+			body: string;
+			/**
+			 * @minLength 1
+			 * @maxLength 500
+			 */
+			title: string;
+		};
+		sms?: {
+			/**
+			 * @minLength 1
+			 * @maxLength 1600
+			 */
+			text: string;
+		};
+	};
+	key: string;
+	/** ISO 8601 time. */
+	updated_at: string;
 }
 
 export type OptionsApiV1UploadsByIdData = any;
@@ -2553,6 +2829,81 @@ export interface PostApiV1MetricsPayload {
 	}[];
 }
 
+export interface PostApiV1NotificationsData {
+	duplicate: boolean;
+	notification_id: string;
+}
+
+export interface PostApiV1NotificationsPayload {
+	/**
+	 * @maxItems 4
+	 * @minItems 1
+	 */
+	channels?: ("email" | "push" | "sms" | "in_app")[];
+	/** @default {} */
+	data?: Partial<Record<string, Schema0>>;
+	/**
+	 * @format date-time
+	 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$
+	 */
+	deliver_after?: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 200
+	 */
+	idempotency_key?: string;
+	/** @default "normal" */
+	priority?: "critical" | "high" | "normal" | "low";
+	recipient: {
+		/**
+		 * @format email
+		 * @maxLength 320
+		 * @pattern ^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$
+		 */
+		email?: string;
+		/** @pattern ^\+[1-9][0-9]{6,14}$ */
+		phone?: string;
+		/** @maxItems 10 */
+		push_subscriptions?: {
+			/**
+			 * @format uri
+			 * @maxLength 2000
+			 */
+			endpoint: string;
+			keys: {
+				/** @maxLength 200 */
+				p256dh: string;
+				/** @maxLength 100 */
+				auth: string;
+			};
+		}[];
+		/**
+		 * @minLength 1
+		 * @maxLength 128
+		 * @pattern ^[A-Za-z0-9_.:@-]+$
+		 */
+		user_id: string;
+	};
+	/** @pattern ^[a-z0-9][a-z0-9_.-]{0,99}$ */
+	template: string;
+}
+
+export interface PostApiV1NotificationsUsersByUserIdInboxByIdReadData {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	unread: number;
+}
+
+export interface PostApiV1NotificationsUsersByUserIdInboxReadAllData {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	marked: number;
+}
+
 export type PostApiV1PaymentsData = Payment;
 
 export interface PostApiV1PaymentsPayload {
@@ -2590,6 +2941,36 @@ export interface PostApiV1PaymentsPayload {
 	}[];
 	/** @pattern ^[A-Za-z0-9._:-]{1,64}$ */
 	machine_id: string;
+}
+
+export type PostApiV1PostsByIdCommentsData = SocialComment;
+
+export interface PostApiV1PostsByIdCommentsPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 2000
+	 */
+	body: string;
+}
+
+export interface PostApiV1PostsByIdLikeData {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	like_count: number;
+	liked: boolean;
+	post_id: string;
+}
+
+export type PostApiV1PostsData = SocialPost;
+
+export interface PostApiV1PostsPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 5000
+	 */
+	body: string;
 }
 
 export interface PostApiV1RatelimitCheckData {
@@ -2832,6 +3213,11 @@ export interface PostApiV1SigningSecretsRotateData {
 }
 
 export type PostApiV1UploadsData = any;
+
+export interface PostApiV1UsersByIdFollowData {
+	following: boolean;
+	user_id: string;
+}
 
 export type PostApiV1WebhooksEndpointsByIdEnableData = WebhookEndpoint;
 
@@ -3218,6 +3604,108 @@ export interface PutApiV1LocksByNameGuardedByKeyPayload {
 	value: Schema0;
 }
 
+export type PutApiV1NotificationsTemplatesByKeyData = NotificationTemplate;
+
+export interface PutApiV1NotificationsTemplatesByKeyPayload {
+	/**
+	 * @default "general"
+	 * @pattern ^[a-z0-9][a-z0-9_.-]{0,63}$
+	 */
+	category?: string;
+	channels: {
+		email?: {
+			/**
+			 * @minLength 1
+			 * @maxLength 20000
+			 */
+			html?: string;
+			/**
+			 * @minLength 1
+			 * @maxLength 1000
+			 */
+			subject: string;
+			/**
+			 * @minLength 1
+			 * @maxLength 20000
+			 */
+			text: string;
+		};
+		in_app?: {
+			/**
+			 * @minLength 1
+			 * @maxLength 5000
+			 */
+			body: string;
+			/** @maxLength 2000 */
+			link?: string;
+			/**
+			 * @minLength 1
+			 * @maxLength 500
+			 */
+			title: string;
+		};
+		push?: {
+			/**
+			 * @minLength 1
+			 * @maxLength 2000
+			 */
+			body: string;
+			/**
+			 * @minLength 1
+			 * @maxLength 500
+			 */
+			title: string;
+		};
+		sms?: {
+			/**
+			 * @minLength 1
+			 * @maxLength 1600
+			 */
+			text: string;
+		};
+	};
+}
+
+export interface PutApiV1NotificationsUsersByUserIdPreferencesData {
+	/** @default {} */
+	categories: Partial<Record<string, Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>>>;
+	/** @default {} */
+	channels: Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>;
+	/** @default null */
+	quiet_hours: {
+		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
+		end: string;
+		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
+		start: string;
+		time_zone: string;
+	} | null;
+}
+
+export interface PutApiV1NotificationsUsersByUserIdPreferencesPayload {
+	/** @default {} */
+	categories?: Partial<Record<string, Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>>>;
+	/** @default {} */
+	channels?: Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>;
+	/** @default null */
+	quiet_hours?: {
+		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
+		end: string;
+		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
+		start: string;
+		time_zone: string;
+	} | null;
+}
+
+export type PutApiV1PostsByIdData = SocialPost;
+
+export interface PutApiV1PostsByIdPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 5000
+	 */
+	body: string;
+}
+
 export type PutApiV1RatelimitRulesByResourceData = RateLimitRule;
 
 export interface PutApiV1RatelimitRulesByResourcePayload {
@@ -3247,6 +3735,108 @@ export interface PutApiV1RatelimitRulesByResourcePayload {
 }
 
 export type PutApiV1RecordingsByIdArtifactsByNameData = RecordingArtifact;
+
+export interface PutApiV1SocialSettingsData {
+	/**
+	 * @min 1
+	 * @max 10000000
+	 * @default 10000
+	 */
+	celebrity_threshold: number;
+	/**
+	 * @min 10
+	 * @max 5000
+	 * @default 800
+	 */
+	feed_cap: number;
+	/**
+	 * @min 0.1
+	 * @max 8760
+	 * @default 24
+	 */
+	half_life_hours: number;
+	weights: {
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 0.7
+		 */
+		affinity: number;
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 0.5
+		 */
+		comments: number;
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 0.3
+		 */
+		likes: number;
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 1
+		 */
+		recency: number;
+	};
+}
+
+export interface PutApiV1SocialSettingsPayload {
+	/**
+	 * @min 1
+	 * @max 10000000
+	 * @default 10000
+	 */
+	celebrity_threshold?: number;
+	/**
+	 * @min 10
+	 * @max 5000
+	 * @default 800
+	 */
+	feed_cap?: number;
+	/**
+	 * @min 0.1
+	 * @max 8760
+	 * @default 24
+	 */
+	half_life_hours?: number;
+	/** @default {} */
+	weights?: {
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 0.7
+		 */
+		affinity?: number;
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 0.5
+		 */
+		comments?: number;
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 0.3
+		 */
+		likes?: number;
+		/**
+		 * @min 0
+		 * @max 100
+		 * @default 1
+		 */
+		recency?: number;
+	};
+}
+
+export type PutApiV1UsersByIdData = SocialProfile;
+
+export interface PutApiV1UsersByIdPayload {
+	bio?: string | null;
+	display_name?: string | null;
+}
 
 export type PutGwByTenantIdData = any;
 
@@ -3471,6 +4061,66 @@ export interface SigningSecret {
 	/** The first characters of the secret, to tell secrets apart. */
 	prefix: string;
 	secret_id: string;
+}
+
+export interface SocialComment {
+	author_id: string;
+	body: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	id: string;
+	post_id: string;
+}
+
+export interface SocialPost {
+	author_id: string;
+	body: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	comment_count: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	created_at: number;
+	id: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	like_count: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	updated_at: number;
+}
+
+export interface SocialProfile {
+	bio: string | null;
+	display_name: string | null;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	followers_count: number;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	following_count: number;
+	id: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	posts_count: number;
+	username: string;
 }
 
 export interface Suggestion {
