@@ -190,7 +190,6 @@ app.route("/api/v1/gateway/routes", tenantApi(gatewayRouteRoutes));
 // A tenant's upstreams: no platform auth in front, each route's own (API key or none) and limits.
 app.route("/gw", gatewayTrafficRoutes);
 app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
-app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
 app.route("/api/v1/notifications", tenantApi(inboxRoutes, notificationRoutes));
 // The social API of a tenant's end users (access token, endUserAuth inside); settings take the API key.
 app.route("/api/v1/users", socialUserRoutes);
