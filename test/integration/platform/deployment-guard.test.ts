@@ -26,7 +26,8 @@ function production(overrides: Partial<Env> = {}): Env {
 		EMAIL_SANDBOX_ENABLED: "false",
 		EMAIL_UNSUBSCRIBE_SECRET: "a-real-unsubscribe-secret-from-wrangler-secret-put-0123",
 		NOTIFICATIONS_SMS_SANDBOX_ENABLED: "false",
-		NOTIFICATIONS_VAPID_PRIVATE_JWK: '{"kty":"EC","crv":"P-256","note":"a production key set with wrangler secret put"}',
+		NOTIFICATIONS_VAPID_PRIVATE_JWK:
+			'{"kty":"EC","crv":"P-256","note":"a production key set with wrangler secret put"}',
 		...overrides,
 	};
 }
