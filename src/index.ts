@@ -14,8 +14,6 @@ import { openApiDocument, platformDocs } from "./platform/openapi-document";
 import { apiSecureHeaders } from "./platform/secure-headers";
 import { rateLimit } from "./gateway/limiter/middleware";
 import { tenantAuth } from "./gateway/tenants/middleware";
-import { handleJobsBatch } from "../queues/jobs";
-import { handleJobsDeadLetterBatch } from "../queues/jobs-dlq";
 import { adminRoutes } from "./gateway/tenants/routes";
 import { deadLetterRoutes } from "./telemetry/dead-letter-routes";
 import { locationRoutes } from "./telemetry/location-routes";
@@ -26,24 +24,14 @@ import { jobTypeRoutes } from "./jobs/type-routes";
 import { jobWorkerRoutes } from "./jobs/worker-routes";
 import { jobRoutes } from "./jobs/routes";
 import { scheduleRoutes } from "./jobs/schedules/routes";
-import { sweepJobs } from "./jobs/sweeper";
 import { deviceHeartbeatRoutes, deviceScheduleRoutes } from "./devices/self-routes";
 import { deviceRoutes } from "./devices/routes";
 import { maintenanceRoutes, restockRoutes } from "./planning/routes";
-import { buildRoutePlans } from "./planning/route-plans";
 import { metaRoutes } from "./gateway/tenants/whoami-routes";
 import { paymentRoutes } from "./payments/routes";
-import { reconcilePayments } from "./payments/reconciler";
-import { paymentRetentionTargets } from "./payments/retention";
-import { jobRetentionTargets } from "./jobs/retention";
-import { telemetryRetentionTargets } from "./telemetry/retention";
-import { sweepRetention } from "./platform/retention";
 import { rateLimitRoutes } from "./gateway/limiter/routes";
 import { statsRoutes } from "./telemetry/stats-routes";
 import { truckRoutes } from "./telemetry/truck-routes";
-import { handleTelemetryBatch } from "../queues/telemetry";
-import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
-import { handleTelemetryBackfillBatch } from "../queues/telemetry-backfill";
 import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
 import { signingSecretRoutes } from "./gateway/signing-secrets/routes";
@@ -55,47 +43,25 @@ import { tusProtocol } from "./uploads/middleware";
 import { uploadDiscoveryRoutes, uploadRoutes } from "./uploads/routes";
 import { metricRoutes } from "./metrics/routes";
 import { recordingRoutes } from "./recordings/routes";
-import { recordingRetentionTargets } from "./recordings/retention";
 import { alertRoutes } from "./metrics/alert-routes";
 import { expositionRoutes } from "./metrics/exposition-routes";
 import { countRequests } from "./metrics/middleware";
-import { evaluateAlerts } from "./metrics/alerts";
-import { metricsRetentionTargets } from "./metrics/retention";
-import { handleMetricsBatch } from "../queues/metrics";
-import { handleMetricsDeadLetterBatch } from "../queues/metrics-dlq";
 import { reportRoutes } from "./reports/routes";
-import { reportRetentionTargets } from "./reports/retention";
-import { handleReportsBatch, handleReportsDeadLetterBatch } from "../queues/reports";
 import { accountRoutes, jwksRoutes } from "./accounts/routes";
-import { accountRetentionTargets } from "./accounts/retention";
 import { listRoutes } from "./campaigns/list-routes";
 import { campaignRoutes } from "./campaigns/campaign-routes";
 import { providerWebhookRoutes, unsubscribeRoutes } from "./campaigns/public-routes";
 import { emailSandboxRoutes } from "./email/sandbox-routes";
-import { restartStalledCampaigns } from "./campaigns/service";
-import { campaignRetentionTargets } from "./campaigns/retention";
-import { handleEmailBatch } from "../queues/email";
-import { handleEmailDeadLetterBatch } from "../queues/email-dlq";
 import { gatewayRouteRoutes } from "./apigw/routes";
 import { gatewayTrafficRoutes } from "./apigw/proxy-routes";
-import { checkUpstreams } from "./apigw/health";
 import { webhookEndpointRoutes } from "./webhooks/routes";
 import { webhookEventRoutes } from "./webhooks/event-routes";
-import { webhookRetentionTargets } from "./webhooks/retention";
-import { handleWebhooksBatch } from "../queues/webhooks";
-import { handleWebhooksDeadLetterBatch } from "../queues/webhooks-dlq";
 import { dashboardRoutes } from "./dashboard/routes";
 import { countResponses } from "./dashboard/counters";
-import { dashboardRetentionTargets } from "./dashboard/retention";
 import { inboxRoutes, notificationRoutes } from "./notifications/routes";
-import { notificationRetentionTargets } from "./notifications/retention";
-import { handleNotificationsBatch } from "../queues/notifications";
-import { handleNotificationsDeadLetterBatch } from "../queues/notifications-dlq";
 import { socialUserRoutes } from "./social/user-routes";
 import { commentRoutes, postRoutes } from "./social/post-routes";
 import { socialSettingsRoutes, timelineRoutes } from "./social/timeline-routes";
-import { socialRetentionTargets } from "./social/retention";
-import { handleFeedBatch, handleFeedDeadLetterBatch } from "../queues/feed";
 
 export { CircuitBreaker } from "../durable-objects/payments-circuit-breaker";
 export { IdempotencyKey } from "../durable-objects/gateway-idempotency-key";
@@ -252,71 +218,7 @@ function guarded(auth: MiddlewareHandler<AppEnv>, routers: Hono<AppEnv>[]): Hono
 
 export { app };
 
-type QueueHandler = (batch: MessageBatch, env: Env, ctx: ExecutionContext) => Promise<void>;
-type CronHandler = (env: Env, scheduledTime: number) => Promise<void>;
-
-/** One consumer per queue (wrangler.toml's [[queues.consumers]]). */
-const QUEUES: Record<string, QueueHandler> = {
-	"floodgate-telemetry": handleTelemetryBatch,
-	"floodgate-telemetry-dlq": handleTelemetryDlqBatch,
-	"floodgate-telemetry-backfill": handleTelemetryBackfillBatch,
-	"floodgate-jobs": handleJobsBatch,
-	"floodgate-jobs-dlq": handleJobsDeadLetterBatch,
-	"floodgate-metrics": handleMetricsBatch,
-	"floodgate-metrics-dlq": handleMetricsDeadLetterBatch,
-	"floodgate-reports-short": handleReportsBatch,
-	"floodgate-reports-long": handleReportsBatch,
-	"floodgate-reports-dlq": handleReportsDeadLetterBatch,
-	"floodgate-email": handleEmailBatch,
-	"floodgate-email-dlq": handleEmailDeadLetterBatch,
-	"floodgate-webhooks": handleWebhooksBatch,
-	"floodgate-webhooks-dlq": handleWebhooksDeadLetterBatch,
-	"floodgate-notifications": handleNotificationsBatch,
-	"floodgate-notifications-dlq": handleNotificationsDeadLetterBatch,
-	"floodgate-feed": handleFeedBatch,
-	"floodgate-feed-dlq": handleFeedDeadLetterBatch,
-};
-
-/** One handler per cron expression (wrangler.toml's [triggers] crons). */
-const CRONS: Record<string, CronHandler> = {
-	// Visibility timeouts and lost run tokens; payments a processor failure left pending. Each
-	// settles on its own, so one failing does not stop the other.
-	"* * * * *": async (env, scheduledTime) => {
-		await Promise.allSettled([
-			sweepJobs(env).then((figures) => log.info("job sweep", figures)),
-			reconcilePayments(env, scheduledTime).then((figures) => log.info("payment reconciliation", figures)),
-			evaluateAlerts(env, scheduledTime).then((figures) => log.info("metric alerts", figures)),
-			restartStalledCampaigns(env, scheduledTime).then((figures) => log.info("campaign chains", figures)),
-			checkUpstreams(env, scheduledTime).then((figures) => log.info("gateway health checks", figures)),
-		]).then(logRejections);
-	},
-	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
-	"*/5 * * * *": async (env, scheduledTime) =>
-		log.info(
-			"retention",
-			await sweepRetention([
-				...jobRetentionTargets(env, scheduledTime),
-				...telemetryRetentionTargets(env, scheduledTime),
-				...paymentRetentionTargets(env, scheduledTime),
-				...metricsRetentionTargets(env, scheduledTime),
-				...recordingRetentionTargets(env, scheduledTime),
-				...reportRetentionTargets(env, scheduledTime),
-				...accountRetentionTargets(env, scheduledTime),
-				...campaignRetentionTargets(env, scheduledTime),
-				...webhookRetentionTargets(env, scheduledTime),
-				...dashboardRetentionTargets(env, scheduledTime),
-				...notificationRetentionTargets(env, scheduledTime),
-				...socialRetentionTargets(env, scheduledTime),
-			]),
-		),
-	// Morning route plans and missed-report tickets.
-	"*/15 * * * *": async (env, scheduledTime) => log.info("route plans", await buildRoutePlans(env, scheduledTime)),
-};
-
-/** A cron entry runs several independent sweeps; a failed one is logged, the others still ran. */
-function logRejections(results: PromiseSettledResult<unknown>[]): void {
-	for (const r of results) if (r.status === "rejected") log.error("cron task failed", { error: errorText(r.reason) });
-}
+import { CRONS, QUEUES } from "./dispatch";
 
 export default {
 	fetch: app.fetch,
