@@ -8,7 +8,7 @@ import { findRecording, listRecordings } from "./db";
 import { eventsAfter, findArtifact, upsertArtifact, MAX_ARTIFACTS } from "./artifacts-db";
 import { ARTIFACT_NAME, artifactKey, contentTypeFor } from "./domain";
 import { recordingDocs } from "./openapi";
-import { objectResponse } from "./objects";
+import { objectResponse } from "../platform/r2-object";
 import {
 	artifactJson,
 	createRecording,
@@ -117,7 +117,13 @@ export const recordingRoutes = new Hono<AppEnv>()
 		const rec = await requireRecording(c.env.DB, c.get("principal").tenantId, id);
 		const artifact = await findArtifact(c.env.DB, rec.id, name);
 		if (!artifact) throw new AppError(404, "artifact_not_found", `Recording ${id} has no artifact ${name} (yet).`);
-		const stored = { key: artifact.r2_key, size: artifact.size, contentType: artifact.content_type, filename: name };
+		const stored = {
+			key: artifact.r2_key,
+			size: artifact.size,
+			contentType: artifact.content_type,
+			filename: name,
+			disposition: "inline" as const,
+		};
 		return objectResponse(c.env.RECORDINGS, stored, c.req.header("Range"), c.req.header("If-None-Match"));
 	})
 	.get("/:id/events", recordingDocs.events, validate("param", idParam), validate("query", eventsQuery), async (c) => {

@@ -85,28 +85,6 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 	return diff === 0;
 }
 
-/**
- * One `Range: bytes=…` of an object of `size` bytes: the range, "unsatisfiable" (416), or null to
- * answer the whole object (no header, several ranges, or a form we ignore, as RFC 9110 allows).
- */
-export function parseRange(header: string | undefined, size: number): ByteRange | "unsatisfiable" | null {
-	const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-	if (!match) return null;
-	const [, first = "", last = ""] = match;
-	if (first === "" && last === "") return null;
-	if (first === "") {
-		const suffix = Number(last);
-		if (suffix === 0 || size === 0) return "unsatisfiable";
-		const length = Math.min(suffix, size);
-		return { offset: size - length, length };
-	}
-	const offset = Number(first);
-	if (offset >= size) return "unsatisfiable";
-	const end = last === "" ? size - 1 : Math.min(Number(last), size - 1);
-	if (end < offset) return null;
-	return { offset, length: end - offset + 1 };
-}
-
 /** Upload-Expires is an RFC 9110 HTTP date. */
 export function httpDate(epochMs: number): string {
 	return new Date(epochMs).toUTCString();
