@@ -27,7 +27,7 @@ export const fanoutMessageSchema = z.object({
 export type FanoutMessage = z.infer<typeof fanoutMessageSchema>;
 export type WebhookQueueMessage = FanoutMessage | AttemptMessage;
 
-/** What publishing needs: any feature can publish, whatever its own view of Env's settings. */
+/** What publishing needs: every feature can publish, whatever its own view of Env's settings. */
 export type EventEnv = Pick<Env, "DB" | "WEBHOOKS_QUEUE">;
 
 export type StoredEvent = { eventId: string; duplicate: boolean };
