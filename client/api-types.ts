@@ -3087,6 +3087,27 @@ export type PostApiV1ReportsPayload =
 				types?: string[];
 			};
 			type: "job_latency";
+	  }
+	| {
+			params: {
+				/**
+				 * @format date
+				 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))$
+				 */
+				from: string;
+				/**
+				 * Only these rate-limit resources (at most 100); all when absent.
+				 * @maxItems 100
+				 * @minItems 1
+				 */
+				resources?: string[];
+				/**
+				 * @format date
+				 * @pattern ^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))$
+				 */
+				to: string;
+			};
+			type: "ratelimit_decisions";
 	  };
 
 export type PostApiV1SchedulesByIdPauseData = Schedule;
@@ -3959,7 +3980,7 @@ export interface Report {
 	} | null;
 	started_at: string | null;
 	status: "queued" | "running" | "completed" | "failed";
-	type: "truck_distance" | "vending_sales" | "job_latency";
+	type: "truck_distance" | "vending_sales" | "job_latency" | "ratelimit_decisions";
 }
 
 export interface ReportCapacity {

@@ -33,6 +33,7 @@ import { handleNotificationsBatch } from "../queues/notifications";
 import { handleNotificationsDeadLetterBatch } from "../queues/notifications-dlq";
 import { socialRetentionTargets } from "./social/retention";
 import { handleFeedBatch, handleFeedDeadLetterBatch } from "../queues/feed";
+import { decisionRetentionTargets } from "./gateway/limiter/decisions";
 import { errorText, log } from "./platform/log";
 
 type QueueHandler = (batch: MessageBatch, env: Env, ctx: ExecutionContext) => Promise<void>;
@@ -90,6 +91,7 @@ export const CRONS: Record<string, CronHandler> = {
 				...dashboardRetentionTargets(env, scheduledTime),
 				...notificationRetentionTargets(env, scheduledTime),
 				...socialRetentionTargets(env, scheduledTime),
+				...decisionRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

@@ -36,6 +36,14 @@ export const REPORT_TYPES = {
 		bucketMs: 5 * MINUTE_MS,
 		params: withRange(z.object({ from: date, to: date, types: ids("job types").optional() }).strict(), 31),
 	},
+	ratelimit_decisions: {
+		lane: "short",
+		bucketMs: 5 * MINUTE_MS,
+		params: withRange(
+			z.object({ from: date, to: date, resources: ids("rate-limit resources").optional() }).strict(),
+			31,
+		),
+	},
 } as const;
 
 export type ReportType = keyof typeof REPORT_TYPES;
@@ -43,8 +51,16 @@ export const REPORT_TYPE_NAMES = [
 	"truck_distance",
 	"vending_sales",
 	"job_latency",
+	"ratelimit_decisions",
 ] as const satisfies readonly ReportType[];
-export type ReportParams = { from: string; to: string; truck_ids?: string[]; machine_ids?: string[]; types?: string[] };
+export type ReportParams = {
+	from: string;
+	to: string;
+	truck_ids?: string[];
+	machine_ids?: string[];
+	types?: string[];
+	resources?: string[];
+};
 
 /** Result TTLs: a range that ends before today cannot change any more; one touching today can. */
 export const HISTORICAL_TTL_MS = DAY_MS;
@@ -77,6 +93,7 @@ export function canonicalParams(params: ReportParams): ReportParams {
 		truck_ids: set(params.truck_ids),
 		machine_ids: set(params.machine_ids),
 		types: set(params.types),
+		resources: set(params.resources),
 	};
 }
 

@@ -4,6 +4,8 @@ import type { ReportParams, ReportType } from "./domain";
 import { DAY_MS, planChunks, toCsv } from "./domain";
 import type { JobTypeAggregate } from "./job-latency";
 import { emptyJobAggregate, JOB_COLUMNS, jobTypeRow, mergeJobAggregates } from "./job-latency";
+import type { KeyAggregate } from "./ratelimit-decisions";
+import { DECISION_COLUMNS, decisionRow, mergeKeyAggregate } from "./ratelimit-decisions";
 import type { TruckDayRow } from "./truck-distance";
 import { TRUCK_COLUMNS } from "./truck-distance";
 import type { SalesTotals } from "./vending-sales";
@@ -54,11 +56,22 @@ const machineDaySchema = z.object({
 	compared: z.boolean(),
 });
 
+const keyAggregateSchema = z.object({
+	resource: z.string(),
+	key: z.string(),
+	allowed: z.number(),
+	rejected: z.number(),
+	peak_minute: z.number(),
+	peak_requests: z.number(),
+	peak_rejected: z.number(),
+});
+
 export class ResultTooLarge extends Error {}
 
 export function mergerFor(type: ReportType, params: ReportParams): Merger {
 	if (type === "truck_distance") return truckMerger();
 	if (type === "job_latency") return jobMerger(planChunks(params).length * (DAY_MS / 3_600_000));
+	if (type === "ratelimit_decisions") return decisionMerger();
 	return salesMerger();
 }
 
@@ -143,5 +156,26 @@ function salesMerger(): Merger {
 			}
 			return { columns: SALES_COLUMNS, rows };
 		},
+	};
+}
+
+/** Per (resource, key) over the range, the most rejected first (then by resource and key). */
+function decisionMerger(): Merger {
+	const byKey = new Map<string, KeyAggregate>();
+	return {
+		add(partials) {
+			for (const p of partials) mergeKeyAggregate(byKey, keyAggregateSchema.parse(JSON.parse(p.data)));
+			if (byKey.size > MAX_RESULT_ROWS) throw new ResultTooLarge(`more than ${MAX_RESULT_ROWS} keys`);
+		},
+		finish: () => ({
+			columns: DECISION_COLUMNS,
+			rows: [...byKey.values()]
+				.sort(
+					(a, b) =>
+						b.rejected - a.rejected ||
+						(a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : a.key < b.key ? -1 : 1),
+				)
+				.map(decisionRow),
+		}),
 	};
 }

@@ -14,6 +14,7 @@ const createBody = z.discriminatedUnion("type", [
 	z.object({ type: z.literal("truck_distance"), params: REPORT_TYPES.truck_distance.params }).strict(),
 	z.object({ type: z.literal("vending_sales"), params: REPORT_TYPES.vending_sales.params }).strict(),
 	z.object({ type: z.literal("job_latency"), params: REPORT_TYPES.job_latency.params }).strict(),
+	z.object({ type: z.literal("ratelimit_decisions"), params: REPORT_TYPES.ratelimit_decisions.params }).strict(),
 ]);
 const idParam = z.object({ id: z.string().regex(/^rep_[0-9a-f]{32}$/, "a report id") });
 const resultQuery = z.object({ format: z.enum(["json", "csv"]).default("json") });

@@ -1,4 +1,5 @@
 import type { FinishedJob } from "./job-latency";
+import type { DecisionMinute } from "./ratelimit-decisions";
 import type { TruckPoint } from "./truck-distance";
 
 /** Reads of the data reports are computed from: every query bounded by LIMIT and an index range. */
@@ -80,5 +81,25 @@ export async function readMachineDays(
 		)
 		.bind(previousDay, tenantId, day, afterMachine, limit)
 		.all<MachineReportPair>();
+	return results;
+}
+
+/** A tenant's per-minute limiter decisions in [startMs, endMs) after a (minute, resource, key) position. */
+export async function readDecisionMinutes(
+	db: D1Database,
+	tenantId: string,
+	startMs: number,
+	endMs: number,
+	after: { minute: number; resource: string; key: string } | null,
+	limit: number,
+): Promise<DecisionMinute[]> {
+	const { results } = await db
+		.prepare(
+			`SELECT minute, resource, limit_key, allowed, rejected FROM ratelimit_decisions
+ WHERE tenant_id = ? AND minute >= ? AND minute < ? AND (minute, resource, limit_key) > (?, ?, ?)
+ ORDER BY minute, resource, limit_key LIMIT ?`,
+		)
+		.bind(tenantId, startMs, endMs, after?.minute ?? startMs - 1, after?.resource ?? "", after?.key ?? "", limit)
+		.all<DecisionMinute>();
 	return results;
 }

@@ -4,7 +4,9 @@ import type { ReportParams, ReportType } from "./domain";
 import { DAY_MS } from "./domain";
 import type { JobTypeAggregate } from "./job-latency";
 import { aggregateJobs } from "./job-latency";
-import { listTrucks, readFinishedJobs, readMachineDays, readTruckPoints } from "./source-db";
+import type { KeyAggregate } from "./ratelimit-decisions";
+import { aggregateDecisions } from "./ratelimit-decisions";
+import { listTrucks, readDecisionMinutes, readFinishedJobs, readMachineDays, readTruckPoints } from "./source-db";
 import { emptyTruckDay, foldTruckPoints, truckDayRow } from "./truck-distance";
 import { machineDay, parseInventory } from "./vending-sales";
 
@@ -22,6 +24,7 @@ export const POINTS_PAGE = 2_000;
 export const TRUCKS_PAGE = 100;
 export const JOBS_PAGE = 1_000;
 export const MACHINES_PAGE = 500;
+export const DECISIONS_PAGE = 2_000;
 
 const pointSchema = z.object({ recorded_at: z.number(), lat: z.number(), lng: z.number() });
 const truckCursorSchema = z.object({
@@ -44,11 +47,13 @@ const truckCursorSchema = z.object({
 });
 const jobCursorSchema = z.object({ at: z.number(), id: z.string() });
 const machineCursorSchema = z.object({ after: z.string() });
+const decisionCursorSchema = z.object({ minute: z.number(), resource: z.string(), key: z.string() });
 
 export const STEPS: Record<ReportType, (ctx: StepContext) => Promise<StepOutput>> = {
 	truck_distance: truckDistanceStep,
 	job_latency: jobLatencyStep,
 	vending_sales: vendingSalesStep,
+	ratelimit_decisions: decisionsStep,
 };
 
 async function truckDistanceStep(ctx: StepContext): Promise<StepOutput> {
@@ -134,6 +139,32 @@ async function vendingSalesStep(ctx: StepContext): Promise<StepOutput> {
 		if (rows.length < MACHINES_PAGE) return { partials, cursor: null, queries };
 	}
 	return { partials, cursor: JSON.stringify({ after }), queries };
+}
+
+async function decisionsStep(ctx: StepContext): Promise<StepOutput> {
+	const { chunk } = ctx;
+	let after = chunk.cursor ? decisionCursorSchema.parse(JSON.parse(chunk.cursor)) : null;
+	const byKey = new Map<string, KeyAggregate>();
+	let queries = 0;
+	let finished = false;
+	while (queries < ctx.budget) {
+		const rows = await readDecisionMinutes(ctx.db, ctx.tenantId, chunk.start_ms, chunk.end_ms, after, DECISIONS_PAGE);
+		queries += 1;
+		aggregateDecisions(byKey, rows, ctx.params.resources);
+		const last = rows.at(-1);
+		if (last) after = { minute: last.minute, resource: last.resource, key: last.limit_key };
+		if (rows.length < DECISIONS_PAGE) {
+			finished = true;
+			break;
+		}
+	}
+	// Like job_latency: one row per key per step of the chunk, merged when the result is built.
+	const partials = [...byKey].map(([id, agg]) => ({
+		chunk_index: chunk.chunk_index,
+		group_key: `${String(chunk.steps).padStart(6, "0")}:${id}`,
+		data: JSON.stringify(agg),
+	}));
+	return { partials, cursor: finished ? null : JSON.stringify(after), queries };
 }
 
 function isoDay(ms: number): string {

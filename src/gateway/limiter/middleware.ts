@@ -7,6 +7,7 @@ import { AppError } from "../../platform/errors";
 import { takeTokens } from "./service";
 import { sleep } from "../../platform/timeout";
 import { countDecision } from "../../dashboard/counters";
+import { flushDecisions, recordGatewayDecision } from "./decisions";
 
 export type RateLimitOptions = {
 	/** Limits for tenants without their own; defaults to the platform's DEFAULT_ROUTE_LIMITS. */
@@ -38,6 +39,10 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 		const decided = outcome.allowed ? targets.flatMap((t) => t.policies.map((p) => p.name)) : outcome.violated;
 		countDecision(principal.tenantId, decided, outcome.allowed);
 		const now = Date.now();
+		// The ratelimit_decisions report's counts: a Map update here, a batched D1 write every few seconds.
+		const violated = outcome.allowed ? [] : outcome.violated;
+		if (recordGatewayDecision(principal.tenantId, targets, outcome.allowed, violated, now))
+			c.executionCtx.waitUntil(flushDecisions(c.env.DB, now));
 		const headers = rateLimitHeaders(outcome.views, now);
 		if (!outcome.allowed) {
 			if (outcome.unavailable) {

@@ -9,6 +9,7 @@ import type { LimitTarget } from "./route-limits";
 import { checkAlgorithmFields, limitFields, toPolicy } from "./route-limits";
 import { AppError } from "../../platform/errors";
 import { peekTokens, takeTokens } from "./service";
+import { flushDecisions, recordServiceDecision } from "./decisions";
 import { TtlCache } from "../../platform/ttl-cache";
 import { validate } from "../../platform/validation";
 import { rateLimitDocs as docs } from "../openapi";
@@ -82,6 +83,8 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 		const outcome = await takeTokens(c.env.RATE_LIMITER, [serviceTarget(tenantId, key, rule, tokens)]);
 		const view = outcome.views[0];
 		const now = Date.now();
+		if (recordServiceDecision(tenantId, resource, key, outcome.allowed, now))
+			c.executionCtx.waitUntil(flushDecisions(c.env.DB, now));
 		if (outcome.allowed) {
 			return c.json({
 				allowed: true,
