@@ -13,6 +13,15 @@ export const CAMPAIGN_LIMITS = {
 	fillChunk: 500,
 };
 
+/** At most this many parallel send chains per campaign (EMAIL_SEND_CHAINS is clamped to 1..16). */
+export const MAX_SEND_CHAINS = 16;
+
+/** The configured number of send chains, clamped to 1..MAX_SEND_CHAINS (1 when not a number). */
+export function sendChains(setting: string | undefined): number {
+	const n = Math.floor(Number(setting));
+	return Number.isFinite(n) ? Math.min(MAX_SEND_CHAINS, Math.max(1, n)) : 1;
+}
+
 export type ImportRow = { email: string; first_name: string; last_name: string };
 export type RowError = { row: number; email: string | null; message: string };
 

@@ -6,9 +6,9 @@ import type { KeyedMessage, MessageResult } from "../email/types";
 import { PROVIDER_BATCH_SIZE } from "../email/types";
 import { sleep } from "../platform/timeout";
 import type { CampaignRow } from "./campaigns-db";
-import { getCampaign } from "./campaigns-db";
+import { getCampaignForChain } from "./chains-db";
 import { addSuppression, setStatusByEmail } from "./db";
-import { backoffMs, CAMPAIGN_LIMITS, deliveryKey } from "./domain";
+import { backoffMs, CAMPAIGN_LIMITS, deliveryKey, MAX_SEND_CHAINS } from "./domain";
 import type { ClaimedRow, Outcome } from "./ledger-db";
 import { blockedEmails, claimRows, fillLedger, pendingState, recordOutcomes, releaseClaims } from "./ledger-db";
 import { renderHtml, renderText } from "./template";
@@ -25,6 +25,13 @@ export const tickSchema = z.object({
 	tenant_id: z.string().min(1),
 	campaign_id: z.string().min(1),
 	chain: z.string().min(1),
+	/** Which of the campaign's send chains (0 when absent: chain 0, whose token is email_campaigns.chain). */
+	shard: z
+		.number()
+		.int()
+		.min(0)
+		.max(MAX_SEND_CHAINS - 1)
+		.optional(),
 });
 export type Tick = z.output<typeof tickSchema>;
 
@@ -37,17 +44,23 @@ export type TickHooks = { afterSend?: (batch: number) => void | Promise<void> };
 
 const TICK_BUDGET_MS = 8_000;
 const MAX_ROUNDS = 40;
+const MIN_ROUNDS = 4;
 const LEASE_MS = 60_000;
 const MAX_INLINE_WAIT_MS = 2_000;
 
-export async function runTick(env: EmailEnv, tick: Tick, hooks: TickHooks = {}): Promise<TickResult> {
+/**
+ * `share` (0-1]: the part of the per-invocation budget this tick may use (the consumer runs the
+ * ticks of a batch side by side, so each gets a share of the rounds: D1 queries stay under 1,000).
+ */
+export async function runTick(env: EmailEnv, tick: Tick, hooks: TickHooks = {}, share = 1): Promise<TickResult> {
 	const deadline = Date.now() + TICK_BUDGET_MS;
 	const rate = Number(env.EMAIL_SEND_RATE_PER_SECOND);
 	const size = Math.max(1, Math.min(PROVIDER_BATCH_SIZE, rate));
+	const rounds = Math.max(MIN_ROUNDS, Math.floor(MAX_ROUNDS * share));
 	let batches = 0;
-	for (let round = 0; round < MAX_ROUNDS && Date.now() < deadline; round++) {
-		const campaign = await getCampaign(env.DB, tick.tenant_id, tick.campaign_id);
-		if (!campaign || campaign.status !== "sending" || campaign.chain !== tick.chain)
+	for (let round = 0; round < rounds && Date.now() < deadline; round++) {
+		const campaign = await getCampaignForChain(env.DB, tick.tenant_id, tick.campaign_id, tick.shard ?? 0);
+		if (!campaign || campaign.status !== "sending" || campaign.shard_token !== tick.chain)
 			return { next: "stop", finished: false };
 		const wait = await takeSendTokens(env, tick.tenant_id, rate, size, deadline);
 		if (wait !== null) return again(wait, 0, null);

@@ -12,9 +12,10 @@ import {
 	reopenCampaign,
 	stalledCampaigns,
 } from "./campaigns-db";
+import { dropChains, finishFromExtraChain, installChains, passExtraChain, stalledChains } from "./chains-db";
 import { addSuppression, countByStatus, recipientEmail, setStatusByEmail } from "./db";
 import type { CampaignStatus } from "./domain";
-import { finalStatus, progressOf, transition } from "./domain";
+import { finalStatus, progressOf, sendChains, transition } from "./domain";
 import { markBounced, retryDeadLetters } from "./ledger-db";
 import type { Tick, TickResult } from "./sender";
 import type { UnsubscribeTarget } from "./unsubscribe";
@@ -52,7 +53,8 @@ export async function changeCampaign(env: Env, tenantId: string, campaignId: str
 	const moved = await moveCampaign(env.DB, tenantId, campaignId, campaign.status, to, chain, now, total);
 	// Lost a race with another verb: answer what the campaign is now.
 	if (!moved) return requireCampaign(env, tenantId, campaignId);
-	if (chain !== null) await enqueueTick(env, { tenant_id: tenantId, campaign_id: campaignId, chain }, 0);
+	if (chain !== null) await startChains(env, tenantId, campaignId, chain);
+	else await dropChains(env.DB, campaignId);
 	log.info("campaign state changed", { tenant_id: tenantId, campaign_id: campaignId, from: campaign.status, to });
 	return requireCampaign(env, tenantId, campaignId);
 }
@@ -89,7 +91,24 @@ export async function continueChain(env: EmailEnv, tick: Tick, result: TickResul
 	}
 	const next: Tick = { ...tick, chain: newId("chn") };
 	await enqueueTick(env, next, result.delayMs);
-	await passChain(env.DB, tick.campaign_id, tick.chain, next.chain, result.backoffLevel, result.lastError, Date.now());
+	await handOver(env, tick, next.chain, result.backoffLevel, result.lastError);
+}
+
+/**
+ * Starts a campaign's send chains: chain 0 holds `chain0` (email_campaigns.chain, set by the
+ * caller); chains 1..K-1 (EMAIL_SEND_CHAINS) get fresh tokens, replacing every earlier one. Their
+ * first ticks go in one sendBatch. All chains claim from the same ledger (leases keep their claims
+ * apart) and take from the tenant's one send bucket, so K raises a campaign's rate toward the
+ * limit, never past it.
+ */
+export async function startChains(env: EmailEnv, tenantId: string, campaignId: string, chain0: string): Promise<void> {
+	const extra = Array.from({ length: sendChains(env.EMAIL_SEND_CHAINS) - 1 }, () => newId("chn"));
+	await installChains(env.DB, campaignId, chain0, extra, Date.now());
+	const ticks: Tick[] = [
+		{ tenant_id: tenantId, campaign_id: campaignId, chain: chain0 },
+		...extra.map((token, i) => ({ tenant_id: tenantId, campaign_id: campaignId, chain: token, shard: i + 1 })),
+	];
+	await env.EMAIL_QUEUE.sendBatch(ticks.map((body) => ({ body, contentType: "json" })));
 }
 
 /**
@@ -124,9 +143,8 @@ export async function retryCampaignDeadLetters(env: Env, tenantId: string, campa
 	const retried = await retryDeadLetters(env.DB, campaignId, DEAD_LETTER_RETRY_LIMIT, Date.now());
 	if (retried > 0 && (campaign.status === "sent" || campaign.status === "failed")) {
 		const chain = newId("chn");
-		if (await reopenCampaign(env.DB, tenantId, campaignId, chain, Date.now())) {
-			await enqueueTick(env, { tenant_id: tenantId, campaign_id: campaignId, chain }, 0);
-		}
+		if (await reopenCampaign(env.DB, tenantId, campaignId, chain, Date.now()))
+			await startChains(env, tenantId, campaignId, chain);
 	}
 	return retried;
 }
@@ -165,24 +183,33 @@ export async function applyFeedback(env: Env, f: Feedback): Promise<void> {
 	await env.DB.batch(statements);
 }
 
-/** Cron: sending campaigns whose chain stalled (a tick lost past its retries) get a new chain. */
+/** Cron: send chains that stalled (a tick lost past its retries), chain 0 or an extra one, get a new token. */
 export async function restartStalledCampaigns(env: Env, now: number): Promise<{ restarted: number }> {
 	let restarted = 0;
-	for (const c of await stalledCampaigns(env.DB, now - STALL_MS, 50)) {
-		if (c.chain === null) continue;
-		const next: Tick = { tenant_id: c.tenant_id, campaign_id: c.campaign_id, chain: newId("chn") };
+	const stalled: Tick[] = [
+		...(await stalledCampaigns(env.DB, now - STALL_MS, 50)).flatMap((c) =>
+			c.chain === null ? [] : [{ tenant_id: c.tenant_id, campaign_id: c.campaign_id, chain: c.chain }],
+		),
+		...(await stalledChains(env.DB, now - STALL_MS, 50)).map((c) => ({
+			tenant_id: c.tenant_id,
+			campaign_id: c.campaign_id,
+			chain: c.token,
+			shard: c.shard,
+		})),
+	];
+	for (const tick of stalled) {
+		const next: Tick = { ...tick, chain: newId("chn") };
 		await enqueueTick(env, next, 0);
-		if (await passChain(env.DB, c.campaign_id, c.chain, next.chain, 0, "chain restarted by the sweeper", now))
-			restarted++;
+		if (await handOver(env, tick, next.chain, 0, "chain restarted by the sweeper")) restarted++;
 	}
 	return { restarted };
 }
 
-/** A dead-lettered tick: if it still holds its campaign's chain, a new chain starts in a minute. */
+/** A dead-lettered tick: if it still holds its chain, a new tick of that chain starts in a minute. */
 export async function restartChain(env: Env, tick: Tick, reason: string): Promise<void> {
 	const next: Tick = { ...tick, chain: newId("chn") };
 	await enqueueTick(env, next, 60_000);
-	await passChain(env.DB, tick.campaign_id, tick.chain, next.chain, 0, reason, Date.now());
+	await handOver(env, tick, next.chain, 0, reason);
 }
 
 export async function enqueueTick(env: EmailEnv, tick: Tick, delayMs: number): Promise<void> {
@@ -190,11 +217,27 @@ export async function enqueueTick(env: EmailEnv, tick: Tick, delayMs: number): P
 	await env.EMAIL_QUEUE.send(tick, delaySeconds > 0 ? { delaySeconds } : undefined);
 }
 
+/** Passes a tick's chain to `to` (compare-and-set on the tick's token); false when the tick no longer held it. */
+function handOver(env: Pick<Env, "DB">, tick: Tick, to: string, backoffLevel: number, lastError: string | null): Promise<boolean> {
+	const now = Date.now();
+	const shard = tick.shard ?? 0;
+	if (shard > 0) return passExtraChain(env.DB, tick.campaign_id, shard, tick.chain, to, now);
+	return passChain(env.DB, tick.campaign_id, tick.chain, to, backoffLevel, lastError, now);
+}
+
+/** Whichever chain sees nothing pending finishes the campaign (once: a compare-and-set on its token). */
 async function finish(env: EmailEnv, tick: Tick): Promise<void> {
 	const campaign = await getCampaign(env.DB, tick.tenant_id, tick.campaign_id);
 	if (!campaign) return;
 	const status = finalStatus(campaign);
-	if (!(await finishCampaign(env.DB, tick.campaign_id, tick.chain, status, Date.now()))) return;
+	const shard = tick.shard ?? 0;
+	const now = Date.now();
+	const moved =
+		shard > 0
+			? await finishFromExtraChain(env.DB, tick.campaign_id, shard, tick.chain, status, now)
+			: await finishCampaign(env.DB, tick.campaign_id, tick.chain, status, now);
+	if (!moved) return;
+	if (shard === 0) await dropChains(env.DB, tick.campaign_id);
 	const finished: CampaignRow = { ...campaign, status: status satisfies CampaignStatus };
 	await onCampaignFinished(env, finished);
 }

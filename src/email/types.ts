@@ -38,7 +38,8 @@ type EmailSettings =
 	| "EMAIL_SANDBOX_ENABLED"
 	| "EMAIL_SANDBOX_RATE_PER_SECOND"
 	| "EMAIL_SEND_RATE_PER_SECOND"
-	| "EMAIL_MAX_ATTEMPTS";
+	| "EMAIL_MAX_ATTEMPTS"
+	| "EMAIL_SEND_CHAINS";
 
 /** The Worker's env with the email settings as plain strings (tests and operators vary them). */
 export type EmailEnv = Omit<Env, EmailSettings> & Record<EmailSettings, string>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+	sendChains,
 	backoffMs,
 	checkImportRows,
 	deliveryKey,
@@ -102,5 +103,14 @@ describe("campaign domain", () => {
 		expect(transition("resume", "sent")).toBe("conflict");
 		expect(transition("cancel", "sent")).toBe("conflict");
 		expect(transition("cancel", "paused")).toBe("cancelled");
+	});
+
+	it("clamps the number of send chains to 1..16", () => {
+		expect(sendChains("4")).toBe(4);
+		expect(sendChains("0")).toBe(1);
+		expect(sendChains("99")).toBe(16);
+		expect(sendChains("many")).toBe(1);
+		expect(sendChains(undefined)).toBe(1);
+		expect(sendChains("2.7")).toBe(2);
 	});
 });

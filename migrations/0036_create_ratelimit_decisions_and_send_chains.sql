@@ -15,3 +15,18 @@ CREATE TABLE ratelimit_decisions (
 );
 
 CREATE INDEX ratelimit_decisions_by_minute ON ratelimit_decisions (minute);
+
+-- A campaign sends over K parallel tick chains (EMAIL_SEND_CHAINS, issue 14): chain 0's token stays
+-- in email_campaigns.chain; chains 1..K-1 keep theirs here, one row each, replaced whenever the
+-- campaign (re)starts sending and removed when it stops. A tick whose token is not its chain's is
+-- stale and does nothing. All chains claim from the same ledger under leases and share the
+-- tenant's send bucket.
+CREATE TABLE email_send_chains (
+  campaign_id TEXT NOT NULL,
+  shard INTEGER NOT NULL,
+  token TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (campaign_id, shard)
+);
+
+CREATE INDEX email_send_chains_updated ON email_send_chains (updated_at);
