@@ -218,7 +218,13 @@ export async function enqueueTick(env: EmailEnv, tick: Tick, delayMs: number): P
 }
 
 /** Passes a tick's chain to `to` (compare-and-set on the tick's token); false when the tick no longer held it. */
-function handOver(env: Pick<Env, "DB">, tick: Tick, to: string, backoffLevel: number, lastError: string | null): Promise<boolean> {
+function handOver(
+	env: Pick<Env, "DB">,
+	tick: Tick,
+	to: string,
+	backoffLevel: number,
+	lastError: string | null,
+): Promise<boolean> {
 	const now = Date.now();
 	const shard = tick.shard ?? 0;
 	if (shard > 0) return passExtraChain(env.DB, tick.campaign_id, shard, tick.chain, to, now);
