@@ -74,7 +74,7 @@ describe("a campaign over several send chains", () => {
 			.first<{ n: number }>();
 		expect(claims?.n).toBeGreaterThan(1);
 		expect(await chainRows(id)).toBe(0);
-		// A late tick of any chain does nothing.
+		// A late tick of every chain does nothing.
 		for (const t of ticks) expect(await runTick(env, t)).toEqual({ next: "stop", finished: false });
 	});
 
