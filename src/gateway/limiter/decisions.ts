@@ -77,6 +77,19 @@ export async function flushDecisions(db: D1Database, now: number = Date.now()): 
 	}
 }
 
+/**
+ * Starts a flush after the response (ctx.waitUntil). Hono's `c.executionCtx` throws when the app
+ * runs without one (app.request in tests): then the flush simply runs detached.
+ */
+export function flushInBackground(db: D1Database, executionCtx: () => { waitUntil(p: Promise<unknown>): void }): void {
+	const flush = flushDecisions(db);
+	try {
+		executionCtx().waitUntil(flush);
+	} catch {
+		void flush;
+	}
+}
+
 export function decisionRetentionTargets(env: Env, now: number): RetentionTarget[] {
 	return [
 		{

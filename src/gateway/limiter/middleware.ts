@@ -7,7 +7,7 @@ import { AppError } from "../../platform/errors";
 import { takeTokens } from "./service";
 import { sleep } from "../../platform/timeout";
 import { countDecision } from "../../dashboard/counters";
-import { flushDecisions, recordGatewayDecision } from "./decisions";
+import { flushInBackground, recordGatewayDecision } from "./decisions";
 
 export type RateLimitOptions = {
 	/** Limits for tenants without their own; defaults to the platform's DEFAULT_ROUTE_LIMITS. */
@@ -42,7 +42,7 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 		// The ratelimit_decisions report's counts: a Map update here, a batched D1 write every few seconds.
 		const violated = outcome.allowed ? [] : outcome.violated;
 		if (recordGatewayDecision(principal.tenantId, targets, outcome.allowed, violated, now))
-			c.executionCtx.waitUntil(flushDecisions(c.env.DB, now));
+			flushInBackground(c.env.DB, () => c.executionCtx);
 		const headers = rateLimitHeaders(outcome.views, now);
 		if (!outcome.allowed) {
 			if (outcome.unavailable) {

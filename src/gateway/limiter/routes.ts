@@ -9,7 +9,7 @@ import type { LimitTarget } from "./route-limits";
 import { checkAlgorithmFields, limitFields, toPolicy } from "./route-limits";
 import { AppError } from "../../platform/errors";
 import { peekTokens, takeTokens } from "./service";
-import { flushDecisions, recordServiceDecision } from "./decisions";
+import { flushInBackground, recordServiceDecision } from "./decisions";
 import { TtlCache } from "../../platform/ttl-cache";
 import { validate } from "../../platform/validation";
 import { rateLimitDocs as docs } from "../openapi";
@@ -84,7 +84,7 @@ export const rateLimitRoutes = new Hono<AppEnv>()
 		const view = outcome.views[0];
 		const now = Date.now();
 		if (recordServiceDecision(tenantId, resource, key, outcome.allowed, now))
-			c.executionCtx.waitUntil(flushDecisions(c.env.DB, now));
+			flushInBackground(c.env.DB, () => c.executionCtx);
 		if (outcome.allowed) {
 			return c.json({
 				allowed: true,
