@@ -62,8 +62,8 @@ export async function runTick(env: EmailEnv, tick: Tick, hooks: TickHooks = {}, 
 		const campaign = await getCampaignForChain(env.DB, tick.tenant_id, tick.campaign_id, tick.shard ?? 0);
 		if (!campaign || campaign.status !== "sending" || campaign.shard_token !== tick.chain)
 			return { next: "stop", finished: false };
-		const wait = await takeSendTokens(env, tick.tenant_id, rate, size, deadline);
-		if (wait !== null) return again(wait, 0, null);
+		// Claim first, then take tokens for what was claimed: with several chains one often finds
+		// nothing to claim, and tokens taken for an empty claim would be lost to every chain.
 		const rows = await claimRows(env.DB, campaign.campaign_id, tick.chain, size, LEASE_MS, Date.now());
 		if (rows.length === 0) {
 			if (campaign.fill_done === 0) {
@@ -73,6 +73,12 @@ export async function runTick(env: EmailEnv, tick: Tick, hooks: TickHooks = {}, 
 			const pending = await pendingState(env.DB, campaign.campaign_id);
 			if (pending.n === 0) return { next: "stop", finished: true };
 			return again(Math.max(1000, (pending.nextAt ?? 0) - Date.now()), 0, null);
+		}
+		const wait = await takeSendTokens(env, tick.tenant_id, rate, size, rows.length, deadline);
+		if (wait !== null) {
+			// Given back untouched (no attempt counted), for whichever chain has tokens first.
+			await releaseClaims(env.DB, campaign.campaign_id, tick.chain);
+			return again(wait, 0, null);
 		}
 		const result = await sendRows(env, campaign, tick.chain, rows, batches++, hooks);
 		if (result !== null) return result;
@@ -176,7 +182,7 @@ async function messageFor(env: EmailEnv, tenantId: string, c: CampaignRow, row: 
 }
 
 /**
- * Takes `size` tokens from the tenant's sending bucket (shared by every consumer through the
+ * Takes `cost` tokens (the rows claimed, at most `size`) from the tenant's sending bucket (shared by every consumer through the
  * platform's limiter), waiting in place for short gaps; null when taken, else how long to come back after.
  */
 async function takeSendTokens(
@@ -184,6 +190,7 @@ async function takeSendTokens(
 	tenantId: string,
 	rate: number,
 	size: number,
+	cost: number,
 	deadline: number,
 ): Promise<number | null> {
 	for (;;) {
@@ -193,7 +200,7 @@ async function takeSendTokens(
 				policies: [
 					{ name: "email_send", algorithm: "token_bucket", limit: rate, windowSeconds: 1, burst: Math.max(rate, size) },
 				],
-				cost: size,
+				cost,
 				onFailure: "open",
 			},
 		]);

@@ -1,6 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { installChains } from "../../../src/campaigns/chains-db";
+import { claimRows, fillLedger } from "../../../src/campaigns/ledger-db";
+import { getCampaign } from "../../../src/campaigns/campaigns-db";
+import { peekTokens } from "../../../src/gateway/limiter/service";
 import type { Tick } from "../../../src/campaigns/sender";
 import { runTick } from "../../../src/campaigns/sender";
 import { restartStalledCampaigns } from "../../../src/campaigns/service";
@@ -112,5 +115,29 @@ describe("a campaign over several send chains", () => {
 		expect(await restartStalledCampaigns(env, Date.now())).toMatchObject({ restarted: 1 });
 		expect(await runTick(env, extra)).toEqual({ next: "stop", finished: false });
 		await waitForStatus(apiKey, id, "sent");
+	});
+
+	it("takes no send tokens for a chain that finds nothing to claim (the others' tokens are not wasted)", async () => {
+		const { apiKey, tenantId } = await createTenant();
+		const listId = await createList(apiKey);
+		await importRows(apiKey, listId, { subscribers: addresses(5, "tk") });
+		const id = await createCampaign(apiKey, listId);
+		const [first, second] = await startChainsManually(tenantId, id, 5, 1);
+		if (!first || !second) throw new Error("no chains");
+		const campaign = await getCampaign(env.DB, tenantId, id);
+		if (!campaign) throw new Error("no campaign");
+		await fillLedger(env.DB, tenantId, campaign, 500, Date.now());
+		// Chain 0 holds every row (mid-send); chain 1 comes along with nothing to claim.
+		expect(await claimRows(env.DB, id, first.chain, 100, 60_000, Date.now())).toHaveLength(5);
+		const slow = { ...env, EMAIL_SEND_RATE_PER_SECOND: "1" };
+		const result = await runTick(slow, second);
+		expect(result).toMatchObject({ next: "again" });
+		const [view] = await peekTokens(env.RATE_LIMITER, {
+			key: `email-send:${tenantId}`,
+			policies: [{ name: "email_send", algorithm: "token_bucket", limit: 1, windowSeconds: 1, burst: 1 }],
+			cost: 1,
+			onFailure: "open",
+		});
+		expect(view?.remaining).toBe(1);
 	});
 });
