@@ -2294,7 +2294,7 @@ export interface PostApiV1JobsBulkData {
 
 export interface PostApiV1JobsBulkPayload {
 	/**
-	 * @maxItems 100
+	 * @maxItems 1000
 	 * @minItems 1
 	 */
 	jobs: {
