@@ -24,6 +24,10 @@ export type UploadView = {
 	partSize: number;
 };
 export type Refusal = { ok: false; code: "not_found" | "gone" | "busy" };
+export type Adopted =
+	| { ok: true; r2Key: string; length: number }
+	| Refusal
+	| { ok: false; code: "incomplete"; view: UploadView };
 export type CreateInit = Omit<UploadState, "offset" | "multipartId" | "status"> & {
 	filename: string | null;
 	filetype: string | null;
@@ -46,6 +50,9 @@ export type PatchResult =
 
 /** An alarm that finds a PATCH streaming looks again this much later (the PATCH moves it anyway). */
 const BUSY_RETRY_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** Statuses of an upload that ended without a file; the object's alarm then means retention. */
+const ENDED: ReadonlySet<UploadState["status"]> = new Set(["expired", "terminated", "failed"]);
 
 /**
  * One tus upload (binding TUS_UPLOADS, addressed by upload id): its state and part etags in
@@ -143,17 +150,36 @@ export class TusUpload extends DurableObject<Env> {
 	async terminate(tenantId: string): Promise<{ ok: true } | Refusal> {
 		const state = await this.#live(tenantId);
 		if ("code" in state) return state;
+		// Saved before the first await: an adopt() arriving meanwhile finds it terminated.
+		this.#save({ ...state, status: "terminated", multipartId: null });
 		await this.#discard(state);
 		if (state.status === "complete") await this.env.RECORDINGS.delete(state.r2Key);
-		this.#save({ ...state, status: "terminated", multipartId: null });
-		await finishUpload(this.env.DB, state.id, "terminated", Date.now());
-		await this.ctx.storage.deleteAlarm();
+		await this.#ended(state.id, "terminated");
 		return { ok: true };
+	}
+
+	/**
+	 * Hands a complete upload's R2 object over to a new owner (a recording artifact): the upload
+	 * ends as terminated (404 from now on) but its object stays, now the owner's to delete.
+	 */
+	async adopt(tenantId: string): Promise<Adopted> {
+		const state = await this.#live(tenantId);
+		if ("code" in state) return state;
+		if (state.status !== "complete") return { ok: false, code: "incomplete", view: view(state) };
+		this.#save({ ...state, status: "terminated", multipartId: null });
+		await this.#ended(state.id, "terminated");
+		return { ok: true, r2Key: state.r2Key, length: state.length ?? 0 };
 	}
 
 	/** Expiry of an unfinished upload: its multipart upload is aborted, later requests get 410. */
 	override async alarm(): Promise<void> {
 		const state = this.#state;
+		if (state && ENDED.has(state.status)) {
+			// Retention: the D1 row is purged by the sweep about now; the object forgets the upload.
+			await this.ctx.storage.deleteAll();
+			this.#state = null;
+			return;
+		}
 		// Every PATCH moves the alarm to the new expiry, so when it runs the upload has expired.
 		if (!state || state.status !== "uploading") return;
 		if (this.#busy) {
@@ -194,8 +220,15 @@ export class TusUpload extends DurableObject<Env> {
 	async #expire(state: UploadState): Promise<void> {
 		await this.#discard(state);
 		this.#save({ ...state, status: "expired", multipartId: null });
-		await finishUpload(this.env.DB, state.id, "expired", Date.now());
+		await this.#ended(state.id, "expired");
 		log.info("upload expired", { upload_id: state.id, offset: state.offset });
+	}
+
+	/** An upload ended without a file: its row says so, and the object clears itself after retention. */
+	async #ended(id: string, status: "expired" | "terminated"): Promise<void> {
+		const now = Date.now();
+		await finishUpload(this.env.DB, id, status, now);
+		await this.ctx.storage.setAlarm(now + Number(this.env.UPLOADS_RETENTION_DAYS) * DAY_MS);
 	}
 
 	/** Aborts the multipart upload and removes the staged remainder (both may be gone already). */

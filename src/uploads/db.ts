@@ -12,6 +12,8 @@ export type UploadRow = {
 	r2_key: string;
 	created_at: number;
 	completed_at: number | null;
+	/** When it left 'uploading' (complete, expired, terminated, failed); retention counts from here. */
+	finished_at: number | null;
 };
 
 export type UploadQuota = { maxActive: number; maxBytesInFlight: number };
@@ -24,8 +26,9 @@ export type UploadQuota = { maxActive: number; maxBytesInFlight: number };
 export async function insertUploadWithinQuota(db: D1Database, row: UploadRow, quota: UploadQuota): Promise<boolean> {
 	const result = await db
 		.prepare(
-			`INSERT INTO uploads (id, tenant_id, length, filename, filetype, status, r2_key, created_at, completed_at)
-			 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+			`INSERT INTO uploads (id, tenant_id, length, filename, filetype, status, r2_key, created_at, completed_at,
+			   finished_at)
+			 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL
 			 WHERE (SELECT COUNT(*) FROM uploads WHERE tenant_id = ? AND status = 'uploading') < ?
 			   AND (SELECT COALESCE(SUM(length), 0) FROM uploads WHERE tenant_id = ? AND status = 'uploading') + ? <= ?`,
 		)
@@ -62,14 +65,30 @@ export async function finishUpload(
 ): Promise<void> {
 	await db
 		.prepare(
-			`UPDATE uploads SET status = ?, completed_at = CASE WHEN ? = 'complete' THEN ? ELSE completed_at END
+			`UPDATE uploads SET status = ?, completed_at = CASE WHEN ? = 'complete' THEN ? ELSE completed_at END,
+			   finished_at = ?
 			 WHERE id = ? AND (status = 'uploading' OR ? = 'terminated')`,
 		)
-		.bind(status, status, at, id, status)
+		.bind(status, status, at, at, id, status)
 		.run();
 }
 
 /** A deferred length, once the client declares it. */
 export async function setUploadLength(db: D1Database, id: string, length: number): Promise<void> {
 	await db.prepare("UPDATE uploads SET length = ? WHERE id = ? AND length IS NULL").bind(length, id).run();
+}
+
+/**
+ * Retention: removes at most `limit` rows of uploads that ended without a file (expired,
+ * terminated, failed) before `cutoff`, oldest first. Complete uploads are kept until terminated.
+ */
+export async function purgeEndedUploads(db: D1Database, cutoff: number, limit: number): Promise<number> {
+	const result = await db
+		.prepare(
+			`DELETE FROM uploads WHERE rowid IN (SELECT rowid FROM uploads
+			 WHERE status IN ('expired', 'terminated', 'failed') AND finished_at < ? ORDER BY finished_at LIMIT ?)`,
+		)
+		.bind(cutoff, limit)
+		.run();
+	return result.meta.changes;
 }

@@ -4,7 +4,7 @@ import type { AppEnv } from "../platform/app-env";
 import { newId } from "../platform/crypto";
 import type { ErrorBody } from "../platform/errors";
 import { AppError } from "../platform/errors";
-import { finishUpload, insertUploadWithinQuota } from "./db";
+import { findUpload, finishUpload, insertUploadWithinQuota } from "./db";
 import { httpDate, objectKey, partSizeFor } from "./domain";
 import { tooLarge } from "./middleware";
 
@@ -22,6 +22,15 @@ export type NewUpload = {
 	metadata: string | null;
 	filename: string | null;
 	filetype: string | null;
+};
+
+/** A complete upload's R2 object, as another feature takes it over (a recording artifact). */
+export type UploadObject = {
+	key: string;
+	size: number;
+	etag: string;
+	contentType: string | null;
+	filename: string | null;
 };
 
 /** How long a client over its upload quota is asked to wait: uploads finish or expire meanwhile. */
@@ -58,6 +67,7 @@ export async function createUpload(env: Env, upload: NewUpload): Promise<{ id: s
 		r2_key: r2Key,
 		created_at: now,
 		completed_at: null,
+		finished_at: null,
 	};
 	if (!(await insertUploadWithinQuota(env.DB, row, limits))) {
 		throw new AppError(
@@ -145,4 +155,36 @@ function checksumMismatch(c: Context<AppEnv>): Response {
 		request_id: c.get("requestId"),
 	};
 	return new Response(JSON.stringify(body), { status: 460, headers: { "Content-Type": "application/json" } });
+}
+
+/**
+ * The object of a tenant's complete upload: 404 for an unknown upload (another tenant's too, or
+ * terminated), 409 while it is not complete (uploading, expired).
+ */
+export async function completeUploadObject(env: Env, tenantId: string, uploadId: string): Promise<UploadObject> {
+	const row = await findUpload(env.DB, tenantId, uploadId);
+	if (!row || row.status === "terminated" || row.status === "failed") {
+		throw refusalError(uploadId, { ok: false, code: "not_found" });
+	}
+	if (row.status !== "complete") throw incomplete(uploadId, row.status);
+	const head = await env.RECORDINGS.head(row.r2_key);
+	if (!head) throw new AppError(409, "upload_content_missing", `The content of upload ${uploadId} is gone.`);
+	return { key: row.r2_key, size: head.size, etag: head.httpEtag, contentType: row.filetype, filename: row.filename };
+}
+
+/**
+ * Takes over a complete upload's object: the upload ends (terminated: 404 from now on, its row
+ * purged by retention) and its R2 object is the caller's from now on, not copied.
+ */
+export async function adoptUpload(env: Env, tenantId: string, uploadId: string): Promise<void> {
+	const result = await uploadStub(env, uploadId).adopt(tenantId);
+	if (result.ok) return;
+	if (result.code === "incomplete") throw incomplete(uploadId, result.view.status);
+	throw refusalError(uploadId, result);
+}
+
+function incomplete(uploadId: string, status: string): AppError {
+	return new AppError(409, "upload_incomplete", `Upload ${uploadId} is ${status}; only a complete upload can be used.`, {
+		status,
+	});
 }
