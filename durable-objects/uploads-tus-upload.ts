@@ -25,9 +25,7 @@ export type UploadView = {
 };
 export type Refusal = { ok: false; code: "not_found" | "gone" | "busy" };
 export type Adopted =
-	| { ok: true; r2Key: string; length: number }
-	| Refusal
-	| { ok: false; code: "incomplete"; view: UploadView };
+	{ ok: true; r2Key: string; length: number } | Refusal | { ok: false; code: "incomplete"; view: UploadView };
 export type CreateInit = Omit<UploadState, "offset" | "multipartId" | "status"> & {
 	filename: string | null;
 	filetype: string | null;

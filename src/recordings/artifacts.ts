@@ -35,7 +35,15 @@ export async function putArtifact(
 	const previous = await findArtifact(env.DB, rec.id, name);
 	// Streamed into R2 (the length is known), never buffered; the row makes it visible afterwards.
 	const object = await env.RECORDINGS.put(key, body ?? new Uint8Array(), { httpMetadata: { contentType } });
-	const row = { recording_id: rec.id, name, r2_key: key, size: object.size, content_type: contentType, etag: object.httpEtag, created_at: Date.now() };
+	const row = {
+		recording_id: rec.id,
+		name,
+		r2_key: key,
+		size: object.size,
+		content_type: contentType,
+		etag: object.httpEtag,
+		created_at: Date.now(),
+	};
 	if (!(await upsertArtifact(env.DB, row))) {
 		await env.RECORDINGS.delete(key);
 		throw tooMany();

@@ -37,7 +37,11 @@ export async function sweepStuckStages(env: Env, now = Date.now()): Promise<Swee
 			const verdict = await sweepStage(env, stage, now);
 			if (verdict) figures[verdict]++;
 		} catch (error) {
-			log.error("stage sweep failed", { recording_id: stage.recording_id, stage: stage.stage, error: errorText(error) });
+			log.error("stage sweep failed", {
+				recording_id: stage.recording_id,
+				stage: stage.stage,
+				error: errorText(error),
+			});
 		}
 		await markSwept(env.DB, stage.recording_id, stage.stage, now);
 	}

@@ -184,7 +184,12 @@ export async function adoptUpload(env: Env, tenantId: string, uploadId: string):
 }
 
 function incomplete(uploadId: string, status: string): AppError {
-	return new AppError(409, "upload_incomplete", `Upload ${uploadId} is ${status}; only a complete upload can be used.`, {
-		status,
-	});
+	return new AppError(
+		409,
+		"upload_incomplete",
+		`Upload ${uploadId} is ${status}; only a complete upload can be used.`,
+		{
+			status,
+		},
+	);
 }
