@@ -1,11 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Checksum } from "../src/uploads/domain";
+import type {
+	Adopted,
+	CreateInit,
+	FinalInit,
+	PatchRequest,
+	PatchResult,
+	Refusal,
+	UploadView,
+} from "../src/uploads/object-types";
 import { stagingKey } from "../src/uploads/domain";
 import { finishUpload, setUploadLength } from "../src/uploads/db";
 import { receivePatch } from "../src/uploads/parts";
-import type { UploadState } from "../src/uploads/upload-db";
+import type { ConcatState, UploadState } from "../src/uploads/upload-db";
 import {
 	clearParts,
+	readConcat,
+	saveConcat,
 	countParts,
 	createUploadTables,
 	readParts,
@@ -14,37 +24,17 @@ import {
 	saveUploadState,
 } from "../src/uploads/upload-db";
 import { errorText, log } from "../src/platform/log";
+import { view } from "../src/uploads/object-types";
 
-export type UploadView = {
-	offset: number;
-	length: number | null;
-	status: UploadState["status"];
-	expiresAt: number | null;
-	metadata: string | null;
-	partSize: number;
-};
-export type Refusal = { ok: false; code: "not_found" | "gone" | "busy" };
-export type Adopted =
-	{ ok: true; r2Key: string; length: number } | Refusal | { ok: false; code: "incomplete"; view: UploadView };
-export type CreateInit = Omit<UploadState, "offset" | "multipartId" | "status"> & {
-	filename: string | null;
-	filetype: string | null;
-};
-export type PatchRequest = {
-	tenantId: string;
-	offset: number;
-	/** Upload-Length sent with this PATCH (declares a deferred length). */
-	length: number | null;
-	checksum: Checksum | null;
-	maxPatchBytes: number;
-	maxLength: number;
-	expirySeconds: number;
-};
-export type PatchResult =
-	| { ok: true; view: UploadView }
-	| Refusal
-	| { ok: false; code: "offset_mismatch"; offset: number }
-	| { ok: false; code: "checksum_mismatch" | "too_large" | "length_invalid" | "interrupted" };
+export type {
+	Adopted,
+	CreateInit,
+	FinalInit,
+	PatchRequest,
+	PatchResult,
+	Refusal,
+	UploadView,
+} from "../src/uploads/object-types";
 
 /** An alarm that finds a PATCH streaming looks again this much later (the PATCH moves it anyway). */
 const BUSY_RETRY_MS = 60_000;
@@ -59,6 +49,7 @@ const ENDED: ReadonlySet<UploadState["status"]> = new Set(["expired", "terminate
  */
 export class TusUpload extends DurableObject<Env> {
 	#state: UploadState | null = null;
+	#concat: ConcatState | null = null;
 	#busy = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -66,12 +57,14 @@ export class TusUpload extends DurableObject<Env> {
 		void ctx.blockConcurrencyWhile(async () => {
 			createUploadTables(ctx.storage.sql);
 			this.#state = readUploadState(ctx.storage.sql);
+			this.#concat = readConcat(ctx.storage.sql);
 		});
 	}
 
 	async create(init: CreateInit): Promise<UploadView> {
-		if (this.#state) return view(this.#state);
-		const { filename, filetype, ...fields } = init;
+		if (this.#state) return this.#view(this.#state);
+		const { filename, filetype, concat, ...fields } = init;
+		if (concat === "partial") this.#saveConcat({ kind: "partial", objects: [] });
 		const empty = init.length === 0;
 		const multipart = empty
 			? null
@@ -83,21 +76,40 @@ export class TusUpload extends DurableObject<Env> {
 		this.#save(state);
 		if (empty) await this.#complete(state, []);
 		else if (state.expiresAt !== null) await this.ctx.storage.setAlarm(state.expiresAt);
-		return view(state);
+		return this.#view(state);
+	}
+
+	/** A final upload: nothing to receive, complete from the start (PATCH answers 403). */
+	async createFinal(init: FinalInit): Promise<UploadView> {
+		if (this.#state) return this.#view(this.#state);
+		const { partialIds, objects, ...fields } = init;
+		const length = objects.reduce((sum, o) => sum + o.size, 0);
+		this.#saveConcat({ kind: "final", ids: partialIds, objects });
+		const state: UploadState = {
+			...fields,
+			length,
+			offset: length,
+			multipartId: null,
+			status: "complete",
+			expiresAt: null,
+		};
+		this.#save(state);
+		return this.#view(state);
 	}
 
 	async inspect(tenantId: string): Promise<{ ok: true; view: UploadView } | Refusal> {
 		const state = await this.#live(tenantId);
-		return "code" in state ? state : { ok: true, view: view(state) };
+		return "code" in state ? state : { ok: true, view: this.#view(state) };
 	}
 
 	async patch(request: PatchRequest, body: ReadableStream<Uint8Array> | null): Promise<PatchResult> {
 		const state = await this.#live(request.tenantId);
 		if ("code" in state) return state;
+		if (this.#concat?.kind === "final") return { ok: false, code: "final" };
 		if (this.#busy) return { ok: false, code: "busy" };
 		if (request.offset !== state.offset) return { ok: false, code: "offset_mismatch", offset: state.offset };
 		// A repeat of the last PATCH whose answer was lost: the upload is already complete.
-		if (state.status === "complete") return { ok: true, view: view(state) };
+		if (state.status === "complete") return { ok: true, view: this.#view(state) };
 		const length = request.length ?? state.length;
 		const lengthChanged = request.length !== null && request.length !== state.length;
 		if (
@@ -138,7 +150,7 @@ export class TusUpload extends DurableObject<Env> {
 			if (next.offset === length) await this.#complete(next, readParts(this.ctx.storage.sql));
 			else if (next.expiresAt !== null) await this.ctx.storage.setAlarm(next.expiresAt);
 			if (outcome.interrupted) log.info("upload patch interrupted, received bytes kept", { upload_id: state.id });
-			return { ok: true, view: view(this.#state ?? next) };
+			return { ok: true, view: this.#view(this.#state ?? next) };
 		} finally {
 			this.#busy = false;
 		}
@@ -151,7 +163,9 @@ export class TusUpload extends DurableObject<Env> {
 		// Saved before the first await: an adopt() arriving meanwhile finds it terminated.
 		this.#save({ ...state, status: "terminated", multipartId: null });
 		await this.#discard(state);
-		if (state.status === "complete") await this.env.RECORDINGS.delete(state.r2Key);
+		// A final upload has no object of its own: its partials' objects (adopted by it) are its content.
+		const keys = this.#concat?.kind === "final" ? this.#concat.objects.map((o) => o.key) : [state.r2Key];
+		if (state.status === "complete") await this.env.RECORDINGS.delete(keys);
 		await this.#ended(state.id, "terminated");
 		return { ok: true };
 	}
@@ -163,7 +177,7 @@ export class TusUpload extends DurableObject<Env> {
 	async adopt(tenantId: string): Promise<Adopted> {
 		const state = await this.#live(tenantId);
 		if ("code" in state) return state;
-		if (state.status !== "complete") return { ok: false, code: "incomplete", view: view(state) };
+		if (state.status !== "complete") return { ok: false, code: "incomplete", view: this.#view(state) };
 		this.#save({ ...state, status: "terminated", multipartId: null });
 		await this.#ended(state.id, "terminated");
 		return { ok: true, r2Key: state.r2Key, length: state.length ?? 0 };
@@ -245,19 +259,21 @@ export class TusUpload extends DurableObject<Env> {
 		}
 	}
 
+	#saveConcat(concat: ConcatState): void {
+		saveConcat(this.ctx.storage.sql, concat);
+		this.#concat = concat;
+	}
+
+	#view(state: Pick<UploadState, "offset" | "length" | "status" | "expiresAt" | "metadata" | "partSize">): UploadView {
+		const c = this.#concat;
+		return {
+			...view(state),
+			concat: c === null ? null : c.kind === "final" ? { kind: "final", ids: c.ids } : { kind: "partial" },
+		};
+	}
+
 	#save(state: UploadState): void {
 		saveUploadState(this.ctx.storage.sql, state);
 		this.#state = state;
 	}
-}
-
-function view(state: UploadState): UploadView {
-	return {
-		offset: state.offset,
-		length: state.length,
-		status: state.status,
-		expiresAt: state.expiresAt,
-		metadata: state.metadata,
-		partSize: state.partSize,
-	};
 }

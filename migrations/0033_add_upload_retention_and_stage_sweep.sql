@@ -7,3 +7,7 @@ CREATE INDEX uploads_ended ON uploads(finished_at) WHERE status IN ('expired', '
 ALTER TABLE recording_stages ADD COLUMN repairs INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE recording_stages ADD COLUMN swept_at INTEGER;
 CREATE INDEX recording_stages_to_sweep ON recording_stages(COALESCE(swept_at, updated_at)) WHERE status = 'running';
+-- (3) tus concatenation: 'partial' uploads, and 'final' ones whose content is their partials'
+-- objects in order (concat_parts: JSON [{key, size, etag}]); a final has no object of its own.
+ALTER TABLE uploads ADD COLUMN concat TEXT CHECK (concat IN ('partial', 'final'));
+ALTER TABLE uploads ADD COLUMN concat_parts TEXT;

@@ -65,6 +65,12 @@ export async function attachUpload(
 	contentType: string | undefined,
 ): Promise<ArtifactRow> {
 	const upload = await completeUploadObject(env, rec.tenant_id, uploadId);
+	if (upload.parts)
+		throw new AppError(
+			409,
+			"upload_concatenated",
+			`Upload ${uploadId} is a final (concatenated) upload; attach a single upload (send it without parallel parts).`,
+		);
 	const previous = await findArtifact(env.DB, rec.id, name);
 	const row = {
 		recording_id: rec.id,

@@ -10,6 +10,7 @@ import { attachUpload, putArtifact } from "./artifacts";
 import { ARTIFACT_NAME } from "./domain";
 import { recordingDocs } from "./openapi";
 import { objectResponse } from "../platform/r2-object";
+import { uploadParts } from "../uploads/service";
 import {
 	artifactJson,
 	createRecording,
@@ -78,6 +79,8 @@ export const recordingRoutes = new Hono<AppEnv>()
 			key: rec.source_key,
 			size: rec.source_bytes,
 			contentType: rec.source_type ?? "application/octet-stream",
+			// A concatenated upload has no object of its own: its partials' objects, streamed in order.
+			parts: await uploadParts(c.env, rec.tenant_id, rec.upload_id),
 		};
 		return objectResponse(c.env.RECORDINGS, stored, c.req.header("Range"), c.req.header("If-None-Match"));
 	})
