@@ -64,7 +64,7 @@ export async function run({ url, admin, platform, log }) {
 
 	// 3. Resume: tus-js-client aborted in the 4th of 8 MiB chunks, resumed by a new client. Bytes
 	// re-sent = what the first client sent beyond the server's durable offset at the abort.
-	const resume = await resumeCost(url, auth, bytes.subarray(0, 48 * MIB), 8 * MIB);
+	const resume = await resumeCost(url, auth, randomBytes(48 * MIB), 8 * MIB);
 
 	const figures = {
 		uploads_throughput_ratio: round(plainSeconds / workerSeconds, 3),
