@@ -66,6 +66,7 @@ export async function run({ url, admin, platform, log }) {
 	// re-sent = what the first client sent beyond the server's durable offset at the abort.
 	const resume = await resumeCost(url, auth, randomBytes(48 * MIB), 8 * MIB);
 
+	const pipeline = await pipelineFigures(url, tenant.api_key, auth, log);
 	const figures = {
 		uploads_throughput_ratio: round(plainSeconds / workerSeconds, 3),
 		uploads_worker_mb_per_s: round(mb / workerSeconds),
@@ -77,7 +78,7 @@ export async function run({ url, admin, platform, log }) {
 		uploads_workerd_rss_start_mb: rssStart === null ? null : round(rssStart),
 		uploads_workerd_rss_peak_mb: rssStart === null ? null : round(rssPeak),
 		uploads_workerd_rss_growth_mb: rssStart === null ? null : round(rssPeak - rssStart),
-		...(await pipelineFigures(url, tenant.api_key, auth, log)),
+		...pipeline.figures,
 	};
 	const goals = {
 		throughput_ratio_at_least_0_7: figures.uploads_throughput_ratio >= 0.7,
@@ -88,14 +89,18 @@ export async function run({ url, admin, platform, log }) {
 		memory_flat: rssStart === null ? null : figures.uploads_workerd_rss_growth_mb <= 2 * patchMb,
 	};
 	log(JSON.stringify({ figures, goals }, null, 2));
-	return { upload_mb: mb, patch_mb: patchMb, resume, goals, figures };
+	return { upload_mb: mb, patch_mb: patchMb, resume, pipeline: pipeline.details, goals, figures };
 }
 
 async function pipelineFigures(url, apiKey, auth, log) {
 	const missing = ["ffmpeg", "ffprobe", "espeak-ng", "pocketsphinx_continuous"].filter(
 		(t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0,
 	);
-	if (missing.length > 0) return { recordings_pipeline_overhead: null, note: `skipped: missing ${missing.join(", ")}` };
+	if (missing.length > 0)
+		return {
+			figures: { recordings_pipeline_overhead: null },
+			details: { note: `skipped: missing ${missing.join(", ")}` },
+		};
 	const dir = await mkdtemp(path.join(tmpdir(), "bench-rec-"));
 	try {
 		const meeting = generateMeeting(dir);
@@ -140,10 +145,12 @@ async function pipelineFigures(url, apiKey, auth, log) {
 		const directSeconds = await runDirect(meeting, dir, segments);
 		log(`pipeline ${pipelineSeconds.toFixed(1)} s (${status}), direct ffmpeg ${directSeconds.toFixed(1)} s`);
 		return {
-			recordings_status: status,
-			recordings_pipeline_seconds: round(pipelineSeconds),
-			recordings_direct_seconds: round(directSeconds),
-			recordings_pipeline_overhead: round(pipelineSeconds / directSeconds - 1, 3),
+			figures: {
+				recordings_pipeline_seconds: round(pipelineSeconds),
+				recordings_direct_seconds: round(directSeconds),
+				recordings_pipeline_overhead: round(pipelineSeconds / directSeconds - 1, 3),
+			},
+			details: { status },
 		};
 	} finally {
 		await rm(dir, { recursive: true, force: true });
