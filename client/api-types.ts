@@ -3005,6 +3005,18 @@ export interface PostApiV1RatelimitCheckPayload {
 	tokens?: number;
 }
 
+export type PostApiV1RecordingsByIdArtifactsByNameData = RecordingArtifact;
+
+export interface PostApiV1RecordingsByIdArtifactsByNamePayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 200
+	 */
+	content_type?: string;
+	/** @pattern ^upl_[0-9a-f]{24}$ */
+	upload_id: string;
+}
+
 export type PostApiV1RecordingsData = Recording;
 
 export interface PostApiV1RecordingsPayload {

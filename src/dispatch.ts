@@ -12,6 +12,8 @@ import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { handleTelemetryBackfillBatch } from "../queues/telemetry-backfill";
 import { recordingRetentionTargets } from "./recordings/retention";
+import { sweepStuckStages } from "./recordings/sweeper";
+import { uploadRetentionTargets } from "./uploads/retention";
 import { evaluateAlerts } from "./metrics/alerts";
 import { metricsRetentionTargets } from "./metrics/retention";
 import { handleMetricsBatch } from "../queues/metrics";
@@ -62,7 +64,8 @@ export const QUEUES: Record<string, QueueHandler> = {
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
 export const CRONS: Record<string, CronHandler> = {
-	// Visibility timeouts and lost run tokens; payments a processor failure left pending. Each
+	// Visibility timeouts and lost run tokens; payments a processor failure left pending; recording
+	// stages stuck running. Each
 	// settles on its own, so one failing does not stop the other.
 	"* * * * *": async (env, scheduledTime) => {
 		await Promise.allSettled([
@@ -71,6 +74,7 @@ export const CRONS: Record<string, CronHandler> = {
 			evaluateAlerts(env, scheduledTime).then((figures) => log.info("metric alerts", figures)),
 			restartStalledCampaigns(env, scheduledTime).then((figures) => log.info("campaign chains", figures)),
 			checkUpstreams(env, scheduledTime).then((figures) => log.info("gateway health checks", figures)),
+			sweepStuckStages(env, scheduledTime).then((figures) => log.info("recording stage sweep", figures)),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
@@ -83,6 +87,7 @@ export const CRONS: Record<string, CronHandler> = {
 				...paymentRetentionTargets(env, scheduledTime),
 				...metricsRetentionTargets(env, scheduledTime),
 				...recordingRetentionTargets(env, scheduledTime),
+				...uploadRetentionTargets(env, scheduledTime),
 				...reportRetentionTargets(env, scheduledTime),
 				...accountRetentionTargets(env, scheduledTime),
 				...campaignRetentionTargets(env, scheduledTime),
