@@ -13,11 +13,17 @@ const templateSchema = z
 const channelStatusSchema = z
 	.object({
 		channel: z.enum(["email", "push", "sms", "in_app"]),
-		status: z.enum(["queued", "sending", "sent", "delivered", "failed", "suppressed", "throttled"]),
+		status: z.enum(["queued", "sending", "sent", "delivered", "failed", "suppressed", "throttled", "digested"]),
 		attempts: z.number().int(),
 		deliver_at: isoTime.describe("When the channel is (or was) due: deliver_after, the end of quiet hours, a retry."),
 		reason: z.string().nullable(),
 		last_error: z.string().nullable(),
+		digest_id: z
+			.string()
+			.nullable()
+			.describe(
+				"The digest that collected this channel (status digested); sent as one notification at its window's end.",
+			),
 	})
 	.meta({ id: "NotificationChannelStatus" });
 const notificationSchema = z

@@ -92,9 +92,17 @@ export const preferencesSchema = z
 			.strict()
 			.nullable()
 			.default(null),
+		digests: z
+			.record(
+				z.string().regex(CATEGORY_PATTERN),
+				z.object({ window_minutes: z.number().int().min(1).max(1_440) }).strict(),
+			)
+			.optional()
+			.describe("Per category: collect its non-critical notifications for a window and send one digest per channel."),
 	})
 	.strict()
-	.refine((p) => Object.keys(p.categories).length <= 100, "at most 100 categories");
+	.refine((p) => Object.keys(p.categories).length <= 100, "at most 100 categories")
+	.refine((p) => Object.keys(p.digests ?? {}).length <= 100, "at most 100 digest categories");
 
 export const notificationMessageSchema = z.object({
 	kind: z.literal("attempt"),
