@@ -13,6 +13,8 @@ CREATE TABLE notification_digests (
 	status TEXT NOT NULL,
 	notification_id TEXT,
 	item_count INTEGER NOT NULL DEFAULT 0,
+	-- When the cron last put its flush on the notifications queue (re-sent if still unsent 5 min later).
+	enqueued_at INTEGER,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
 );

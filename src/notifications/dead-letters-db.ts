@@ -22,7 +22,7 @@ export async function listFailedDeliveries(
 
 /**
  * Compare-and-set failed → queued with its attempts reset (a replay starts afresh, like a job's
- * redrive); false when the delivery is not failed (any more).
+ * redrive); false when the delivery is not (or no longer) failed.
  */
 export async function reviveDelivery(db: D1Database, tenantId: string, id: string, now: number): Promise<boolean> {
 	const result = await db

@@ -12,6 +12,7 @@ export type DigestRow = {
 	status: DigestStatus;
 	notification_id: string | null;
 	item_count: number;
+	enqueued_at: number | null;
 	created_at: number;
 	updated_at: number;
 };
@@ -42,15 +43,25 @@ export function countDigestItemsStatement(db: D1Database, id: string): D1Prepare
 		.bind(id);
 }
 
-/** Digests whose window has ended and that are not sent yet (collecting, or sealed by a flush that stopped). */
-export async function dueDigests(db: D1Database, now: number, limit: number): Promise<DigestRow[]> {
+/**
+ * Digests whose window has ended and that are not sent yet (collecting, or sealed by a flush that
+ * stopped), and not put on the queue since `resendBefore`: marked enqueued now and returned.
+ */
+export async function takeDueDigests(
+	db: D1Database,
+	now: number,
+	resendBefore: number,
+	limit: number,
+): Promise<Pick<DigestRow, "id" | "tenant_id">[]> {
 	const { results } = await db
 		.prepare(
-			`SELECT * FROM notification_digests WHERE status IN ('collecting', 'sealed') AND flush_at <= ?
-			 ORDER BY flush_at LIMIT ?`,
+			`UPDATE notification_digests SET enqueued_at = ?1 WHERE id IN (
+			   SELECT id FROM notification_digests WHERE status IN ('collecting', 'sealed') AND flush_at <= ?1
+			     AND (enqueued_at IS NULL OR enqueued_at < ?2) ORDER BY flush_at LIMIT ?3)
+			 RETURNING id, tenant_id`,
 		)
-		.bind(now, limit)
-		.all<DigestRow>();
+		.bind(now, resendBefore, limit)
+		.all<Pick<DigestRow, "id" | "tenant_id">>();
 	return results;
 }
 

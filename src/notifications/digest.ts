@@ -2,47 +2,61 @@ import { z } from "zod";
 import type { DeliveryRow } from "./db";
 import { deliveriesOf, findTemplate, insertNotification } from "./db";
 import type { DigestRow } from "./digest-db";
-import { digestItems, dueDigests, findDigest, markDigestSent, sealDigest } from "./digest-db";
+import { digestItems, findDigest, markDigestSent, sealDigest, takeDueDigests } from "./digest-db";
 import type { Channel, ChannelContent } from "./domain";
 import { CHANNELS, quietHoursEnd } from "./domain";
 import type { DigestItem } from "./digest-render";
 import { renderDigest } from "./digest-render";
+import type { DigestMessage } from "./schemas";
 import { channelContentSchema } from "./schemas";
 import { enqueue, loadPreferences } from "./service";
 import { sha256Hex } from "../platform/crypto";
-import { errorText, log } from "../platform/log";
+import { groupForSendBatch } from "../platform/queue-limits";
 
 /**
- * Flushing digests (the per-minute cron): a digest whose window ended is sealed (compare-and-set:
+ * Flushing digests (the per-minute cron puts due ones on the notifications queue; its consumer
+ * flushes each): a digest whose window ended is sealed (compare-and-set:
  * no item joins it afterwards), rendered from its items and sent as one notification with one
  * delivery on its channel. That notification's id is derived from the digest's, and stored with
  * the idempotency key `digest:<id>`, so a flush that runs twice (a crash between its steps, two
  * crons overlapping) makes it once; its attempt's own compare-and-set sends it once. The digest is
- * marked sent only after the delivery is enqueued, so a crash before that is finished by the next
- * cron.
+ * marked sent only after the delivery is enqueued, so a crash before that is finished when the
+ * queue retries the message or the cron re-sends it.
  */
 
-export type DigestFlush = { due: number; sent: number; failed: number };
+export type DigestSweep = { enqueued: number };
 
-/** Digests flushed per cron run; the rest wait a minute. */
-const FLUSH_BATCH = 50;
+/** Digests put on the queue per cron run (each flush is a message of its own). */
+const SWEEP_BATCH = 500;
+/** A digest still unsent this long after its message was sent is sent again (the flush is idempotent). */
+const RESEND_AFTER_MS = 5 * 60_000;
 /** Items read into one digest. */
 const MAX_DIGEST_ITEMS = 500;
 const renderedSchema = z.record(z.string(), z.record(z.string(), z.string()));
 
-export async function flushDueDigests(env: Env, now = Date.now(), limit = FLUSH_BATCH): Promise<DigestFlush> {
-	const due = await dueDigests(env.DB, now, limit);
-	let sent = 0;
-	let failed = 0;
-	for (const digest of due) {
-		try {
-			if (await flushDigest(env, digest, now)) sent++;
-		} catch (err) {
-			failed++;
-			log.error("digest flush failed", { digest_id: digest.id, error: errorText(err) });
-		}
-	}
-	return { due: due.length, sent, failed };
+/**
+ * The cron's part: every digest whose window ended goes on the notifications queue as a `digest`
+ * message (one D1 statement marks and returns them; ≤ 5 sendBatch calls), so the flushes run in
+ * the queue's consumers, each retried on its own, whatever their number.
+ */
+export async function enqueueDueDigests(env: Env, now = Date.now()): Promise<DigestSweep> {
+	const due = await takeDueDigests(env.DB, now, now - RESEND_AFTER_MS, SWEEP_BATCH);
+	const bodies: DigestMessage[] = due.map((d) => ({
+		kind: "digest",
+		tenant_id: d.tenant_id,
+		digest_id: d.id,
+		priority: "normal",
+	}));
+	for (const group of groupForSendBatch(bodies))
+		await env.NOTIFICATIONS_QUEUE.sendBatch(group.map((body) => ({ body })));
+	return { enqueued: due.length };
+}
+
+/** A `digest` message: flushes the digest unless it is unknown or sent already. */
+export async function flushDigestMessage(env: Env, msg: DigestMessage): Promise<boolean> {
+	const digest = await findDigest(env.DB, msg.tenant_id, msg.digest_id);
+	if (!digest || digest.status === "sent") return false;
+	return flushDigest(env, digest, Date.now());
 }
 
 /** Seals, renders, stores and enqueues one digest; true when it is now sent. Idempotent. */

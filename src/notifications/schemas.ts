@@ -112,6 +112,18 @@ export const notificationMessageSchema = z.object({
 	priority: z.enum(PRIORITIES).default("normal"),
 });
 export type NotificationMessage = z.infer<typeof notificationMessageSchema>;
+/** A digest whose window ended, to flush (the cron sends these; the flush is idempotent). */
+export const digestMessageSchema = z.object({
+	kind: z.literal("digest"),
+	tenant_id: z.string().min(1).max(64),
+	digest_id: z.string().regex(/^dig_[0-9a-f]{24}$/),
+	priority: z.enum(PRIORITIES).default("normal"),
+});
+export type DigestMessage = z.infer<typeof digestMessageSchema>;
+export const notificationQueueMessageSchema = z.discriminatedUnion("kind", [
+	notificationMessageSchema,
+	digestMessageSchema,
+]);
 
 function validTimeZone(zone: string): boolean {
 	try {

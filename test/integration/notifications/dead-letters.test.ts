@@ -66,7 +66,7 @@ describe("notification dead letters", () => {
 		const inbox = await call("GET", `${N}/users/u-dl/inbox`, { token: apiKey });
 		expect((await inbox.json<{ items: { id: string }[] }>()).items.map((i) => i.id)).toEqual([first.id]);
 		expect((await list(apiKey)).dead_letters.map((l) => l.delivery_id)).toEqual([second.delivery]);
-		// Delivered now: not a dead letter any more.
+		// Delivered now: no longer a dead letter.
 		const again = await call("POST", `${N}/dead-letters/${first.delivery}/replay`, { token: apiKey });
 		expect(again.status).toBe(409);
 		expect(channel(await getNotification(apiKey, first.id), "in_app")?.attempts).toBe(1);

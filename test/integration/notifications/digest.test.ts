@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { flushDigest, flushDueDigests } from "../../../src/notifications/digest";
+import { enqueueDueDigests, flushDigest, flushDigestMessage } from "../../../src/notifications/digest";
 import { findDigest, sealDigest } from "../../../src/notifications/digest-db";
 import type { DigestRow } from "../../../src/notifications/digest-db";
 import { handleNotificationsBatch } from "../../../queues/notifications";
@@ -72,11 +72,15 @@ describe("notification digests", () => {
 		expect((await findDigest(env.DB, tenantId, digest.id))?.item_count).toBe(3);
 		const critical = await send(apiKey, inApp("u-dig", 9, { priority: "critical" }));
 		await waitForNotification(apiKey, critical, (v) => channel(v, "in_app")?.status === "delivered");
-		// Before its window ends a digest is not flushed.
+		// Before its window ends a digest is neither flushed nor put on the queue.
 		expect(await flushDigest(env, digest, digest.flush_at - 1)).toBe(false);
+		await enqueueDueDigests(env);
+		expect((await findDigest(env.DB, tenantId, digest.id))?.enqueued_at).toBeNull();
 		expect((await inbox(apiKey, "u-dig")).items.map((i) => i.id)).toEqual([critical]);
-		const flushed = await flushDueDigests(env, (await endWindow(digest)).flush_at);
-		expect(flushed.sent).toBeGreaterThanOrEqual(1);
+		// The window ends: the cron's sweep puts it on the queue, whose consumer flushes it.
+		await endWindow(digest);
+		expect((await enqueueDueDigests(env)).enqueued).toBeGreaterThanOrEqual(1);
+		expect((await findDigest(env.DB, tenantId, digest.id))?.enqueued_at).not.toBeNull();
 		const box = await waitForInbox(apiKey, "u-dig", 2);
 		const sent = box.items.find((i) => i.id !== critical);
 		expect(sent).toMatchObject({ title: "3 new orders notifications" });
@@ -104,7 +108,7 @@ describe("notification digests", () => {
 		await Promise.all([
 			flushDigest(env, digest, digest.flush_at),
 			flushDigest(env, { ...digest, status: "sealed" }, digest.flush_at),
-			flushDueDigests(env, digest.flush_at),
+			enqueueDueDigests(env),
 		]);
 		const box = await waitForInbox(apiKey, "u-once", 1);
 		const sent = await findDigest(env.DB, tenantId, digest.id);
@@ -118,12 +122,15 @@ describe("notification digests", () => {
 			.bind(sent?.notification_id ?? "")
 			.first<{ id: string }>();
 		const body = { kind: "attempt", tenant_id: tenantId, delivery_id: delivery?.id ?? "", attempt: 1 };
+		const digestBody = { kind: "digest", tenant_id: tenantId, digest_id: digest.id };
 		const batch = createMessageBatch<unknown>("floodgate-notifications", [
 			{ id: "d1", timestamp: new Date(), attempts: 2, body },
+			{ id: "g1", timestamp: new Date(), attempts: 2, body: digestBody },
+			{ id: "g2", timestamp: new Date(), attempts: 1, body: digestBody },
 		]);
 		const ctx = createExecutionContext();
 		await handleNotificationsBatch(batch, env, ctx);
-		expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["d1"]);
+		expect((await getQueueResult(batch, ctx)).explicitAcks.toSorted()).toEqual(["d1", "g1", "g2"]);
 		expect(await flushDigest(env, digest, digest.flush_at)).toBe(false);
 		await sleep(200);
 		expect((await inbox(apiKey, "u-once")).items.map((i) => i.id)).toEqual(box.items.map((i) => i.id));
@@ -155,6 +162,9 @@ describe("notification digests", () => {
 		const db = await endWindow(await sendDigested(b.apiKey, b.tenantId, "u-same", 3));
 		expect(da.id).not.toBe(db.id);
 		expect(await findDigest(env.DB, b.tenantId, da.id)).toBeNull();
+		const foreign = { kind: "digest" as const, tenant_id: b.tenantId, digest_id: da.id, priority: "normal" as const };
+		expect(await flushDigestMessage(env, foreign)).toBe(false);
+		expect((await findDigest(env.DB, a.tenantId, da.id))?.status).toBe("collecting");
 		expect(await flushDigest(env, da, da.flush_at)).toBe(true);
 		expect(await flushDigest(env, db, db.flush_at)).toBe(true);
 		expect((await waitForInbox(a.apiKey, "u-same", 1)).items[0]?.title).toBe("2 new orders notifications");

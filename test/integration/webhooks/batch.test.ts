@@ -50,7 +50,7 @@ describe("a queue batch of webhook attempts", () => {
 			.bind(eventId)
 			.run();
 		seen.length = 0;
-		const ids = delivered.deliveries.map((d) => String(d.delivery_id));
+		const ids = delivered.deliveries.map((d) => d.delivery_id);
 		const messages = ids.flatMap((id, i) =>
 			[0, 1].map((copy) => ({
 				id: `m${i}-${copy}`,
