@@ -1179,6 +1179,11 @@ export interface GetApiV1MetricsQueryData {
 
 export type GetApiV1NotificationsByIdData = Notification;
 
+export interface GetApiV1NotificationsDeadLettersData {
+	dead_letters: NotificationDeadLetter[];
+	next_cursor: string | null;
+}
+
 export interface GetApiV1NotificationsSmsSandboxData {
 	messages: {
 		/** ISO 8601 time. */
@@ -1209,6 +1214,19 @@ export interface GetApiV1NotificationsUsersByUserIdPreferencesData {
 	categories: Partial<Record<string, Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>>>;
 	/** @default {} */
 	channels: Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>;
+	/** Per category: collect its non-critical notifications for a window and send one digest per channel. */
+	digests?: Partial<
+		Record<
+			string,
+			{
+				/**
+				 * @min 1
+				 * @max 1440
+				 */
+				window_minutes: number;
+			}
+		>
+	>;
 	/** @default null */
 	quiet_hours: {
 		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
@@ -1734,9 +1752,28 @@ export interface NotificationChannelStatus {
 	channel: "email" | "push" | "sms" | "in_app";
 	/** When the channel is (or was) due: deliver_after, the end of quiet hours, a retry. */
 	deliver_at: string;
+	/** The digest that collected this channel (status digested); sent as one notification at its window's end. */
+	digest_id: string | null;
 	last_error: string | null;
 	reason: string | null;
-	status: "queued" | "sending" | "sent" | "delivered" | "failed" | "suppressed" | "throttled";
+	status: "queued" | "sending" | "sent" | "delivered" | "failed" | "suppressed" | "throttled" | "digested";
+}
+
+export interface NotificationDeadLetter {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	attempts: number;
+	channel: "email" | "push" | "sms" | "in_app";
+	delivery_id: string;
+	last_error: string | null;
+	notification_id: string;
+	reason: string | null;
+	/** failed in the list; queued once replayed. */
+	status: string;
+	/** ISO 8601 time. */
+	updated_at: string;
 }
 
 export interface NotificationTemplate {
@@ -2834,6 +2871,8 @@ export interface PostApiV1NotificationsData {
 	notification_id: string;
 }
 
+export type PostApiV1NotificationsDeadLettersByIdReplayData = NotificationDeadLetter;
+
 export interface PostApiV1NotificationsPayload {
 	/**
 	 * @maxItems 4
@@ -3683,6 +3722,19 @@ export interface PutApiV1NotificationsUsersByUserIdPreferencesData {
 	categories: Partial<Record<string, Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>>>;
 	/** @default {} */
 	channels: Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>;
+	/** Per category: collect its non-critical notifications for a window and send one digest per channel. */
+	digests?: Partial<
+		Record<
+			string,
+			{
+				/**
+				 * @min 1
+				 * @max 1440
+				 */
+				window_minutes: number;
+			}
+		>
+	>;
 	/** @default null */
 	quiet_hours: {
 		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
@@ -3698,6 +3750,19 @@ export interface PutApiV1NotificationsUsersByUserIdPreferencesPayload {
 	categories?: Partial<Record<string, Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>>>;
 	/** @default {} */
 	channels?: Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>;
+	/** Per category: collect its non-critical notifications for a window and send one digest per channel. */
+	digests?: Partial<
+		Record<
+			string,
+			{
+				/**
+				 * @min 1
+				 * @max 1440
+				 */
+				window_minutes: number;
+			}
+		>
+	>;
 	/** @default null */
 	quiet_hours?: {
 		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */

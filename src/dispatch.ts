@@ -33,6 +33,7 @@ import { dashboardRetentionTargets } from "./dashboard/retention";
 import { notificationRetentionTargets } from "./notifications/retention";
 import { handleNotificationsBatch } from "../queues/notifications";
 import { handleNotificationsDeadLetterBatch } from "../queues/notifications-dlq";
+import { enqueueDueDigests } from "./notifications/digest";
 import { socialRetentionTargets } from "./social/retention";
 import { handleFeedBatch, handleFeedDeadLetterBatch } from "../queues/feed";
 import { errorText, log } from "./platform/log";
@@ -75,6 +76,7 @@ export const CRONS: Record<string, CronHandler> = {
 			restartStalledCampaigns(env, scheduledTime).then((figures) => log.info("campaign chains", figures)),
 			checkUpstreams(env, scheduledTime).then((figures) => log.info("gateway health checks", figures)),
 			sweepStuckStages(env, scheduledTime).then((figures) => log.info("recording stage sweep", figures)),
+			enqueueDueDigests(env, scheduledTime).then((figures) => log.info("notification digests", figures)),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).

@@ -59,6 +59,7 @@ import { webhookEventRoutes } from "./webhooks/event-routes";
 import { dashboardRoutes } from "./dashboard/routes";
 import { countResponses } from "./dashboard/counters";
 import { inboxRoutes, notificationRoutes } from "./notifications/routes";
+import { notificationDeadLetterRoutes } from "./notifications/dead-letter-routes";
 import { socialUserRoutes } from "./social/user-routes";
 import { commentRoutes, postRoutes } from "./social/post-routes";
 import { socialSettingsRoutes, timelineRoutes } from "./social/timeline-routes";
@@ -156,7 +157,7 @@ app.route("/api/v1/gateway/routes", tenantApi(gatewayRouteRoutes));
 // A tenant's upstreams: no platform auth in front, each route's own (API key or none) and limits.
 app.route("/gw", gatewayTrafficRoutes);
 app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
-app.route("/api/v1/notifications", tenantApi(inboxRoutes, notificationRoutes));
+app.route("/api/v1/notifications", tenantApi(inboxRoutes, notificationDeadLetterRoutes, notificationRoutes));
 // The social API of a tenant's end users (access token, endUserAuth inside); settings take the API key.
 app.route("/api/v1/users", socialUserRoutes);
 app.route("/api/v1/posts", postRoutes);
