@@ -39,9 +39,14 @@ export const searchRoutes = new Hono<AppEnv>()
 			const result = await upsertIndex(c.env, tenantId, name, c.req.valid("json").terms);
 			forgetSuggestions(tenantId, name);
 			if (!result.ok) {
-				throw new AppError(422, "index_full", `Index '${name}' would pass ${SEARCH_LIMITS.maxTermsPerIndex} terms (or one of its shards ${SEARCH_LIMITS.maxTermsPerShard}).`, {
-					total: result.total,
-				});
+				throw new AppError(
+					422,
+					"index_full",
+					`Index '${name}' would pass ${SEARCH_LIMITS.maxTermsPerIndex} terms (or one of its shards ${SEARCH_LIMITS.maxTermsPerShard}).`,
+					{
+						total: result.total,
+					},
+				);
 			}
 			return c.json({ index: name, upserted: result.upserted, total: result.total });
 		},

@@ -85,11 +85,7 @@ describe("shards", () => {
 
 	it("merges shard answers: exact before fuzzy, then by score, then by text, cut to the limit", () => {
 		const merged = mergeSuggestions(
-			[
-				[suggestion("b", 5), suggestion("zz", 99, true)],
-				[suggestion("a", 5), suggestion("c", 9)],
-				[],
-			],
+			[[suggestion("b", 5), suggestion("zz", 99, true)], [suggestion("a", 5), suggestion("c", 9)], []],
 			3,
 		);
 		expect(merged.map((s) => s.text)).toEqual(["c", "a", "b"]);
