@@ -50,7 +50,7 @@ export async function upsertIndex(
 	const after = checks.reduce((sum, r) => sum + r.total, 0);
 	if (checks.some((r) => !r.ok) || after > SEARCH_LIMITS.maxTermsPerIndex) return { ok: false, total: after };
 	const written = await callShard(
-		Promise.all(stubs.map((s, n) => ((parts[n]?.length ?? 0) > 0 ? s.upsert(parts[n] ?? []) : null))),
+		Promise.all(stubs.map((s, n) => ((parts[n]?.length ?? 0) > 0 ? s.upsert(parts[n] ?? []) : Promise.resolve(null)))),
 		"upsert",
 	);
 	let upserted = 0;
