@@ -228,6 +228,8 @@ export interface DeadLetter {
 	id: string;
 	kind: string;
 	message_id: string;
+	/** The queue a replay sends it back to. */
+	queue: "floodgate-telemetry" | "floodgate-feed";
 	reason: string;
 	/**
 	 * @min -9007199254740991

@@ -1,8 +1,11 @@
+import { newId } from "../src/platform/crypto";
 import { errorText, log } from "../src/platform/log";
 import { retryDelaySeconds } from "../src/platform/queue-limits";
 import type { FanoutMessage, LiveMessage } from "../src/social/domain";
 import { SOCIAL_LIMITS, feedMessageSchema } from "../src/social/domain";
 import { openStreamFollowers, usersWithOpenStreams, writeFeedSlice } from "../src/social/feed-db";
+import type { DeadLetter } from "../src/telemetry/dead-letters-db";
+import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
 
 type StreamedPost = { post_id: string; author_id: string; created_at: number };
 
@@ -43,11 +46,35 @@ export async function handleFeedBatch(batch: MessageBatch, env: Env, _ctx: Execu
 	}
 }
 
-/** floodgate-feed-dlq: logged for an operator (a lost slice is repaired by the follower's rebuild). */
-export async function handleFeedDeadLetterBatch(batch: MessageBatch, _env: Env, _ctx: ExecutionContext): Promise<void> {
-	for (const msg of batch.messages) {
-		log.error("feed message dead-lettered", { message_id: msg.id, attempts: msg.attempts, body: msg.body });
-		msg.ack();
+/**
+ * floodgate-feed-dlq: every dead message is kept in `dead_letters` (queue floodgate-feed, one row
+ * per message id) for GET /api/v1/dead-letters?queue=floodgate-feed and its replay; bodies that do
+ * not parse are kept as they are (not replayable). Acked once stored, else retried.
+ */
+export async function handleFeedDeadLetterBatch(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
+	const now = Date.now();
+	const letters = batch.messages.map((msg): DeadLetter => {
+		const parsed = feedMessageSchema.safeParse(msg.body);
+		return {
+			id: newId("dl"),
+			queue: "floodgate-feed",
+			messageId: `feed:${msg.id}`,
+			tenantId: parsed.success ? parsed.data.tenant_id : null,
+			kind: parsed.success ? ("kind" in parsed.data ? "live" : "fanout") : null,
+			body: JSON.stringify(msg.body) ?? "null",
+			// Telemetry's stats count updates in dead letters; a feed message carries none.
+			updateCount: 0,
+			reason: parsed.success ? "retries_exhausted" : "retries_exhausted: body is not a valid feed message",
+			attempts: msg.attempts,
+			createdAt: now,
+		};
+	});
+	try {
+		await insertDeadLetters(env.DB, letters);
+		batch.ackAll();
+	} catch (err) {
+		log.error("feed dead letters not stored, retried", { count: letters.length, error: errorText(err) });
+		batch.retryAll({ delaySeconds: retryDelaySeconds(batch.messages[0]?.attempts ?? 1) });
 	}
 }
 

@@ -3,7 +3,15 @@ import { errorText, log } from "../platform/log";
 import { groupForSendBatch } from "../platform/queue-limits";
 import { TtlCache } from "../platform/ttl-cache";
 import { activeFollowerIds, findProfile, readSettingsJson, writeSettings } from "./db";
-import { DEFAULT_SETTINGS, SOCIAL_LIMITS, fanoutMessages, isInactive, rankPosts, settingsSchema } from "./domain";
+import {
+	DEFAULT_SETTINGS,
+	SOCIAL_LIMITS,
+	feedMessageSchema,
+	fanoutMessages,
+	isInactive,
+	rankPosts,
+	settingsSchema,
+} from "./domain";
 import type { Keyset, LiveMessage, SocialSettings } from "./domain";
 import { homeTimeline, touchReader } from "./feed-db";
 import type { FeedPostRow } from "./feed-db";
@@ -137,4 +145,12 @@ async function startLiveDelivery(env: Env, message: LiveMessage): Promise<void> 
 	} catch (err) {
 		log.warn("live delivery not started", { post_id: message.post_id, error: errorText(err) });
 	}
+}
+
+/** An operator's replay of a feed dead letter: false when the body is not a feed message. */
+export async function replayFeedMessage(env: Env, body: unknown): Promise<boolean> {
+	const parsed = feedMessageSchema.safeParse(body);
+	if (!parsed.success) return false;
+	await env.FEED_QUEUE.send(parsed.data);
+	return true;
 }
