@@ -449,6 +449,8 @@ export interface EndUser {
 	 */
 	created_at: number;
 	email: string;
+	/** Confirmed with POST /api/v1/auth/email/verify (or a password reset). */
+	email_verified: boolean;
 	id: string;
 	username: string;
 }
@@ -1948,6 +1950,19 @@ export interface PostApiV1AdminTenantsPayload {
 	name: string;
 }
 
+export interface PostApiV1AuthEmailVerifyData {
+	verified: true;
+}
+
+export interface PostApiV1AuthEmailVerifyPayload {
+	/** @pattern ^fge_[A-Za-z0-9_-]{43}$ */
+	token: string;
+}
+
+export interface PostApiV1AuthEmailVerifyResendData {
+	sent: true;
+}
+
 export interface PostApiV1AuthKeysRotateData {
 	kid: string;
 }
@@ -1992,6 +2007,14 @@ export interface PostApiV1AuthPasswordData {
 	revoked: string[];
 }
 
+export interface PostApiV1AuthPasswordForgotData {
+	accepted: true;
+}
+
+export interface PostApiV1AuthPasswordForgotPayload {
+	email: string;
+}
+
 export interface PostApiV1AuthPasswordPayload {
 	/**
 	 * @minLength 1
@@ -2003,6 +2026,21 @@ export interface PostApiV1AuthPasswordPayload {
 	 * @maxLength 512
 	 */
 	new_password: string;
+}
+
+export interface PostApiV1AuthPasswordResetData {
+	reset: true;
+	revoked: string[];
+}
+
+export interface PostApiV1AuthPasswordResetPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	new_password: string;
+	/** @pattern ^fge_[A-Za-z0-9_-]{43}$ */
+	token: string;
 }
 
 export type PostApiV1AuthRefreshData = EndUserTokens;
