@@ -55,7 +55,7 @@ export function normalizeWithOffsets(text: string): { norm: string; from: number
 
 /**
  * The keys a term is found by: its normalized text from the start of each word ("new york pizza"
- * → "new york pizza", "york pizza", "pizza"), so a prefix matches the start of every word.
+ * → "new york pizza", "york pizza", "pizza"), so a prefix can match the start of each word.
  */
 export function wordKeys(norm: string): { key: string; at: number }[] {
 	const keys = [{ key: norm, at: 0 }];
