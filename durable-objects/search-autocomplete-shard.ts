@@ -9,7 +9,7 @@ export type UpsertResult =
 export type SelectResult = { ok: true; popularity: number } | { ok: false; code: "unknown_term" };
 
 /**
- * One autocomplete index shard (`<tenant>:<index>:<n>`, n < SEARCH_LIMITS.shardsPerIndex): terms in SQLite, and all of them in memory as
+ * One autocomplete index shard (`<tenant>:<index>`): terms in SQLite, and all of them in memory as
  * a PrefixIndex rebuilt from SQLite when the object wakes. Writes go to SQLite and memory in the
  * same synchronous turn, so a suggestion never shows a term the storage does not have.
  */
@@ -24,21 +24,17 @@ export class AutocompleteShard extends DurableObject<Env> {
 		});
 	}
 
-	/**
-	 * Adds terms or replaces their weight (by normalized text); all or none when over the shard cap.
-	 * With `apply` false it only answers whether they would fit (the first phase of a bulk call).
-	 */
-	upsert(terms: { text: string; weight: number }[], apply = true): UpsertResult {
+	/** Adds terms or replaces their weight (by normalized text); all or none when over the index cap. */
+	upsert(terms: { text: string; weight: number }[]): UpsertResult {
 		const byNorm = new Map<string, { norm: string; text: string; weight: number }>();
 		for (const t of terms) {
 			const norm = normalize(t.text);
 			if (norm !== "") byNorm.set(norm, { norm, text: t.text.trim(), weight: t.weight });
 		}
 		const added = [...byNorm.keys()].filter((norm) => !this.#index.has(norm)).length;
-		if (this.#index.size + added > SEARCH_LIMITS.maxTermsPerShard)
+		if (this.#index.size + added > SEARCH_LIMITS.maxTermsPerIndex)
 			return { ok: false, code: "index_full", total: this.#index.size };
 		const rows = [...byNorm.values()];
-		if (!apply) return { ok: true, upserted: rows.length, total: this.#index.size + added };
 		this.ctx.storage.transactionSync(() => upsertTerms(this.ctx.storage.sql, rows));
 		for (const row of rows) this.#index.put({ ...row, popularity: this.#index.get(row.norm)?.popularity ?? 0 });
 		return { ok: true, upserted: rows.length, total: this.#index.size };

@@ -15,11 +15,8 @@ export type Suggestion = {
 export const SEARCH_LIMITS = {
 	maxTermLength: 100,
 	maxTermsPerCall: 10_000,
-	/** An index is spread over this many shard objects by a hash of each term's normalized text. */
-	shardsPerIndex: 5,
 	/** Every term of a shard is in its object's memory (128 MB per isolate): a cap keeps it well inside. */
-	maxTermsPerShard: 210_000,
-	maxTermsPerIndex: 1_000_000,
+	maxTermsPerIndex: 200_000,
 	maxWordsPerTerm: 8,
 	maxQueryLength: 100,
 	maxLimit: 20,
@@ -55,7 +52,7 @@ export function normalizeWithOffsets(text: string): { norm: string; from: number
 
 /**
  * The keys a term is found by: its normalized text from the start of each word ("new york pizza"
- * → "new york pizza", "york pizza", "pizza"), so a prefix can match the start of each word.
+ * → "new york pizza", "york pizza", "pizza"), so a prefix matches the start of any word.
  */
 export function wordKeys(norm: string): { key: string; at: number }[] {
 	const keys = [{ key: norm, at: 0 }];
@@ -117,30 +114,4 @@ export function highlightRange(text: string, at: number, length: number): { star
 	const lastFrom = from[last] ?? start;
 	const char = String.fromCodePoint(text.codePointAt(lastFrom) ?? 0);
 	return { start, end: lastFrom + char.length };
-}
-
-/** The shard of a normalized term: FNV-1a of its text, modulo the shard count. */
-export function shardOf(norm: string, shards: number): number {
-	let hash = 0x811c9dc5;
-	for (let i = 0; i < norm.length; i++) {
-		hash ^= norm.charCodeAt(i);
-		hash = Math.imul(hash, 0x01000193);
-	}
-	return (hash >>> 0) % shards;
-}
-
-/**
- * The best `limit` of several shards' answers: every exact match before every fuzzy one, then by
- * score, then by normalized text. Each shard answers its own top `limit`, and fills with fuzzy
- * matches only when its exact ones are too few, so the merged list is the index's own answer.
- */
-export function mergeSuggestions(answers: readonly Suggestion[][], limit: number): Suggestion[] {
-	const keyed = answers.flat().map((s) => ({ s, norm: normalize(s.text) }));
-	keyed.sort(
-		(a, b) =>
-			Number(a.s.fuzzy) - Number(b.s.fuzzy) ||
-			b.s.score - a.s.score ||
-			(a.norm < b.norm ? -1 : a.norm > b.norm ? 1 : 0),
-	);
-	return keyed.slice(0, limit).map((k) => k.s);
 }

@@ -28,7 +28,7 @@ export const searchDocs = {
 		errors: [422, 503],
 	}),
 	suggest: search({
-		summary: "Ranked completions of a prefix (the start of one of its words, case- and accent-insensitive)",
+		summary: "Ranked completions of a prefix (any word's start, case- and accent-insensitive)",
 		ok: { 200: z.object({ index: z.string(), q: z.string(), suggestions: z.array(suggestionSchema) }) },
 		errors: [503],
 	}),

@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { SelectResult, UpsertResult } from "../../durable-objects/search-autocomplete-shard";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
 import { SEARCH_LIMITS } from "./domain";
 import { searchDocs } from "./openapi";
-import { forgetSuggestions, removeTerm, selectTerm, suggest, upsertIndex } from "./service";
+import { callShard, forgetSuggestions, shardStub, suggest } from "./service";
 
 const TEXT = z.string().trim().min(1).max(SEARCH_LIMITS.maxTermLength);
 const indexParams = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "1-64 of a-z, 0-9, '_', '-'") });
@@ -36,17 +37,15 @@ export const searchRoutes = new Hono<AppEnv>()
 		async (c) => {
 			const { name } = c.req.valid("param");
 			const tenantId = c.get("principal").tenantId;
-			const result = await upsertIndex(c.env, tenantId, name, c.req.valid("json").terms);
+			const result = await callShard<UpsertResult>(
+				shardStub(c.env, tenantId, name).upsert(c.req.valid("json").terms),
+				"upsert",
+			);
 			forgetSuggestions(tenantId, name);
 			if (!result.ok) {
-				throw new AppError(
-					422,
-					"index_full",
-					`Index '${name}' would pass ${SEARCH_LIMITS.maxTermsPerIndex} terms (or one of its shards ${SEARCH_LIMITS.maxTermsPerShard}).`,
-					{
-						total: result.total,
-					},
-				);
+				throw new AppError(422, "index_full", `Index '${name}' would pass ${SEARCH_LIMITS.maxTermsPerIndex} terms.`, {
+					total: result.total,
+				});
 			}
 			return c.json({ index: name, upserted: result.upserted, total: result.total });
 		},
@@ -71,7 +70,7 @@ export const searchRoutes = new Hono<AppEnv>()
 			const { name } = c.req.valid("param");
 			const { text } = c.req.valid("query");
 			const tenantId = c.get("principal").tenantId;
-			const removed = await removeTerm(c.env, tenantId, name, text);
+			const removed = await callShard<boolean>(shardStub(c.env, tenantId, name).remove(text), "remove");
 			forgetSuggestions(tenantId, name);
 			if (!removed) throw new AppError(404, "not_found", `Index '${name}' has no term '${text}'.`);
 			return c.json({ index: name, text, deleted: true as const });
@@ -86,7 +85,7 @@ export const searchRoutes = new Hono<AppEnv>()
 			const { name } = c.req.valid("param");
 			const { text } = c.req.valid("json");
 			const tenantId = c.get("principal").tenantId;
-			const result = await selectTerm(c.env, tenantId, name, text);
+			const result = await callShard<SelectResult>(shardStub(c.env, tenantId, name).select(text), "select");
 			forgetSuggestions(tenantId, name);
 			if (!result.ok) throw new AppError(404, "not_found", `Index '${name}' has no term '${text}'.`);
 			return c.json({ index: name, text, popularity: result.popularity });

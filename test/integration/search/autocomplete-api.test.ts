@@ -1,6 +1,4 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SEARCH_LIMITS } from "../../../src/search/domain";
 import { call, createTenant } from "../helpers";
 
 type Suggestion = {
@@ -126,23 +124,6 @@ describe("search autocomplete", () => {
 		]);
 		const tooMany = await put(apiKey, "catalog", [...terms, { text: "one more", weight: 1 }]);
 		expect(tooMany.status).toBe(400);
-	});
-
-	it("spreads an index over its shard objects and ranks across them as one index", async () => {
-		const { apiKey, tenantId } = await createTenant();
-		const terms = Array.from({ length: 200 }, (_, i) => ({ text: `item ${i}`, weight: i }));
-		expect((await put(apiKey, "spread", terms)).status).toBe(200);
-		const sizes = await Promise.all(
-			Array.from({ length: SEARCH_LIMITS.shardsPerIndex }, (_x, n) =>
-				env.AUTOCOMPLETE.getByName(`${tenantId}:spread:${n}`).count(),
-			),
-		);
-		expect(sizes.reduce((a, b) => a + b, 0)).toBe(200);
-		for (const size of sizes) expect(size).toBeGreaterThan(10);
-		expect(await texts(apiKey, "spread", "item", 4)).toEqual(["item 199", "item 198", "item 197", "item 196"]);
-		const removed = await call("DELETE", "/api/v1/search/indexes/spread/documents?text=item%20198", { token: apiKey });
-		expect(removed.status).toBe(200);
-		expect(await texts(apiKey, "spread", "item 19", 2)).toEqual(["item 199", "item 197"]);
 	});
 
 	it("keeps tenants apart: B sees none of A's terms and cannot delete or select them", async () => {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Term } from "../../../src/search/domain";
-import type { Suggestion } from "../../../src/search/domain";
-import {
-	highlightRange,
-	mergeSuggestions,
-	mergeTopK,
-	normalize,
-	oneEditVariants,
-	shardOf,
-	wordKeys,
-} from "../../../src/search/domain";
+import { highlightRange, mergeTopK, normalize, oneEditVariants, wordKeys } from "../../../src/search/domain";
 
 function term(norm: string, weight: number, popularity = 0): Term {
 	return { text: norm, norm, weight, popularity };
@@ -68,30 +59,5 @@ describe("highlightRange", () => {
 		expect(highlightRange("  New York", 4, 2)).toEqual({ start: 6, end: 8 });
 		expect(highlightRange("ﬁne", 0, 2)).toEqual({ start: 0, end: 1 });
 		expect(highlightRange("e\u0301te", 0, 2)).toEqual({ start: 0, end: 3 });
-	});
-});
-
-function suggestion(text: string, score: number, fuzzy = false): Suggestion {
-	return { text, weight: score, popularity: 0, score, highlight: { start: 0, end: 1 }, fuzzy };
-}
-
-describe("shards", () => {
-	it("places a term on one shard, the same every time, and spreads many terms over all shards", () => {
-		expect(shardOf("sao paulo", 5)).toBe(shardOf("sao paulo", 5));
-		const counts = [0, 0, 0, 0, 0];
-		for (let i = 0; i < 10_000; i++) counts[shardOf(`term ${i}`, 5)] = (counts[shardOf(`term ${i}`, 5)] ?? 0) + 1;
-		for (const n of counts) expect(n).toBeGreaterThan(1800);
-	});
-
-	it("merges shard answers: exact before fuzzy, then by score, then by text, cut to the limit", () => {
-		const merged = mergeSuggestions(
-			[[suggestion("b", 5), suggestion("zz", 99, true)], [suggestion("a", 5), suggestion("c", 9)], []],
-			3,
-		);
-		expect(merged.map((s) => s.text)).toEqual(["c", "a", "b"]);
-		expect(mergeSuggestions([[suggestion("x", 1)], [suggestion("y", 50, true)]], 5).map((s) => s.text)).toEqual([
-			"x",
-			"y",
-		]);
 	});
 });
