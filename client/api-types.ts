@@ -228,6 +228,8 @@ export interface DeadLetter {
 	id: string;
 	kind: string;
 	message_id: string;
+	/** The queue a replay sends it back to. */
+	queue: "floodgate-telemetry" | "floodgate-feed";
 	reason: string;
 	/**
 	 * @min -9007199254740991
@@ -447,6 +449,8 @@ export interface EndUser {
 	 */
 	created_at: number;
 	email: string;
+	/** Confirmed with POST /api/v1/auth/email/verify (or a password reset). */
+	email_verified: boolean;
 	id: string;
 	username: string;
 }
@@ -1983,6 +1987,19 @@ export interface PostApiV1AdminTenantsPayload {
 	name: string;
 }
 
+export interface PostApiV1AuthEmailVerifyData {
+	verified: true;
+}
+
+export interface PostApiV1AuthEmailVerifyPayload {
+	/** @pattern ^fge_[A-Za-z0-9_-]{43}$ */
+	token: string;
+}
+
+export interface PostApiV1AuthEmailVerifyResendData {
+	sent: true;
+}
+
 export interface PostApiV1AuthKeysRotateData {
 	kid: string;
 }
@@ -2027,6 +2044,14 @@ export interface PostApiV1AuthPasswordData {
 	revoked: string[];
 }
 
+export interface PostApiV1AuthPasswordForgotData {
+	accepted: true;
+}
+
+export interface PostApiV1AuthPasswordForgotPayload {
+	email: string;
+}
+
 export interface PostApiV1AuthPasswordPayload {
 	/**
 	 * @minLength 1
@@ -2038,6 +2063,21 @@ export interface PostApiV1AuthPasswordPayload {
 	 * @maxLength 512
 	 */
 	new_password: string;
+}
+
+export interface PostApiV1AuthPasswordResetData {
+	reset: true;
+	revoked: string[];
+}
+
+export interface PostApiV1AuthPasswordResetPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	new_password: string;
+	/** @pattern ^fge_[A-Za-z0-9_-]{43}$ */
+	token: string;
 }
 
 export type PostApiV1AuthRefreshData = EndUserTokens;
