@@ -3,7 +3,11 @@ import type { ClickMessage } from "./clicks";
 /** The click analytics' SQL: counting queue messages once, and reading the counters back. */
 
 export type Count = { value: string; clicks: number };
-export type LinkStatsRows = { days: { day: string; clicks: number }[]; total: number; facets: Record<Dimension, Count[]> };
+export type LinkStatsRows = {
+	days: { day: string; clicks: number }[];
+	total: number;
+	facets: Record<Dimension, Count[]>;
+};
 type Dimension = "country" | "referrer" | "device";
 
 const DIMENSIONS: readonly Dimension[] = ["country", "referrer", "device"];

@@ -138,9 +138,7 @@ export async function updateLink(
 				tenantId,
 			),
 		db.prepare(`DELETE FROM link_tags WHERE slug = ? AND tenant_id = ?`).bind(slug, tenantId),
-		db
-			.prepare(`${DERIVE_TAGS} WHERE l.slug = ? AND l.tenant_id = ? AND l.deleted_at IS NULL`)
-			.bind(slug, tenantId),
+		db.prepare(`${DERIVE_TAGS} WHERE l.slug = ? AND l.tenant_id = ? AND l.deleted_at IS NULL`).bind(slug, tenantId),
 	]);
 	return updated?.results[0] ?? null;
 }

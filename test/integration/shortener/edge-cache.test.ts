@@ -21,10 +21,15 @@ describe("the edge cache of hot links", () => {
 		const entry = await waitForEdgeEntry(link.slug);
 		expect(entry?.headers.get("Cache-Control")).toBe("public, max-age=30");
 		// Changed behind the API's back: a redirect that read D1 would see it.
-		await env.DB.prepare("UPDATE links SET url = ? WHERE slug = ?").bind("https://example.com/changed", link.slug).run();
+		await env.DB.prepare("UPDATE links SET url = ? WHERE slug = ?")
+			.bind("https://example.com/changed", link.slug)
+			.run();
 		expect((await visit(link.slug)).headers.get("Location")).toBe("https://example.com/v1");
 		// Through the API: the entry goes, the next redirect reads the new destination.
-		const res = await call("PATCH", `/api/v1/links/${link.slug}`, { token: apiKey, body: { url: "https://example.com/v2" } });
+		const res = await call("PATCH", `/api/v1/links/${link.slug}`, {
+			token: apiKey,
+			body: { url: "https://example.com/v2" },
+		});
 		expect(res.status).toBe(200);
 		expect(await caches.default.match(edgeKey(link.slug))).toBeUndefined();
 		expect((await visit(link.slug)).headers.get("Location")).toBe("https://example.com/v2");
