@@ -124,7 +124,8 @@ export async function changeLink(
 
 /**
  * A slug's link for the redirect: from the isolate cache, else the data centre's edge cache, else
- * one indexed D1 read (then kept in both; a miss only in the isolate). A hot link costs no D1 read.
+ * one indexed D1 read (then kept in both; a miss, or a link with max_clicks, only in the isolate).
+ * A hot link costs no D1 read.
  */
 export async function resolveLink(db: D1Database, ctx: WaitUntil, slug: string): Promise<LinkRow | null> {
 	const cached = links.get(slug);
@@ -136,7 +137,8 @@ export async function resolveLink(db: D1Database, ctx: WaitUntil, slug: string):
 	}
 	const row = await findLink(db, slug);
 	links.set(slug, row);
-	if (row) ctx.waitUntil(writeEdgeLink(row));
+	// A click-capped link stays out of the edge cache: its count there would be up to EDGE_TTL_SECONDS old.
+	if (row && row.max_clicks === null) ctx.waitUntil(writeEdgeLink(row));
 	return row;
 }
 

@@ -62,4 +62,14 @@ describe("the edge cache of hot links", () => {
 		expect(await caches.default.match(edgeKey(link.slug))).toBeUndefined();
 		expect((await visit(link.slug)).status).toBe(410);
 	});
+
+	it("keeps a click-capped link out of the edge cache (its count there would be stale)", async () => {
+		const { apiKey } = await createTenant();
+		const capped = await mustCreate(apiKey, { url: "https://example.com/capped", max_clicks: 100 });
+		const plain = await mustCreate(apiKey, { url: "https://example.com/plain" });
+		expect((await visit(capped.slug)).status).toBe(302);
+		expect((await visit(plain.slug)).status).toBe(302);
+		expect(await waitForEdgeEntry(plain.slug)).toBeDefined();
+		expect(await caches.default.match(edgeKey(capped.slug))).toBeUndefined();
+	});
 });
