@@ -40,7 +40,7 @@ const unlockDoc = apiRoute({
 	access: "none",
 	summary: "Open a password-protected link: the form field `password`; 303 to the destination when right",
 	ok: {},
-	errors: [400, 404, 429],
+	errors: [400, 404, 413, 429],
 });
 const countSchema = z.array(z.object({ value: z.string(), clicks: z.number().int() }));
 const htmlForm = {

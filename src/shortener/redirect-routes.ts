@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
@@ -16,6 +17,16 @@ import { addSentClicks, limitPasswordAttempts, limitRedirect, passwordOpens, res
 const redirectParams = z.object({ slug: z.string().max(200) });
 const redirectQuery = z.object({ preview: z.enum(["true", "false"]).optional() });
 const passwordForm = z.object({ password: z.string().max(128) });
+/** The password form is one field of <= 128 characters: a few hundred bytes, urlencoded. */
+const FORM_MAX_BYTES = 2048;
+const formLimit = bodyLimit({
+	maxSize: FORM_MAX_BYTES,
+	onError: () => {
+		throw new AppError(413, "payload_too_large", `The password form is limited to ${FORM_MAX_BYTES} bytes.`, {
+			max_bytes: FORM_MAX_BYTES,
+		});
+	},
+});
 
 /** The public redirect: no credential; limited per client IP and per link. */
 export const redirectRoutes = new Hono<AppEnv>()
@@ -32,19 +43,26 @@ export const redirectRoutes = new Hono<AppEnv>()
 		c.header("Cache-Control", permanent ? "public, max-age=3600" : "no-store");
 		return c.redirect(link.url, permanent ? 301 : 302);
 	})
-	.post("/:slug", linkDocs.unlock, validate("param", redirectParams), validate("form", passwordForm), async (c) => {
-		const { slug } = c.req.valid("param");
-		if (!CUSTOM_SLUG_PATTERN.test(slug)) throw notFound(slug);
-		await limitPasswordAttempts(c.env.RATE_LIMITER, clientIp(c), slug);
-		const link = await liveLink(c, slug);
-		// A link whose protection was removed while the form was open simply redirects.
-		if (link.password_hash !== null && !passwordOpens(link, c.req.valid("form").password))
-			return c.body(passwordFormHtml(slug, true), 401, PASSWORD_FORM_HEADERS);
-		countClick(c, slug);
-		// 303: the browser follows with a GET; never cached, whatever `permanent` says (the answer depends on the password).
-		c.header("Cache-Control", "no-store");
-		return c.redirect(link.url, 303);
-	});
+	.post(
+		"/:slug",
+		linkDocs.unlock,
+		formLimit,
+		validate("param", redirectParams),
+		validate("form", passwordForm),
+		async (c) => {
+			const { slug } = c.req.valid("param");
+			if (!CUSTOM_SLUG_PATTERN.test(slug)) throw notFound(slug);
+			await limitPasswordAttempts(c.env.RATE_LIMITER, clientIp(c), slug);
+			const link = await liveLink(c, slug);
+			// A link whose protection was removed while the form was open simply redirects.
+			if (link.password_hash !== null && !passwordOpens(link, c.req.valid("form").password))
+				return c.body(passwordFormHtml(slug, true), 401, PASSWORD_FORM_HEADERS);
+			countClick(c, slug);
+			// 303: the browser follows with a GET; never cached, whatever `permanent` says (the answer depends on the password).
+			c.header("Cache-Control", "no-store");
+			return c.redirect(link.url, 303);
+		},
+	);
 
 /** The link behind a slug if it still redirects: 404 unknown, 410 deleted, expired or at max_clicks. */
 async function liveLink(c: Context<AppEnv>, slug: string): Promise<LinkRow> {

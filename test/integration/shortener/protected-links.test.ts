@@ -54,6 +54,9 @@ describe("password-protected links", () => {
 		expect(await waitForClicks(apiKey, link.slug, 1)).toBe(1);
 		const missing = await visit(link.slug, { form: "nothing=here" });
 		expect(missing.status).toBe(400);
+		const huge = await visit(link.slug, { form: form("x".repeat(5000)) });
+		expect(huge.status).toBe(413);
+		expect(await errorCode(huge)).toBe("payload_too_large");
 	});
 
 	// Each attempt costs one Argon2id verification (~1 s in a loaded local workerd), hence the longer timeout.
