@@ -1070,10 +1070,20 @@ export type GetApiV1LinksBySlugQrSvgData = string;
 
 export interface GetApiV1LinksBySlugStatsData {
 	/**
+	 * All counted clicks of the link.
 	 * @min -9007199254740991
 	 * @max 9007199254740991
 	 */
 	clicks: number;
+	/** Two-letter codes from Cloudflare; XX when unknown. */
+	countries: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		clicks: number;
+		value: string;
+	}[];
 	days: {
 		/**
 		 * @min -9007199254740991
@@ -1082,7 +1092,33 @@ export interface GetApiV1LinksBySlugStatsData {
 		clicks: number;
 		day: string;
 	}[];
+	/** mobile, tablet, desktop or bot, from the User-Agent. */
+	devices: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		clicks: number;
+		value: string;
+	}[];
+	from: string;
+	/** Referer hosts only; (direct) without one. */
+	referrers: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		clicks: number;
+		value: string;
+	}[];
 	slug: string;
+	to: string;
+	/**
+	 * Clicks within [from, to].
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	total: number;
 }
 
 export interface GetApiV1LinksData {
@@ -1875,7 +1911,10 @@ export type PatchApiV1LinksBySlugData = ShortLink;
 export interface PatchApiV1LinksBySlugPayload {
 	expires_at?: number | null;
 	max_clicks?: number | null;
+	password?: string | null;
 	permanent?: boolean;
+	/** @maxItems 10 */
+	tags?: string[];
 	/**
 	 * @minLength 1
 	 * @maxLength 2048
@@ -2536,10 +2575,20 @@ export interface PostApiV1LinksPayload {
 	 * @max 1000000000
 	 */
 	max_clicks?: number;
+	/**
+	 * @minLength 1
+	 * @maxLength 128
+	 */
+	password?: string;
 	/** @default false */
 	permanent?: boolean;
 	/** @pattern ^[A-Za-z0-9_-]{3,64}$ */
 	slug?: string;
+	/**
+	 * @maxItems 10
+	 * @default []
+	 */
+	tags?: string[];
 	/**
 	 * @minLength 1
 	 * @maxLength 2048
@@ -3420,6 +3469,11 @@ export interface PostApiV1WebhooksEventsPayload {
 
 export type PostGwByTenantIdData = any;
 
+export interface PostSBySlugPayload {
+	/** @maxLength 128 */
+	password: string;
+}
+
 export type PostUByTokenData = string;
 
 export type PutApiV1AdminTenantsByTenantIdLimitsData = GatewayLimits;
@@ -4145,7 +4199,7 @@ export type Schema0 = string | number | boolean | null | Schema0[] | { [key: str
 
 export interface ShortLink {
 	/**
-	 * Counted clicks; written in batches, so a few hundred ms behind.
+	 * Counted clicks; counted through the floodgate-clicks queue, so a second or two behind.
 	 * @min -9007199254740991
 	 * @max 9007199254740991
 	 */
@@ -4159,9 +4213,13 @@ export interface ShortLink {
 	max_clicks: number | null;
 	/** 301 instead of 302 (browsers cache it: later clicks are not counted). */
 	permanent: boolean;
+	/** A password is asked before the redirect (the password is never returned). */
+	protected: boolean;
 	/** The public redirect, /s/{slug} on this host. */
 	short_url: string;
 	slug: string;
+	/** Up to 10 tags, each 1-32 of [a-z0-9_-]; filter with GET /api/v1/links?tag= */
+	tags: string[];
 	/** The destination. */
 	url: string;
 }

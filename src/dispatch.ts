@@ -36,6 +36,8 @@ import { handleNotificationsDeadLetterBatch } from "../queues/notifications-dlq"
 import { enqueueDueDigests } from "./notifications/digest";
 import { socialRetentionTargets } from "./social/retention";
 import { handleFeedBatch, handleFeedDeadLetterBatch } from "../queues/feed";
+import { shortenerRetentionTargets } from "./shortener/retention";
+import { handleClicksBatch, handleClicksDeadLetterBatch } from "../queues/clicks";
 import { errorText, log } from "./platform/log";
 
 type QueueHandler = (batch: MessageBatch, env: Env, ctx: ExecutionContext) => Promise<void>;
@@ -61,6 +63,8 @@ export const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-notifications-dlq": handleNotificationsDeadLetterBatch,
 	"floodgate-feed": handleFeedBatch,
 	"floodgate-feed-dlq": handleFeedDeadLetterBatch,
+	"floodgate-clicks": handleClicksBatch,
+	"floodgate-clicks-dlq": handleClicksDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
@@ -97,6 +101,7 @@ export const CRONS: Record<string, CronHandler> = {
 				...dashboardRetentionTargets(env, scheduledTime),
 				...notificationRetentionTargets(env, scheduledTime),
 				...socialRetentionTargets(env, scheduledTime),
+				...shortenerRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.
