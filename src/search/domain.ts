@@ -18,8 +18,9 @@ export const SEARCH_LIMITS = {
 	/** An index is spread over SHARD_COUNT objects by prefix (src/search/shards.ts). */
 	maxTermsPerIndex: 1_000_000,
 	/**
-	 * Every word key of a shard is in its object's memory (128 MB per isolate); ~230 bytes per key
-	 * measured (docs/search.md), so a full shard is ~90 MB.
+	 * Every word key of a shard is in its object's memory (128 MB per isolate, which objects may
+	 * share): ~85 bytes per key and ~170 per two-word term measured in Node (docs/search.md), so a
+	 * full shard is ~40 MB.
 	 */
 	maxKeysPerShard: 400_000,
 	maxWordsPerTerm: 8,

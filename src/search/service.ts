@@ -63,7 +63,13 @@ export async function importTerms(
 	const stub = (shard: number) => shardStub(env, tenantId, index, shard);
 	const plans = await Promise.all(
 		ALL_SHARDS.map((s) =>
-			callShard<ShardPlan>(stub(s).plan(s, (perShard.get(s) ?? []).map((r) => r.norm)), "plan"),
+			callShard<ShardPlan>(
+				stub(s).plan(
+					s,
+					(perShard.get(s) ?? []).map((r) => r.norm),
+				),
+				"plan",
+			),
 		),
 	);
 	const over = overCap(plans);
@@ -80,7 +86,9 @@ export async function importTerms(
 		throw new AppError(422, "index_full", `Index '${index}' would pass ${SEARCH_LIMITS.maxTermsPerIndex} terms.`, over);
 	}
 	const touched = [...perShard.keys()];
-	const results = await Promise.all(touched.map((s) => callShard<UpsertResult>(stub(s).upsert(s, perShard.get(s) ?? []), "upsert")));
+	const results = await Promise.all(
+		touched.map((s) => callShard<UpsertResult>(stub(s).upsert(s, perShard.get(s) ?? []), "upsert")),
+	);
 	const homeAfter = new Map(plans.map((p, s) => [s, p.homeTerms]));
 	results.forEach((r, i) => homeAfter.set(touched[i] ?? 0, r.stats.homeTerms));
 	const full = results.findIndex((r) => !r.ok);
@@ -97,7 +105,9 @@ export async function importTerms(
 export async function removeTerm(env: Env, tenantId: string, index: string, text: string): Promise<boolean> {
 	const norm = normalize(text);
 	const { home, all } = shardsOfTerm(norm);
-	const done = await Promise.all(all.map((s) => callShard(shardStub(env, tenantId, index, s).remove(s, norm), "remove")));
+	const done = await Promise.all(
+		all.map((s) => callShard(shardStub(env, tenantId, index, s).remove(s, norm), "remove")),
+	);
 	return done[all.indexOf(home)] ?? false;
 }
 
@@ -105,7 +115,9 @@ export async function removeTerm(env: Env, tenantId: string, index: string, text
 export async function selectTerm(env: Env, tenantId: string, index: string, text: string): Promise<number | null> {
 	const norm = normalize(text);
 	const { home, all } = shardsOfTerm(norm);
-	const done = await Promise.all(all.map((s) => callShard<SelectResult>(shardStub(env, tenantId, index, s).select(s, norm), "select")));
+	const done = await Promise.all(
+		all.map((s) => callShard<SelectResult>(shardStub(env, tenantId, index, s).select(s, norm), "select")),
+	);
 	const owner = done[all.indexOf(home)];
 	return owner?.ok ? owner.popularity : null;
 }

@@ -9,8 +9,8 @@ import type { Term } from "./domain";
 
 type TermRow = { norm: string; text: string; weight: number; popularity: number };
 
-/** Rows per upsert statement: a chunk's JSON stays well under SQLite's 2 MB value cap (100-character terms). */
-const UPSERT_CHUNK = 2000;
+/** Rows per upsert statement: a chunk's JSON stays under 1 MB, half the 2 MB value cap, even for 100-character non-ASCII terms. */
+const UPSERT_CHUNK = 1000;
 
 export function createShardTables(sql: SqlStorage): void {
 	sql.exec(

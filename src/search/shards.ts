@@ -6,7 +6,7 @@ import { SEARCH_LIMITS, wordKeys } from "./domain";
  * frequencies of English words (each shard ~4–9% of word starts), so a prefix of 2+ characters
  * lives in exactly one shard and a 1-character prefix in one or two. Keys starting with another
  * character (other scripts, punctuation) go to the shard of their first code point modulo the
- * count, so any prefix of them is one shard too. Pure; changing the table re-homes stored terms,
+ * count, so every prefix of them is one shard too. Pure; changing the table re-homes stored terms,
  * so it is fixed.
  */
 
