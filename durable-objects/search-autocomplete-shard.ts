@@ -35,6 +35,8 @@ const HARD_KEY_SLACK = 100_000;
  */
 export class AutocompleteShard extends DurableObject<Env> {
 	#shard: number | null = null;
+	/** Whether the shard number is in storage: written with the first terms, so reads of an unknown index store nothing. */
+	#stored = false;
 	#index = new PrefixIndex();
 	#home = 0;
 
@@ -44,6 +46,7 @@ export class AutocompleteShard extends DurableObject<Env> {
 			createShardTables(ctx.storage.sql);
 			const shard = readShardNumber(ctx.storage.sql);
 			if (shard === null) return;
+			this.#stored = true;
 			this.#become(shard);
 			for (const term of readTerms(ctx.storage.sql)) this.#put(term);
 		});
@@ -69,7 +72,11 @@ export class AutocompleteShard extends DurableObject<Env> {
 		const adding = fresh.reduce((n, r) => n + this.#index.keysOf(r.norm), 0);
 		if (this.#index.keyCount + adding > SEARCH_LIMITS.maxKeysPerShard + HARD_KEY_SLACK)
 			return { ok: false, code: "shard_full", stats: this.stats(shard) };
-		this.ctx.storage.transactionSync(() => upsertTerms(this.ctx.storage.sql, rows));
+		this.ctx.storage.transactionSync(() => {
+			if (!this.#stored) writeShardNumber(this.ctx.storage.sql, shard);
+			upsertTerms(this.ctx.storage.sql, rows);
+		});
+		this.#stored = true;
 		for (const row of rows) this.#put({ ...row, popularity: this.#index.get(row.norm)?.popularity ?? 0 });
 		return { ok: true, stats: this.stats(shard) };
 	}
@@ -125,7 +132,6 @@ export class AutocompleteShard extends DurableObject<Env> {
 	#at(shard: number): void {
 		if (this.#shard === shard) return;
 		if (this.#shard !== null) throw new Error(`autocomplete shard ${this.#shard} was called as shard ${shard}`);
-		writeShardNumber(this.ctx.storage.sql, shard);
 		this.#become(shard);
 	}
 

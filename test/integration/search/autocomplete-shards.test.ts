@@ -1,4 +1,7 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { AutocompleteShard } from "../../../durable-objects/search-autocomplete-shard";
+import { shardOfKey } from "../../../src/search/shards";
 import { call, createTenant } from "../helpers";
 
 type SuggestJson = { suggestions: { text: string; popularity: number; fuzzy: boolean }[] };
@@ -117,5 +120,28 @@ describe("search autocomplete across shards", () => {
 		expect((await call("DELETE", "/api/v1/search/indexes/docs", { token: a.apiKey })).status).toBe(404);
 		expect((await put(a.apiKey, "docs", [{ text: "zeta", weight: 2 }])).status).toBe(200);
 		expect(await texts(a.apiKey, "docs", "zeta")).toEqual(["zeta"]);
+	});
+});
+
+describe("an autocomplete shard waking up", () => {
+	it("rebuilds from its SQLite only the word keys of its own shard, and stores nothing for reads", async () => {
+		const york = shardOfKey("york");
+		const stub = env.AUTOCOMPLETE.getByName(`wake:test#${york}`);
+		expect(await stub.stats(york)).toEqual({ homeTerms: 0, keys: 0 });
+		await runInDurableObject(stub, async (_o, state) => {
+			expect(state.storage.sql.exec("SELECT shard FROM shard_meta").toArray()).toEqual([]);
+		});
+		await stub.upsert(york, [
+			{ norm: "new york", text: "New York", weight: 2 },
+			{ norm: "yale", text: "Yale", weight: 1 },
+		]);
+		await runInDurableObject(stub, async (_o, state) => {
+			const woken = new AutocompleteShard(state, env);
+			await state.blockConcurrencyWhile(async () => {}); // the constructor's load has run
+			expect(woken.stats(york)).toEqual({ homeTerms: 1, keys: 2 });
+			expect(woken.suggest(york, "y", 5).map((s) => s.text)).toEqual(["New York", "Yale"]);
+			expect(woken.suggest(york, "new", 5)).toEqual([]);
+			expect(() => woken.stats(york + 1)).toThrow(/called as shard/);
+		});
 	});
 });
