@@ -25,6 +25,11 @@ export type SelectResult = { ok: true; popularity: number } | { ok: false; code:
  * caller before it writes (plan), so only racing imports get here, each adding at most one call.
  */
 const HARD_KEY_SLACK = 100_000;
+/**
+ * The keys are sorted this long after the last write (an import is a burst of calls): in memory
+ * only, so a timer rather than an alarm; a suggest before it sorts them itself.
+ */
+const WARM_AFTER_MS = 1000;
 
 /**
  * One shard of an autocomplete index (`<tenant>:<index>#<shard>`): the terms with a word key in
@@ -39,6 +44,7 @@ export class AutocompleteShard extends DurableObject<Env> {
 	#stored = false;
 	#index = new PrefixIndex();
 	#home = 0;
+	#warmTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -78,6 +84,8 @@ export class AutocompleteShard extends DurableObject<Env> {
 		});
 		this.#stored = true;
 		for (const row of rows) this.#put({ ...row, popularity: this.#index.get(row.norm)?.popularity ?? 0 });
+		clearTimeout(this.#warmTimer);
+		this.#warmTimer = setTimeout(() => this.#index.warm(), WARM_AFTER_MS);
 		return { ok: true, stats: this.stats(shard) };
 	}
 

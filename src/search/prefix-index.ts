@@ -81,6 +81,11 @@ export class PrefixIndex {
 		return had;
 	}
 
+	/** Sorts the keys now if a write left them unsorted, so the next suggest does not pay for it. */
+	warm(): void {
+		this.#sorted();
+	}
+
 	clear(): void {
 		this.#terms.clear();
 		this.#keys = 0;
