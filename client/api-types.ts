@@ -307,6 +307,16 @@ export interface DeleteApiV1SchedulesByIdData {
 	schedule_id: string;
 }
 
+export interface DeleteApiV1SearchIndexesByNameData {
+	deleted: true;
+	index: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	terms: number;
+}
+
 export interface DeleteApiV1SearchIndexesByNameDocumentsData {
 	deleted: true;
 	index: string;
@@ -1409,6 +1419,32 @@ export type GetApiV1SchedulesByIdData = Schedule;
 
 export interface GetApiV1SchedulesData {
 	schedules: Schedule[];
+}
+
+export interface GetApiV1SearchIndexesByNameData {
+	index: string;
+	shards: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		keys: number;
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		shard: number;
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		terms: number;
+	}[];
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	terms: number;
 }
 
 export interface GetApiV1SearchIndexesByNameSuggestData {
