@@ -15,7 +15,12 @@ import { parseArgs } from "node:util";
 import { STAGES } from "./media-stages.mjs";
 
 export const ALL_TYPES = Object.keys(STAGES).map((s) => `recording.${s}`);
-const IDLE_POLL_MS = 500;
+/**
+ * Idle polling: soon after work (the next stage of a recording becomes claimable moments after its
+ * dependency completes), backing off while nothing comes, up to IDLE_POLL_MAX_MS.
+ */
+const IDLE_POLL_MIN_MS = 50;
+const IDLE_POLL_MAX_MS = 1_000;
 const MIB = 1024 * 1024;
 /** Artifacts larger than this go by tus (the platform's PUT takes at most RECORDINGS_ARTIFACT_MAX_BYTES, 100 MB). */
 export const DEFAULT_TUS_THRESHOLD_BYTES = Number(process.env.ARTIFACT_TUS_THRESHOLD_BYTES ?? 64 * MIB);
@@ -145,14 +150,17 @@ export async function runWorker({
 	const api = platformApi(base, apiKey, { tusThresholdBytes, tusChunkBytes });
 	const stats = { completed: 0, failed: 0, sent: api.sent };
 	let idleSince = Date.now();
+	let pollMs = IDLE_POLL_MIN_MS;
 	for (;;) {
 		if (signal?.aborted) break;
 		const res = await api.post("/api/v1/jobs/claim", { worker_id: workerId, types });
 		if (res.status === 204) {
 			if (idleExitMs !== undefined && Date.now() - idleSince > idleExitMs) break;
-			await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
+			await new Promise((r) => setTimeout(r, pollMs));
+			pollMs = Math.min(IDLE_POLL_MAX_MS, pollMs * 2);
 			continue;
 		}
+		pollMs = IDLE_POLL_MIN_MS;
 		const job = await res.json();
 		const ok = await runJob(api, job, workerId, log);
 		stats[ok ? "completed" : "failed"]++;
