@@ -49,3 +49,5 @@ for (const file of files) {
 	}
 }
 console.log("\nMerged into bench/results/latest.json");
+// A client library may keep a handle open (a socket, a timer): the bench stops by itself anyway.
+process.exit(0);

@@ -228,6 +228,8 @@ export interface DeadLetter {
 	id: string;
 	kind: string;
 	message_id: string;
+	/** The queue a replay sends it back to. */
+	queue: "floodgate-telemetry" | "floodgate-feed";
 	reason: string;
 	/**
 	 * @min -9007199254740991
@@ -303,6 +305,16 @@ export type DeleteApiV1RecordingsByIdData = any;
 export interface DeleteApiV1SchedulesByIdData {
 	deleted: true;
 	schedule_id: string;
+}
+
+export interface DeleteApiV1SearchIndexesByNameData {
+	deleted: true;
+	index: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	terms: number;
 }
 
 export interface DeleteApiV1SearchIndexesByNameDocumentsData {
@@ -447,6 +459,8 @@ export interface EndUser {
 	 */
 	created_at: number;
 	email: string;
+	/** Confirmed with POST /api/v1/auth/email/verify (or a password reset). */
+	email_verified: boolean;
 	id: string;
 	username: string;
 }
@@ -1066,10 +1080,20 @@ export type GetApiV1LinksBySlugQrSvgData = string;
 
 export interface GetApiV1LinksBySlugStatsData {
 	/**
+	 * All counted clicks of the link.
 	 * @min -9007199254740991
 	 * @max 9007199254740991
 	 */
 	clicks: number;
+	/** Two-letter codes from Cloudflare; XX when unknown. */
+	countries: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		clicks: number;
+		value: string;
+	}[];
 	days: {
 		/**
 		 * @min -9007199254740991
@@ -1078,7 +1102,33 @@ export interface GetApiV1LinksBySlugStatsData {
 		clicks: number;
 		day: string;
 	}[];
+	/** mobile, tablet, desktop or bot, from the User-Agent. */
+	devices: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		clicks: number;
+		value: string;
+	}[];
+	from: string;
+	/** Referer hosts only; (direct) without one. */
+	referrers: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		clicks: number;
+		value: string;
+	}[];
 	slug: string;
+	to: string;
+	/**
+	 * Clicks within [from, to].
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	total: number;
 }
 
 export interface GetApiV1LinksData {
@@ -1179,6 +1229,11 @@ export interface GetApiV1MetricsQueryData {
 
 export type GetApiV1NotificationsByIdData = Notification;
 
+export interface GetApiV1NotificationsDeadLettersData {
+	dead_letters: NotificationDeadLetter[];
+	next_cursor: string | null;
+}
+
 export interface GetApiV1NotificationsSmsSandboxData {
 	messages: {
 		/** ISO 8601 time. */
@@ -1209,6 +1264,19 @@ export interface GetApiV1NotificationsUsersByUserIdPreferencesData {
 	categories: Partial<Record<string, Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>>>;
 	/** @default {} */
 	channels: Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>;
+	/** Per category: collect its non-critical notifications for a window and send one digest per channel. */
+	digests?: Partial<
+		Record<
+			string,
+			{
+				/**
+				 * @min 1
+				 * @max 1440
+				 */
+				window_minutes: number;
+			}
+		>
+	>;
 	/** @default null */
 	quiet_hours: {
 		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
@@ -1351,6 +1419,32 @@ export type GetApiV1SchedulesByIdData = Schedule;
 
 export interface GetApiV1SchedulesData {
 	schedules: Schedule[];
+}
+
+export interface GetApiV1SearchIndexesByNameData {
+	index: string;
+	shards: {
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		keys: number;
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		shard: number;
+		/**
+		 * @min -9007199254740991
+		 * @max 9007199254740991
+		 */
+		terms: number;
+	}[];
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	terms: number;
 }
 
 export interface GetApiV1SearchIndexesByNameSuggestData {
@@ -1734,9 +1828,28 @@ export interface NotificationChannelStatus {
 	channel: "email" | "push" | "sms" | "in_app";
 	/** When the channel is (or was) due: deliver_after, the end of quiet hours, a retry. */
 	deliver_at: string;
+	/** The digest that collected this channel (status digested); sent as one notification at its window's end. */
+	digest_id: string | null;
 	last_error: string | null;
 	reason: string | null;
-	status: "queued" | "sending" | "sent" | "delivered" | "failed" | "suppressed" | "throttled";
+	status: "queued" | "sending" | "sent" | "delivered" | "failed" | "suppressed" | "throttled" | "digested";
+}
+
+export interface NotificationDeadLetter {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	attempts: number;
+	channel: "email" | "push" | "sms" | "in_app";
+	delivery_id: string;
+	last_error: string | null;
+	notification_id: string;
+	reason: string | null;
+	/** failed in the list; queued once replayed. */
+	status: string;
+	/** ISO 8601 time. */
+	updated_at: string;
 }
 
 export interface NotificationTemplate {
@@ -1834,7 +1947,10 @@ export type PatchApiV1LinksBySlugData = ShortLink;
 export interface PatchApiV1LinksBySlugPayload {
 	expires_at?: number | null;
 	max_clicks?: number | null;
+	password?: string | null;
 	permanent?: boolean;
+	/** @maxItems 10 */
+	tags?: string[];
 	/**
 	 * @minLength 1
 	 * @maxLength 2048
@@ -1946,6 +2062,19 @@ export interface PostApiV1AdminTenantsPayload {
 	name: string;
 }
 
+export interface PostApiV1AuthEmailVerifyData {
+	verified: true;
+}
+
+export interface PostApiV1AuthEmailVerifyPayload {
+	/** @pattern ^fge_[A-Za-z0-9_-]{43}$ */
+	token: string;
+}
+
+export interface PostApiV1AuthEmailVerifyResendData {
+	sent: true;
+}
+
 export interface PostApiV1AuthKeysRotateData {
 	kid: string;
 }
@@ -1990,6 +2119,14 @@ export interface PostApiV1AuthPasswordData {
 	revoked: string[];
 }
 
+export interface PostApiV1AuthPasswordForgotData {
+	accepted: true;
+}
+
+export interface PostApiV1AuthPasswordForgotPayload {
+	email: string;
+}
+
 export interface PostApiV1AuthPasswordPayload {
 	/**
 	 * @minLength 1
@@ -2001,6 +2138,21 @@ export interface PostApiV1AuthPasswordPayload {
 	 * @maxLength 512
 	 */
 	new_password: string;
+}
+
+export interface PostApiV1AuthPasswordResetData {
+	reset: true;
+	revoked: string[];
+}
+
+export interface PostApiV1AuthPasswordResetPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	new_password: string;
+	/** @pattern ^fge_[A-Za-z0-9_-]{43}$ */
+	token: string;
 }
 
 export type PostApiV1AuthRefreshData = EndUserTokens;
@@ -2294,7 +2446,7 @@ export interface PostApiV1JobsBulkData {
 
 export interface PostApiV1JobsBulkPayload {
 	/**
-	 * @maxItems 100
+	 * @maxItems 1000
 	 * @minItems 1
 	 */
 	jobs: {
@@ -2459,10 +2611,20 @@ export interface PostApiV1LinksPayload {
 	 * @max 1000000000
 	 */
 	max_clicks?: number;
+	/**
+	 * @minLength 1
+	 * @maxLength 128
+	 */
+	password?: string;
 	/** @default false */
 	permanent?: boolean;
 	/** @pattern ^[A-Za-z0-9_-]{3,64}$ */
 	slug?: string;
+	/**
+	 * @maxItems 10
+	 * @default []
+	 */
+	tags?: string[];
 	/**
 	 * @minLength 1
 	 * @maxLength 2048
@@ -2834,6 +2996,8 @@ export interface PostApiV1NotificationsData {
 	notification_id: string;
 }
 
+export type PostApiV1NotificationsDeadLettersByIdReplayData = NotificationDeadLetter;
+
 export interface PostApiV1NotificationsPayload {
 	/**
 	 * @maxItems 4
@@ -3003,6 +3167,18 @@ export interface PostApiV1RatelimitCheckPayload {
 	 * @default 1
 	 */
 	tokens?: number;
+}
+
+export type PostApiV1RecordingsByIdArtifactsByNameData = RecordingArtifact;
+
+export interface PostApiV1RecordingsByIdArtifactsByNamePayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 200
+	 */
+	content_type?: string;
+	/** @pattern ^upl_[0-9a-f]{24}$ */
+	upload_id: string;
 }
 
 export type PostApiV1RecordingsData = Recording;
@@ -3350,6 +3526,11 @@ export interface PostApiV1WebhooksEventsPayload {
 
 export type PostGwByTenantIdData = any;
 
+export interface PostSBySlugPayload {
+	/** @maxLength 128 */
+	password: string;
+}
+
 export type PostUByTokenData = string;
 
 export type PutApiV1AdminTenantsByTenantIdLimitsData = GatewayLimits;
@@ -3692,6 +3873,19 @@ export interface PutApiV1NotificationsUsersByUserIdPreferencesData {
 	categories: Partial<Record<string, Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>>>;
 	/** @default {} */
 	channels: Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>;
+	/** Per category: collect its non-critical notifications for a window and send one digest per channel. */
+	digests?: Partial<
+		Record<
+			string,
+			{
+				/**
+				 * @min 1
+				 * @max 1440
+				 */
+				window_minutes: number;
+			}
+		>
+	>;
 	/** @default null */
 	quiet_hours: {
 		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
@@ -3707,6 +3901,19 @@ export interface PutApiV1NotificationsUsersByUserIdPreferencesPayload {
 	categories?: Partial<Record<string, Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>>>;
 	/** @default {} */
 	channels?: Partial<Record<"email" | "push" | "sms" | "in_app", boolean>>;
+	/** Per category: collect its non-critical notifications for a window and send one digest per channel. */
+	digests?: Partial<
+		Record<
+			string,
+			{
+				/**
+				 * @min 1
+				 * @max 1440
+				 */
+				window_minutes: number;
+			}
+		>
+	>;
 	/** @default null */
 	quiet_hours?: {
 		/** @pattern ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
@@ -4049,7 +4256,7 @@ export type Schema0 = string | number | boolean | null | Schema0[] | { [key: str
 
 export interface ShortLink {
 	/**
-	 * Counted clicks; written in batches, so a few hundred ms behind.
+	 * Counted clicks; counted through the floodgate-clicks queue, so a second or two behind.
 	 * @min -9007199254740991
 	 * @max 9007199254740991
 	 */
@@ -4063,9 +4270,13 @@ export interface ShortLink {
 	max_clicks: number | null;
 	/** 301 instead of 302 (browsers cache it: later clicks are not counted). */
 	permanent: boolean;
+	/** A password is asked before the redirect (the password is never returned). */
+	protected: boolean;
 	/** The public redirect, /s/{slug} on this host. */
 	short_url: string;
 	slug: string;
+	/** Up to 10 tags, each 1-32 of [a-z0-9_-]; filter with GET /api/v1/links?tag= */
+	tags: string[];
 	/** The destination. */
 	url: string;
 }

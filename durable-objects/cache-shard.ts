@@ -14,27 +14,18 @@ import {
 	findEntry,
 	nextExpiry,
 	readSettings,
+	applyAccesses,
 	recordEvictions,
-	recordHit,
-	recordMiss,
 	saveSettings,
 	shardStats,
 	storeEntry,
 	usedBytes,
 } from "../src/cache/shard-db";
 import { errorText, log } from "../src/platform/log";
+import { AccessLog, FLUSH_KEYS, FLUSH_MS } from "../src/cache/access-log";
 import { policyFromEnv } from "../src/platform/destination";
-import { writeBehindDelayMs, writeToOrigin } from "../src/cache/origin-write";
-import type { PendingWrite } from "../src/cache/write-behind-db";
-import {
-	createOutbox,
-	dueWrites,
-	enqueueWrite,
-	markDelivered,
-	markFailedAttempt,
-	nextDue,
-	outboxCounts,
-} from "../src/cache/write-behind-db";
+import { deliverDueWrites } from "../src/cache/origin-write";
+import { createOutbox, enqueueWrite, nextDue, outboxCounts } from "../src/cache/write-behind-db";
 
 export type CachedValue = { key: string; value: string; expiresAt: number };
 export type LookupResult =
@@ -59,9 +50,6 @@ export type Loader = { url: string; ttlSeconds: number };
 
 /** Candidates read per eviction round (a round removes what brings the shard under its cap). */
 const EVICTION_ROUND = 64;
-/** Write-behind deliveries per alarm run (each a bounded safeFetch), sent WRITE_CONCURRENCY at a time. */
-const WRITE_BATCH = 24;
-const WRITE_CONCURRENCY = 6;
 
 /**
  * One shard of one tenant's cache namespace (`<tenant>:<namespace>:<shard>`): entries in SQLite,
@@ -75,6 +63,9 @@ export class CacheShard extends DurableObject<Env> {
 	readonly #loads = new Map<string, Promise<LoadOutcome>>();
 	/** Keys written, deleted or invalidated while their load was in flight: that load must not store. */
 	readonly #superseded = new Set<string>();
+	/** Reads not yet written (recency, hit counts): a hit writes no row (src/cache/access-log.ts). */
+	readonly #reads = new AccessLog();
+	#readsTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -92,12 +83,12 @@ export class CacheShard extends DurableObject<Env> {
 		const l1 = this.#settings.l1;
 		const entry = this.#live(key, now);
 		if (entry) {
-			recordHit(this.ctx.storage.sql, key, now);
+			this.#read(key, now);
 			const early = loader !== null && shouldRefreshEarly(entry.expiresAt - now, entry.loadMs, Math.random());
 			if (early && loader) this.ctx.waitUntil(this.#refresh(key, loader));
 			return { ok: true, hit: true, value: entry.value, expiresAt: entry.expiresAt, l1, refreshing: early };
 		}
-		recordMiss(this.ctx.storage.sql);
+		this.#read(null, now);
 		if (!loader) return { ok: false, code: "cache_miss", l1 };
 		const outcome = await this.#load(key, loader);
 		if (!outcome.ok) return outcome;
@@ -113,10 +104,10 @@ export class CacheShard extends DurableObject<Env> {
 		return keys.map((key): BatchItem => {
 			const entry = this.#live(key, now);
 			if (!entry) {
-				recordMiss(this.ctx.storage.sql);
+				this.#read(null, now);
 				return { key, hit: false };
 			}
-			recordHit(this.ctx.storage.sql, key, now);
+			this.#read(key, now);
 			return { key, hit: true, value: entry.value, expiresAt: entry.expiresAt };
 		});
 	}
@@ -135,22 +126,26 @@ export class CacheShard extends DurableObject<Env> {
 	}
 
 	delete(key: string): boolean {
+		this.#flushReads();
 		this.#supersede((loading) => loading === key);
 		return deleteEntry(this.ctx.storage.sql, key);
 	}
 
 	invalidatePrefix(prefix: string): number {
+		this.#flushReads();
 		this.#supersede((key) => key.startsWith(prefix));
 		return deletePrefix(this.ctx.storage.sql, prefix);
 	}
 
 	invalidateTags(tags: string[]): number {
+		this.#flushReads();
 		// A loaded entry has no tags, but the key may have had some when the load started.
 		this.#supersede(() => true);
 		return deleteTagged(this.ctx.storage.sql, tags);
 	}
 
 	stats(): ShardFigures {
+		this.#flushReads();
 		const outbox = outboxCounts(this.ctx.storage.sql);
 		return {
 			...shardStats(this.ctx.storage.sql, Date.now()),
@@ -168,10 +163,11 @@ export class CacheShard extends DurableObject<Env> {
 
 	/** Removes expired entries in bounded batches, then waits for the next expiry. */
 	override async alarm(): Promise<void> {
+		this.#flushReads();
 		const now = Date.now();
 		const removed = deleteExpired(this.ctx.storage.sql, now, CACHE_LIMITS.expiryBatch);
 		if (removed > 0) log.info("cache expiry", { removed });
-		await this.#deliverWrites(now);
+		await deliverDueWrites(this.ctx.storage.sql, policyFromEnv(this.env), now);
 		this.#alarmAt = null;
 		await this.#syncAlarm();
 	}
@@ -220,6 +216,8 @@ export class CacheShard extends DurableObject<Env> {
 	}
 
 	#store(request: PutRequest, loadMs: number, now: number): PutResult {
+		// Reads of the old entry are written first: a replaced entry starts again at 0 hits.
+		this.#flushReads();
 		const cap = this.#settings.maxBytes ?? CACHE_LIMITS.defaultShardBytes;
 		const bytes = entryBytes(request.key, request.value, request.tags);
 		if (bytes > cap) return { ok: false, code: "value_too_large", capBytes: cap, bytes };
@@ -229,8 +227,26 @@ export class CacheShard extends DurableObject<Env> {
 		return { ok: true, expiresAt, evicted: this.#evict(key, now) };
 	}
 
+	/** Counts a read (`key` null: a miss); the log is written once FLUSH_KEYS keys wait, or FLUSH_MS after. */
+	#read(key: string | null, now: number): void {
+		if (key === null) this.#reads.miss();
+		else this.#reads.hit(key, now);
+		if (this.#reads.size >= FLUSH_KEYS) this.#flushReads();
+		else this.#readsTimer ??= setTimeout(() => this.#flushReads(), FLUSH_MS);
+	}
+
+	/** Writes the waiting reads in one statement per chunk (before eviction, stats or any change). */
+	#flushReads(): void {
+		if (this.#readsTimer !== undefined) clearTimeout(this.#readsTimer);
+		this.#readsTimer = undefined;
+		if (this.#reads.empty) return;
+		const batch = this.#reads.drain();
+		this.ctx.storage.transactionSync(() => applyAccesses(this.ctx.storage.sql, batch));
+	}
+
 	/** Brings the shard under its cap (never evicting `keep`); returns how many live entries left. */
 	#evict(keep: string | null, now: number): number {
+		this.#flushReads();
 		const sql = this.ctx.storage.sql;
 		const cap = this.#settings.maxBytes ?? CACHE_LIMITS.defaultShardBytes;
 		let evicted = 0;
@@ -245,32 +261,6 @@ export class CacheShard extends DurableObject<Env> {
 		}
 		recordEvictions(sql, evicted);
 		return evicted;
-	}
-
-	/** Sends due write-behind writes to their origins; each outcome is recorded as it arrives. */
-	async #deliverWrites(now: number): Promise<void> {
-		const sql = this.ctx.storage.sql;
-		const due = dueWrites(sql, now, WRITE_BATCH);
-		const policy = policyFromEnv(this.env);
-		const deliver = async (write: PendingWrite) => {
-			const outcome = await writeToOrigin(
-				{ url: write.url, key: write.key, valueText: write.value, idempotencyKey: write.write_id },
-				policy,
-			);
-			if (outcome.ok) markDelivered(sql, write.key, write.write_id);
-			else {
-				const nextAt = Date.now() + writeBehindDelayMs(write.attempts);
-				markFailedAttempt(sql, write, { retryable: outcome.retryable, reason: outcome.reason, nextAt });
-				log.warn("cache write-behind attempt failed", {
-					key: write.key,
-					attempts: write.attempts + 1,
-					reason: outcome.reason,
-				});
-			}
-		};
-		for (let i = 0; i < due.length; i += WRITE_CONCURRENCY) {
-			await Promise.all(due.slice(i, i + WRITE_CONCURRENCY).map(deliver));
-		}
 	}
 
 	async #syncAlarm(): Promise<void> {

@@ -1,11 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Checksum } from "../src/uploads/domain";
+import type {
+	Adopted,
+	CreateInit,
+	FinalInit,
+	PatchRequest,
+	PatchResult,
+	Refusal,
+	UploadView,
+} from "../src/uploads/object-types";
 import { stagingKey } from "../src/uploads/domain";
 import { finishUpload, setUploadLength } from "../src/uploads/db";
 import { receivePatch } from "../src/uploads/parts";
-import type { UploadState } from "../src/uploads/upload-db";
+import type { ConcatState, UploadState } from "../src/uploads/upload-db";
 import {
 	clearParts,
+	readConcat,
+	saveConcat,
 	countParts,
 	createUploadTables,
 	readParts,
@@ -14,38 +24,23 @@ import {
 	saveUploadState,
 } from "../src/uploads/upload-db";
 import { errorText, log } from "../src/platform/log";
+import { view } from "../src/uploads/object-types";
 
-export type UploadView = {
-	offset: number;
-	length: number | null;
-	status: UploadState["status"];
-	expiresAt: number | null;
-	metadata: string | null;
-	partSize: number;
-};
-export type Refusal = { ok: false; code: "not_found" | "gone" | "busy" };
-export type CreateInit = Omit<UploadState, "offset" | "multipartId" | "status"> & {
-	filename: string | null;
-	filetype: string | null;
-};
-export type PatchRequest = {
-	tenantId: string;
-	offset: number;
-	/** Upload-Length sent with this PATCH (declares a deferred length). */
-	length: number | null;
-	checksum: Checksum | null;
-	maxPatchBytes: number;
-	maxLength: number;
-	expirySeconds: number;
-};
-export type PatchResult =
-	| { ok: true; view: UploadView }
-	| Refusal
-	| { ok: false; code: "offset_mismatch"; offset: number }
-	| { ok: false; code: "checksum_mismatch" | "too_large" | "length_invalid" | "interrupted" };
+export type {
+	Adopted,
+	CreateInit,
+	FinalInit,
+	PatchRequest,
+	PatchResult,
+	Refusal,
+	UploadView,
+} from "../src/uploads/object-types";
 
 /** An alarm that finds a PATCH streaming looks again this much later (the PATCH moves it anyway). */
 const BUSY_RETRY_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** Statuses of an upload that ended without a file; the object's alarm then means retention. */
+const ENDED: ReadonlySet<UploadState["status"]> = new Set(["expired", "terminated", "failed"]);
 
 /**
  * One tus upload (binding TUS_UPLOADS, addressed by upload id): its state and part etags in
@@ -54,6 +49,7 @@ const BUSY_RETRY_MS = 60_000;
  */
 export class TusUpload extends DurableObject<Env> {
 	#state: UploadState | null = null;
+	#concat: ConcatState | null = null;
 	#busy = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -61,12 +57,14 @@ export class TusUpload extends DurableObject<Env> {
 		void ctx.blockConcurrencyWhile(async () => {
 			createUploadTables(ctx.storage.sql);
 			this.#state = readUploadState(ctx.storage.sql);
+			this.#concat = readConcat(ctx.storage.sql);
 		});
 	}
 
 	async create(init: CreateInit): Promise<UploadView> {
-		if (this.#state) return view(this.#state);
-		const { filename, filetype, ...fields } = init;
+		if (this.#state) return this.#view(this.#state);
+		const { filename, filetype, concat, ...fields } = init;
+		if (concat === "partial") this.#saveConcat({ kind: "partial", objects: [] });
 		const empty = init.length === 0;
 		const multipart = empty
 			? null
@@ -78,21 +76,40 @@ export class TusUpload extends DurableObject<Env> {
 		this.#save(state);
 		if (empty) await this.#complete(state, []);
 		else if (state.expiresAt !== null) await this.ctx.storage.setAlarm(state.expiresAt);
-		return view(state);
+		return this.#view(state);
+	}
+
+	/** A final upload: nothing to receive, complete from the start (PATCH answers 403). */
+	async createFinal(init: FinalInit): Promise<UploadView> {
+		if (this.#state) return this.#view(this.#state);
+		const { partialIds, objects, ...fields } = init;
+		const length = objects.reduce((sum, o) => sum + o.size, 0);
+		this.#saveConcat({ kind: "final", ids: partialIds, objects });
+		const state: UploadState = {
+			...fields,
+			length,
+			offset: length,
+			multipartId: null,
+			status: "complete",
+			expiresAt: null,
+		};
+		this.#save(state);
+		return this.#view(state);
 	}
 
 	async inspect(tenantId: string): Promise<{ ok: true; view: UploadView } | Refusal> {
 		const state = await this.#live(tenantId);
-		return "code" in state ? state : { ok: true, view: view(state) };
+		return "code" in state ? state : { ok: true, view: this.#view(state) };
 	}
 
 	async patch(request: PatchRequest, body: ReadableStream<Uint8Array> | null): Promise<PatchResult> {
 		const state = await this.#live(request.tenantId);
 		if ("code" in state) return state;
+		if (this.#concat?.kind === "final") return { ok: false, code: "final" };
 		if (this.#busy) return { ok: false, code: "busy" };
 		if (request.offset !== state.offset) return { ok: false, code: "offset_mismatch", offset: state.offset };
 		// A repeat of the last PATCH whose answer was lost: the upload is already complete.
-		if (state.status === "complete") return { ok: true, view: view(state) };
+		if (state.status === "complete") return { ok: true, view: this.#view(state) };
 		const length = request.length ?? state.length;
 		const lengthChanged = request.length !== null && request.length !== state.length;
 		if (
@@ -133,7 +150,7 @@ export class TusUpload extends DurableObject<Env> {
 			if (next.offset === length) await this.#complete(next, readParts(this.ctx.storage.sql));
 			else if (next.expiresAt !== null) await this.ctx.storage.setAlarm(next.expiresAt);
 			if (outcome.interrupted) log.info("upload patch interrupted, received bytes kept", { upload_id: state.id });
-			return { ok: true, view: view(this.#state ?? next) };
+			return { ok: true, view: this.#view(this.#state ?? next) };
 		} finally {
 			this.#busy = false;
 		}
@@ -143,17 +160,38 @@ export class TusUpload extends DurableObject<Env> {
 	async terminate(tenantId: string): Promise<{ ok: true } | Refusal> {
 		const state = await this.#live(tenantId);
 		if ("code" in state) return state;
-		await this.#discard(state);
-		if (state.status === "complete") await this.env.RECORDINGS.delete(state.r2Key);
+		// Saved before the first await: an adopt() arriving meanwhile finds it terminated.
 		this.#save({ ...state, status: "terminated", multipartId: null });
-		await finishUpload(this.env.DB, state.id, "terminated", Date.now());
-		await this.ctx.storage.deleteAlarm();
+		await this.#discard(state);
+		// A final upload has no object of its own: its partials' objects (adopted by it) are its content.
+		const keys = this.#concat?.kind === "final" ? this.#concat.objects.map((o) => o.key) : [state.r2Key];
+		if (state.status === "complete") await this.env.RECORDINGS.delete(keys);
+		await this.#ended(state.id, "terminated");
 		return { ok: true };
+	}
+
+	/**
+	 * Hands a complete upload's R2 object over to a new owner (a recording artifact): the upload
+	 * ends as terminated (404 from now on) but its object stays, now the owner's to delete.
+	 */
+	async adopt(tenantId: string): Promise<Adopted> {
+		const state = await this.#live(tenantId);
+		if ("code" in state) return state;
+		if (state.status !== "complete") return { ok: false, code: "incomplete", view: this.#view(state) };
+		this.#save({ ...state, status: "terminated", multipartId: null });
+		await this.#ended(state.id, "terminated");
+		return { ok: true, r2Key: state.r2Key, length: state.length ?? 0 };
 	}
 
 	/** Expiry of an unfinished upload: its multipart upload is aborted, later requests get 410. */
 	override async alarm(): Promise<void> {
 		const state = this.#state;
+		if (state && ENDED.has(state.status)) {
+			// Retention: the D1 row is purged by the sweep about now; the object forgets the upload.
+			await this.ctx.storage.deleteAll();
+			this.#state = null;
+			return;
+		}
 		// Every PATCH moves the alarm to the new expiry, so when it runs the upload has expired.
 		if (!state || state.status !== "uploading") return;
 		if (this.#busy) {
@@ -194,8 +232,15 @@ export class TusUpload extends DurableObject<Env> {
 	async #expire(state: UploadState): Promise<void> {
 		await this.#discard(state);
 		this.#save({ ...state, status: "expired", multipartId: null });
-		await finishUpload(this.env.DB, state.id, "expired", Date.now());
+		await this.#ended(state.id, "expired");
 		log.info("upload expired", { upload_id: state.id, offset: state.offset });
+	}
+
+	/** An upload ended without a file: its row says so, and the object clears itself after retention. */
+	async #ended(id: string, status: "expired" | "terminated"): Promise<void> {
+		const now = Date.now();
+		await finishUpload(this.env.DB, id, status, now);
+		await this.ctx.storage.setAlarm(now + Number(this.env.UPLOADS_RETENTION_DAYS) * DAY_MS);
 	}
 
 	/** Aborts the multipart upload and removes the staged remainder (both may be gone already). */
@@ -214,19 +259,21 @@ export class TusUpload extends DurableObject<Env> {
 		}
 	}
 
+	#saveConcat(concat: ConcatState): void {
+		saveConcat(this.ctx.storage.sql, concat);
+		this.#concat = concat;
+	}
+
+	#view(state: Pick<UploadState, "offset" | "length" | "status" | "expiresAt" | "metadata" | "partSize">): UploadView {
+		const c = this.#concat;
+		return {
+			...view(state),
+			concat: c === null ? null : c.kind === "final" ? { kind: "final", ids: c.ids } : { kind: "partial" },
+		};
+	}
+
 	#save(state: UploadState): void {
 		saveUploadState(this.ctx.storage.sql, state);
 		this.#state = state;
 	}
-}
-
-function view(state: UploadState): UploadView {
-	return {
-		offset: state.offset,
-		length: state.length,
-		status: state.status,
-		expiresAt: state.expiresAt,
-		metadata: state.metadata,
-		partSize: state.partSize,
-	};
 }

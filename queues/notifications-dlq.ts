@@ -6,7 +6,9 @@ import { retryDelaySeconds } from "../src/platform/queue-limits";
 /**
  * Consumer of floodgate-notifications-dlq: an attempt message whose processing kept throwing (not
  * a provider's failure: those are retried by the engine) marks its channel failed with the reason,
- * shown by GET /api/v1/notifications/{id}. Acked once stored.
+ * shown by GET /api/v1/notifications/{id} and replayable from /dead-letters. A `digest` message
+ * is only logged: the digest stays unsent and the cron puts it on the queue again 5 minutes later.
+ * Acked once stored.
  */
 export async function handleNotificationsDeadLetterBatch(
 	batch: MessageBatch,

@@ -1,25 +1,30 @@
 import { runAttempt } from "../src/delivery/engine";
 import { notificationAdapter } from "../src/notifications/adapter";
+import { flushDigestMessage } from "../src/notifications/digest";
 import { weightedOrder } from "../src/notifications/domain";
-import type { NotificationMessage } from "../src/notifications/schemas";
-import { notificationMessageSchema } from "../src/notifications/schemas";
+import type { DigestMessage, NotificationMessage } from "../src/notifications/schemas";
+import { notificationQueueMessageSchema } from "../src/notifications/schemas";
 import { errorText, log } from "../src/platform/log";
 import { retryDelaySeconds } from "../src/platform/queue-limits";
 
 /**
  * Consumer of floodgate-notifications: one attempt per message (src/delivery/engine.ts with the
- * notifications adapter). A batch is served in weighted priority order (critical, high, normal,
- * low: 8/4/2/1 of every 15), so a backlog goes by priority without starving the low ones. Each
- * message is acked or retried on its own; a message that throws is retried by the queue
- * (max_retries, then floodgate-notifications-dlq); a channel's own retries are new messages.
+ * notifications adapter), and the `digest` messages the cron sends for digests whose window ended
+ * (src/notifications/digest.ts; idempotent). A batch is served in weighted priority order
+ * (critical, high, normal, low: 8/4/2/1 of every 15), so a backlog goes by priority without
+ * starving the low ones. Each message is acked or retried on its own; a message that throws is
+ * retried by the queue (max_retries, then floodgate-notifications-dlq); a channel's own retries
+ * are new messages.
  */
 
 const CONCURRENCY = 8;
 
+type Body = NotificationMessage | DigestMessage;
+
 export async function handleNotificationsBatch(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
-	const parsed: { message: Message; body: NotificationMessage }[] = [];
+	const parsed: { message: Message; body: Body }[] = [];
 	for (const message of batch.messages) {
-		const result = notificationMessageSchema.safeParse(message.body);
+		const result = notificationQueueMessageSchema.safeParse(message.body);
 		if (result.success) parsed.push({ message, body: result.data });
 		else {
 			log.error("malformed notification message dropped", { id: message.id, error: result.error.message });
@@ -33,9 +38,10 @@ export async function handleNotificationsBatch(batch: MessageBatch, env: Env, _c
 	await Promise.all(Array.from({ length: Math.min(CONCURRENCY, pending.length) }, worker));
 }
 
-async function handle(message: Message, body: NotificationMessage, env: Env): Promise<void> {
+async function handle(message: Message, body: Body, env: Env): Promise<void> {
 	try {
-		await runAttempt(env, notificationAdapter, body);
+		if (body.kind === "digest") await flushDigestMessage(env, body);
+		else await runAttempt(env, notificationAdapter, body);
 		message.ack();
 	} catch (err) {
 		log.error("notification message failed, retried", {

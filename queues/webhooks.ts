@@ -1,43 +1,89 @@
 import { z } from "zod";
+import type { AttemptMessage } from "../src/delivery/engine";
 import { attemptMessageSchema, runAttempt } from "../src/delivery/engine";
-import { webhookAdapter } from "../src/webhooks/adapter";
+import { openAttemptBatch } from "../src/webhooks/batch";
+import { LEASE_MS } from "../src/webhooks/delivery-db";
+import type { FanoutMessage } from "../src/webhooks/service";
 import { fanOut, fanoutMessageSchema } from "../src/webhooks/service";
 import { errorText, log } from "../src/platform/log";
 import { retryDelaySeconds } from "../src/platform/queue-limits";
 
 /**
  * Consumer of floodgate-webhooks: fan-out messages (an event → its deliveries) and attempt
- * messages (one delivery attempt, src/delivery/engine.ts). Each message is acked or retried on its
- * own; up to CONCURRENCY run at once (an attempt may wait 15 s on a slow receiver). A message that
- * throws is retried by the queue (max_retries, then floodgate-webhooks-dlq); the delivery's own
- * retries are new messages, so they never count against the queue's.
+ * messages (one delivery attempt, src/delivery/engine.ts). The batch's attempts share their I/O
+ * (src/webhooks/batch.ts: rows read up front, the attempt log and delivery states written in one
+ * transaction) and run up to CONCURRENCY at once: Workers allow 6 simultaneous outbound
+ * connections per invocation, and an attempt may wait 15 s on a slow receiver. Each message is
+ * acked or retried on its own; an attempt message is acked only after the batch's writes are
+ * stored. A message that throws is retried by the queue (max_retries, then floodgate-webhooks-dlq);
+ * the delivery's own retries are new messages, so they never count against the queue's.
  */
 
 const messageSchema = z.discriminatedUnion("kind", [attemptMessageSchema, fanoutMessageSchema]);
-const CONCURRENCY = 8;
+const CONCURRENCY = 6;
 
 export async function handleWebhooksBatch(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
-	const pending = [...batch.messages];
+	const attempts: { message: Message; body: AttemptMessage }[] = [];
+	const fanouts: { message: Message; body: FanoutMessage }[] = [];
+	for (const message of batch.messages) {
+		const parsed = messageSchema.safeParse(message.body);
+		if (!parsed.success) {
+			log.error("malformed webhook message dropped", { id: message.id, error: parsed.error.message });
+			message.ack();
+		} else if (parsed.data.kind === "fanout") fanouts.push({ message, body: parsed.data });
+		else attempts.push({ message, body: parsed.data });
+	}
+	await pool(fanouts, async ({ message, body }) => {
+		try {
+			await fanOut(env, body);
+			message.ack();
+		} catch (err) {
+			retry(message, err, retryDelaySeconds(message.attempts));
+		}
+	});
+	if (attempts.length > 0) await runAttempts(env, attempts);
+}
+
+async function runAttempts(env: Env, attempts: { message: Message; body: AttemptMessage }[]): Promise<void> {
+	let run;
+	try {
+		run = await openAttemptBatch(
+			env,
+			attempts.map((a) => a.body),
+		);
+	} catch (err) {
+		for (const { message } of attempts) retry(message, err, retryDelaySeconds(message.attempts));
+		return;
+	}
+	const { adapter, flush } = run;
+	const done: Message[] = [];
+	await pool(attempts, async ({ message, body }) => {
+		try {
+			await runAttempt(env, adapter, body);
+			done.push(message);
+		} catch (err) {
+			retry(message, err, retryDelaySeconds(message.attempts));
+		}
+	});
+	try {
+		await flush();
+		for (const message of done) message.ack();
+	} catch (err) {
+		// The claimed deliveries stay `delivering` under their lease: come back after it ran out.
+		const afterLease = Math.ceil(LEASE_MS / 1000) + 1;
+		for (const message of done) retry(message, err, Math.max(afterLease, retryDelaySeconds(message.attempts)));
+	}
+}
+
+async function pool<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+	const pending = [...items];
 	const worker = async () => {
-		for (let m = pending.shift(); m !== undefined; m = pending.shift()) await handle(m, env);
+		for (let item = pending.shift(); item !== undefined; item = pending.shift()) await work(item);
 	};
 	await Promise.all(Array.from({ length: Math.min(CONCURRENCY, pending.length) }, worker));
 }
 
-async function handle(message: Message, env: Env): Promise<void> {
-	const parsed = messageSchema.safeParse(message.body);
-	if (!parsed.success) {
-		log.error("malformed webhook message dropped", { id: message.id, error: parsed.error.message });
-		message.ack();
-		return;
-	}
-	try {
-		const body = parsed.data;
-		if (body.kind === "fanout") await fanOut(env, body);
-		else await runAttempt(env, webhookAdapter, body);
-		message.ack();
-	} catch (err) {
-		log.error("webhook message failed, retried", { id: message.id, attempts: message.attempts, error: errorText(err) });
-		message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-	}
+function retry(message: Message, err: unknown, delaySeconds: number): void {
+	log.error("webhook message failed, retried", { id: message.id, attempts: message.attempts, error: errorText(err) });
+	message.retry({ delaySeconds });
 }

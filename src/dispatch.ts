@@ -12,6 +12,8 @@ import { handleTelemetryBatch } from "../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../queues/telemetry-dlq";
 import { handleTelemetryBackfillBatch } from "../queues/telemetry-backfill";
 import { recordingRetentionTargets } from "./recordings/retention";
+import { sweepStuckStages } from "./recordings/sweeper";
+import { uploadRetentionTargets } from "./uploads/retention";
 import { evaluateAlerts } from "./metrics/alerts";
 import { metricsRetentionTargets } from "./metrics/retention";
 import { handleMetricsBatch } from "../queues/metrics";
@@ -31,9 +33,12 @@ import { dashboardRetentionTargets } from "./dashboard/retention";
 import { notificationRetentionTargets } from "./notifications/retention";
 import { handleNotificationsBatch } from "../queues/notifications";
 import { handleNotificationsDeadLetterBatch } from "../queues/notifications-dlq";
+import { enqueueDueDigests } from "./notifications/digest";
 import { socialRetentionTargets } from "./social/retention";
 import { handleFeedBatch, handleFeedDeadLetterBatch } from "../queues/feed";
 import { decisionRetentionTargets } from "./gateway/limiter/decisions";
+import { shortenerRetentionTargets } from "./shortener/retention";
+import { handleClicksBatch, handleClicksDeadLetterBatch } from "../queues/clicks";
 import { errorText, log } from "./platform/log";
 
 type QueueHandler = (batch: MessageBatch, env: Env, ctx: ExecutionContext) => Promise<void>;
@@ -59,11 +64,14 @@ export const QUEUES: Record<string, QueueHandler> = {
 	"floodgate-notifications-dlq": handleNotificationsDeadLetterBatch,
 	"floodgate-feed": handleFeedBatch,
 	"floodgate-feed-dlq": handleFeedDeadLetterBatch,
+	"floodgate-clicks": handleClicksBatch,
+	"floodgate-clicks-dlq": handleClicksDeadLetterBatch,
 };
 
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
 export const CRONS: Record<string, CronHandler> = {
-	// Visibility timeouts and lost run tokens; payments a processor failure left pending. Each
+	// Visibility timeouts and lost run tokens; payments a processor failure left pending; recording
+	// stages stuck running. Each
 	// settles on its own, so one failing does not stop the other.
 	"* * * * *": async (env, scheduledTime) => {
 		await Promise.allSettled([
@@ -72,6 +80,8 @@ export const CRONS: Record<string, CronHandler> = {
 			evaluateAlerts(env, scheduledTime).then((figures) => log.info("metric alerts", figures)),
 			restartStalledCampaigns(env, scheduledTime).then((figures) => log.info("campaign chains", figures)),
 			checkUpstreams(env, scheduledTime).then((figures) => log.info("gateway health checks", figures)),
+			sweepStuckStages(env, scheduledTime).then((figures) => log.info("recording stage sweep", figures)),
+			enqueueDueDigests(env, scheduledTime).then((figures) => log.info("notification digests", figures)),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
@@ -84,6 +94,7 @@ export const CRONS: Record<string, CronHandler> = {
 				...paymentRetentionTargets(env, scheduledTime),
 				...metricsRetentionTargets(env, scheduledTime),
 				...recordingRetentionTargets(env, scheduledTime),
+				...uploadRetentionTargets(env, scheduledTime),
 				...reportRetentionTargets(env, scheduledTime),
 				...accountRetentionTargets(env, scheduledTime),
 				...campaignRetentionTargets(env, scheduledTime),
@@ -92,6 +103,7 @@ export const CRONS: Record<string, CronHandler> = {
 				...notificationRetentionTargets(env, scheduledTime),
 				...socialRetentionTargets(env, scheduledTime),
 				...decisionRetentionTargets(env, scheduledTime),
+				...shortenerRetentionTargets(env, scheduledTime),
 			]),
 		),
 	// Morning route plans and missed-report tickets.

@@ -36,7 +36,8 @@ import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
 import { signingSecretRoutes } from "./gateway/signing-secrets/routes";
 import { deploymentGuard, refuseMisconfigured } from "./platform/deployment-guard";
-import { linkRoutes, redirectRoutes } from "./shortener/routes";
+import { redirectRoutes } from "./shortener/redirect-routes";
+import { linkRoutes } from "./shortener/routes";
 import { searchRoutes } from "./search/routes";
 import { cacheRoutes } from "./cache/routes";
 import { tusProtocol } from "./uploads/middleware";
@@ -59,6 +60,7 @@ import { webhookEventRoutes } from "./webhooks/event-routes";
 import { dashboardRoutes } from "./dashboard/routes";
 import { countResponses } from "./dashboard/counters";
 import { inboxRoutes, notificationRoutes } from "./notifications/routes";
+import { notificationDeadLetterRoutes } from "./notifications/dead-letter-routes";
 import { socialUserRoutes } from "./social/user-routes";
 import { commentRoutes, postRoutes } from "./social/post-routes";
 import { socialSettingsRoutes, timelineRoutes } from "./social/timeline-routes";
@@ -156,7 +158,7 @@ app.route("/api/v1/gateway/routes", tenantApi(gatewayRouteRoutes));
 // A tenant's upstreams: no platform auth in front, each route's own (API key or none) and limits.
 app.route("/gw", gatewayTrafficRoutes);
 app.route("/api/v1/webhooks", tenantApi(webhookEndpointRoutes, webhookEventRoutes));
-app.route("/api/v1/notifications", tenantApi(inboxRoutes, notificationRoutes));
+app.route("/api/v1/notifications", tenantApi(inboxRoutes, notificationDeadLetterRoutes, notificationRoutes));
 // The social API of a tenant's end users (access token, endUserAuth inside); settings take the API key.
 app.route("/api/v1/users", socialUserRoutes);
 app.route("/api/v1/posts", postRoutes);

@@ -4,7 +4,8 @@ import autocannon from "autocannon";
 /**
  * Drives one route for `duration` seconds with `connections` concurrent clients.
  * `setupRequest` may vary each request (fresh idempotency keys, say). `amount`: stop after this many
- * requests instead of after `duration`.
+ * requests instead of after `duration`. `rate`: an open-loop total of requests per second (autocannon's
+ * overallRate) instead of as fast as the connections allow, to read latency at a load below saturation.
  * @returns {Promise<{ rps: number, p50: number, p99: number, total: number, statuses: Record<string, number>, errors: number }>}
  */
 export async function drive({
@@ -16,6 +17,7 @@ export async function drive({
 	duration = 5,
 	amount,
 	setupRequest,
+	rate,
 }) {
 	if (!/^http:\/\/127\.0\.0\.1:\d+/.test(url)) throw new Error(`load tests target 127.0.0.1 only, not ${url}`);
 	const statuses = {};
@@ -28,6 +30,7 @@ export async function drive({
 		duration,
 		amount,
 		pipelining: 1,
+		...(rate === undefined ? {} : { overallRate: rate }),
 		requests: setupRequest ? [{ setupRequest }] : undefined,
 		setupClient: (client) => {
 			client.on("response", (status) => {

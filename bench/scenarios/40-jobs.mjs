@@ -1,4 +1,4 @@
-// End-to-end jobs throughput: N noop jobs enqueued through POST /api/v1/jobs/bulk (100 per request,
+// End-to-end jobs throughput: N noop jobs enqueued through POST /api/v1/jobs/bulk (BENCH_JOBS_BULK per request, default 1,000 as the peer's addBulk chunks,
 // a few requests in flight), run by the real queue consumer, completed in D1. Figures: jobs/s from
 // the first enqueue to the last completion, p50/p99 enqueue-to-complete latency (completed_at -
 // created_at from D1), at each N of the growth curve (5k, 20k; 100k with BENCH_JOBS_LARGE=1, which
@@ -57,6 +57,7 @@ export async function run({ url, admin, platform, log }) {
 
 async function runFloodgate({ url, admin, platform, total, maxSeconds }) {
 	const inFlight = 4;
+	const perCall = Number(process.env.BENCH_JOBS_BULK ?? 1_000);
 	const tenant = await (await admin("POST", "/tenants", { name: `bench-jobs-${total}` })).json();
 	const headers = { authorization: `Bearer ${tenant.api_key}`, "content-type": "application/json" };
 	const db = await platform.mf.getD1Database("DB");
@@ -66,7 +67,7 @@ async function runFloodgate({ url, admin, platform, total, maxSeconds }) {
 	let rejected = 0;
 	async function producer() {
 		while (next < total) {
-			const n = Math.min(100, total - next);
+			const n = Math.min(perCall, total - next);
 			next += n;
 			const res = await fetch(`${url}/api/v1/jobs/bulk`, {
 				method: "POST",

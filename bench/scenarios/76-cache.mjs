@@ -65,6 +65,10 @@ export async function run({ url, admin, log }) {
 	log(`cache GET (hit):   ${fmt(hitRps)} req/s  p50 ${p(hits, "p50")} ms  p99 ${p(hits, "p99")} ms`);
 	log(`cache_hit_ratio ${fmt(ratio, 2)}   goal >= 0.80;  hit fraction of sampled answers ${fmt(hit / sampled, 2)}`);
 	return {
+		figures: {
+			cache_hit_ratio: Number(ratio.toFixed(3)),
+			cache_hit_p99_ms: p(hits, "p99"),
+		},
 		connections: CONNECTIONS,
 		baseline: { rps: plainRps, p50: p(plain, "p50"), p99: p(plain, "p99") },
 		cache_hit: { rps: hitRps, p50: p(hits, "p50"), p99: p(hits, "p99") },

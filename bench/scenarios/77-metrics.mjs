@@ -54,6 +54,7 @@ export async function run({ url, admin, platform, log }) {
 	log(`accepted ${fmt(accepted)} samples in ${fmt(acceptedMs)} ms (${fmt(acceptedPerS)}/s, ${fmt(rejected)} rejected)`);
 	log(`rolled up ${fmt(rolled)} of them in ${fmt(totalMs)} ms: ${fmt(rolledPerS)} samples/s end to end`);
 	return {
+		figures: { metrics_accepted_per_s: Math.round(acceptedPerS), metrics_rolled_per_s: Math.round(rolledPerS) },
 		samples: TOTAL,
 		accepted,
 		rolled,

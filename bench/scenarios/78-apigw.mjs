@@ -76,17 +76,42 @@ export async function run({ url, admin, log }) {
 		const [dd, pp, cc] = [sum(d), sum(p), sum(c)];
 		const ratio = pp.rps / dd.rps;
 		const overhead = pp.p99 - dd.p99;
+		// Context for the closed-loop ratio: the same workerd answering a bare route (no upstream,
+		// no proxy) bounds what a proxy inside it can reach on this machine; and the latency the
+		// gateway adds at a load below saturation (half the proxied maximum, open loop, same rate
+		// both ways), where queueing does not swamp the proxy's own cost.
+		const bare = await go(`${url}/api/v1/health`, SECONDS / 2);
+		const rate = Math.max(100, Math.round(pp.rps / 2));
+		const atRate = (target) => drive({ url: target, connections: CONNECTIONS, duration: SECONDS / 2, rate });
+		const dr = await atRate(direct);
+		const pr = await atRate(proxied);
+		const overheadAtRate = { rate, p50_ms: pr.p50 - dr.p50, p99_ms: pr.p99 - dr.p99, direct: dr, proxied: pr };
 		log(`direct:         ${fmt(dd.rps)} req/s  p50 ${dd.p50} ms  p99 ${dd.p99} ms`);
 		log(`through gateway: ${fmt(pp.rps)} req/s  p50 ${pp.p50} ms  p99 ${pp.p99} ms  (${pp.non2xx} non-200)`);
 		log(`cached (HIT):    ${fmt(cc.rps)} req/s  p50 ${cc.p50} ms  p99 ${cc.p99} ms  (${cc.non2xx} non-200)`);
 		log(`apigw_ratio ${fmt(ratio, 2)} (goal >= 0.70); p99 overhead ${fmt(overhead, 1)} ms (goal <= 5 ms)`);
+		log(
+			`bare workerd route: ${fmt(bare.rps)} req/s → proxied / bare route = ${fmt(pp.rps / bare.rps, 2)} (the runtime's ceiling here)`,
+		);
+		log(
+			`at ${fmt(rate)} req/s both ways (open loop): added p50 ${fmt(overheadAtRate.p50_ms, 1)} ms, added p99 ${fmt(overheadAtRate.p99_ms, 1)} ms`,
+		);
 		return {
+			figures: {
+				apigw_ratio: Number(ratio.toFixed(3)),
+				apigw_p99_overhead_ms: overhead,
+				apigw_proxied_vs_bare_route: Number((pp.rps / bare.rps).toFixed(3)),
+				apigw_added_p99_ms_at_half_load: overheadAtRate.p99_ms,
+			},
 			connections: CONNECTIONS,
 			direct: dd,
 			proxied: pp,
 			cached: cc,
 			apigw_ratio: Number(ratio.toFixed(3)),
 			p99_overhead_ms: overhead,
+			bare_route: { rps: bare.rps, p50: bare.p50, p99: bare.p99 },
+			proxied_vs_bare_route: Number((pp.rps / bare.rps).toFixed(3)),
+			at_rate: overheadAtRate,
 		};
 	} finally {
 		child.kill();

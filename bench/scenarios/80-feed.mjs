@@ -87,6 +87,13 @@ export async function run({ url, admin, platform, log }) {
 	log(`fan-out: ${fmt(expected)} feed entries in ${fanoutS.toFixed(2)} s = ${fmt(expected / fanoutS)} entries/s`);
 
 	return {
+		figures: {
+			feed_home_latest_p50_ms: latest.p50,
+			feed_home_latest_p99_ms: latest.p99,
+			feed_home_top_p50_ms: top.p50,
+			feed_home_top_p99_ms: top.p99,
+			feed_fanout_entries_per_s: Math.round(expected / fanoutS),
+		},
 		authors_followed: AUTHORS,
 		celebrities: CELEBRITIES,
 		celebrity_followers: CELEBRITY_FOLLOWERS,

@@ -37,6 +37,7 @@ export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const TENANT_ID_PATTERN = /^ten_[0-9a-f]{24}$/;
 export const SESSION_ID_PATTERN = /^ses_[0-9a-f]{24}$/;
 export const REFRESH_TOKEN_PATTERN = /^fgr_[A-Za-z0-9_-]{43}$/;
+export const EMAIL_TOKEN_PATTERN = /^fge_[A-Za-z0-9_-]{43}$/;
 
 /**
  * Passwords refused outright (a local list, no network): the most common ones of breach corpora

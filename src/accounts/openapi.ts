@@ -6,7 +6,13 @@ import type { RouteDoc } from "../platform/openapi";
 /** Accounts' answers as schemas and their routes' OpenAPI descriptions. */
 
 const userSchema = z
-	.object({ id: z.string(), username: z.string(), email: z.string(), created_at: z.number().int() })
+	.object({
+		id: z.string(),
+		username: z.string(),
+		email: z.string(),
+		email_verified: z.boolean().describe("Confirmed with POST /api/v1/auth/email/verify (or a password reset)."),
+		created_at: z.number().int(),
+	})
 	.meta({ id: "EndUser" });
 const tokensSchema = z
 	.object({
@@ -75,6 +81,31 @@ export const accountDocs = {
 		errors: [429, 503],
 	}),
 	me: user({ summary: "The end user of the access token", ok: { 200: userSchema } }),
+	forgotPassword: pub({
+		summary: "Ask for a password-reset e-mail (always 202, whether or not the address has an account)",
+		description:
+			"The e-mail carries a single-use code valid for 20 minutes (only its hash is stored); a newer request " +
+			"voids older codes. Throttled per address and per IP (429 either way).",
+		ok: { 202: z.object({ accepted: z.literal(true) }) },
+		errors: [429, 503],
+	}),
+	resetPassword: pub({
+		summary: "Set a new password with the code from the reset e-mail; every session of the user ends",
+		description:
+			"400 invalid_token for an unknown, expired, used or another tenant's code; 400 weak_password keeps the code usable.",
+		ok: { 200: z.object({ reset: z.literal(true), revoked: z.array(z.string()) }) },
+		errors: [429, 503],
+	}),
+	verifyEmail: pub({
+		summary: "Confirm the e-mail address with the code from the verification e-mail (sent at sign-up)",
+		ok: { 200: z.object({ verified: z.literal(true) }) },
+		errors: [429, 503],
+	}),
+	resendVerification: user({
+		summary: "Send a new verification e-mail (older codes stop working)",
+		ok: { 202: z.object({ sent: z.literal(true) }) },
+		errors: [409, 429, 503],
+	}),
 	sessions: user({
 		summary: "The user's live sessions, newest first",
 		ok: { 200: z.object({ sessions: z.array(sessionSchema), next_cursor: z.string().nullable() }) },

@@ -14,6 +14,8 @@ import {
 	passwordProblem,
 } from "./domain";
 import { keyRoutes } from "./key-routes";
+import { recoveryRoutes } from "./recovery-routes";
+import { sendSignupVerification } from "./recovery";
 import { endUserAuth } from "./middleware";
 import { accountDocs } from "./openapi";
 import type { Client } from "./service";
@@ -74,7 +76,10 @@ const credentialRoutes = new Hono<AppEnv>()
 		const problem = passwordProblem(body.password, body.username, body.email);
 		if (problem) throw weakPassword(problem);
 		const tenantId = c.req.valid("header")["floodgate-tenant"];
-		return c.json(await signup(c.env, tenantId, body, clientOf(c)), 201);
+		const created = await signup(c.env, tenantId, body, clientOf(c));
+		const recipient = { id: created.user.id, tenant_id: tenantId, username: body.username, email: body.email };
+		c.executionCtx.waitUntil(sendSignupVerification(c.env, recipient));
+		return c.json(created, 201);
 	})
 	.post("/login", accountDocs.login, validate("header", tenantHeader), validate("json", loginBody), async (c) => {
 		const body = c.req.valid("json");
@@ -121,6 +126,7 @@ const credentialRoutes = new Hono<AppEnv>()
 
 export const accountRoutes = new Hono<AppEnv>()
 	.route("/", credentialRoutes)
+	.route("/", recoveryRoutes)
 	.route("/sessions", sessionRoutes)
 	.route("/totp", totpRoutes)
 	.route("/keys", keyRoutes);

@@ -50,7 +50,7 @@ const LOGIN_PER_ACCOUNT = {
 	windowSeconds: 900,
 	burst: 10,
 } as const;
-const LOGIN_PER_IP = { name: "login-ip", algorithm: "sliding_window", limit: 30, windowSeconds: 60 } as const;
+export const LOGIN_PER_IP = { name: "login-ip", algorithm: "sliding_window", limit: 30, windowSeconds: 60 } as const;
 const SIGNUP_PER_IP = {
 	name: "signup-ip",
 	algorithm: "token_bucket",
@@ -166,8 +166,16 @@ export function forgetSession(tenantId: string, sessionId: string): void {
 	sessions.set(`${tenantId}:${sessionId}`, false, ACCOUNT_LIMITS.accessTokenSeconds * 1000);
 }
 
-export function userJson(user: Pick<UserRow, "id" | "username" | "email" | "created_at">) {
-	return { id: user.id, username: user.username, email: user.email, created_at: user.created_at };
+export function userJson(
+	user: Pick<UserRow, "id" | "username" | "email" | "created_at"> & { email_verified_at?: number | null },
+) {
+	return {
+		id: user.id,
+		username: user.username,
+		email: user.email,
+		email_verified: (user.email_verified_at ?? null) !== null,
+		created_at: user.created_at,
+	};
 }
 
 export function weakPassword(problem: string): AppError {
@@ -219,11 +227,12 @@ function invalidRefresh(): AppError {
 	return new AppError(401, "invalid_refresh_token", "The refresh token is invalid, expired or revoked.");
 }
 
-function target(key: string, policy: LimitTarget["policies"][number]): LimitTarget {
+export function target(key: string, policy: LimitTarget["policies"][number]): LimitTarget {
 	return { key, policies: [policy], cost: 1, onFailure: "closed" };
 }
 
-async function throttle(env: Env, targets: LimitTarget[]): Promise<void> {
+/** 429 (with Retry-After) when a target is over its limit; 503 when the limiter cannot answer. */
+export async function throttle(env: Env, targets: LimitTarget[]): Promise<void> {
 	const outcome = await takeTokens(env.RATE_LIMITER, targets);
 	if (outcome.allowed) return;
 	if (outcome.unavailable) throw new AppError(503, "limiter_unavailable", "Try again shortly.");

@@ -76,6 +76,11 @@ export async function verifyAccessToken(env: Env, token: string, now = Date.now(
 	}
 }
 
+/** A password-reset or verification token (256 random bits); only its SHA-256 is stored. */
+export function newEmailToken(): string {
+	return `fge_${base64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
+}
+
 export function newRefreshToken(): string {
 	return `fgr_${base64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
 }

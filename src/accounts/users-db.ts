@@ -9,11 +9,12 @@ export type UserRow = {
 	totp_secret_sealed: string | null;
 	totp_pending_sealed: string | null;
 	totp_last_step: number | null;
+	email_verified_at: number | null;
 	created_at: number;
 };
 
 const USER_COLUMNS =
-	"id, tenant_id, username, email, password_hash, totp_secret_sealed, totp_pending_sealed, totp_last_step, created_at";
+	"id, tenant_id, username, email, password_hash, totp_secret_sealed, totp_pending_sealed, totp_last_step, email_verified_at, created_at";
 
 export async function tenantExists(db: D1Database, tenantId: string): Promise<boolean> {
 	return (await db.prepare("SELECT 1 AS found FROM tenants WHERE id = ?").bind(tenantId).first()) !== null;
@@ -22,7 +23,7 @@ export async function tenantExists(db: D1Database, tenantId: string): Promise<bo
 /** Inserts a user; false when the username or e-mail address is taken in the tenant. */
 export async function insertUser(
 	db: D1Database,
-	user: Omit<UserRow, "totp_secret_sealed" | "totp_pending_sealed" | "totp_last_step">,
+	user: Omit<UserRow, "totp_secret_sealed" | "totp_pending_sealed" | "totp_last_step" | "email_verified_at">,
 ): Promise<boolean> {
 	const result = await db
 		.prepare(

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../platform/app-env";
-import { AppError } from "../platform/errors";
-import { rateLimitHeaders, seconds } from "../gateway/limiter/headers";
+import { rateLimitHeaders } from "../gateway/limiter/headers";
+import { refusal } from "../gateway/limiter/refusal";
 import type { LimitTarget } from "../gateway/limiter/route-limits";
 import { toPolicy } from "../gateway/limiter/route-limits";
 import { takeTokens } from "../gateway/limiter/service";
@@ -29,22 +29,5 @@ export async function limitRoute(c: Context<AppEnv>, tenantId: string, route: Ga
 	const headers = rateLimitHeaders(outcome.views, Date.now());
 	// Shaping (a leaky_bucket rule): the request waits for its turn, holding no CPU.
 	if (outcome.allowed) return outcome.delayMs > 0 ? sleep(outcome.delayMs) : undefined;
-	if (outcome.unavailable)
-		throw new AppError(
-			503,
-			"rate_limiter_unavailable",
-			"The rate limiter could not be reached; retry shortly.",
-			undefined,
-			{
-				"Retry-After": "1",
-			},
-		);
-	const retryAfter = outcome.retryAfterMs === null ? null : Math.max(1, seconds(outcome.retryAfterMs));
-	throw new AppError(
-		429,
-		"rate_limited",
-		`Rate limit exceeded: ${outcome.violated.join(", ")}`,
-		{ policies: outcome.violated, retry_after: retryAfter },
-		retryAfter === null ? headers : { ...headers, "Retry-After": String(retryAfter) },
-	);
+	throw refusal(outcome, headers);
 }

@@ -17,7 +17,11 @@ import { APIGW_LIMITS, routeConfigSchema } from "./domain";
 export type TenantRoutes = { routes: GatewayRoute[]; down: Set<string> };
 
 export const ROUTE_CACHE_MS = 5_000;
-const routeCache = new TtlCache<string, TenantRoutes>({ ttlMs: ROUTE_CACHE_MS, maxEntries: 5_000 });
+const routeCache = new TtlCache<string, TenantRoutes>({
+	ttlMs: ROUTE_CACHE_MS,
+	maxEntries: 5_000,
+	name: "gateway_routes",
+});
 
 /** Validates every upstream against the destination policy, then stores the route. */
 export async function saveRoute(

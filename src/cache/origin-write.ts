@@ -1,6 +1,8 @@
 import type { DestinationPolicy } from "../platform/destination";
 import { DestinationRefusedError, safeFetch } from "../platform/safe-fetch";
-import { errorText } from "../platform/log";
+import { errorText, log } from "../platform/log";
+import type { PendingWrite } from "./write-behind-db";
+import { dueWrites, markDelivered, markFailedAttempt } from "./write-behind-db";
 import { TimeoutError } from "../platform/timeout";
 
 /**
@@ -45,4 +47,32 @@ export async function writeToOrigin(write: OriginWrite, policy: DestinationPolic
 /** Delay before write-behind attempt `attempts + 1`: 1 s doubling to at most 5 minutes. */
 export function writeBehindDelayMs(attempts: number): number {
 	return Math.min(1_000 * 2 ** attempts, 300_000);
+}
+
+/** Write-behind deliveries per alarm run (each a bounded safeFetch), sent WRITE_CONCURRENCY at a time. */
+const WRITE_BATCH = 24;
+const WRITE_CONCURRENCY = 6;
+
+/** Sends a CacheShard's due write-behind writes to their origins; each outcome is recorded as it arrives. */
+export async function deliverDueWrites(sql: SqlStorage, policy: DestinationPolicy, now: number): Promise<void> {
+	const due = dueWrites(sql, now, WRITE_BATCH);
+	const deliver = async (write: PendingWrite) => {
+		const outcome = await writeToOrigin(
+			{ url: write.url, key: write.key, valueText: write.value, idempotencyKey: write.write_id },
+			policy,
+		);
+		if (outcome.ok) markDelivered(sql, write.key, write.write_id);
+		else {
+			const nextAt = Date.now() + writeBehindDelayMs(write.attempts);
+			markFailedAttempt(sql, write, { retryable: outcome.retryable, reason: outcome.reason, nextAt });
+			log.warn("cache write-behind attempt failed", {
+				key: write.key,
+				attempts: write.attempts + 1,
+				reason: outcome.reason,
+			});
+		}
+	};
+	for (let i = 0; i < due.length; i += WRITE_CONCURRENCY) {
+		await Promise.all(due.slice(i, i + WRITE_CONCURRENCY).map(deliver));
+	}
 }

@@ -1,3 +1,4 @@
+import type { AccessBatch } from "./access-log";
 import { z } from "zod";
 import type { EvictionCandidate, EvictionPolicy, ShardStats } from "./domain";
 import { EVICTION_POLICIES } from "./domain";
@@ -86,13 +87,24 @@ export function findEntry(sql: SqlStorage, key: string): StoredEntry | null {
 }
 
 /** Counts a hit on a live entry: its access time and frequency move, and the shard's hit counter. */
-export function recordHit(sql: SqlStorage, key: string, now: number): void {
-	sql.exec("UPDATE entries SET last_access = ?, hits = hits + 1 WHERE key = ?", now, key);
-	sql.exec("UPDATE meta SET hits = hits + 1 WHERE id = 1");
-}
+/** Keys per statement of a flush (one JSON parameter each). */
+const TOUCH_CHUNK = 500;
 
-export function recordMiss(sql: SqlStorage): void {
-	sql.exec("UPDATE meta SET misses = misses + 1 WHERE id = 1");
+/**
+ * Writes a batch of reads (src/cache/access-log.ts): each key's last access and added hits, in one
+ * json_each statement per TOUCH_CHUNK keys (keys gone since are skipped), and the shard's counters.
+ */
+export function applyAccesses(sql: SqlStorage, batch: AccessBatch): void {
+	for (let i = 0; i < batch.touches.length; i += TOUCH_CHUNK) {
+		sql.exec(
+			`UPDATE entries SET last_access = max(entries.last_access, d.at), hits = entries.hits + d.n
+			 FROM (SELECT value ->> 0 AS key, value ->> 1 AS at, value ->> 2 AS n FROM json_each(?)) AS d
+			 WHERE entries.key = d.key`,
+			JSON.stringify(batch.touches.slice(i, i + TOUCH_CHUNK)),
+		);
+	}
+	if (batch.hits > 0 || batch.misses > 0)
+		sql.exec("UPDATE meta SET hits = hits + ?, misses = misses + ? WHERE id = 1", batch.hits, batch.misses);
 }
 
 export function recordEvictions(sql: SqlStorage, count: number): void {

@@ -37,6 +37,7 @@ const MAX_REJECTED_DEVICE_TOKENS = 10_000;
 const deviceCache = new CredentialCache<CachedDevice>({
 	maxVerified: MAX_CACHED_DEVICES,
 	maxRejected: MAX_REJECTED_DEVICE_TOKENS,
+	name: "device_tokens",
 });
 
 /**

@@ -1,5 +1,5 @@
 import type { JobRow } from "./db";
-import { findJob, logStatement, requestCancel, transitionStatement } from "./db";
+import { findJob, findNewestByDedupeKeys, logStatement, requestCancel, transitionStatement } from "./db";
 import { extendClaim } from "./claims-db";
 import { AppError } from "../platform/errors";
 import type { AttemptOutcome } from "./domain";
@@ -10,6 +10,16 @@ export async function requireJob(db: D1Database, tenantId: string, id: string): 
 	const job = await findJob(db, tenantId, id);
 	if (!job) throw new AppError(404, "job_not_found", `No job ${id}.`);
 	return job;
+}
+
+/**
+ * For each dedupe key, the newest job that took it (live or finished), keyed by dedupe key; a key
+ * no job holds (never written, or purged by retention) is absent. For features that repair their
+ * own jobs (the recordings sweeper).
+ */
+export async function newestJobsByDedupeKey(env: Env, tenantId: string, keys: string[]): Promise<Map<string, JobRow>> {
+	const rows = await findNewestByDedupeKeys(env.DB, tenantId, keys);
+	return new Map(rows.flatMap((row) => (row.dedupe_key === null ? [] : [[row.dedupe_key, row] as const])));
 }
 
 /**

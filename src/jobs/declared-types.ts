@@ -11,7 +11,11 @@ export type DeclaredType = {
 };
 
 // Isolate cache of declared types (plain data), so enqueue and run paths do not read them per job.
-const cache = new TtlCache<string, Map<string, DeclaredType>>({ ttlMs: 2_000, maxEntries: 10_000 });
+const cache = new TtlCache<string, Map<string, DeclaredType>>({
+	ttlMs: 2_000,
+	maxEntries: 10_000,
+	name: "job_types",
+});
 
 /** The tenant's declared types: the built-ins (with any limits set on them) and its external types. */
 export async function declaredTypes(db: D1Database, tenantId: string): Promise<Map<string, DeclaredType>> {

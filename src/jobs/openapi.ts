@@ -82,7 +82,7 @@ const workers = (doc: Omit<RouteDoc, "tags" | "access">) =>
 export const jobDocs = {
 	enqueue: jobs({ summary: "Enqueue a job", ok: { 202: enqueuedSchema } }),
 	enqueueBulk: jobs({
-		summary: "Enqueue up to 100 jobs at once",
+		summary: "Enqueue up to 1,000 jobs at once",
 		ok: { 202: z.object({ jobs: z.array(enqueuedSchema) }) },
 	}),
 	list: jobs({

@@ -11,7 +11,12 @@ import { jobJson } from "./json";
 import { jobDocs } from "./openapi";
 
 const idParam = z.object({ id: JOB_ID });
-const bulkBody = z.object({ jobs: z.array(jobSpecSchema).min(1).max(100) }).strict();
+/**
+ * Jobs per bulk call: as many as BullMQ's addBulk is usually fed (1,000), written in a handful of
+ * json_each statements (each ≤ 100 KB, src/jobs/batches-db.ts) and one run token per ready second.
+ */
+export const MAX_BULK_JOBS = 1_000;
+const bulkBody = z.object({ jobs: z.array(jobSpecSchema).min(1).max(MAX_BULK_JOBS) }).strict();
 const listQuery = z
 	.object({
 		status: z.enum(STATUSES).optional(),

@@ -6,6 +6,7 @@ import { sameSecret } from "../gateway/tenants/admin-auth";
 import { readStats } from "../telemetry/stats-db";
 import { jobCountsByStatus, metricSeriesTotal } from "./exposition-db";
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from "./exposition";
+import { namedCacheFigures } from "../platform/ttl-cache";
 import { isolateCounters } from "./middleware";
 import { metricDocs } from "./openapi";
 
@@ -27,6 +28,12 @@ export const expositionRoutes = new Hono<AppEnv>().get("/", metricDocs.expositio
 		jobCountsByStatus(c.env.DB),
 		metricSeriesTotal(c.env.DB),
 	]);
-	const text = renderExposition({ isolate: isolateCounters(), telemetry, jobs, metricSeries });
+	const text = renderExposition({
+		isolate: isolateCounters(),
+		telemetry,
+		jobs,
+		metricSeries,
+		caches: namedCacheFigures(),
+	});
 	return c.body(text, 200, { "Content-Type": EXPOSITION_CONTENT_TYPE });
 });

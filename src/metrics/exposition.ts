@@ -1,5 +1,6 @@
 import type { StatsRow } from "../telemetry/stats-db";
 import type { IsolateCounters } from "./middleware";
+import type { NamedCacheFigures } from "../platform/ttl-cache";
 
 /** Prometheus text format 0.0.4 for the platform's own figures. Pure: figures in, text out. */
 
@@ -10,6 +11,8 @@ export type PlatformFigures = {
 	telemetry: StatsRow;
 	jobs: readonly { status: string; n: number }[];
 	metricSeries: number;
+	/** The isolate's named hot-read caches (API keys, device tokens, rules, routes…). */
+	caches: readonly NamedCacheFigures[];
 };
 
 type Family = {
@@ -59,6 +62,19 @@ export function renderExposition(f: PlatformFigures): string {
 		gauge("floodgate_telemetry_dead_letters", "Telemetry updates in unreplayed dead letters.", [
 			{ labels: {}, value: t.dead_letters },
 		]),
+		counter(
+			"floodgate_isolate_cache_lookups_total",
+			"Lookups in this isolate's caches of hot reads (API keys, device tokens, rules, routes…), by cache and result.",
+			f.caches.flatMap((c) => [
+				{ labels: { ...instance, cache: c.name, result: "hit" }, value: c.hits },
+				{ labels: { ...instance, cache: c.name, result: "miss" }, value: c.misses },
+			]),
+		),
+		gauge(
+			"floodgate_isolate_cache_entries",
+			"Entries held now in this isolate's caches of hot reads (expired ones until read).",
+			f.caches.map((c) => ({ labels: { ...instance, cache: c.name }, value: c.entries })),
+		),
 		gauge(
 			"floodgate_jobs",
 			"Jobs by status.",

@@ -1,4 +1,6 @@
 import { deleteOldestRows } from "../platform/sql";
+import type { NewDigest } from "./digest-db";
+import { countDigestItemsStatement, insertDigestStatement } from "./digest-db";
 
 /** Notifications' tables in D1 (the only SQL on them). */
 
@@ -15,7 +17,8 @@ export type NotificationRow = {
 	content: string;
 	created_at: number;
 };
-export type DeliveryStatus = "queued" | "sending" | "sent" | "delivered" | "failed" | "suppressed" | "throttled";
+export type DeliveryStatus =
+	"queued" | "sending" | "sent" | "delivered" | "failed" | "suppressed" | "throttled" | "digested";
 export type DeliveryRow = {
 	id: string;
 	tenant_id: string;
@@ -28,6 +31,8 @@ export type DeliveryRow = {
 	reason: string | null;
 	last_error: string | null;
 	updated_at: number;
+	/** The digest that collected (or, while planned, is to collect) this delivery. */
+	digest_id: string | null;
 };
 export type SmsRow = { idempotency_key: string; to_phone: string; text: string; created_at: number };
 
@@ -49,11 +54,17 @@ export function findTemplate(db: D1Database, tenantId: string, key: string): Pro
 		.first<TemplateRow>();
 }
 
-/** The notification and its deliveries in one transaction; false when its idempotency key was used. */
+/**
+ * The notification and its deliveries in one transaction; false when its idempotency key was used.
+ * A delivery planned into a digest joins it only while the digest is still collecting (its row is
+ * created here if new); once the digest is sealed the delivery is queued on its own instead, so an
+ * item is never lost to a digest that already went out.
+ */
 export async function insertNotification(
 	db: D1Database,
 	row: NotificationRow,
 	deliveries: readonly DeliveryRow[],
+	digests: readonly NewDigest[] = [],
 ): Promise<boolean> {
 	const head = db
 		.prepare(
@@ -77,8 +88,12 @@ export async function insertNotification(
 		db
 			.prepare(
 				`INSERT INTO notification_deliveries (id, tenant_id, notification_id, channel, priority, status, attempts,
-				 deliver_at, reason, last_error, updated_at)
-				 SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, ? WHERE EXISTS (SELECT 1 FROM notifications WHERE id = ?)`,
+				 deliver_at, reason, last_error, updated_at, digest_id)
+				 SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN ?9 IS NULL THEN ?6 WHEN open.id IS NOT NULL THEN 'digested' ELSE 'queued' END,
+				   0, ?7, CASE WHEN ?9 IS NULL OR open.id IS NOT NULL THEN ?8 ELSE 'the digest window had closed' END, NULL, ?10,
+				   open.id
+				 FROM (SELECT 1) LEFT JOIN notification_digests open ON open.id = ?9 AND open.status = 'collecting'
+				 WHERE EXISTS (SELECT 1 FROM notifications WHERE id = ?11) ON CONFLICT DO NOTHING`,
 			)
 			.bind(
 				d.id,
@@ -89,12 +104,18 @@ export async function insertNotification(
 				d.status,
 				d.deliver_at,
 				d.reason,
+				d.digest_id,
 				d.updated_at,
 				row.id,
 			),
 	);
-	const [first] = await db.batch([head, ...children]);
-	return (first?.meta.changes ?? 0) > 0;
+	const results = await db.batch([
+		...digests.map((g) => insertDigestStatement(db, g)),
+		head,
+		...children,
+		...digests.map((g) => countDigestItemsStatement(db, g.id)),
+	]);
+	return (results[digests.length]?.meta.changes ?? 0) > 0;
 }
 
 export function findByIdempotencyKey(db: D1Database, tenantId: string, key: string): Promise<NotificationRow | null> {
@@ -249,7 +270,12 @@ export async function markPushed(db: D1Database, deliveryId: string, endpoint: s
 
 export function purgeNotificationRows(
 	db: D1Database,
-	table: "notification_deliveries" | "notifications" | "notification_sms_sandbox" | "notification_push_sent",
+	table:
+		| "notification_deliveries"
+		| "notifications"
+		| "notification_sms_sandbox"
+		| "notification_push_sent"
+		| "notification_digests",
 	cutoff: number,
 	limit: number,
 ): Promise<number> {

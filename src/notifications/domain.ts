@@ -28,6 +28,8 @@ export type Preferences = {
 	/** category → channel → enabled; overrides `channels`. */
 	categories: Record<string, Partial<Record<Channel, boolean>>>;
 	quiet_hours: QuietHours | null;
+	/** category → digest window: its non-critical notifications are collected and sent as one per window. */
+	digests?: Record<string, { window_minutes: number }> | undefined;
 };
 export const DEFAULT_PREFERENCES: Preferences = { channels: {}, categories: {}, quiet_hours: null };
 

@@ -13,11 +13,17 @@ const templateSchema = z
 const channelStatusSchema = z
 	.object({
 		channel: z.enum(["email", "push", "sms", "in_app"]),
-		status: z.enum(["queued", "sending", "sent", "delivered", "failed", "suppressed", "throttled"]),
+		status: z.enum(["queued", "sending", "sent", "delivered", "failed", "suppressed", "throttled", "digested"]),
 		attempts: z.number().int(),
 		deliver_at: isoTime.describe("When the channel is (or was) due: deliver_after, the end of quiet hours, a retry."),
 		reason: z.string().nullable(),
 		last_error: z.string().nullable(),
+		digest_id: z
+			.string()
+			.nullable()
+			.describe(
+				"The digest that collected this channel (status digested); sent as one notification at its window's end.",
+			),
 	})
 	.meta({ id: "NotificationChannelStatus" });
 const notificationSchema = z
@@ -42,6 +48,18 @@ const inboxItemSchema = z
 		read_at: isoTime.nullable(),
 	})
 	.meta({ id: "InboxItem" });
+const deadLetterSchema = z
+	.object({
+		delivery_id: z.string(),
+		notification_id: z.string(),
+		channel: z.enum(["email", "push", "sms", "in_app"]),
+		status: z.string().describe("failed in the list; queued once replayed."),
+		attempts: z.number().int(),
+		reason: z.string().nullable(),
+		last_error: z.string().nullable(),
+		updated_at: isoTime,
+	})
+	.meta({ id: "NotificationDeadLetter" });
 const smsSchema = z.object({ idempotency_key: z.string(), to: z.string(), text: z.string(), created_at: isoTime });
 
 const notes = (doc: Omit<RouteDoc, "tags" | "access">) =>
@@ -73,6 +91,15 @@ export const notificationDocs = {
 	stream: notes({
 		summary: "Live inbox updates (Server-Sent Events: ready, notification, unread); closes after 5 minutes",
 		ok: { 200: { description: "An event stream.", content: { "text/event-stream": { schema: { type: "string" } } } } },
+	}),
+	deadLetters: notes({
+		summary: "Failed deliveries (the dead letters), most recently failed first (cursor-paginated)",
+		ok: { 200: z.object({ dead_letters: z.array(deadLetterSchema), next_cursor: z.string().nullable() }) },
+	}),
+	replayDeadLetter: notes({
+		summary: "Replay a failed delivery: queued again with its attempts reset",
+		ok: { 202: deadLetterSchema },
+		errors: [404, 409],
 	}),
 	smsSandbox: notes({
 		summary: "Messages the sandbox SMS provider recorded for this tenant, newest first (cursor-paginated)",

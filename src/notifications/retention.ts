@@ -13,6 +13,7 @@ export function notificationRetentionTargets(env: Env, now: number): RetentionTa
 		"notification_deliveries",
 		"notifications",
 		"notification_sms_sandbox",
+		"notification_digests",
 	] as const;
 	return tables.map((table) => ({
 		name: table,

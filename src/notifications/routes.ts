@@ -163,6 +163,7 @@ function channelJson(d: DeliveryRow) {
 		deliver_at: iso(d.deliver_at),
 		reason: d.reason,
 		last_error: d.last_error,
+		digest_id: d.digest_id,
 	};
 }
 

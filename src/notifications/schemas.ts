@@ -92,9 +92,17 @@ export const preferencesSchema = z
 			.strict()
 			.nullable()
 			.default(null),
+		digests: z
+			.record(
+				z.string().regex(CATEGORY_PATTERN),
+				z.object({ window_minutes: z.number().int().min(1).max(1_440) }).strict(),
+			)
+			.optional()
+			.describe("Per category: collect its non-critical notifications for a window and send one digest per channel."),
 	})
 	.strict()
-	.refine((p) => Object.keys(p.categories).length <= 100, "at most 100 categories");
+	.refine((p) => Object.keys(p.categories).length <= 100, "at most 100 categories")
+	.refine((p) => Object.keys(p.digests ?? {}).length <= 100, "at most 100 digest categories");
 
 export const notificationMessageSchema = z.object({
 	kind: z.literal("attempt"),
@@ -104,6 +112,18 @@ export const notificationMessageSchema = z.object({
 	priority: z.enum(PRIORITIES).default("normal"),
 });
 export type NotificationMessage = z.infer<typeof notificationMessageSchema>;
+/** A digest whose window ended, to flush (the cron sends these; the flush is idempotent). */
+export const digestMessageSchema = z.object({
+	kind: z.literal("digest"),
+	tenant_id: z.string().min(1).max(64),
+	digest_id: z.string().regex(/^dig_[0-9a-f]{24}$/),
+	priority: z.enum(PRIORITIES).default("normal"),
+});
+export type DigestMessage = z.infer<typeof digestMessageSchema>;
+export const notificationQueueMessageSchema = z.discriminatedUnion("kind", [
+	notificationMessageSchema,
+	digestMessageSchema,
+]);
 
 function validTimeZone(zone: string): boolean {
 	try {

@@ -14,6 +14,7 @@ import { channelContentSchema, preferencesSchema } from "./schemas";
 import { AppError } from "../platform/errors";
 import { newId } from "../platform/crypto";
 import { MAX_DELAY_SECONDS } from "../delivery/schedule";
+import { collectIntoDigests } from "./digest-collect";
 
 /** Sending a notification: render, apply preferences and quiet hours, store, enqueue its channels. */
 
@@ -44,6 +45,7 @@ export async function sendNotification(
 	const prefs = await loadPreferences(env, tenantId, input.recipient.user_id);
 	const id = newId("ntf");
 	const deliveries = plan(tenantId, id, template.category, input, channels, prefs, now);
+	const digests = await collectIntoDigests(prefs, template.category, input.recipient.user_id, deliveries, now);
 	const inserted = await insertNotification(
 		env.DB,
 		{
@@ -59,12 +61,14 @@ export async function sendNotification(
 			created_at: now,
 		},
 		deliveries,
+		digests,
 	);
 	if (!inserted && input.idempotency_key !== undefined) {
 		const winner = await findByIdempotencyKey(env.DB, tenantId, input.idempotency_key);
 		if (winner) return resume(env, tenantId, winner.id);
 	}
-	await enqueue(env, deliveries, now);
+	// A digest that closed meanwhile leaves its delivery queued on its own: what to enqueue is what was stored.
+	await enqueue(env, digests.length > 0 ? await deliveriesOf(env.DB, tenantId, id) : deliveries, now);
 	return { notificationId: id, duplicate: false };
 }
 
@@ -161,6 +165,7 @@ function plan(
 					: null,
 			last_error: null,
 			updated_at: now,
+			digest_id: null,
 		};
 	});
 }

@@ -6,6 +6,8 @@ import type { AppEnv } from "./app-env";
  * The secure headers on every answer of the Worker (the dashboard's static files get the same
  * from public/_headers, since assets are served before the Worker runs). The API answers JSON,
  * never a document to render: its Content-Security-Policy lets nothing load, frame or submit.
+ * A route that does answer a document (the shortener's password form) sets its own, narrower
+ * exceptions, and those are kept (`overwrite: false`); every other answer gets these.
  */
 export function apiSecureHeaders(): MiddlewareHandler<AppEnv> {
 	return secureHeaders({
@@ -21,5 +23,6 @@ export function apiSecureHeaders(): MiddlewareHandler<AppEnv> {
 		strictTransportSecurity: "max-age=31536000; includeSubDomains",
 		crossOriginOpenerPolicy: "same-origin",
 		crossOriginResourcePolicy: "same-origin",
+		overwrite: false,
 	});
 }

@@ -7,16 +7,25 @@ export class TtlCache<K, V> {
 	readonly #entries = new Map<K, { value: V; expiresAt: number }>();
 	readonly #ttlMs: number;
 	readonly #maxEntries: number;
+	readonly #figures: CacheFigures | undefined;
 
-	constructor(options: { ttlMs: number; maxEntries: number }) {
+	/** `name`: the platform's hot-read caches count their hits and misses under it (GET /metrics). */
+	constructor(options: { ttlMs: number; maxEntries: number; name?: string }) {
 		this.#ttlMs = options.ttlMs;
 		this.#maxEntries = options.maxEntries;
+		this.#figures = options.name === undefined ? undefined : figuresOf(options.name);
+		this.#figures?.caches.push(this.#entries);
 	}
 
 	get(key: K, now = Date.now()): V | undefined {
 		const hit = this.#entries.get(key);
+		const live = hit !== undefined && hit.expiresAt > now;
+		if (this.#figures) {
+			if (live) this.#figures.hits += 1;
+			else this.#figures.misses += 1;
+		}
 		if (!hit) return undefined;
-		if (hit.expiresAt > now) return hit.value;
+		if (live) return hit.value;
 		this.#entries.delete(key);
 		return undefined;
 	}
@@ -48,4 +57,28 @@ export class TtlCache<K, V> {
 	get size(): number {
 		return this.#entries.size;
 	}
+}
+
+/** Hits and misses of the named caches of this isolate (every instance of a name adds up). */
+type CacheFigures = { hits: number; misses: number; caches: { size: number }[] };
+const named = new Map<string, CacheFigures>();
+
+function figuresOf(name: string): CacheFigures {
+	const found = named.get(name);
+	if (found) return found;
+	const created: CacheFigures = { hits: 0, misses: 0, caches: [] };
+	named.set(name, created);
+	return created;
+}
+
+export type NamedCacheFigures = { name: string; hits: number; misses: number; entries: number };
+
+/** This isolate's named caches: lookups that hit, that missed, and entries held now. */
+export function namedCacheFigures(): NamedCacheFigures[] {
+	return [...named].map(([name, f]) => ({
+		name,
+		hits: f.hits,
+		misses: f.misses,
+		entries: f.caches.reduce((n, c) => n + c.size, 0),
+	}));
 }

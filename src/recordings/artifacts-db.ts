@@ -83,3 +83,7 @@ export async function eventsAfter(
 		.all<EventRow>();
 	return results;
 }
+
+export async function deleteArtifact(db: D1Database, recordingId: string, name: string): Promise<void> {
+	await db.prepare("DELETE FROM recording_artifacts WHERE recording_id = ? AND name = ?").bind(recordingId, name).run();
+}

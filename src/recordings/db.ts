@@ -34,6 +34,9 @@ export type StageRow = {
 	started_at: number | null;
 	completed_at: number | null;
 	updated_at: number;
+	/** Times the sweeper enqueued lost jobs of this stage again (src/recordings/sweeper.ts). */
+	repairs: number;
+	swept_at: number | null;
 };
 
 export type NewStage = Pick<StageRow, "stage" | "phase" | "segments">;

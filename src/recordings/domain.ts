@@ -80,6 +80,22 @@ export function unblockedBy(graph: Graph, completed: string, statuses: ReadonlyM
 	);
 }
 
+/** The dedupe key of a unit's stage job (one live job per unit), and of the advance job that follows it. */
+export function unitJobKey(recordingId: string, stage: string, unit: number): string {
+	return `rec:${recordingId}:${stage}:${unit}`;
+}
+
+export function advanceJobKey(recordingId: string, stage: string, unit: number): string {
+	return `${unitJobKey(recordingId, stage, unit)}:advance`;
+}
+
+/** The units a running stage still waits for in its phase: the one whole unit, each segment, or the merge. */
+export function unitsOfPhase(phase: Phase, segments: number): number[] {
+	if (phase === "whole") return [0];
+	if (phase === "merge") return [mergeUnit(segments)];
+	return Array.from({ length: segments }, (_, i) => i);
+}
+
 /** The unit number of a stage's merge job (segments are 0 … segments-1). */
 export function mergeUnit(segments: number): number {
 	return segments;

@@ -87,6 +87,15 @@ export const recordingDocs = {
 		ok: { 201: artifactSchema },
 		errors: [404, 409, 413],
 	}),
+	attachArtifact: recordings({
+		summary:
+			"Attach a complete tus upload as an artifact (any size, no copy: the upload's object becomes the artifact's)",
+		description:
+			"Body `{upload_id, content_type?}`. The upload must be the same tenant's (else 404) and complete (else 409); " +
+			"it ends (terminated) and its R2 object is the artifact's from then on.",
+		ok: { 201: artifactSchema },
+		errors: [400, 404, 409],
+	}),
 	getArtifact: recordings({
 		summary: "Stream an artifact as soon as it exists (Range: 206, Accept-Ranges, ETag)",
 		ok: { 200: binary("The artifact (206 with Content-Range for a Range).") },

@@ -5,6 +5,8 @@ import { findRecordingById, listStages, markUnitDone, promoteQueued, updateRecor
 import type { StageDef } from "./domain";
 import {
 	ADVANCE_JOB_TYPE,
+	advanceJobKey,
+	unitJobKey,
 	afterUnit,
 	graphFor,
 	mergeUnit,
@@ -177,6 +179,14 @@ export async function startRoots(env: Env, rec: RecordingRow, now = Date.now()):
 	}
 }
 
+/** The sweeper's repair: units whose jobs were lost get new ones (dedupe keys: a live one is reused). */
+export async function enqueueLostUnits(env: Env, rec: RecordingRow, stage: StageRow, units: number[], now: number) {
+	const def = stageDef(rec.kind, stage.stage);
+	if (!def || units.length === 0) return;
+	const ids = await enqueueUnits(env, rec, def, units, stage.phase === "merge");
+	await appendJobIds(env.DB, rec.id, stage.stage, ids, now);
+}
+
 /**
  * Enqueues each unit's external job, then one built-in advance job per unit that depends on it
  * (the jobs platform releases it once, when the unit's job completes). Returns the unit job ids.
@@ -198,7 +208,7 @@ async function enqueueUnits(
 			priority: "medium",
 			max_retries: 3,
 			timeout_seconds: timeoutSeconds,
-			dedupe_key: `rec:${rec.id}:${def.name}:${unit}`,
+			dedupe_key: unitJobKey(rec.id, def.name, unit),
 		}));
 		const jobs = await enqueueJobs(env, rec.tenant_id, work);
 		const advance: JobSpec[] = jobs.map((job, k) => ({
@@ -206,7 +216,7 @@ async function enqueueUnits(
 			payload: { recording_id: rec.id, stage: def.name, unit: chunk[k] ?? 0 } satisfies AdvancePayload,
 			priority: "high",
 			max_retries: 10,
-			dedupe_key: `rec:${rec.id}:${def.name}:${chunk[k] ?? 0}:advance`,
+			dedupe_key: advanceJobKey(rec.id, def.name, chunk[k] ?? 0),
 			depends_on: [job.job_id],
 		}));
 		await enqueueJobs(env, rec.tenant_id, advance);

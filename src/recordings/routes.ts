@@ -5,10 +5,12 @@ import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
 import { findRecording, listRecordings } from "./db";
-import { eventsAfter, findArtifact, upsertArtifact, MAX_ARTIFACTS } from "./artifacts-db";
-import { ARTIFACT_NAME, artifactKey, contentTypeFor } from "./domain";
+import { eventsAfter, findArtifact } from "./artifacts-db";
+import { attachUpload, putArtifact } from "./artifacts";
+import { ARTIFACT_NAME } from "./domain";
 import { recordingDocs } from "./openapi";
 import { objectResponse } from "../platform/r2-object";
+import { uploadParts } from "../uploads/service";
 import {
 	artifactJson,
 	createRecording,
@@ -19,13 +21,20 @@ import {
 } from "./service";
 
 const RECORDING_ID = z.string().regex(/^rec_[0-9a-f]{24}$/, "a recording id (rec_…)");
+const UPLOAD_ID = z.string().regex(/^upl_[0-9a-f]{24}$/, "an upload id (upl_…)");
 const idParam = z.object({ id: RECORDING_ID });
 const artifactParam = z.object({ id: RECORDING_ID, name: z.string().regex(ARTIFACT_NAME, "an artifact name") });
 const createBody = z
 	.object({
 		meeting_id: z.string().min(1).max(128),
-		upload_id: z.string().regex(/^upl_[0-9a-f]{24}$/, "an upload id (upl_…)"),
+		upload_id: UPLOAD_ID,
 		title: z.string().min(1).max(300).optional(),
+	})
+	.strict();
+const attachBody = z
+	.object({
+		upload_id: UPLOAD_ID,
+		content_type: z.string().min(1).max(200).optional(),
 	})
 	.strict();
 const listQuery = z
@@ -70,48 +79,32 @@ export const recordingRoutes = new Hono<AppEnv>()
 			key: rec.source_key,
 			size: rec.source_bytes,
 			contentType: rec.source_type ?? "application/octet-stream",
+			// A concatenated upload has no object of its own: its partials' objects, streamed in order.
+			parts: await uploadParts(c.env, rec.tenant_id, rec.upload_id),
 		};
 		return objectResponse(c.env.RECORDINGS, stored, c.req.header("Range"), c.req.header("If-None-Match"));
 	})
 	.put("/:id/artifacts/:name", recordingDocs.putArtifact, validate("param", artifactParam), async (c) => {
 		const { id, name } = c.req.valid("param");
 		const rec = await requireRecording(c.env.DB, c.get("principal").tenantId, id);
-		const max = Number(c.env.RECORDINGS_ARTIFACT_MAX_BYTES);
-		const length = Number(c.req.header("Content-Length") ?? "NaN");
-		if (!Number.isSafeInteger(length) || length < 0)
-			throw new AppError(400, "content_length_required", "Send the artifact with a Content-Length.");
-		if (length > max)
-			throw new AppError(
-				413,
-				"artifact_too_large",
-				`Artifacts sent in one PUT are limited to ${max} bytes; use a tus upload.`,
-				{
-					max_bytes: max,
-				},
-			);
-		const contentType = c.req.header("Content-Type") ?? contentTypeFor(name);
-		const key = artifactKey(rec.tenant_id, rec.id, name);
-		// Streamed into R2 (the length is known), never buffered; the row makes it visible afterwards.
-		const object = await c.env.RECORDINGS.put(key, c.req.raw.body ?? new Uint8Array(), {
-			httpMetadata: { contentType },
+		const row = await putArtifact(c.env, rec, name, c.req.raw.body, {
+			contentLength: c.req.header("Content-Length"),
+			contentType: c.req.header("Content-Type"),
 		});
-		const row = {
-			recording_id: rec.id,
-			name,
-			r2_key: key,
-			size: object.size,
-			content_type: contentType,
-			etag: object.httpEtag,
-			created_at: Date.now(),
-		};
-		if (!(await upsertArtifact(c.env.DB, row))) {
-			await c.env.RECORDINGS.delete(key);
-			throw new AppError(409, "too_many_artifacts", `A recording holds at most ${MAX_ARTIFACTS} artifacts.`);
-		}
-		// The recording may have been deleted while the bytes streamed: leave nothing behind.
-		if (!(await findRecording(c.env.DB, rec.tenant_id, rec.id))) await c.env.RECORDINGS.delete(key);
 		return c.json(artifactJson(row), 201);
 	})
+	.post(
+		"/:id/artifacts/:name",
+		recordingDocs.attachArtifact,
+		validate("param", artifactParam),
+		validate("json", attachBody),
+		async (c) => {
+			const { id, name } = c.req.valid("param");
+			const body = c.req.valid("json");
+			const rec = await requireRecording(c.env.DB, c.get("principal").tenantId, id);
+			return c.json(artifactJson(await attachUpload(c.env, rec, name, body.upload_id, body.content_type)), 201);
+		},
+	)
 	.get("/:id/artifacts/:name", recordingDocs.getArtifact, validate("param", artifactParam), async (c) => {
 		const { id, name } = c.req.valid("param");
 		const rec = await requireRecording(c.env.DB, c.get("principal").tenantId, id);

@@ -8,8 +8,7 @@ import { DEFAULT_KIND, graphFor, segmentCount, stageProgress } from "./domain";
 import { AppError } from "../platform/errors";
 import { newId } from "../platform/crypto";
 import { log } from "../platform/log";
-import { uploadStub } from "../uploads/service";
-import { objectKey } from "../uploads/domain";
+import { completeUploadObject } from "../uploads/service";
 import { cancelJob, requireJob } from "../jobs/control";
 import type { JobRow } from "../jobs/db";
 import { declaredTypes, forgetDeclaredTypes } from "../jobs/declared-types";
@@ -209,20 +208,10 @@ export async function deleteRecording(env: Env, rec: RecordingRow): Promise<void
 	if (rec.status === "processing") await startQueued(env, rec.tenant_id);
 }
 
-/** The upload's object: 404 unknown upload, 409 while it is not complete. */
+/** The upload's object (a final upload's: its partials' in order): 404 unknown upload, 409 while it is not complete. */
 async function completeSource(env: Env, tenantId: string, uploadId: string) {
-	const upload = await uploadStub(env, uploadId).inspect(tenantId);
-	if (!upload.ok) throw new AppError(404, "upload_not_found", `No upload ${uploadId}.`);
-	if (upload.view.status !== "complete")
-		throw new AppError(409, "upload_incomplete", `Upload ${uploadId} is ${upload.view.status}; finish it first.`, {
-			status: upload.view.status,
-			offset: upload.view.offset,
-			length: upload.view.length,
-		});
-	const key = objectKey(tenantId, uploadId);
-	const head = await env.RECORDINGS.head(key);
-	if (!head) throw new AppError(409, "upload_content_missing", `The content of upload ${uploadId} is gone.`);
-	return { key, size: head.size, type: head.httpMetadata?.contentType ?? null };
+	const upload = await completeUploadObject(env, tenantId, uploadId);
+	return { key: upload.key, size: upload.size, type: upload.contentType };
 }
 
 /**

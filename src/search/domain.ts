@@ -15,8 +15,14 @@ export type Suggestion = {
 export const SEARCH_LIMITS = {
 	maxTermLength: 100,
 	maxTermsPerCall: 10_000,
-	/** Every term of a shard is in its object's memory (128 MB per isolate): a cap keeps it well inside. */
-	maxTermsPerIndex: 200_000,
+	/** An index is spread over SHARD_COUNT objects by prefix (src/search/shards.ts). */
+	maxTermsPerIndex: 1_000_000,
+	/**
+	 * Every word key of a shard is in its object's memory (128 MB per isolate, which objects may
+	 * share): ~85 bytes per key and ~170 per two-word term measured in Node (docs/search.md), so a
+	 * full shard is ~40 MB.
+	 */
+	maxKeysPerShard: 400_000,
 	maxWordsPerTerm: 8,
 	maxQueryLength: 100,
 	maxLimit: 20,
@@ -114,4 +120,27 @@ export function highlightRange(text: string, at: number, length: number): { star
 	const lastFrom = from[last] ?? start;
 	const char = String.fromCodePoint(text.codePointAt(lastFrom) ?? 0);
 	return { start, end: lastFrom + char.length };
+}
+
+/**
+ * Merges the answers of several shards: exact matches first, then one-edit ones, each best first
+ * (score, then normalized text), a term found in two shards (two of its words) once.
+ */
+export function mergeSuggestions(lists: readonly Suggestion[][], limit: number): Suggestion[] {
+	const all = lists.flat().map((s) => ({ s, norm: normalize(s.text) }));
+	all.sort(
+		(a, b) =>
+			Number(a.s.fuzzy) - Number(b.s.fuzzy) ||
+			b.s.score - a.s.score ||
+			(a.norm < b.norm ? -1 : a.norm > b.norm ? 1 : 0),
+	);
+	const seen = new Set<string>();
+	const out: Suggestion[] = [];
+	for (const { s, norm } of all) {
+		if (out.length >= limit) break;
+		if (seen.has(norm)) continue;
+		seen.add(norm);
+		out.push(s);
+	}
+	return out;
 }

@@ -19,12 +19,29 @@ const MAX_MEMOIZED_PREFIXES = 5000;
 
 export class PrefixIndex {
 	readonly #terms = new Map<string, Term>();
+	readonly #owns: (key: string) => boolean;
 	#entries: Entry[] | null = null;
 	#alphabet: string[] = [];
+	#keys = 0;
 	readonly #memo = new Map<string, Match[]>();
+
+	/** `owns` picks the word keys this shard serves (all by default); a term is kept for its owned keys. */
+	constructor(owns: (key: string) => boolean = () => true) {
+		this.#owns = owns;
+	}
 
 	get size(): number {
 		return this.#terms.size;
+	}
+
+	/** Word keys served (the sorted array's length): what a shard's memory grows with. */
+	get keyCount(): number {
+		return this.#keys;
+	}
+
+	/** How many word keys a term would add to this shard. */
+	keysOf(norm: string): number {
+		return wordKeys(norm).filter(({ key }) => this.#owns(key)).length;
 	}
 
 	has(norm: string): boolean {
@@ -48,14 +65,31 @@ export class PrefixIndex {
 			this.#memo.clear();
 			return;
 		}
-		this.#terms.set(term.norm, { ...term });
+		// One string for both when they are equal (common for lowercase text): less memory per term.
+		const text = term.text === term.norm ? term.norm : term.text;
+		this.#terms.set(term.norm, { text, norm: term.norm, weight: term.weight, popularity: term.popularity });
+		this.#keys += this.keysOf(term.norm);
 		this.#invalidate();
 	}
 
 	delete(norm: string): boolean {
 		const had = this.#terms.delete(norm);
-		if (had) this.#invalidate();
+		if (had) {
+			this.#keys -= this.keysOf(norm);
+			this.#invalidate();
+		}
 		return had;
+	}
+
+	/** Sorts the keys now if a write left them unsorted, so the next suggest does not pay for it. */
+	warm(): void {
+		this.#sorted();
+	}
+
+	clear(): void {
+		this.#terms.clear();
+		this.#keys = 0;
+		this.#invalidate();
 	}
 
 	/** The best `limit` terms for a query: exact word-prefix matches, then one-edit matches if too few. */
@@ -103,6 +137,9 @@ export class PrefixIndex {
 		let top: Term[] = [];
 		const found = new Map<Term, Match>();
 		for (const variant of oneEditVariants(prefix, this.#alphabet)) {
+			// The typo rule shared by every shard (shards.ts fuzzyShards): the variant starts with the
+			// prefix's first or second character, so the shards asked are known and few.
+			if (variant[0] !== prefix[0] && variant[0] !== prefix[1]) continue;
 			const [lo, hi] = range(entries, variant);
 			for (const e of rank(entries, lo, Math.min(hi, lo + FUZZY_SCAN_LIMIT), limit)) {
 				if (found.has(e.term)) continue;
@@ -118,7 +155,7 @@ export class PrefixIndex {
 		const entries: Entry[] = [];
 		const chars = new Set<string>();
 		for (const term of this.#terms.values()) {
-			for (const { key, at } of wordKeys(term.norm)) entries.push({ key, at, term });
+			for (const { key, at } of wordKeys(term.norm)) if (this.#owns(key)) entries.push({ key, at, term });
 			for (const c of term.norm) chars.add(c);
 		}
 		entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import type { SelectResult, UpsertResult } from "../../durable-objects/search-autocomplete-shard";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
 import { SEARCH_LIMITS } from "./domain";
 import { searchDocs } from "./openapi";
-import { callShard, forgetSuggestions, shardStub, suggest } from "./service";
+import { clearIndex, importTerms, indexStats, removeTerm, selectTerm } from "./service";
+import { forgetSuggestions, purgeTerm, suggest } from "./suggest";
 
 const TEXT = z.string().trim().min(1).max(SEARCH_LIMITS.maxTermLength);
 const indexParams = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "1-64 of a-z, 0-9, '_', '-'") });
@@ -27,7 +27,7 @@ const suggestQuery = z
 const textQuery = z.object({ text: TEXT }).strict();
 const selectBody = z.object({ text: TEXT }).strict();
 
-/** Search autocomplete: one index per tenant and name, created by its first terms. */
+/** Search autocomplete: one index per tenant and name (spread over shard objects), created by its first terms. */
 export const searchRoutes = new Hono<AppEnv>()
 	.post(
 		"/indexes/:name/documents",
@@ -37,17 +37,11 @@ export const searchRoutes = new Hono<AppEnv>()
 		async (c) => {
 			const { name } = c.req.valid("param");
 			const tenantId = c.get("principal").tenantId;
-			const result = await callShard<UpsertResult>(
-				shardStub(c.env, tenantId, name).upsert(c.req.valid("json").terms),
-				"upsert",
-			);
-			forgetSuggestions(tenantId, name);
-			if (!result.ok) {
-				throw new AppError(422, "index_full", `Index '${name}' would pass ${SEARCH_LIMITS.maxTermsPerIndex} terms.`, {
-					total: result.total,
-				});
+			try {
+				return c.json({ index: name, ...(await importTerms(c.env, tenantId, name, c.req.valid("json").terms)) });
+			} finally {
+				forgetSuggestions(tenantId, name);
 			}
-			return c.json({ index: name, upserted: result.upserted, total: result.total });
 		},
 	)
 	.get(
@@ -58,9 +52,25 @@ export const searchRoutes = new Hono<AppEnv>()
 		async (c) => {
 			const { name } = c.req.valid("param");
 			const { q, limit } = c.req.valid("query");
-			return c.json({ index: name, q, suggestions: await suggest(c.env, c.get("principal").tenantId, name, q, limit) });
+			const answer = await suggest(c.env, c.executionCtx, c.get("principal").tenantId, name, q, limit);
+			c.header("X-Suggest-Cache", answer.cache);
+			return c.json({ index: name, q, suggestions: answer.suggestions });
 		},
 	)
+	.get("/indexes/:name", searchDocs.stats, validate("param", indexParams), async (c) => {
+		const { name } = c.req.valid("param");
+		const stats = await indexStats(c.env, c.get("principal").tenantId, name);
+		if (stats.terms === 0) throw new AppError(404, "not_found", `No index '${name}' (it has no terms).`);
+		return c.json({ index: name, ...stats });
+	})
+	.delete("/indexes/:name", searchDocs.clear, validate("param", indexParams), async (c) => {
+		const { name } = c.req.valid("param");
+		const tenantId = c.get("principal").tenantId;
+		const removed = await clearIndex(c.env, tenantId, name);
+		forgetSuggestions(tenantId, name);
+		if (removed === 0) throw new AppError(404, "not_found", `No index '${name}' (it has no terms).`);
+		return c.json({ index: name, deleted: true as const, terms: removed });
+	})
 	.delete(
 		"/indexes/:name/documents",
 		searchDocs.remove,
@@ -70,8 +80,8 @@ export const searchRoutes = new Hono<AppEnv>()
 			const { name } = c.req.valid("param");
 			const { text } = c.req.valid("query");
 			const tenantId = c.get("principal").tenantId;
-			const removed = await callShard<boolean>(shardStub(c.env, tenantId, name).remove(text), "remove");
-			forgetSuggestions(tenantId, name);
+			const removed = await removeTerm(c.env, tenantId, name, text);
+			await purgeTerm(tenantId, name, text);
 			if (!removed) throw new AppError(404, "not_found", `Index '${name}' has no term '${text}'.`);
 			return c.json({ index: name, text, deleted: true as const });
 		},
@@ -85,9 +95,9 @@ export const searchRoutes = new Hono<AppEnv>()
 			const { name } = c.req.valid("param");
 			const { text } = c.req.valid("json");
 			const tenantId = c.get("principal").tenantId;
-			const result = await callShard<SelectResult>(shardStub(c.env, tenantId, name).select(text), "select");
-			forgetSuggestions(tenantId, name);
-			if (!result.ok) throw new AppError(404, "not_found", `Index '${name}' has no term '${text}'.`);
-			return c.json({ index: name, text, popularity: result.popularity });
+			const popularity = await selectTerm(c.env, tenantId, name, text);
+			await purgeTerm(tenantId, name, text);
+			if (popularity === null) throw new AppError(404, "not_found", `Index '${name}' has no term '${text}'.`);
+			return c.json({ index: name, text, popularity });
 		},
 	);

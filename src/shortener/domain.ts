@@ -1,7 +1,7 @@
 import type { DestinationPolicy } from "../platform/destination";
 import { checkDestination } from "../platform/destination";
 
-/** The shortener's pure rules: slugs, link states, destinations, cursors, click batches. */
+/** The shortener's pure rules: slugs, link states, destinations, cursors, tags. */
 
 export type LinkState = "active" | "expired" | "exhausted" | "deleted";
 export type LinkFacts = {
@@ -10,11 +10,13 @@ export type LinkFacts = {
 	clicks: number;
 	deletedAt: number | null;
 };
-export type ClickKey = { slug: string; day: string };
 
 export const SLUG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 export const GENERATED_SLUG_LENGTH = 7;
 export const CUSTOM_SLUG_PATTERN = /^[A-Za-z0-9_-]{3,64}$/;
+/** Tags: up to 10 a link, each 1-32 of [a-z0-9_-]; `?tag=` lists the links carrying one. */
+export const TAG_PATTERN = /^[a-z0-9_-]{1,32}$/;
+export const MAX_TAGS = 10;
 /** The largest multiple of 62 below 256: bytes at or above it are dropped so every character is equally likely. */
 const UNBIASED_BYTE_LIMIT = 248;
 
@@ -81,38 +83,9 @@ export function decodeCursor(cursor: string): { createdAt: number; slug: string 
 	return { createdAt: Number(match[1]), slug: match[2] };
 }
 
-/**
- * Clicks counted in this isolate and not yet written: plain counts per (slug, day), bounded.
- * `take` hands out at most `max` keys at a time so one flush stays within D1's per-invocation limits.
- */
-export class ClickBuffer {
-	readonly #counts = new Map<string, number>();
-
-	add(key: ClickKey): void {
-		const id = `${key.slug} ${key.day}`;
-		this.#counts.set(id, (this.#counts.get(id) ?? 0) + 1);
-	}
-
-	pending(slug: string): number {
-		let total = 0;
-		for (const [id, n] of this.#counts) if (id.startsWith(`${slug} `)) total += n;
-		return total;
-	}
-
-	take(max: number): (ClickKey & { clicks: number })[] {
-		const out: (ClickKey & { clicks: number })[] = [];
-		for (const [id, clicks] of this.#counts) {
-			if (out.length >= max) break;
-			this.#counts.delete(id);
-			const [slug = "", day = ""] = id.split(" ");
-			out.push({ slug, day, clicks });
-		}
-		return out;
-	}
-
-	get size(): number {
-		return this.#counts.size;
-	}
+/** A link's tags without repeats, in the order given (the caller has checked each against TAG_PATTERN). */
+export function uniqueTags(tags: readonly string[]): string[] {
+	return [...new Set(tags)];
 }
 
 function defaultRandom(n: number): Uint8Array {

@@ -3,15 +3,21 @@ import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
+import { linkStats } from "./clicks-db";
 import type { LinkRow } from "./db";
-import { dailyClicks, findTenantLink, listLinks, softDeleteLink } from "./db";
-import { CUSTOM_SLUG_PATTERN, decodeCursor, encodeCursor, linkState, utcDay } from "./domain";
+import { findTenantLink, listLinks, listLinksByTag, softDeleteLink } from "./db";
+import { CUSTOM_SLUG_PATTERN, MAX_TAGS, TAG_PATTERN, decodeCursor, encodeCursor, utcDay } from "./domain";
 import { linkDocs } from "./openapi";
 import { qrPng, qrSvg } from "./qr";
-import { changeLink, createLink, forgetLink, limitRedirect, pendingClicks, recordClick, resolveLink } from "./service";
+import { changeLink, createLink, forgetLink } from "./service";
 
 const SLUG = z.string().regex(CUSTOM_SLUG_PATTERN, "3-64 of letters, digits, '_' and '-'");
+const TAGS = z.array(z.string().regex(TAG_PATTERN, "1-32 of a-z, 0-9, '_' and '-'")).max(MAX_TAGS);
+/** A link password: 1-128 characters (the form's maxlength), stored only as an Argon2id hash. */
+const PASSWORD = z.string().min(1).max(128);
+const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day, YYYY-MM-DD");
 const DAY_MS = 86_400_000;
+const MAX_STATS_DAYS = 366;
 
 const createBody = z
 	.object({
@@ -20,6 +26,8 @@ const createBody = z
 		expires_at: z.number().int().positive().max(8_640_000_000_000).optional(),
 		max_clicks: z.number().int().positive().max(1_000_000_000).optional(),
 		permanent: z.boolean().default(false),
+		password: PASSWORD.optional(),
+		tags: TAGS.default([]),
 	})
 	.strict();
 const patchBody = z
@@ -28,6 +36,8 @@ const patchBody = z
 		expires_at: z.number().int().positive().max(8_640_000_000_000).nullable().optional(),
 		max_clicks: z.number().int().positive().max(1_000_000_000).nullable().optional(),
 		permanent: z.boolean().optional(),
+		password: PASSWORD.nullable().optional(),
+		tags: TAGS.optional(),
 	})
 	.strict();
 const slugParams = z.object({ slug: SLUG });
@@ -38,14 +48,19 @@ const listQuery = z
 			.regex(/^\d{1,16}\.[A-Za-z0-9_-]{3,64}$/, "a cursor from next_cursor")
 			.optional(),
 		limit: z.coerce.number().int().min(1).max(100).default(50),
+		tag: z.string().regex(TAG_PATTERN, "1-32 of a-z, 0-9, '_' and '-'").optional(),
 	})
 	.strict();
-const statsQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }).strict();
-/** Any path segment: a slug that could never exist is a 404 like an unknown one, not a 400. */
-const redirectParams = z.object({ slug: z.string().max(200) });
-const redirectQuery = z.object({ preview: z.enum(["true", "false"]).optional() });
+const statsQuery = z
+	.object({
+		from: DAY.optional(),
+		to: DAY.optional(),
+		days: z.coerce.number().int().min(1).max(MAX_STATS_DAYS).default(30),
+		top: z.coerce.number().int().min(1).max(50).default(10),
+	})
+	.strict();
 
-/** Tenant API (API key): create, list, read, delete links and read their daily clicks. */
+/** Tenant API (API key): create, list, read, change, delete links and read their click analytics. */
 export const linkRoutes = new Hono<AppEnv>()
 	.post("/", linkDocs.create, validate("json", createBody), async (c) => {
 		const body = c.req.valid("json");
@@ -57,18 +72,19 @@ export const linkRoutes = new Hono<AppEnv>()
 			expiresAt: body.expires_at ?? null,
 			maxClicks: body.max_clicks ?? null,
 			permanent: body.permanent,
+			password: body.password ?? null,
+			tags: body.tags,
 		};
 		const row = await createLink(c.env.DB, c.get("principal").tenantId, input, new URL(c.req.url).hostname, Date.now());
 		return c.json(linkJson(row, c.req.url), 201);
 	})
 	.get("/", linkDocs.list, validate("query", listQuery), async (c) => {
-		const { cursor, limit } = c.req.valid("query");
-		const rows = await listLinks(
-			c.env.DB,
-			c.get("principal").tenantId,
-			cursor ? decodeCursor(cursor) : null,
-			limit + 1,
-		);
+		const { cursor, limit, tag } = c.req.valid("query");
+		const tenantId = c.get("principal").tenantId;
+		const after = cursor ? decodeCursor(cursor) : null;
+		const rows = tag
+			? await listLinksByTag(c.env.DB, tenantId, tag, after, limit + 1)
+			: await listLinks(c.env.DB, tenantId, after, limit + 1);
 		const page = rows.slice(0, limit);
 		const last = page.at(-1);
 		return c.json({
@@ -89,6 +105,8 @@ export const linkRoutes = new Hono<AppEnv>()
 			expiresAt: body.expires_at,
 			maxClicks: body.max_clicks,
 			permanent: body.permanent,
+			password: body.password,
+			tags: body.tags,
 		};
 		const row = await changeLink(c.env.DB, current, changes, new URL(c.req.url).hostname);
 		if (!row) throw notFound(current.slug);
@@ -97,13 +115,29 @@ export const linkRoutes = new Hono<AppEnv>()
 	.delete("/:slug", linkDocs.remove, validate("param", slugParams), async (c) => {
 		const { slug } = c.req.valid("param");
 		if (!(await softDeleteLink(c.env.DB, c.get("principal").tenantId, slug, Date.now()))) throw notFound(slug);
-		forgetLink(slug);
+		await forgetLink(slug);
 		return c.json({ slug, deleted: true as const });
 	})
 	.get("/:slug/stats", linkDocs.stats, validate("param", slugParams), validate("query", statsQuery), async (c) => {
 		const link = await requireLink(c.env.DB, c.get("principal").tenantId, c.req.valid("param").slug);
-		const days = await dailyClicks(c.env.DB, link.slug, utcDay(Date.now() - (c.req.valid("query").days - 1) * DAY_MS));
-		return c.json({ slug: link.slug, clicks: link.clicks, days });
+		const query = c.req.valid("query");
+		const to = query.to ?? utcDay(Date.now());
+		const from = query.from ?? utcDay(Date.parse(to) - (query.days - 1) * DAY_MS);
+		const span = (Date.parse(to) - Date.parse(from)) / DAY_MS + 1;
+		if (!(span >= 1 && span <= MAX_STATS_DAYS))
+			throw new AppError(400, "validation_failed", `from must be on or before to, at most ${MAX_STATS_DAYS} days.`);
+		const stats = await linkStats(c.env.DB, link.slug, from, to, query.top);
+		return c.json({
+			slug: link.slug,
+			clicks: link.clicks,
+			from,
+			to,
+			total: stats.total,
+			days: stats.days,
+			countries: stats.facets.country,
+			referrers: stats.facets.referrer,
+			devices: stats.facets.device,
+		});
 	})
 	// QR codes of the short URL (not the destination: scans are counted and the target can change).
 	.get("/:slug/qr.svg", linkDocs.qrSvg, validate("param", slugParams), async (c) => {
@@ -117,35 +151,6 @@ export const linkRoutes = new Hono<AppEnv>()
 		return c.body(await qrPng(linkJson(link, c.req.url).short_url), 200, { "Content-Type": "image/png" });
 	});
 
-/** The public redirect: no credential; limited per client IP and per link. */
-export const redirectRoutes = new Hono<AppEnv>().get(
-	"/:slug",
-	linkDocs.redirect,
-	validate("param", redirectParams),
-	validate("query", redirectQuery),
-	async (c) => {
-		const { slug } = c.req.valid("param");
-		if (!CUSTOM_SLUG_PATTERN.test(slug)) throw notFound(slug);
-		await limitRedirect(c.env.RATE_LIMITER, c.req.header("CF-Connecting-IP") ?? "unknown", slug);
-		const link = await resolveLink(c.env.DB, slug);
-		if (!link) throw notFound(slug);
-		const now = Date.now();
-		const facts = {
-			expiresAt: link.expires_at,
-			maxClicks: link.max_clicks,
-			clicks: link.clicks,
-			deletedAt: link.deleted_at,
-		};
-		const state = linkState(facts, now, pendingClicks(slug));
-		if (state !== "active") throw new AppError(410, "link_gone", `Short link '${slug}' is ${state}.`, { state });
-		if (c.req.valid("query").preview === "true") return c.json({ slug, url: link.url, expires_at: link.expires_at });
-		recordClick(c.env.DB, c.executionCtx, slug, now);
-		const permanent = link.permanent === 1;
-		c.header("Cache-Control", permanent ? "public, max-age=3600" : "no-store");
-		return c.redirect(link.url, permanent ? 301 : 302);
-	},
-);
-
 async function requireLink(db: D1Database, tenantId: string, slug: string): Promise<LinkRow> {
 	const row = await findTenantLink(db, tenantId, slug);
 	if (!row) throw notFound(slug);
@@ -156,7 +161,10 @@ function notFound(slug: string): AppError {
 	return new AppError(404, "not_found", `No short link '${slug}'.`);
 }
 
+const tagListSchema = z.array(z.string());
+
 function linkJson(row: LinkRow, requestUrl: string) {
+	const tags = tagListSchema.safeParse(JSON.parse(row.tags));
 	return {
 		slug: row.slug,
 		short_url: new URL(`/s/${row.slug}`, requestUrl).href,
@@ -166,5 +174,7 @@ function linkJson(row: LinkRow, requestUrl: string) {
 		max_clicks: row.max_clicks,
 		clicks: row.clicks,
 		created_at: row.created_at,
+		protected: row.password_hash !== null,
+		tags: tags.success ? tags.data : [],
 	};
 }

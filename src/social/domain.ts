@@ -11,6 +11,9 @@ export const SOCIAL_LIMITS = {
 	fanoutSlice: 500,
 	/** Newest candidates ranked for ranking=top (a page walks this set, never beyond it). */
 	topCandidates: 200,
+	/** Live delivery of a celebrity's post: follow rows looked at per step, open streams notified per step. */
+	liveScan: 5_000,
+	livePublish: 90,
 	inactiveMs: 30 * 24 * 3_600_000,
 } as const;
 
@@ -114,6 +117,30 @@ export const fanoutMessageSchema = z
 		followers: z.array(z.string().min(1).max(64)).min(1).max(SOCIAL_LIMITS.fanoutSlice),
 	})
 	.strict();
+
+/** Where a live walk over a celebrity's followers continues: the last follow row it handled. */
+export const followKeySchema = z.object({ at: z.number().int().nonnegative(), id: z.string().min(1).max(64) }).strict();
+export type FollowKey = z.infer<typeof followKeySchema>;
+
+/**
+ * One step of the live delivery of a celebrity's post (merged on read, so never fanned out): the
+ * consumer notifies the open home streams among the next followers after `after`, then sends the
+ * next step while followers remain.
+ */
+export const liveMessageSchema = z
+	.object({
+		kind: z.literal("live"),
+		tenant_id: z.string().min(1).max(64),
+		post_id: z.string().min(1).max(64),
+		author_id: z.string().min(1).max(64),
+		created_at: z.number().int().nonnegative(),
+		after: followKeySchema.nullable(),
+	})
+	.strict();
+export type LiveMessage = z.infer<typeof liveMessageSchema>;
+
+/** Every message of floodgate-feed: a fan-out slice or a live step. */
+export const feedMessageSchema = z.union([fanoutMessageSchema, liveMessageSchema]);
 
 /** One message per slice of at most `SOCIAL_LIMITS.fanoutSlice` followers. */
 export function fanoutMessages(post: Omit<FanoutMessage, "followers">, followers: readonly string[]): FanoutMessage[] {

@@ -1,4 +1,4 @@
-import type { Keyset } from "./domain";
+import type { FollowKey, Keyset } from "./domain";
 import type { PostRow } from "./posts-db";
 
 /** Feed rows (fan-out on write), the home timeline query (with the merge on read) and rebuilds. */
@@ -149,4 +149,50 @@ export async function usersWithOpenStreams(db: D1Database, tenantId: string, use
 		.bind(tenantId, JSON.stringify(userIds), now)
 		.all<{ user_id: string }>();
 	return results.map((r) => r.user_id);
+}
+
+const FOLLOWER_SLICE = `WITH slice AS (
+	SELECT created_at, follower_id FROM social_follows
+	 WHERE tenant_id = ?1 AND followee_id = ?2 AND (created_at > ?3 OR (created_at = ?3 AND follower_id > ?4))
+	 ORDER BY created_at, follower_id LIMIT ?5)`;
+
+/**
+ * One step of a walk over a followee's followers in follow order (the followee index), after
+ * `after`: of the next `scan` follow rows, the first `publish` followers with a home stream open
+ * at `now`, and where the next step starts (null when no follower is left).
+ */
+export async function openStreamFollowers(
+	db: D1Database,
+	tenantId: string,
+	followeeId: string,
+	after: FollowKey | null,
+	limits: { scan: number; publish: number },
+	now: number,
+): Promise<{ users: string[]; next: FollowKey | null }> {
+	const args = [tenantId, followeeId, after?.at ?? -1, after?.id ?? "", limits.scan];
+	const [open, end] = await db.batch<{ at: number; id: string; n?: number }>([
+		db
+			.prepare(
+				`${FOLLOWER_SLICE} SELECT s.created_at AS at, s.follower_id AS id FROM slice s
+				   JOIN social_profiles p ON p.tenant_id = ?1 AND p.user_id = s.follower_id
+				  WHERE p.stream_until > ?6 ORDER BY s.created_at, s.follower_id LIMIT ?7`,
+			)
+			.bind(...args, now, limits.publish),
+		db
+			.prepare(
+				`${FOLLOWER_SLICE} SELECT (SELECT COUNT(*) FROM slice) AS n, created_at AS at, follower_id AS id
+				   FROM slice ORDER BY created_at DESC, follower_id DESC LIMIT 1`,
+			)
+			.bind(...args),
+	]);
+	const users = open?.results ?? [];
+	const last = end?.results[0];
+	const lastOpen = users.at(-1);
+	const next =
+		users.length >= limits.publish && lastOpen
+			? { at: lastOpen.at, id: lastOpen.id }
+			: last && last.n === limits.scan
+				? { at: last.at, id: last.id }
+				: null;
+	return { users: users.map((u) => u.id), next };
 }

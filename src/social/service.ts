@@ -1,10 +1,18 @@
 import { newId } from "../platform/crypto";
-import { log } from "../platform/log";
+import { errorText, log } from "../platform/log";
 import { groupForSendBatch } from "../platform/queue-limits";
 import { TtlCache } from "../platform/ttl-cache";
 import { activeFollowerIds, findProfile, readSettingsJson, writeSettings } from "./db";
-import { DEFAULT_SETTINGS, SOCIAL_LIMITS, fanoutMessages, isInactive, rankPosts, settingsSchema } from "./domain";
-import type { Keyset, SocialSettings } from "./domain";
+import {
+	DEFAULT_SETTINGS,
+	SOCIAL_LIMITS,
+	feedMessageSchema,
+	fanoutMessages,
+	isInactive,
+	rankPosts,
+	settingsSchema,
+} from "./domain";
+import type { Keyset, LiveMessage, SocialSettings } from "./domain";
 import { homeTimeline, touchReader } from "./feed-db";
 import type { FeedPostRow } from "./feed-db";
 import { deletePost, insertPost } from "./posts-db";
@@ -35,7 +43,8 @@ export async function saveFeedSettings(db: D1Database, tenantId: string, s: Soci
  * Stores a post, then fans it out before answering (a 201 means the feed messages were accepted
  * too; if sending fails the post is removed again and the request fails): an author below the celebrity threshold gets one message per slice of active followers
  * (users inactive for 30 days are skipped; their feed is rebuilt on read), sent in sendBatch
- * groups of <= 100 messages and <= 256 KB. A celebrity's post is merged in on read instead.
+ * groups of <= 100 messages and <= 256 KB. A celebrity's post is merged in on read instead, and
+ * only streamed live: one `live` message starts a walk over the followers with an open stream.
  */
 export async function createPost(env: Env, tenantId: string, authorId: string, body: string): Promise<PostRow> {
 	const now = Date.now();
@@ -51,7 +60,17 @@ export async function createPost(env: Env, tenantId: string, authorId: string, b
 	await insertPost(env.DB, tenantId, post);
 	const settings = await feedSettings(env.DB, tenantId);
 	const author = await findProfile(env.DB, tenantId, authorId);
-	if ((author?.followers_count ?? 0) >= settings.celebrity_threshold) return post;
+	if ((author?.followers_count ?? 0) >= settings.celebrity_threshold) {
+		await startLiveDelivery(env, {
+			kind: "live",
+			tenant_id: tenantId,
+			post_id: post.id,
+			author_id: authorId,
+			created_at: now,
+			after: null,
+		});
+		return post;
+	}
 	const followers = await activeFollowerIds(
 		env.DB,
 		tenantId,
@@ -113,4 +132,25 @@ export async function readHome(
 	const ranked = rankPosts(candidates, settings, now);
 	const end = q.offset + q.limit;
 	return { posts: ranked.slice(q.offset, end), next: end < ranked.length ? end : null };
+}
+
+/**
+ * Live delivery of a celebrity's post to open home streams (queues/feed.ts walks the followers).
+ * Best effort like every live event: if the queue refuses, the post stays posted (it is on every
+ * follower's timeline at the next read) and the failure is logged.
+ */
+async function startLiveDelivery(env: Env, message: LiveMessage): Promise<void> {
+	try {
+		await env.FEED_QUEUE.send(message);
+	} catch (err) {
+		log.warn("live delivery not started", { post_id: message.post_id, error: errorText(err) });
+	}
+}
+
+/** An operator's replay of a feed dead letter: false when the body is not a feed message. */
+export async function replayFeedMessage(env: Env, body: unknown): Promise<boolean> {
+	const parsed = feedMessageSchema.safeParse(body);
+	if (!parsed.success) return false;
+	await env.FEED_QUEUE.send(parsed.data);
+	return true;
 }

@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import type { DeadLetterRow } from "./dead-letters-db";
-import { findDeadLetter, listDeadLetters, markReplayed } from "./dead-letters-db";
+import { DEAD_LETTER_QUEUES, findDeadLetter, listDeadLetters, markReplayed } from "./dead-letters-db";
+import { replayFeedMessage } from "../social/service";
 import { telemetryMessageSchema } from "./domain";
 import { AppError } from "../platform/errors";
 import { adminAuth } from "../gateway/tenants/admin-auth";
@@ -17,6 +18,7 @@ const listQuery = z.object({
 		.string()
 		.regex(/^ten_[0-9a-f]{24}$/, "not a tenant id")
 		.optional(),
+	queue: z.enum(DEAD_LETTER_QUEUES).optional(),
 	limit: z.coerce.number().int().min(1).max(200).default(50),
 	// "<created_at>_<id>" of the last row of the previous page.
 	cursor: z
@@ -26,7 +28,10 @@ const listQuery = z.object({
 		.optional(),
 });
 
-/** Operators' view of telemetry messages that could not be written, and their replay. */
+/**
+ * Operators' view of queue messages that kept failing (telemetry's, and the feed's), and their
+ * replay into the queue each came from.
+ */
 export const deadLetterRoutes = new Hono<AppEnv>()
 	.use(adminAuth())
 	.get("/", deadLetterDocs.list, validate("query", listQuery), async (c) => {
@@ -34,6 +39,7 @@ export const deadLetterRoutes = new Hono<AppEnv>()
 		const rows = await listDeadLetters(c.env.DB, {
 			status: q.status,
 			tenantId: q.tenant_id ?? null,
+			queue: q.queue ?? null,
 			limit: q.limit,
 			before: q.cursor ?? null,
 		});
@@ -53,25 +59,34 @@ export const deadLetterRoutes = new Hono<AppEnv>()
 				"already_replayed",
 				`Dead letter ${id} was replayed already; it returns here if it fails again.`,
 			);
-		const parsed = telemetryMessageSchema.safeParse(JSON.parse(row.body));
-		if (!parsed.success)
+		// Sent before it is marked: a crash in between leaves it pending, and a second replay is
+		// harmless because each consumer's writes are idempotent by the message's own keys.
+		if (!(await sendBack(c.env, row)))
 			throw new AppError(
 				422,
 				"not_replayable",
-				`Dead letter ${id} is not a valid telemetry message (${row.reason}); it cannot be replayed.`,
+				`Dead letter ${id} is not a valid ${row.queue} message (${row.reason}); it cannot be replayed.`,
 			);
-		// Sent before it is marked: a crash in between leaves it pending, and a second replay is
-		// harmless because the consumer's writes are idempotent by the message's own keys.
-		const queue = laneOf(parsed.data) === "backfill" ? c.env.TELEMETRY_BACKFILL_QUEUE : c.env.TELEMETRY_QUEUE;
-		await queue.send(parsed.data, { contentType: "json" });
 		const updated = await markReplayed(c.env.DB, id, Date.now());
 		if (!updated) throw new AppError(404, "not_found", `No dead letter ${id}.`);
 		return c.json(letterJson(updated), 202);
 	});
 
+/** Sends a dead letter's body back to its queue; false when it is not a valid message of that queue. */
+async function sendBack(env: Env, row: DeadLetterRow): Promise<boolean> {
+	const body: unknown = JSON.parse(row.body);
+	if (row.queue === "floodgate-feed") return replayFeedMessage(env, body);
+	const parsed = telemetryMessageSchema.safeParse(body);
+	if (!parsed.success) return false;
+	const queue = laneOf(parsed.data) === "backfill" ? env.TELEMETRY_BACKFILL_QUEUE : env.TELEMETRY_QUEUE;
+	await queue.send(parsed.data, { contentType: "json" });
+	return true;
+}
+
 function letterJson(r: DeadLetterRow) {
 	return {
 		id: r.id,
+		queue: r.queue,
 		message_id: r.message_id,
 		tenant_id: r.tenant_id,
 		kind: r.kind,

@@ -2,8 +2,14 @@ import { deleteOldestRows } from "../platform/sql";
 import type { SqlValue } from "../platform/sql";
 import { multiRowInsert } from "../platform/sql";
 
+/** The queues whose dead letters are kept here (a row is replayed into its own queue). */
+export const DEAD_LETTER_QUEUES = ["floodgate-telemetry", "floodgate-feed"] as const;
+export type DeadLetterQueue = (typeof DEAD_LETTER_QUEUES)[number];
+
 export type DeadLetter = {
 	id: string;
+	/** Telemetry's when left out. */
+	queue?: DeadLetterQueue;
 	messageId: string;
 	tenantId: string | null;
 	kind: string | null;
@@ -16,6 +22,7 @@ export type DeadLetter = {
 
 export type DeadLetterRow = {
 	id: string;
+	queue: DeadLetterQueue;
 	message_id: string;
 	tenant_id: string | null;
 	kind: string | null;
@@ -29,7 +36,7 @@ export type DeadLetterRow = {
 };
 
 const FIELDS =
-	"id, message_id, tenant_id, kind, body, update_count, reason, attempts, created_at, replayed_at, replay_count";
+	"id, queue, message_id, tenant_id, kind, body, update_count, reason, attempts, created_at, replayed_at, replay_count";
 
 /**
  * Keeps dead letters, one row per message id: a message that dies again after a replay becomes
@@ -46,10 +53,11 @@ export async function insertDeadLetters(db: D1Database, letters: readonly DeadLe
 		d.reason,
 		d.attempts,
 		d.createdAt,
+		d.queue ?? "floodgate-telemetry",
 	]);
 	const statements = multiRowInsert(
 		"dead_letters",
-		["id", "message_id", "tenant_id", "kind", "body", "update_count", "reason", "attempts", "created_at"],
+		["id", "message_id", "tenant_id", "kind", "body", "update_count", "reason", "attempts", "created_at", "queue"],
 		rows,
 		`ON CONFLICT (message_id) DO UPDATE SET body = excluded.body, reason = excluded.reason,
  attempts = dead_letters.attempts + excluded.attempts, created_at = excluded.created_at, replayed_at = NULL`,
@@ -63,6 +71,7 @@ export async function listDeadLetters(
 	q: {
 		status: "pending" | "replayed" | "all";
 		tenantId: string | null;
+		queue: DeadLetterQueue | null;
 		limit: number;
 		before: { createdAt: number; id: string } | null;
 	},
@@ -73,9 +82,10 @@ export async function listDeadLetters(
  WHERE (?1 = 'all' OR (?1 = 'pending' AND replayed_at IS NULL) OR (?1 = 'replayed' AND replayed_at IS NOT NULL))
  AND (?2 IS NULL OR tenant_id = ?2)
  AND (?3 IS NULL OR (created_at, id) < (?3, ?4))
+ AND (?6 IS NULL OR queue = ?6)
  ORDER BY created_at DESC, id DESC LIMIT ?5`,
 		)
-		.bind(q.status, q.tenantId, q.before?.createdAt ?? null, q.before?.id ?? "", q.limit)
+		.bind(q.status, q.tenantId, q.before?.createdAt ?? null, q.before?.id ?? "", q.limit, q.queue)
 		.all<DeadLetterRow>();
 	return results;
 }

@@ -23,6 +23,7 @@ const positionSchema = z
 const deadLetterSchema = z
 	.object({
 		id: z.string(),
+		queue: z.enum(["floodgate-telemetry", "floodgate-feed"]).describe("The queue a replay sends it back to."),
 		message_id: z.string(),
 		tenant_id: z.string(),
 		kind: z.string(),
@@ -133,11 +134,11 @@ const deadLetters = (doc: Omit<RouteDoc, "tags" | "access">) =>
 
 export const deadLetterDocs = {
 	list: deadLetters({
-		summary: "List dead-lettered telemetry messages",
+		summary: "List dead-lettered queue messages (telemetry, feed); filter with ?queue=",
 		ok: { 200: z.object({ dead_letters: z.array(deadLetterSchema), next_cursor: z.string().nullable() }) },
 	}),
 	replay: deadLetters({
-		summary: "Send a dead letter back to the telemetry queue",
+		summary: "Send a dead letter back to the queue it came from",
 		ok: { 202: deadLetterSchema },
 		errors: [404, 409, 422],
 	}),

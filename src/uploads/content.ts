@@ -1,5 +1,7 @@
 import { objectResponse } from "../platform/r2-object";
+import type { StoredObject } from "../platform/r2-object";
 import type { UploadRow } from "./db";
+import { objectPartsOf } from "./upload-db";
 
 /**
  * A finished upload's bytes from R2, streamed: the whole object (200) or one `Range` (206), with
@@ -11,11 +13,16 @@ export function contentResponse(
 	rangeHeader: string | undefined,
 	ifNoneMatch: string | undefined,
 ): Promise<Response> {
-	const stored = {
+	return objectResponse(bucket, storedUpload(row), rangeHeader, ifNoneMatch, "upload_content_missing");
+}
+
+/** A finished upload as an R2 resource: its object, or a final upload's partials' objects in order. */
+export function storedUpload(row: UploadRow): StoredObject {
+	return {
 		key: row.r2_key,
 		size: row.length ?? 0,
 		contentType: row.filetype ?? "application/octet-stream",
 		filename: row.filename,
+		parts: row.concat === "final" ? objectPartsOf(row.concat_parts) : null,
 	};
-	return objectResponse(bucket, stored, rangeHeader, ifNoneMatch, "upload_content_missing");
 }

@@ -6,6 +6,8 @@
 export type ChecksumAlgorithm = "sha1" | "sha256";
 export type Checksum = { algorithm: ChecksumAlgorithm; digest: Uint8Array };
 export type ByteRange = { offset: number; length: number };
+/** Upload-Concat on creation: a partial upload, or a final one made of partials (by id, in order). */
+export type Concat = { kind: "partial" } | { kind: "final"; ids: string[] };
 export type UploadStatus = "uploading" | "complete" | "expired" | "terminated" | "failed";
 
 export const TUS_VERSION = "1.0.0";
@@ -16,6 +18,7 @@ export const TUS_EXTENSIONS = [
 	"expiration",
 	"checksum",
 	"termination",
+	"concatenation",
 ].join(",");
 export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ["sha1", "sha256"];
 export const OFFSET_OCTET_STREAM = "application/offset+octet-stream";
@@ -25,6 +28,9 @@ export const R2_MAX_PARTS = 10_000;
 const MIB = 1024 * 1024;
 /** R2 parts (all but the last) are at least 5 MiB and all the same size. */
 export const R2_MIN_PART_BYTES = 5 * MIB;
+/** Partial uploads one final upload may join (each is one R2 read per request that spans it). */
+export const MAX_CONCAT_PARTS = 50;
+const UPLOAD_PATH = /^\/api\/v1\/uploads\/(upl_[0-9a-f]{24})$/;
 const DIGITS = /^(?:0|[1-9][0-9]{0,15})$/;
 const METADATA_KEY = /^[^\s,]+$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -60,6 +66,35 @@ export function parseMetadata(header: string | undefined): Record<string, string
 		metadata[key] = text;
 	}
 	return metadata;
+}
+
+/**
+ * Upload-Concat (tus concatenation): `partial`, or `final;<url> <url> …` with the partial uploads'
+ * URLs (absolute, or paths resolved against `base`) in order. Null when malformed, or a final with
+ * no partial, more than MAX_CONCAT_PARTS, or one URL twice.
+ */
+export function parseConcat(header: string, base: string): Concat | null {
+	const value = header.trim();
+	if (value === "partial") return { kind: "partial" };
+	if (!value.startsWith("final;")) return null;
+	const urls = value
+		.slice("final;".length)
+		.trim()
+		.split(/\s+/)
+		.filter((u) => u !== "");
+	const ids: string[] = [];
+	for (const url of urls) {
+		let path: string;
+		try {
+			path = new URL(url, base).pathname;
+		} catch {
+			return null;
+		}
+		const id = UPLOAD_PATH.exec(path)?.[1];
+		if (id === undefined || ids.includes(id)) return null;
+		ids.push(id);
+	}
+	return ids.length === 0 || ids.length > MAX_CONCAT_PARTS ? null : { kind: "final", ids };
 }
 
 /** Upload-Checksum: `<algorithm> <base64 digest>`; "unsupported" for an algorithm we do not offer. */

@@ -70,14 +70,17 @@ export const uploadDocs = {
 			description:
 				"Upload-Length (or Upload-Defer-Length: 1) and Upload-Metadata (`filename`, `filetype`); a body with " +
 				"Content-Type application/offset+octet-stream is the first chunk. 429 with Retry-After over the tenant's " +
-				"quota of unfinished uploads or bytes in flight.",
+				"quota of unfinished uploads or bytes in flight. Concatenation: `Upload-Concat: partial` marks a partial " +
+				"upload; `Upload-Concat: final;<url> …` (no Upload-Length, no body) creates a complete upload whose content " +
+				"is those complete partial uploads in order (not copied; the partials end): 404 for another tenant's, 400 " +
+				"for one not partial or not complete.",
 			ok: {
 				201: {
 					description: "Created; Location is the upload's absolute URL.",
 					headers: { Location: header("The upload URL."), ...TUS_ANSWER },
 				},
 			},
-			errors: [413, 415],
+			errors: [400, 404, 413, 415],
 		},
 		[412],
 	),
@@ -86,7 +89,8 @@ export const uploadDocs = {
 			summary: "Read an upload (HEAD: its tus offset)",
 			description:
 				"HEAD answers the tus headers (Upload-Offset, Upload-Length or Upload-Defer-Length, Upload-Expires, " +
-				"Upload-Metadata) with Cache-Control: no-store and no body; GET answers them as JSON.",
+				"Upload-Metadata, Upload-Concat for partial and final uploads) with Cache-Control: no-store and no body; " +
+				"GET answers them as JSON.",
 			ok: { 200: uploadSchema },
 			errors: [404],
 		},
@@ -95,9 +99,11 @@ export const uploadDocs = {
 	patch: uploads(
 		{
 			summary: "Append a chunk at Upload-Offset (Content-Type application/offset+octet-stream)",
-			description: "The offset moves only once the bytes are durable in R2; the last chunk completes the object.",
+			description:
+				"The offset moves only once the bytes are durable in R2; the last chunk completes the object. 403 for a " +
+				"final (concatenated) upload: it takes no data.",
 			ok: { 204: { description: "Appended.", headers: TUS_ANSWER } },
-			errors: [404, 409, 413, 415],
+			errors: [403, 404, 409, 413, 415],
 		},
 		[410, 412, 423, 460],
 	),

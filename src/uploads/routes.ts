@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
@@ -6,7 +7,9 @@ import { validate } from "../platform/validation";
 import { findUpload } from "./db";
 import {
 	CHECKSUM_ALGORITHMS,
+	MAX_CONCAT_PARTS,
 	OFFSET_OCTET_STREAM,
+	parseConcat,
 	parseByteCount,
 	parseChecksum,
 	parseMetadata,
@@ -16,6 +19,7 @@ import {
 import { uploadDocs } from "./openapi";
 import { createUpload, patchFailure, refusalError, tusHeaders, uploadLimits, uploadStub } from "./service";
 import { contentResponse } from "./content";
+import { createFinalUpload } from "./concat";
 
 const idParams = z.object({ id: z.string().regex(/^upl_[0-9a-f]{24}$/, "an upload id (upl_…)") });
 const byteCount = z.string().regex(/^(?:0|[1-9][0-9]{0,15})$/, "a byte count");
@@ -25,6 +29,11 @@ const createHeaders = z.object({
 	"upload-length": byteCount.optional().describe("The upload's size in bytes (or send Upload-Defer-Length: 1)."),
 	"upload-defer-length": z.literal("1").optional(),
 	"upload-metadata": z.string().optional().describe("`filename <base64>,filetype <base64>` (tus creation)."),
+	"upload-concat": z
+		.string()
+		.max(8_000)
+		.optional()
+		.describe("tus concatenation: `partial`, or `final;<url> <url> …` naming complete partial uploads in order."),
 	"content-type": z.string().optional(),
 });
 const patchHeaders = z.object({
@@ -46,6 +55,14 @@ export const uploadRoutes = new Hono<AppEnv>()
 	.post("/", uploadDocs.create, validate("header", createHeaders), async (c) => {
 		const headers = c.req.valid("header");
 		const limits = uploadLimits(c.env);
+		const concat = headers["upload-concat"] === undefined ? null : parseConcat(headers["upload-concat"], c.req.url);
+		if (headers["upload-concat"] !== undefined && !concat)
+			throw new AppError(
+				400,
+				"upload_concat_invalid",
+				`Upload-Concat: partial, or final;<url> … (1–${MAX_CONCAT_PARTS} uploads).`,
+			);
+		if (concat?.kind === "final") return createFinal(c, concat.ids, headers);
 		const length = parseByteCount(headers["upload-length"]);
 		if (length === null && headers["upload-defer-length"] !== "1") {
 			throw new AppError(400, "upload_length_required", "Send Upload-Length, or Upload-Defer-Length: 1.");
@@ -66,6 +83,7 @@ export const uploadRoutes = new Hono<AppEnv>()
 			metadata: headers["upload-metadata"] ?? null,
 			filename: metadata.filename ?? null,
 			filetype: metadata.filetype ?? null,
+			concat: concat?.kind ?? null,
 		});
 		if (withBody) {
 			// creation-with-upload: the body is the first PATCH (offset 0).
@@ -73,8 +91,7 @@ export const uploadRoutes = new Hono<AppEnv>()
 			// The upload exists either way: the client learns its URL and offset, and resumes.
 			if (result.ok) view = result.view;
 		}
-		const location = new URL(`${c.req.path.replace(/\/$/, "")}/${id}`, c.req.url).toString();
-		return c.body(null, 201, { Location: location, ...tusHeaders(view, false) });
+		return c.body(null, 201, { Location: locationOf(c, id), ...tusHeaders(view, false) });
 	})
 	.get("/:id", uploadDocs.read, validate("header", tusHeadersOnly), validate("param", idParams), async (c) => {
 		const { id } = c.req.valid("param");
@@ -133,6 +150,37 @@ export const uploadRoutes = new Hono<AppEnv>()
 		}
 		return contentResponse(c.env.RECORDINGS, row, c.req.header("Range"), c.req.header("If-None-Match"));
 	});
+
+/** The absolute URL of an upload, from the request's origin. */
+function locationOf(c: Context<AppEnv>, id: string): string {
+	return new URL(`${c.req.path.replace(/\/$/, "")}/${id}`, c.req.url).toString();
+}
+
+/** tus concatenation: a final upload of partials (no Upload-Length, no body; its length is theirs). */
+async function createFinal(
+	c: Context<AppEnv>,
+	partialIds: string[],
+	headers: { "upload-length"?: string | undefined; "upload-metadata"?: string | undefined },
+) {
+	if (headers["upload-length"] !== undefined)
+		throw new AppError(
+			400,
+			"upload_length_forbidden",
+			"A final upload takes no Upload-Length: its length is its partials'.",
+		);
+	if (c.req.raw.body !== null && c.req.header("Content-Length") !== "0")
+		throw new AppError(400, "final_upload_body", "A final upload takes no data.");
+	const metadata = parseMetadata(headers["upload-metadata"]);
+	if (!metadata) throw new AppError(400, "upload_metadata_invalid", "Upload-Metadata: `key base64value` pairs.");
+	const { id, view } = await createFinalUpload(c.env, {
+		tenantId: c.get("principal").tenantId,
+		partialIds,
+		metadata: headers["upload-metadata"] ?? null,
+		filename: metadata.filename ?? null,
+		filetype: metadata.filetype ?? null,
+	});
+	return c.body(null, 201, { Location: locationOf(c, id), ...tusHeaders(view, false) });
+}
 
 function discovery(env: Env): Record<string, string> {
 	return {

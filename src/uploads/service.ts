@@ -4,9 +4,12 @@ import type { AppEnv } from "../platform/app-env";
 import { newId } from "../platform/crypto";
 import type { ErrorBody } from "../platform/errors";
 import { AppError } from "../platform/errors";
-import { finishUpload, insertUploadWithinQuota } from "./db";
+import { findUpload, finishUpload, insertUploadWithinQuota } from "./db";
+import type { Concat } from "./domain";
 import { httpDate, objectKey, partSizeFor } from "./domain";
 import { tooLarge } from "./middleware";
+import { storedUpload } from "./content";
+import type { ObjectPart } from "../platform/r2-object";
 
 export type UploadStub = DurableObjectStub<TusUpload>;
 export type UploadLimits = {
@@ -22,6 +25,18 @@ export type NewUpload = {
 	metadata: string | null;
 	filename: string | null;
 	filetype: string | null;
+	concat: "partial" | null;
+};
+
+/** A complete upload's R2 object, as another feature takes it over (a recording artifact). */
+export type UploadObject = {
+	key: string;
+	size: number;
+	etag: string;
+	contentType: string | null;
+	filename: string | null;
+	/** A final (concatenated) upload: its content is these objects in order, `key` has none. */
+	parts: readonly ObjectPart[] | null;
 };
 
 /** How long a client over its upload quota is asked to wait: uploads finish or expire meanwhile. */
@@ -58,6 +73,9 @@ export async function createUpload(env: Env, upload: NewUpload): Promise<{ id: s
 		r2_key: r2Key,
 		created_at: now,
 		completed_at: null,
+		finished_at: null,
+		concat: upload.concat,
+		concat_parts: null,
 	};
 	if (!(await insertUploadWithinQuota(env.DB, row, limits))) {
 		throw new AppError(
@@ -81,6 +99,7 @@ export async function createUpload(env: Env, upload: NewUpload): Promise<{ id: s
 			createdAt: now,
 			filename: upload.filename,
 			filetype: upload.filetype,
+			concat: upload.concat,
 		});
 		return { id, view };
 	} catch (error) {
@@ -97,6 +116,7 @@ export function tusHeaders(view: UploadView, withMetadata: boolean): Record<stri
 		...(view.length === null ? { "Upload-Defer-Length": "1" } : { "Upload-Length": String(view.length) }),
 		...(view.expiresAt === null ? {} : { "Upload-Expires": httpDate(view.expiresAt) }),
 		...(withMetadata && view.metadata !== null ? { "Upload-Metadata": view.metadata } : {}),
+		...(view.concat === null ? {} : { "Upload-Concat": concatHeader(view.concat) }),
 	};
 }
 
@@ -133,6 +153,12 @@ export function patchFailure(c: Context<AppEnv>, uploadId: string, result: Exclu
 			);
 		case "interrupted":
 			return new AppError(400, "body_interrupted", "The body ended early; with Upload-Checksum nothing of it is kept.");
+		case "final":
+			return new AppError(
+				403,
+				"upload_final",
+				`Upload ${uploadId} is a final (concatenated) upload: it takes no data.`,
+			);
 		default:
 			return refusalError(uploadId, result);
 	}
@@ -145,4 +171,73 @@ function checksumMismatch(c: Context<AppEnv>): Response {
 		request_id: c.get("requestId"),
 	};
 	return new Response(JSON.stringify(body), { status: 460, headers: { "Content-Type": "application/json" } });
+}
+
+/**
+ * The object of a tenant's complete upload: 404 for an unknown upload (another tenant's too, or
+ * terminated), 409 while it is not complete (uploading, expired).
+ */
+export async function completeUploadObject(env: Env, tenantId: string, uploadId: string): Promise<UploadObject> {
+	const row = await findUpload(env.DB, tenantId, uploadId);
+	if (!row || row.status === "terminated" || row.status === "failed") {
+		throw refusalError(uploadId, { ok: false, code: "not_found" });
+	}
+	if (row.status !== "complete") throw incomplete(uploadId, row.status);
+	const stored = storedUpload(row);
+	if (stored.parts)
+		return {
+			key: row.r2_key,
+			size: stored.size,
+			etag: "",
+			contentType: row.filetype,
+			filename: row.filename,
+			parts: stored.parts,
+		};
+	const head = await env.RECORDINGS.head(row.r2_key);
+	if (!head) throw new AppError(409, "upload_content_missing", `The content of upload ${uploadId} is gone.`);
+	return {
+		key: row.r2_key,
+		size: head.size,
+		etag: head.httpEtag,
+		contentType: row.filetype,
+		filename: row.filename,
+		parts: null,
+	};
+}
+
+/**
+ * Where a complete upload's bytes are, for readers outside this feature (a recording's source):
+ * a final upload's partials' objects in order; null for an upload that is not (or no longer) a
+ * complete one of this tenant, whose reader then falls back to the object key it kept.
+ */
+export async function uploadParts(env: Env, tenantId: string, uploadId: string): Promise<readonly ObjectPart[] | null> {
+	const row = await findUpload(env.DB, tenantId, uploadId);
+	return row?.status === "complete" ? (storedUpload(row).parts ?? null) : null;
+}
+
+/**
+ * Takes over a complete upload's object: the upload ends (terminated: 404 from now on, its row
+ * purged by retention) and its R2 object is the caller's from now on, not copied.
+ */
+export async function adoptUpload(env: Env, tenantId: string, uploadId: string): Promise<void> {
+	const result = await uploadStub(env, uploadId).adopt(tenantId);
+	if (result.ok) return;
+	if (result.code === "incomplete") throw incomplete(uploadId, result.view.status);
+	throw refusalError(uploadId, result);
+}
+
+/** Upload-Concat as HEAD answers it: `partial`, or `final;` and the partials' paths in order. */
+function concatHeader(concat: Concat): string {
+	return concat.kind === "partial" ? "partial" : `final;${concat.ids.map((id) => `/api/v1/uploads/${id}`).join(" ")}`;
+}
+
+function incomplete(uploadId: string, status: string): AppError {
+	return new AppError(
+		409,
+		"upload_incomplete",
+		`Upload ${uploadId} is ${status}; only a complete upload can be used.`,
+		{
+			status,
+		},
+	);
 }

@@ -1,4 +1,5 @@
-import type { UploadStatus } from "./domain";
+import type { Concat, UploadStatus } from "./domain";
+import type { ObjectPart } from "../platform/r2-object";
 
 /**
  * The SQLite storage of one TusUpload object: the upload's state (one row) and the etags of its
@@ -46,6 +47,47 @@ export function createUploadTables(sql: SqlStorage): void {
 			created_at INTEGER NOT NULL)`,
 	);
 	sql.exec(`CREATE TABLE IF NOT EXISTS parts (part_number INTEGER PRIMARY KEY, etag TEXT NOT NULL)`);
+	sql.exec(
+		`CREATE TABLE IF NOT EXISTS concat (one INTEGER PRIMARY KEY CHECK (one = 1), kind TEXT NOT NULL,
+			partial_ids TEXT NOT NULL, objects TEXT NOT NULL)`,
+	);
+}
+
+/** tus concatenation: a partial upload, or a final one (its partials by id, and their objects in order). */
+export type ConcatState = Concat & { objects: ObjectPart[] };
+
+export function readConcat(sql: SqlStorage): ConcatState | null {
+	const row = sql
+		.exec<{ kind: string; partial_ids: string; objects: string }>("SELECT * FROM concat WHERE one = 1")
+		.toArray()[0];
+	if (!row) return null;
+	if (row.kind === "partial") return { kind: "partial", objects: [] };
+	return { kind: "final", ids: stringsOf(row.partial_ids), objects: objectPartsOf(row.objects) };
+}
+
+export function saveConcat(sql: SqlStorage, concat: ConcatState): void {
+	sql.exec(
+		"INSERT OR REPLACE INTO concat (one, kind, partial_ids, objects) VALUES (1, ?, ?, ?)",
+		concat.kind,
+		JSON.stringify(concat.kind === "final" ? concat.ids : []),
+		JSON.stringify(concat.objects),
+	);
+}
+
+/** The parts of a final upload as stored (JSON written by this module). */
+export function objectPartsOf(text: string | null): ObjectPart[] {
+	const parsed: unknown = text === null ? [] : JSON.parse(text);
+	if (!Array.isArray(parsed)) return [];
+	return parsed.flatMap((v: unknown) =>
+		typeof v === "object" && v !== null && "key" in v && "size" in v && "etag" in v
+			? [{ key: String(v.key), size: Number(v.size), etag: String(v.etag) }]
+			: [],
+	);
+}
+
+function stringsOf(text: string): string[] {
+	const parsed: unknown = JSON.parse(text);
+	return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === "string") : [];
 }
 
 export function readUploadState(sql: SqlStorage): UploadState | null {

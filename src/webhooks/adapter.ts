@@ -1,8 +1,10 @@
 import type { AttemptMessage, AttemptRecord, DeliveryAdapter, PreparedDelivery } from "../delivery/engine";
 import { startNextInLane } from "../delivery/engine";
 import { claimDelivery, findDelivery, findEvent, finishDelivery, readPayload, recordAttempt } from "./delivery-db";
-import type { DeliveryRow, DeliveryStatus } from "./delivery-db";
+import type { DeliveryRow, DeliveryStatus, EventRow } from "./delivery-db";
+import type { EndpointRow } from "./db";
 import { findEndpoint, markEndpointOutcome } from "./db";
+import type { AttemptWrite } from "./batch-db";
 import { failingTooLong } from "./domain";
 import { switchEndpoint } from "./endpoints";
 import { signedHeaders } from "./secrets";
@@ -25,31 +27,11 @@ const STATUS_AFTER: Record<AttemptRecord["decision"]["kind"], DeliveryStatus> = 
 
 export const webhookAdapter: DeliveryAdapter = {
 	async load(env, msg): Promise<PreparedDelivery | null> {
-		const delivery = await findDelivery(env.DB, msg.tenant_id, msg.delivery_id);
-		if (!delivery || delivery.attempts !== msg.attempt - 1 || !["pending", "delivering"].includes(delivery.status))
-			return null;
-		const endpoint = await findEndpoint(env.DB, msg.tenant_id, delivery.endpoint_id);
-		if (!endpoint || endpoint.enabled !== 1) {
-			const reason = endpoint ? "the endpoint is disabled" : "the endpoint was deleted";
-			await endWithoutAttempt(env, msg, delivery, "failed", reason);
-			return null;
-		}
-		const event = await findEvent(env.DB, msg.tenant_id, delivery.event_id);
-		if (!event) {
-			await endWithoutAttempt(env, msg, delivery, "dead", "the event expired");
-			return null;
-		}
-		return {
-			rateLimit: endpoint.rate_limit,
-			laneName: laneName(endpoint.tenant_id, endpoint.id),
-			laneKey: delivery.lane_key,
-			build: async (nowMs) => {
-				const data: unknown = JSON.parse(await readPayload(env.DB, event.id));
-				// The Standard Webhooks envelope: type, timestamp, data.
-				const body = JSON.stringify({ type: event.type, timestamp: new Date(event.created_at).toISOString(), data });
-				return { url: endpoint.url, body, headers: await signedHeaders(env, endpoint, event.id, body, nowMs) };
-			},
-		};
+		return prepareDelivery(env, msg, await findDelivery(env.DB, msg.tenant_id, msg.delivery_id), {
+			endpoint: (id) => findEndpoint(env.DB, msg.tenant_id, id),
+			event: (id) => findEvent(env.DB, msg.tenant_id, id),
+			payload: (eventId) => readPayload(env.DB, eventId),
+		});
 	},
 
 	claim: (env, msg, nowMs) => claimDelivery(env.DB, msg.tenant_id, msg.delivery_id, msg.attempt, nowMs),
@@ -57,29 +39,9 @@ export const webhookAdapter: DeliveryAdapter = {
 	async record(env, msg, record, nowMs) {
 		const delivery = await findDelivery(env.DB, msg.tenant_id, msg.delivery_id);
 		if (!delivery) return;
-		const { decision } = record;
-		await recordAttempt(
-			env.DB,
-			{
-				id: newId("att"),
-				tenant_id: msg.tenant_id,
-				endpoint_id: delivery.endpoint_id,
-				delivery_id: delivery.id,
-				event_id: delivery.event_id,
-				attempt: record.attempt,
-				status_code: record.statusCode,
-				latency_ms: record.latencyMs,
-				response_excerpt: record.excerpt,
-				error: record.error,
-				created_at: nowMs,
-			},
-			{
-				status: STATUS_AFTER[decision.kind],
-				nextAttemptAt: decision.kind === "retry" ? nowMs + decision.delaySeconds * 1000 : null,
-				deadReason: decision.kind === "dead" || decision.kind === "gone" ? decision.reason : null,
-			},
-		);
-		await afterOutcome(env, msg.tenant_id, delivery.endpoint_id, decision, nowMs);
+		const write = attemptWrite(msg, delivery, record, nowMs);
+		await recordAttempt(env.DB, write.attempt, write.next);
+		await afterOutcome(env, msg.tenant_id, delivery.endpoint_id, record.decision, nowMs);
 	},
 
 	send: (env, msg, delaySeconds) => sendMessages(env, [msg], delaySeconds),
@@ -91,8 +53,81 @@ export const webhookAdapter: DeliveryAdapter = {
 	},
 };
 
+/** Where a delivery's endpoint, event and payload come from (single queries, or a batch's preloaded rows). */
+export type DeliveryLookups = {
+	endpoint: (id: string) => Promise<EndpointRow | null>;
+	event: (id: string) => Promise<EventRow | null>;
+	payload: (eventId: string) => Promise<string>;
+};
+
+/**
+ * What an attempt of `delivery` sends, or null when the message is stale or the delivery ended
+ * without an attempt (its endpoint disabled or deleted, its event expired).
+ */
+export async function prepareDelivery(
+	env: Env,
+	msg: AttemptMessage,
+	delivery: DeliveryRow | null,
+	lookups: DeliveryLookups,
+): Promise<PreparedDelivery | null> {
+	if (!delivery || delivery.attempts !== msg.attempt - 1 || !["pending", "delivering"].includes(delivery.status))
+		return null;
+	const endpoint = await lookups.endpoint(delivery.endpoint_id);
+	if (!endpoint || endpoint.enabled !== 1) {
+		const reason = endpoint ? "the endpoint is disabled" : "the endpoint was deleted";
+		await endWithoutAttempt(env, msg, delivery, "failed", reason);
+		return null;
+	}
+	const event = await lookups.event(delivery.event_id);
+	if (!event) {
+		await endWithoutAttempt(env, msg, delivery, "dead", "the event expired");
+		return null;
+	}
+	return {
+		rateLimit: endpoint.rate_limit,
+		laneName: laneName(endpoint.tenant_id, endpoint.id),
+		laneKey: delivery.lane_key,
+		build: async (nowMs) => {
+			const data: unknown = JSON.parse(await lookups.payload(event.id));
+			// The Standard Webhooks envelope: type, timestamp, data.
+			const body = JSON.stringify({ type: event.type, timestamp: new Date(event.created_at).toISOString(), data });
+			return { url: endpoint.url, body, headers: await signedHeaders(env, endpoint, event.id, body, nowMs) };
+		},
+	};
+}
+
+/** The attempt log row and the delivery's state after an attempt. */
+export function attemptWrite(
+	msg: AttemptMessage,
+	delivery: DeliveryRow,
+	record: AttemptRecord,
+	nowMs: number,
+): AttemptWrite {
+	const { decision } = record;
+	return {
+		attempt: {
+			id: newId("att"),
+			tenant_id: msg.tenant_id,
+			endpoint_id: delivery.endpoint_id,
+			delivery_id: delivery.id,
+			event_id: delivery.event_id,
+			attempt: record.attempt,
+			status_code: record.statusCode,
+			latency_ms: record.latencyMs,
+			response_excerpt: record.excerpt,
+			error: record.error,
+			created_at: nowMs,
+		},
+		next: {
+			status: STATUS_AFTER[decision.kind],
+			nextAttemptAt: decision.kind === "retry" ? nowMs + decision.delaySeconds * 1000 : null,
+			deadReason: decision.kind === "dead" || decision.kind === "gone" ? decision.reason : null,
+		},
+	};
+}
+
 /** The endpoint's failure clock; 410 or failing for 5 days disables it. */
-async function afterOutcome(
+export async function afterOutcome(
 	env: Env,
 	tenantId: string,
 	endpointId: string,

@@ -22,12 +22,12 @@ export type EndpointChanges = Partial<
 	Pick<EndpointRow, "url" | "description" | "event_types" | "rate_limit" | "ordering_key">
 >;
 
-const COLUMNS =
+export const ENDPOINT_COLUMNS =
 	"id, tenant_id, url, description, event_types, rate_limit, ordering_key, sealed_secret, sealed_previous_secret, previous_expires_at, enabled, disabled_reason, failing_since, created_at, updated_at";
 
 export async function insertEndpoint(db: D1Database, row: EndpointRow): Promise<void> {
 	await db
-		.prepare(`INSERT INTO webhook_endpoints (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		.prepare(`INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		.bind(
 			row.id,
 			row.tenant_id,
@@ -58,7 +58,7 @@ export async function countEndpoints(db: D1Database, tenantId: string): Promise<
 
 export function findEndpoint(db: D1Database, tenantId: string, id: string): Promise<EndpointRow | null> {
 	return db
-		.prepare(`SELECT ${COLUMNS} FROM webhook_endpoints WHERE tenant_id = ? AND id = ?`)
+		.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = ? AND id = ?`)
 		.bind(tenantId, id)
 		.first<EndpointRow>();
 }
@@ -72,7 +72,7 @@ export async function listEndpoints(
 ): Promise<EndpointRow[]> {
 	const { results } = await db
 		.prepare(
-			`SELECT ${COLUMNS} FROM webhook_endpoints WHERE tenant_id = ?1 AND (?2 IS NULL OR created_at > ?2 OR (created_at = ?2 AND id > ?3))
+			`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = ?1 AND (?2 IS NULL OR created_at > ?2 OR (created_at = ?2 AND id > ?3))
 			 ORDER BY created_at, id LIMIT ?4`,
 		)
 		.bind(tenantId, after?.createdAt ?? null, after?.id ?? "", limit)
@@ -83,7 +83,9 @@ export async function listEndpoints(
 /** Every enabled endpoint of a tenant (the subscription cache; capped by maxEndpointsPerTenant). */
 export async function listEnabledEndpoints(db: D1Database, tenantId: string): Promise<EndpointRow[]> {
 	const { results } = await db
-		.prepare(`SELECT ${COLUMNS} FROM webhook_endpoints WHERE tenant_id = ? AND enabled = 1 ORDER BY created_at, id`)
+		.prepare(
+			`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = ? AND enabled = 1 ORDER BY created_at, id`,
+		)
 		.bind(tenantId)
 		.all<EndpointRow>();
 	return results;

@@ -45,8 +45,8 @@ export type AttemptRow = {
 };
 
 /** How long a claimed attempt is owned before a redelivered message may take it over. */
-const LEASE_MS = 60_000;
-const DELIVERY_COLUMNS =
+export const LEASE_MS = 60_000;
+export const DELIVERY_COLUMNS =
 	"id, tenant_id, event_id, endpoint_id, origin_key, lane_key, status, attempts, lease_until, next_attempt_at, last_status_code, dead_reason, created_at, updated_at";
 
 /** The event and its payload parts in one transaction; false when the idempotency key was used before. */

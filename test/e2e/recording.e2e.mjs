@@ -174,9 +174,13 @@ void test("a test meeting goes through every stage with the reference worker", {
 			workerId: `e2e-${w}`,
 			signal: controller.signal,
 			log: (l) => logs.push(l),
+			// Outputs over 200 kB go by tus (in 256 KiB chunks) and are attached; smaller ones by PUT.
+			tusThresholdBytes: 200_000,
+			tusChunkBytes: 256 * 1024,
 		}),
 	);
 	let rec;
+	let stats = [];
 	const until = Date.now() + 150_000;
 	try {
 		do {
@@ -185,10 +189,17 @@ void test("a test meeting goes through every stage with the reference worker", {
 		} while (rec.status === "processing" && Date.now() < until);
 	} finally {
 		controller.abort();
-		await Promise.all(workers);
+		stats = await Promise.all(workers);
 	}
 	assert.equal(rec.status, "ready", `${JSON.stringify(rec.stages)}\n${logs.join("\n")}`);
 	for (const s of rec.stages) assert.equal(s.status, "completed", s.name);
+	const viaTus = stats.flatMap((s) => s.sent.tus);
+	// The renditions are over the 200 kB threshold (audio of mostly silence is not: it goes by PUT).
+	assert.ok(viaTus.includes("video_720p.mp4"), `large outputs went by tus: ${viaTus.join(", ")}`);
+	assert.ok(
+		stats.some((s) => s.sent.put.includes("transcript.txt")),
+		"small outputs went by PUT",
+	);
 
 	const audio = await download(id, "audio.m4a");
 	assert.equal(probe(audio, "stream=codec_type"), "audio");

@@ -1,7 +1,7 @@
 // `npm run test:e2e`: tus-js-client (a real third-party tus client, in Node) against the Worker
 // started locally by wrangler (unstable_startWorker, as scripts/openapi.mjs does) on 127.0.0.1:
-// a chunked upload through R2 staging, an upload aborted midway and resumed by a new client from
-// the server's offset, termination; each finished object is checked by sha256 through the
+// a chunked upload through R2 staging, a parallel upload (tus concatenation), an upload aborted
+// midway and resumed by a new client from the server's offset, termination; each finished object is checked by sha256 through the
 // download route. (Expiry and checksum mismatches are tested in workerd: test/integration/uploads.)
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -109,6 +109,32 @@ void test("uploads ~12 MB in 2 MiB chunks and the stored object is byte-identica
 	const ranged = await fetch(`${url}/content`, { headers: { Authorization: `Bearer ${apiKey}`, Range: "bytes=5-14" } });
 	assert.equal(ranged.status, 206);
 	assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), source.subarray(5, 15));
+});
+
+void test("uploads in 3 parallel partial uploads joined by a final one (concatenation), byte-identical, Range across boundaries", async () => {
+	const source = randomBytes(9 * MIB + 7_777);
+	const url = await run(new tus.Upload(source, options({ parallelUploads: 3 })));
+	const res = await head(url);
+	assert.equal(res.status, 200);
+	assert.equal(res.headers.get("upload-length"), String(source.length));
+	assert.equal(res.headers.get("upload-offset"), String(source.length));
+	const concat = res.headers.get("upload-concat") ?? "";
+	assert.match(concat, /^final;(\/api\/v1\/uploads\/upl_[0-9a-f]{24} ?){3}$/);
+	assert.equal(await contentSha256(url), sha256(source));
+	// tus-js-client splits the file into 3 equal parts: read across the two boundaries.
+	const third = Math.floor(source.length / 3);
+	for (const [from, to] of [
+		[third - 100, third + 99],
+		[third - 5, 2 * third + 5],
+	]) {
+		const ranged = await fetch(`${url}/content`, {
+			headers: { Authorization: `Bearer ${apiKey}`, Range: `bytes=${from}-${to}` },
+		});
+		assert.equal(ranged.status, 206);
+		assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), source.subarray(from, to + 1));
+	}
+	// The partials were joined into the final: as uploads they are gone.
+	for (const path of concat.slice("final;".length).split(" ")) assert.equal((await head(`${base}${path}`)).status, 404);
 });
 
 void test("resumes an upload aborted midway with a new client, from the server's offset", async () => {

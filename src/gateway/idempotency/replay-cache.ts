@@ -11,7 +11,7 @@ type Entry = { fingerprint: Fingerprint; response: StoredResponse };
 const MAX_ENTRIES = 5_000;
 const MAX_BODY_CHARS = 64 * 1024;
 // Each entry lives until its record's own expiry (set per entry); the default is never used.
-const entries = new TtlCache<string, Entry>({ ttlMs: 0, maxEntries: MAX_ENTRIES });
+const entries = new TtlCache<string, Entry>({ ttlMs: 0, maxEntries: MAX_ENTRIES, name: "idempotency_replays" });
 
 export function recallReplay(scope: string, now: number): Entry | null {
 	return entries.get(scope, now) ?? null;

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../platform/app-env";
-import { seconds, rateLimitHeaders } from "./headers";
+import { rateLimitHeaders } from "./headers";
+import { refusal } from "./refusal";
 import type { RouteLimit } from "./route-limits";
 import { DEFAULT_ROUTE_LIMITS, targetsFor } from "./route-limits";
-import { AppError } from "../../platform/errors";
 import { takeTokens } from "./service";
 import { sleep } from "../../platform/timeout";
 import { countDecision } from "../../dashboard/counters";
@@ -44,27 +44,7 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 		if (recordGatewayDecision(principal.tenantId, targets, outcome.allowed, violated, now))
 			flushInBackground(c.env.DB, () => c.executionCtx);
 		const headers = rateLimitHeaders(outcome.views, now);
-		if (!outcome.allowed) {
-			if (outcome.unavailable) {
-				throw new AppError(
-					503,
-					"rate_limiter_unavailable",
-					"The rate limiter could not be reached; retry shortly.",
-					undefined,
-					{
-						"Retry-After": "1",
-					},
-				);
-			}
-			const retryAfter = outcome.retryAfterMs === null ? null : Math.max(1, seconds(outcome.retryAfterMs));
-			throw new AppError(
-				429,
-				"rate_limited",
-				`Rate limit exceeded: ${outcome.violated.join(", ")}`,
-				{ policies: outcome.violated, retry_after: retryAfter },
-				retryAfter === null ? headers : { ...headers, "Retry-After": String(retryAfter) },
-			);
-		}
+		if (!outcome.allowed) throw refusal(outcome, headers);
 		// Shaping (a leaky_bucket rule): the request waits here for its turn, holding no CPU.
 		if (outcome.delayMs > 0) await sleep(outcome.delayMs);
 		await next();

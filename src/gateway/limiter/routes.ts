@@ -35,7 +35,11 @@ const checkBody = z
 	.strict();
 
 // Isolate cache of rules (plain data): a check needs its rule, and D1 must not be on every check's path.
-const ruleCache = new TtlCache<string, { rule: RateLimitRuleRow | null }>({ ttlMs: RULE_TTL_MS, maxEntries: 10_000 });
+const ruleCache = new TtlCache<string, { rule: RateLimitRuleRow | null }>({
+	ttlMs: RULE_TTL_MS,
+	maxEntries: 10_000,
+	name: "rate_limit_rules",
+});
 
 /** Rate limiting as a service: tenants define rules for their own resources and check keys against them. */
 export const rateLimitRoutes = new Hono<AppEnv>()

@@ -14,10 +14,15 @@ export class CredentialCache<V> {
 	readonly #verified: TtlCache<string, V>;
 	readonly #rejected: TtlCache<string, Rejection>;
 
-	constructor(options: { maxVerified: number; maxRejected: number }) {
+	/** `name`: counted in GET /metrics as `<name>` (verified) and `<name>_refused`. */
+	constructor(options: { maxVerified: number; maxRejected: number; name?: string }) {
 		// Every entry is stored with its own TTL (AUTH_CACHE_SECONDS); the defaults are never used.
-		this.#verified = new TtlCache({ ttlMs: 0, maxEntries: options.maxVerified });
-		this.#rejected = new TtlCache({ ttlMs: 0, maxEntries: options.maxRejected });
+		this.#verified = new TtlCache({ ttlMs: 0, maxEntries: options.maxVerified, name: options.name });
+		this.#rejected = new TtlCache({
+			ttlMs: 0,
+			maxEntries: options.maxRejected,
+			name: options.name === undefined ? undefined : `${options.name}_refused`,
+		});
 	}
 
 	recall(hash: string, now = Date.now()): CredentialLookup<V> {

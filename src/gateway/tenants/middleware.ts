@@ -16,7 +16,11 @@ export const MAX_REJECTED_KEYS = 10_000;
 // Isolate-wide cache of keys by hash (plain data), so D1 is not on every request's path, nor on a
 // repeated bad key's. Entries live AUTH_CACHE_SECONDS; revocation here clears them at once, other
 // isolates follow within that time.
-const keyCache = new CredentialCache<TenantPrincipal>({ maxVerified: MAX_CACHED_KEYS, maxRejected: MAX_REJECTED_KEYS });
+const keyCache = new CredentialCache<TenantPrincipal>({
+	maxVerified: MAX_CACHED_KEYS,
+	maxRejected: MAX_REJECTED_KEYS,
+	name: "api_keys",
+});
 
 const UNKNOWN = "Unknown API key.";
 const REVOKED = "This API key has been revoked.";

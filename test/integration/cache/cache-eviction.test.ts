@@ -1,6 +1,17 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, createTenant, sleep } from "../helpers";
-import { configure, errorCode, keysOnOneShard, mustPut, put, read, stats, uniqueNamespace } from "./cache-helpers";
+import {
+	configure,
+	errorCode,
+	keysOnOneShard,
+	mustPut,
+	put,
+	read,
+	shardStub,
+	stats,
+	uniqueNamespace,
+} from "./cache-helpers";
 
 // With max_bytes 8,192 over 8 shards each shard holds 1,024 bytes: three of these entries, not four.
 const VALUE = "v".repeat(290);
@@ -92,5 +103,46 @@ describe("cache eviction under a size cap", () => {
 			const res = await call("PUT", `/api/v1/cache/${uniqueNamespace()}`, { token: apiKey, body });
 			expect(res.status, JSON.stringify(body)).toBe(400);
 		}
+	});
+
+	it("a hit writes no row: reads are kept in memory and written in one flush (before stats, eviction or a change)", async () => {
+		const { apiKey, tenantId } = await createTenant();
+		const ns = uniqueNamespace();
+		await mustPut(apiKey, ns, "hot", VALUE);
+		const stub = shardStub(tenantId, ns, "hot");
+		const stored = () =>
+			runInDurableObject(stub, (_obj, state) => {
+				const entry = state.storage.sql
+					.exec<{ hits: number; last_access: number }>("SELECT hits, last_access FROM entries WHERE key = 'hot'")
+					.one();
+				const meta = state.storage.sql.exec<{ hits: number; misses: number }>("SELECT hits, misses FROM meta").one();
+				return { ...entry, metaHits: meta.hits, metaMisses: meta.misses };
+			});
+		const before = await stored();
+		for (let i = 0; i < 5; i++) expect((await read(apiKey, ns, "hot"))?.hit).toBe(true);
+		expect(await read(apiKey, ns, "cold")).toBeNull();
+		// Nothing written yet: the five hits and the miss wait in the shard's memory.
+		expect(await stored()).toEqual(before);
+		// stats flushes first, so its figures are exact.
+		const figures = await stats(apiKey, ns);
+		expect(figures.hits).toBe(5);
+		expect(figures.misses).toBeGreaterThanOrEqual(1);
+		const after = await stored();
+		expect(after.hits).toBe(before.hits + 5);
+		expect(after.last_access).toBeGreaterThan(before.last_access);
+		expect(after.metaHits).toBe(before.metaHits + 5);
+	});
+
+	it("writes waiting reads by itself within a second", async () => {
+		const { apiKey, tenantId } = await createTenant();
+		const ns = uniqueNamespace();
+		await mustPut(apiKey, ns, "k", VALUE);
+		expect((await read(apiKey, ns, "k"))?.hit).toBe(true);
+		await sleep(1300);
+		const hits = await runInDurableObject(
+			shardStub(tenantId, ns, "k"),
+			(_obj, state) => state.storage.sql.exec<{ hits: number }>("SELECT hits FROM entries WHERE key = 'k'").one().hits,
+		);
+		expect(hits).toBe(1);
 	});
 });

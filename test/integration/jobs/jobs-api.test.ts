@@ -42,18 +42,18 @@ describe("jobs API: enqueue and validation", () => {
 		expect((await json(badDep)).error).toMatchObject({ code: "unknown_dependency" });
 	});
 
-	it("enqueues up to 100 jobs in bulk and rejects 101", async () => {
+	it("enqueues up to 1,000 jobs in bulk and rejects 1,001", async () => {
 		const { apiKey } = await createTenant();
 		const res = await post(apiKey, "/jobs/bulk", {
-			jobs: Array.from({ length: 100 }, (_, i) => ({ type: "noop", payload: { i } })),
+			jobs: Array.from({ length: 1000 }, (_, i) => ({ type: "noop", payload: { i } })),
 		});
 		expect(res.status).toBe(202);
 		const { jobs } = (await json(res)) as { jobs: { job_id: string; status: string }[] };
-		expect(jobs).toHaveLength(100);
-		expect(new Set(jobs.map((j) => j.job_id)).size).toBe(100);
-		const tooMany = await post(apiKey, "/jobs/bulk", { jobs: Array.from({ length: 101 }, () => ({ type: "noop" })) });
+		expect(jobs).toHaveLength(1000);
+		expect(new Set(jobs.map((j) => j.job_id)).size).toBe(1000);
+		const tooMany = await post(apiKey, "/jobs/bulk", { jobs: Array.from({ length: 1001 }, () => ({ type: "noop" })) });
 		expect(tooMany.status).toBe(400);
-		const last = jobs[99];
+		const last = jobs[999];
 		if (!last) throw new Error("no jobs");
 		await waitForJob(apiKey, last.job_id, (j) => j.status === "completed");
 	});

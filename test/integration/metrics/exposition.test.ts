@@ -84,4 +84,30 @@ describe("GET /metrics", () => {
 			samples.find((s) => s.name === "floodgate_jobs" && s.labels.status === "dead")?.value,
 		).toBeGreaterThanOrEqual(1);
 	});
+
+	it("reports the hit rates of the platform's hot-read caches (API keys) per isolate", async () => {
+		const { apiKey } = await createTenant();
+		const lookups = async (result: "hit" | "miss") => {
+			const res = await call("GET", "/metrics", { token: env.ADMIN_TOKEN });
+			const { samples } = parseExposition(await res.text());
+			return (
+				samples.find(
+					(s) =>
+						s.name === "floodgate_isolate_cache_lookups_total" &&
+						s.labels.cache === "api_keys" &&
+						s.labels.result === result,
+				)?.value ?? 0
+			);
+		};
+		const hitsBefore = await lookups("hit");
+		const missesBefore = await lookups("miss");
+		// The first use of a new key misses (then reads D1); the next ones hit.
+		for (let i = 0; i < 3; i++) expect((await call("GET", "/api/v1/whoami", { token: apiKey })).status).toBe(200);
+		expect((await lookups("miss")) - missesBefore).toBeGreaterThanOrEqual(1);
+		expect((await lookups("hit")) - hitsBefore).toBeGreaterThanOrEqual(2);
+		const res = await call("GET", "/metrics", { token: env.ADMIN_TOKEN });
+		const { samples } = parseExposition(await res.text());
+		const entries = samples.find((s) => s.name === "floodgate_isolate_cache_entries" && s.labels.cache === "api_keys");
+		expect(entries?.value).toBeGreaterThanOrEqual(1);
+	});
 });

@@ -11,6 +11,7 @@ export type ChannelView = {
 	deliver_at: string;
 	reason: string | null;
 	last_error: string | null;
+	digest_id: string | null;
 };
 export type NotificationView = { notification_id: string; priority: string; channels: ChannelView[] };
 

@@ -1,32 +1,12 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BASE, call, createTenant, sleep } from "../helpers";
-
-type Link = { slug: string; short_url: string; url: string; clicks: number; permanent: boolean };
-type ErrorJson = { error: { code: string; details?: unknown } };
-
-function create(apiKey: string, body: unknown): Promise<Response> {
-	return call("POST", "/api/v1/links", { token: apiKey, body });
-}
-
-async function mustCreate(apiKey: string, body: Record<string, unknown>): Promise<Link> {
-	const res = await create(apiKey, body);
-	expect(res.status).toBe(201);
-	return res.json<Link>();
-}
+import type { ErrorJson, Link } from "./links-helpers";
+import { create, errorCode, mustCreate, uniqueSlug, visit, waitForClicks } from "./links-helpers";
 
 /** The public redirect, not followed (a service binding's fetch follows redirects by default). */
 function follow(slug: string, query = ""): Promise<Response> {
-	const headers = { "CF-Connecting-IP": "203.0.113.9" };
-	return exports.default.fetch(new Request(`${BASE}/s/${slug}${query}`, { headers, redirect: "manual" }));
-}
-
-async function errorCode(res: Response): Promise<string> {
-	return (await res.json<ErrorJson>()).error.code;
-}
-
-function uniqueSlug(prefix: string): string {
-	return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+	return visit(slug, { query });
 }
 
 describe("creating short links", () => {
@@ -165,22 +145,20 @@ describe("the public redirect", () => {
 		const res = await follow(link.slug, "?preview=true");
 		expect(res.status).toBe(200);
 		expect(await res.json()).toEqual({ slug: link.slug, url: "https://example.com/pv", expires_at: null });
+		await sleep(1500);
+		expect((await (await call("GET", `/api/v1/links/${link.slug}`, { token: apiKey })).json<Link>()).clicks).toBe(0);
 	});
 
 	it("counts clicks after the response, per link and per UTC day", async () => {
 		const { apiKey } = await createTenant();
 		const link = await mustCreate(apiKey, { url: "https://example.com/c" });
 		for (let i = 0; i < 3; i++) expect((await follow(link.slug)).status).toBe(302);
-		let clicks = 0;
-		for (let waited = 0; waited < 3000 && clicks < 3; waited += 100) {
-			await sleep(100);
-			clicks = (await (await call("GET", `/api/v1/links/${link.slug}`, { token: apiKey })).json<Link>()).clicks;
-		}
-		expect(clicks).toBe(3);
+		expect(await waitForClicks(apiKey, link.slug, 3)).toBe(3);
 		const stats = await call("GET", `/api/v1/links/${link.slug}/stats`, { token: apiKey });
-		expect(await stats.json()).toEqual({
+		expect(await stats.json()).toMatchObject({
 			slug: link.slug,
 			clicks: 3,
+			total: 3,
 			days: [{ day: new Date().toISOString().slice(0, 10), clicks: 3 }],
 		});
 		const row = await env.DB.prepare("SELECT clicks FROM links WHERE slug = ?")

@@ -88,12 +88,14 @@ describe("feed queue consumer", () => {
 		expect(await feedRows(tenantId, reader.userId, p.id)).toBe(1);
 	});
 
-	it("acks dead letters after logging them", async () => {
+	it("acks dead letters once they are stored for an operator", async () => {
 		const batch = createMessageBatch<unknown>("floodgate-feed-dlq", [
 			{ id: "dead-1", timestamp: new Date(), attempts: 1, body: { anything: true } },
 		]);
 		const ctx = createExecutionContext();
 		await handleFeedDeadLetterBatch(batch, env, ctx);
-		expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dead-1"]);
+		expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+		const row = await env.DB.prepare("SELECT queue, kind FROM dead_letters WHERE message_id = 'feed:dead-1'").first();
+		expect(row).toEqual({ queue: "floodgate-feed", kind: null });
 	});
 });

@@ -15,6 +15,7 @@ describe("tus core protocol", () => {
 			"expiration",
 			"checksum",
 			"termination",
+			"concatenation",
 		]);
 		expect(res.headers.get("Tus-Max-Size")).toBe("53687091200");
 		expect(res.headers.get("Tus-Checksum-Algorithm")).toBe("sha1,sha256");

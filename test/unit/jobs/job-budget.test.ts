@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvocationBudget, Semaphore, SUBREQUEST_HEADROOM, WRAP_UP_MS } from "../../../src/jobs/budget";
-import { OutcomeWriter } from "../../../src/jobs/outcome-writer";
+import { MAX_GROUP, OutcomeWriter } from "../../../src/jobs/outcome-writer";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,17 +45,31 @@ describe("an invocation's budget", () => {
 });
 
 describe("the outcome writer", () => {
-	it("writes full groups at once and the rest at close, in finishing order", async () => {
+	it("writes a full group at once, what finished during that write as the next group, the rest at close", async () => {
 		const groups: number[][] = [];
 		const writer = new OutcomeWriter<number>(async (g) => void groups.push(g), { every: 3, intervalMs: 10_000 });
 		for (let i = 0; i < 7; i++) writer.add(i);
 		await sleep(0);
+		// Group commit: 3..6 finished while [0, 1, 2] was being written, so they go out together.
 		expect(groups).toEqual([
 			[0, 1, 2],
-			[3, 4, 5],
+			[3, 4, 5, 6],
 		]);
+		writer.add(7);
+		await sleep(0);
+		expect(groups).toHaveLength(2);
 		await writer.close();
-		expect(groups).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+		expect(groups).toEqual([[0, 1, 2], [3, 4, 5, 6], [7]]);
+	});
+
+	it("caps a group at MAX_GROUP attempts and keeps finishing order", async () => {
+		const groups: number[][] = [];
+		const writer = new OutcomeWriter<number>(async (g) => void groups.push(g), { every: 20, intervalMs: 10_000 });
+		const total = MAX_GROUP * 2 + 200;
+		for (let i = 0; i < total; i++) writer.add(i);
+		await writer.close();
+		expect(groups.map((g) => g.length)).toEqual([20, MAX_GROUP, MAX_GROUP, total - 20 - 2 * MAX_GROUP]);
+		expect(groups.flat()).toEqual(Array.from({ length: total }, (_, i) => i));
 	});
 
 	it("writes a partial group after the interval, unless the budget says no", async () => {

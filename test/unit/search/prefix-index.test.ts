@@ -54,3 +54,24 @@ describe("PrefixIndex", () => {
 		expect(index.suggest("   ", 5)).toEqual([]);
 	});
 });
+
+describe("PrefixIndex of one shard", () => {
+	it("serves only the word keys it owns, and counts them", () => {
+		const index = new PrefixIndex((key) => key.startsWith("y"));
+		index.put({ text: "New York", norm: "new york", weight: 1, popularity: 0 });
+		index.put({ text: "Yale", norm: "yale", weight: 2, popularity: 0 });
+		expect(index.keyCount).toBe(2);
+		expect(index.suggest("y", 10).map((s) => s.text)).toEqual(["Yale", "New York"]);
+		expect(index.suggest("new", 10)).toEqual([]);
+		index.delete("new york");
+		expect(index.keyCount).toBe(1);
+	});
+
+	it("corrects typos that keep the first or second letter first, not a wrong first letter", () => {
+		const index = indexOf([["Colorado", 1]]);
+		expect(index.suggest("oclo", 5).map((s) => [s.text, s.fuzzy])).toEqual([["Colorado", true]]);
+		expect(index.suggest("xcolo", 5).map((s) => s.text)).toEqual(["Colorado"]);
+		expect(index.suggest("cilo", 5).map((s) => s.text)).toEqual(["Colorado"]);
+		expect(index.suggest("bolo", 5)).toEqual([]);
+	});
+});

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-	ClickBuffer,
 	checkLinkDestination,
 	decodeCursor,
 	encodeCursor,
@@ -64,23 +63,5 @@ describe("cursors", () => {
 		expect(decodeCursor(encodeCursor(1700000000000, "abc_1"))).toEqual({ createdAt: 1700000000000, slug: "abc_1" });
 		expect(decodeCursor("x.abc")).toBeNull();
 		expect(decodeCursor("12.a")).toBeNull();
-	});
-});
-
-describe("ClickBuffer", () => {
-	it("sums clicks per slug and day and hands them out in bounded batches", () => {
-		const buffer = new ClickBuffer();
-		buffer.add({ slug: "a", day: "2026-01-01" });
-		buffer.add({ slug: "a", day: "2026-01-01" });
-		buffer.add({ slug: "a", day: "2026-01-02" });
-		buffer.add({ slug: "ab", day: "2026-01-01" });
-		expect(buffer.pending("a")).toBe(3);
-		expect(buffer.take(2)).toEqual([
-			{ slug: "a", day: "2026-01-01", clicks: 2 },
-			{ slug: "a", day: "2026-01-02", clicks: 1 },
-		]);
-		expect(buffer.size).toBe(1);
-		expect(buffer.take(10)).toEqual([{ slug: "ab", day: "2026-01-01", clicks: 1 }]);
-		expect(buffer.take(10)).toEqual([]);
 	});
 });

@@ -1,0 +1,150 @@
+// Search autocomplete (issue 17 §5): an index of BENCH_AUTOCOMPLETE_TERMS terms (default 1,000,000)
+// imported through the API, 10,000 terms per POST …/documents (the real path, not a direct seed:
+// 100 calls spread over the index's 16 shard objects by prefix), then GET …/suggest p50/p99 and req/s at
+// BENCH_CONNECTIONS concurrent clients (default 100) over a mix of prefixes, and the bare route
+// GET /api/v1/health at the same concurrency in the same run. Index memory: workerd RSS before the
+// import and after the first suggest (which sorts each shard's keys).
+// Terms are two synthetic words built from 40 syllables ("ka", "mon", …) with Zipf-like weights.
+// Queries: a term drawn with a bias to popular ones, one of its words, a prefix of 1–8 characters
+// (mostly 2–5), and 10% with one substituted letter at 4+ characters (the typo path).
+import { drive, fmt } from "../lib/load.mjs";
+import { unlimitedTenant } from "../lib/unlimited-tenant.mjs";
+
+export const title = "Search autocomplete: suggest p50/p99 and req/s on a 1,000,000-term index";
+
+const TERMS = Number(process.env.BENCH_AUTOCOMPLETE_TERMS ?? 1_000_000);
+const PER_CALL = 10_000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const SYLLABLES = [
+	"ka",
+	"mon",
+	"ri",
+	"te",
+	"sa",
+	"lo",
+	"ven",
+	"du",
+	"pa",
+	"shi",
+	"ber",
+	"na",
+	"go",
+	"li",
+	"tor",
+	"me",
+	"fa",
+	"zu",
+	"ol",
+	"ex",
+	"ran",
+	"cy",
+	"bo",
+	"hal",
+	"in",
+	"qua",
+	"de",
+	"mi",
+	"stro",
+	"ne",
+	"vi",
+	"ja",
+	"pol",
+	"ur",
+	"ta",
+	"gen",
+	"ko",
+	"sel",
+	"ar",
+	"wy",
+];
+const LENGTHS = [1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 6, 7, 8];
+
+/** A word for n (base-40 digits as syllables, at least two): distinct n give distinct words. */
+function word(n) {
+	let out = "";
+	let rest = n;
+	do {
+		out += SYLLABLES[rest % SYLLABLES.length];
+		rest = Math.floor(rest / SYLLABLES.length);
+	} while (rest > 0 || out.length < 4);
+	return out;
+}
+
+/** Term i: a "family" word shared by many terms, then its own distinct word. */
+function term(i) {
+	return `${word((i * 7919) % 5000)} ${word(i)}`;
+}
+
+function weight(i) {
+	return Math.round(1_000_000 / (1 + ((i * 104_729) % TERMS)));
+}
+
+export async function run({ url, admin, platform, log }) {
+	const { headers } = await unlimitedTenant(admin, "bench-autocomplete");
+	const rssBefore = platform.rssMb();
+	const started = Date.now();
+	for (let from = 0; from < TERMS; from += PER_CALL) {
+		const terms = [];
+		for (let i = from; i < Math.min(TERMS, from + PER_CALL); i++) terms.push({ text: term(i), weight: weight(i) });
+		const res = await fetch(`${url}/api/v1/search/indexes/bench/documents`, {
+			method: "POST",
+			headers,
+			body: JSON.stringify({ terms }),
+		});
+		if (res.status !== 200) throw new Error(`import failed at ${from}: ${res.status} ${await res.text()}`);
+	}
+	const importS = (Date.now() - started) / 1000;
+	const first = performance.now();
+	const probe = await fetch(`${url}/api/v1/search/indexes/bench/suggest?q=ka`, { headers });
+	if (probe.status !== 200) throw new Error(`suggest failed: ${probe.status} ${await probe.text()}`);
+	const firstSuggestMs = Math.round(performance.now() - first);
+	const rssAfter = platform.rssMb();
+	log(
+		`imported ${fmt(TERMS)} terms in ${importS.toFixed(1)} s (${fmt(TERMS / importS)} terms/s); first suggest ${firstSuggestMs} ms; workerd RSS ${rssBefore} → ${rssAfter} MB`,
+	);
+
+	let n = 0;
+	const suggestPath = () => {
+		const k = n++;
+		const r = Math.random();
+		const i = Math.floor(TERMS * r * r * r); // biased to low i, the heavier weights on average
+		const words = term(i).split(" ");
+		const w = words[k % 2];
+		let q = w.slice(0, LENGTHS[k % LENGTHS.length]);
+		if (q.length >= 4 && k % 10 === 0) q = `${q.slice(0, 2)}${q[3] === "a" ? "e" : "a"}${q.slice(3)}`;
+		return `/api/v1/search/indexes/bench/suggest?q=${encodeURIComponent(q)}&limit=10`;
+	};
+	const health = await drive({ url: `${url}/api/v1/health`, headers, connections: CONNECTIONS, duration: SECONDS });
+	const suggest = await drive({
+		url: `${url}/api/v1/search/indexes/bench/suggest?q=ka`,
+		headers,
+		connections: CONNECTIONS,
+		duration: SECONDS,
+		setupRequest: (req) => ({ ...req, path: suggestPath() }),
+	});
+	log(`health ${fmt(health.rps)} req/s p99 ${health.p99} ms`);
+	log(
+		`suggest ${fmt(suggest.rps)} req/s p50 ${suggest.p50} / p99 ${suggest.p99} ms at ${CONNECTIONS} clients; statuses ${JSON.stringify(suggest.statuses)}`,
+	);
+	if ((suggest.statuses[200] ?? 0) < suggest.total * 0.99)
+		throw new Error(`suggest answered ${JSON.stringify(suggest.statuses)}`);
+	return {
+		terms: TERMS,
+		import_s: Number(importS.toFixed(1)),
+		first_suggest_ms: firstSuggestMs,
+		connections: CONNECTIONS,
+		health_rps: Math.round(health.rps),
+		suggest_statuses: suggest.statuses,
+		workerd_rss_mb_before_import: rssBefore,
+		workerd_rss_mb_after_import: rssAfter,
+		figures: {
+			autocomplete_terms: TERMS,
+			autocomplete_p50_ms: suggest.p50,
+			autocomplete_p99_ms: suggest.p99,
+			autocomplete_rps: Math.round(suggest.rps),
+			autocomplete_ratio_health: Number((suggest.rps / health.rps).toFixed(3)),
+			autocomplete_index_rss_mb: rssBefore === null || rssAfter === null ? null : rssAfter - rssBefore,
+		},
+	};
+}
