@@ -235,7 +235,7 @@ export class CacheShard extends DurableObject<Env> {
 		else this.#readsTimer ??= setTimeout(() => this.#flushReads(), FLUSH_MS);
 	}
 
-	/** Writes the waiting reads in one statement per chunk (before eviction, stats or any change). */
+	/** Writes the waiting reads in one statement per chunk (before eviction, stats or every change). */
 	#flushReads(): void {
 		if (this.#readsTimer !== undefined) clearTimeout(this.#readsTimer);
 		this.#readsTimer = undefined;

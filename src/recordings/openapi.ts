@@ -89,7 +89,7 @@ export const recordingDocs = {
 	}),
 	attachArtifact: recordings({
 		summary:
-			"Attach a complete tus upload as an artifact (any size, no copy: the upload's object becomes the artifact's)",
+			"Attach a complete tus upload as an artifact (of whatever size, no copy: the upload's object becomes the artifact's)",
 		description:
 			"Body `{upload_id, content_type?}`. The upload must be the same tenant's (else 404) and complete (else 409); " +
 			"it ends (terminated) and its R2 object is the artifact's from then on.",

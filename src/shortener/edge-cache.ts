@@ -4,7 +4,7 @@ import type { LinkRow } from "./db";
 /**
  * Resolved links in the Cloudflare Cache API (caches.default: per data centre, not replicated),
  * keyed by a synthetic internal URL per slug, so a hot link costs no D1 read in a data centre
- * where any isolate resolved it within EDGE_TTL_SECONDS. PATCH and DELETE delete the entry in the
+ * where some isolate resolved it within EDGE_TTL_SECONDS. PATCH and DELETE delete the entry in the
  * data centre that served them; elsewhere it lives out its TTL. Unknown slugs are not kept here
  * (only in the isolate cache), so a new link is never hidden by a cached miss.
  */
