@@ -165,6 +165,12 @@ async function seedAuthors(db, tenantId, readerId, now) {
 			);
 		}
 	}
+	// The proxy's keep-alive socket may have been closed by the other side during the sign-ups
+	// (seconds of Argon2id): the first call after them fails with "other side closed" and drops it.
+	await db
+		.prepare("SELECT 1")
+		.first()
+		.catch(() => undefined);
 	for (let i = 0; i < statements.length; i += 500) await db.batch(statements.slice(i, i + 500));
 	for (let c = 0; c < CELEBRITIES; c++)
 		await followers(db, tenantId, `usr_bench${String(c).padStart(19, "0")}`, `cf${c}_`, CELEBRITY_FOLLOWERS - 1, now);
