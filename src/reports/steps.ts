@@ -93,78 +93,92 @@ async function truckDistanceStep(ctx: StepContext): Promise<StepOutput> {
 
 async function jobLatencyStep(ctx: StepContext): Promise<StepOutput> {
 	const { chunk } = ctx;
-	let after = ctx.chunk.cursor ? jobCursorSchema.parse(JSON.parse(ctx.chunk.cursor)) : null;
+	const start = chunk.cursor ? jobCursorSchema.parse(JSON.parse(chunk.cursor)) : null;
 	const byType = new Map<string, JobTypeAggregate>();
-	let queries = 0;
-	let finished = false;
-	while (queries < ctx.budget) {
-		const jobs = await readFinishedJobs(ctx.db, ctx.tenantId, chunk.start_ms, chunk.end_ms, after, JOBS_PAGE);
-		queries += 1;
-		aggregateJobs(byType, jobs, ctx.params.types);
-		const last = jobs.at(-1);
-		if (last) after = { at: last.completed_at, id: last.id };
-		if (jobs.length < JOBS_PAGE) {
-			finished = true;
-			break;
-		}
-	}
-	// One row per type per step of the chunk: a chunk that takes several steps has several, merged later.
-	const partials = [...byType].map(([type, agg]) => ({
-		chunk_index: chunk.chunk_index,
-		group_key: `${String(chunk.steps).padStart(6, "0")}:${type}`,
-		data: JSON.stringify({ type, ...agg }),
-	}));
-	return { partials, cursor: finished ? null : JSON.stringify(after), queries };
+	const paged = await readPages(ctx.budget, JOBS_PAGE, start, {
+		read: (after) => readFinishedJobs(ctx.db, ctx.tenantId, chunk.start_ms, chunk.end_ms, after, JOBS_PAGE),
+		fold: (jobs) => aggregateJobs(byType, jobs, ctx.params.types),
+		next: (job) => ({ at: job.completed_at, id: job.id }),
+	});
+	return perStepOutput(chunk, byType, (type, agg) => ({ type, ...agg }), paged);
 }
 
 async function vendingSalesStep(ctx: StepContext): Promise<StepOutput> {
 	const { chunk } = ctx;
-	let after = ctx.chunk.cursor ? machineCursorSchema.parse(JSON.parse(ctx.chunk.cursor)).after : "";
+	const start = chunk.cursor ? machineCursorSchema.parse(JSON.parse(chunk.cursor)).after : "";
 	const day = isoDay(chunk.start_ms);
 	const previous = isoDay(chunk.start_ms - DAY_MS);
 	const wanted = ctx.params.machine_ids ? new Set(ctx.params.machine_ids) : null;
 	const partials: PartialRow[] = [];
-	let queries = 0;
-	while (queries < ctx.budget) {
-		const rows = await readMachineDays(ctx.db, ctx.tenantId, day, previous, after, MACHINES_PAGE);
-		queries += 1;
-		for (const row of rows) {
-			if (wanted && !wanted.has(row.machine_id)) continue;
-			const today = parseInventory(row.inventory) ?? [];
-			const result = machineDay(row.machine_id, row.city, today, parseInventory(row.prev_inventory));
-			partials.push({ chunk_index: chunk.chunk_index, group_key: row.machine_id, data: JSON.stringify(result) });
-		}
-		const last = rows.at(-1);
-		if (last) after = last.machine_id;
-		if (rows.length < MACHINES_PAGE) return { partials, cursor: null, queries };
-	}
-	return { partials, cursor: JSON.stringify({ after }), queries };
+	const paged = await readPages(ctx.budget, MACHINES_PAGE, start, {
+		read: (after) => readMachineDays(ctx.db, ctx.tenantId, day, previous, after, MACHINES_PAGE),
+		fold: (rows) => {
+			for (const row of rows) {
+				if (wanted && !wanted.has(row.machine_id)) continue;
+				const today = parseInventory(row.inventory) ?? [];
+				const result = machineDay(row.machine_id, row.city, today, parseInventory(row.prev_inventory));
+				partials.push({ chunk_index: chunk.chunk_index, group_key: row.machine_id, data: JSON.stringify(result) });
+			}
+		},
+		next: (row) => row.machine_id,
+	});
+	return { partials, cursor: paged.finished ? null : JSON.stringify({ after: paged.after }), queries: paged.queries };
 }
 
 async function decisionsStep(ctx: StepContext): Promise<StepOutput> {
 	const { chunk } = ctx;
-	let after = chunk.cursor ? decisionCursorSchema.parse(JSON.parse(chunk.cursor)) : null;
+	const start = chunk.cursor ? decisionCursorSchema.parse(JSON.parse(chunk.cursor)) : null;
 	const byKey = new Map<string, KeyAggregate>();
-	let queries = 0;
-	let finished = false;
-	while (queries < ctx.budget) {
-		const rows = await readDecisionMinutes(ctx.db, ctx.tenantId, chunk.start_ms, chunk.end_ms, after, DECISIONS_PAGE);
-		queries += 1;
-		aggregateDecisions(byKey, rows, ctx.params.resources);
-		const last = rows.at(-1);
-		if (last) after = { minute: last.minute, resource: last.resource, key: last.limit_key };
-		if (rows.length < DECISIONS_PAGE) {
-			finished = true;
-			break;
-		}
-	}
+	const paged = await readPages(ctx.budget, DECISIONS_PAGE, start, {
+		read: (after) => readDecisionMinutes(ctx.db, ctx.tenantId, chunk.start_ms, chunk.end_ms, after, DECISIONS_PAGE),
+		fold: (rows) => aggregateDecisions(byKey, rows, ctx.params.resources),
+		next: (row) => ({ minute: row.minute, resource: row.resource, key: row.limit_key }),
+	});
 	// Like job_latency: one row per key per step of the chunk, merged when the result is built.
-	const partials = [...byKey].map(([id, agg]) => ({
+	return perStepOutput(chunk, byKey, (_id, agg) => agg, paged);
+}
+
+type Paged<C> = { after: C; finished: boolean; queries: number };
+
+/**
+ * Reads a chunk's source page by page while the step's query budget lasts: each page is folded in,
+ * the cursor moves past its last row, and a short page means the source ran out.
+ */
+async function readPages<R, C>(
+	budget: number,
+	pageSize: number,
+	start: C,
+	source: { read: (after: C) => Promise<R[]>; fold: (rows: R[]) => void; next: (row: R) => C },
+): Promise<Paged<C>> {
+	let after = start;
+	let queries = 0;
+	while (queries < budget) {
+		const rows = await source.read(after);
+		queries += 1;
+		source.fold(rows);
+		const last = rows.at(-1);
+		if (last) after = source.next(last);
+		if (rows.length < pageSize) return { after, finished: true, queries };
+	}
+	return { after, finished: false, queries };
+}
+
+/**
+ * One partial row per group per step of the chunk (group keys prefixed by the step number, so a
+ * chunk that takes several steps has several rows per group, merged when the result is built).
+ */
+function perStepOutput<A>(
+	chunk: StepContext["chunk"],
+	groups: ReadonlyMap<string, A>,
+	data: (group: string, agg: A) => unknown,
+	paged: Paged<unknown>,
+): StepOutput {
+	const partials = [...groups].map(([group, agg]) => ({
 		chunk_index: chunk.chunk_index,
-		group_key: `${String(chunk.steps).padStart(6, "0")}:${id}`,
-		data: JSON.stringify(agg),
+		group_key: `${String(chunk.steps).padStart(6, "0")}:${group}`,
+		data: JSON.stringify(data(group, agg)),
 	}));
-	return { partials, cursor: finished ? null : JSON.stringify(after), queries };
+	return { partials, cursor: paged.finished ? null : JSON.stringify(paged.after), queries: paged.queries };
 }
 
 function isoDay(ms: number): string {
