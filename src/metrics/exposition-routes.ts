@@ -1,3 +1,4 @@
+import { groupCommitFigures } from "../platform/send-coalescer";
 import { Hono } from "hono";
 import type { AppEnv } from "../platform/app-env";
 import { bearerToken } from "../platform/bearer";
@@ -34,6 +35,7 @@ export const expositionRoutes = new Hono<AppEnv>().get("/", metricDocs.expositio
 		jobs,
 		metricSeries,
 		caches: namedCacheFigures(),
+		groupCommit: groupCommitFigures(),
 	});
 	return c.body(text, 200, { "Content-Type": EXPOSITION_CONTENT_TYPE });
 });
