@@ -72,6 +72,7 @@ export function noticeText(f: NoticeFacts): string {
 /** One line of the client's own text: control characters (line breaks included) become spaces, capped. */
 export function printable(text: string, max: number): string {
 	const flat = text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, " ").trim();
-	const chars = [...flat];
-	return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : flat || "unknown";
+	// Cut between graphemes: an emoji or accented letter is never split into a broken character.
+	const graphemes = Array.from(new Intl.Segmenter().segment(flat), (s) => s.segment);
+	return graphemes.length > max ? `${graphemes.slice(0, max - 1).join("")}…` : flat || "unknown";
 }

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
