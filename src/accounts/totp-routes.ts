@@ -6,6 +6,7 @@ import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
 import { ACCOUNT_LIMITS } from "./domain";
 import { endUserAuth } from "./middleware";
+import { notifyAfter } from "./notices";
 import { accountDocs } from "./openapi";
 import { verifyPassword } from "./password";
 import { invalidCredentials } from "./service";
@@ -33,15 +34,15 @@ export const totpRoutes = new Hono<AppEnv>()
 	})
 	.post("/confirm", accountDocs.totpConfirm, endUserAuth(), validate("json", confirmBody), async (c) => {
 		const user = await currentUser(c);
-		return c.json({
-			enabled: true as const,
-			recovery_codes: await confirmEnrolment(c.env, user, c.req.valid("json").code),
-		});
+		const codes = await confirmEnrolment(c.env, user, c.req.valid("json").code);
+		notifyAfter(c, "totp_enabled", user.tenant_id, user.id);
+		return c.json({ enabled: true as const, recovery_codes: codes });
 	})
 	.post("/disable", accountDocs.totpDisable, endUserAuth(), validate("json", disableBody), async (c) => {
 		const body = c.req.valid("json");
 		const user = await reauthenticated(c, body.password);
 		await turnOffTotp(c.env, user, { totpCode: body.totp_code, recoveryCode: body.recovery_code });
+		notifyAfter(c, "totp_disabled", user.tenant_id, user.id);
 		return c.json({ enabled: false as const });
 	});
 

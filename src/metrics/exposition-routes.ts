@@ -9,6 +9,7 @@ import { jobCountsByStatus, metricSeriesTotal } from "./exposition-db";
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from "./exposition";
 import { namedCacheFigures } from "../platform/ttl-cache";
 import { isolateCounters } from "./middleware";
+import { noticeFailures } from "../accounts/notices";
 import { metricDocs } from "./openapi";
 
 /** GET /metrics: the admin token, or METRICS_SCRAPE_TOKEN when that secret is set. */
@@ -35,7 +36,11 @@ export const expositionRoutes = new Hono<AppEnv>().get("/", metricDocs.expositio
 		jobs,
 		metricSeries,
 		caches: namedCacheFigures(),
+<<<<<<< HEAD
 		groupCommit: groupCommitFigures(),
+=======
+		accountNoticeFailures: noticeFailures(),
+>>>>>>> s5-accounts
 	});
 	return c.body(text, 200, { "Content-Type": EXPOSITION_CONTENT_TYPE });
 });

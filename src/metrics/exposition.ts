@@ -15,6 +15,8 @@ export type PlatformFigures = {
 	caches: readonly NamedCacheFigures[];
 	/** Queue group commit in this isolate (src/platform/send-coalescer.ts). */
 	groupCommit: { messages: number; batches: number };
+	/** Account security notices this isolate could not enqueue (the account change went through). */
+	accountNoticeFailures: number;
 };
 
 type Family = {
@@ -43,6 +45,11 @@ export function renderExposition(f: PlatformFigures): string {
 		counter("floodgate_metrics_samples_ingested_total", "Metric samples this isolate accepted and enqueued.", [
 			{ labels: instance, value: f.isolate.samplesIngested },
 		]),
+		counter(
+			"floodgate_account_notice_failures_total",
+			"Account security notices this isolate could not store or enqueue.",
+			[{ labels: instance, value: f.accountNoticeFailures }],
+		),
 		gauge("floodgate_metrics_series", "Distinct metric series stored, over all tenants.", [
 			{ labels: {}, value: f.metricSeries },
 		]),
