@@ -36,11 +36,8 @@ export const expositionRoutes = new Hono<AppEnv>().get("/", metricDocs.expositio
 		jobs,
 		metricSeries,
 		caches: namedCacheFigures(),
-<<<<<<< HEAD
 		groupCommit: groupCommitFigures(),
-=======
 		accountNoticeFailures: noticeFailures(),
->>>>>>> s5-accounts
 	});
 	return c.body(text, 200, { "Content-Type": EXPOSITION_CONTENT_TYPE });
 });
