@@ -4,39 +4,18 @@
 // location updates: every one must be answered 202, every 202 must land in D1 exactly once, and
 // GET /metrics must show the messages rode shared sendBatch calls (more than one per batch).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { parseEnv } from "node:util";
-import { unstable_startWorker } from "wrangler";
-import { ensureDevVars } from "../../scripts/ensure-dev-vars.mjs";
+import { adminToken, createTenant, startLocalWorker } from "./local-worker.mjs";
 
 const UPDATES = 400;
-ensureDevVars();
-const env = parseEnv(readFileSync(".dev.vars", "utf8"));
 
 let worker;
 let base;
 let apiKey;
 
 before(async () => {
-	const migrated = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
-		stdio: "inherit",
-		env: { ...process.env, CI: "true" },
-	});
-	assert.equal(migrated.status, 0, "local D1 migrations");
-	worker = await unstable_startWorker({
-		config: "wrangler.toml",
-		dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "warn" },
-	});
-	base = (await worker.url).origin;
-	const res = await fetch(`${base}/api/v1/admin/tenants`, {
-		method: "POST",
-		headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, "Content-Type": "application/json" },
-		body: JSON.stringify({ name: `group-commit-e2e-${Date.now()}` }),
-	});
-	assert.equal(res.status, 201, await res.clone().text());
-	apiKey = (await res.json()).api_key;
+	({ worker, base } = await startLocalWorker());
+	apiKey = await createTenant(base, "group-commit-e2e");
 });
 
 after(async () => {
@@ -45,7 +24,7 @@ after(async () => {
 
 /** Sums a counter family's samples in the Prometheus text of GET /metrics. */
 async function metric(name) {
-	const res = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+	const res = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${adminToken()}` } });
 	assert.equal(res.status, 200, "GET /metrics");
 	let sum = 0;
 	for (const line of (await res.text()).split("\n")) {
