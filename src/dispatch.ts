@@ -34,6 +34,8 @@ import { notificationRetentionTargets } from "./notifications/retention";
 import { handleNotificationsBatch } from "../queues/notifications";
 import { handleNotificationsDeadLetterBatch } from "../queues/notifications-dlq";
 import { enqueueDueDigests } from "./notifications/digest";
+import { sweepStrandedNotifications } from "./notifications/sweeper";
+import { sweepStrandedDeliveries } from "./webhooks/sweeper";
 import { socialRetentionTargets } from "./social/retention";
 import { handleFeedBatch, handleFeedDeadLetterBatch } from "../queues/feed";
 import { decisionRetentionTargets } from "./gateway/limiter/decisions";
@@ -71,7 +73,7 @@ export const QUEUES: Record<string, QueueHandler> = {
 /** One handler per cron expression (wrangler.toml's [triggers] crons). */
 export const CRONS: Record<string, CronHandler> = {
 	// Visibility timeouts and lost run tokens; payments a processor failure left pending; recording
-	// stages stuck running. Each
+	// stages stuck running; webhook and notification deliveries whose queue message is gone. Each
 	// settles on its own, so one failing does not stop the other.
 	"* * * * *": async (env, scheduledTime) => {
 		await Promise.allSettled([
@@ -82,6 +84,10 @@ export const CRONS: Record<string, CronHandler> = {
 			checkUpstreams(env, scheduledTime).then((figures) => log.info("gateway health checks", figures)),
 			sweepStuckStages(env, scheduledTime).then((figures) => log.info("recording stage sweep", figures)),
 			enqueueDueDigests(env, scheduledTime).then((figures) => log.info("notification digests", figures)),
+			sweepStrandedDeliveries(env, scheduledTime).then((figures) => log.info("webhook stranded sweep", figures)),
+			sweepStrandedNotifications(env, scheduledTime).then((figures) =>
+				log.info("notification stranded sweep", figures),
+			),
 		]).then(logRejections);
 	},
 	// Retention: each feature's expired data, in bounded batches (src/platform/retention.ts).
