@@ -6,7 +6,7 @@ export type StrandedDelivery = Pick<DeliveryRow, "id" | "tenant_id" | "attempts"
 
 /**
  * Unfinished deliveries nothing will pick up by itself, oldest first, at most `limit`: `pending`
- * ones untouched since `pendingBefore` whose retry (if any) was due before it too, and
+ * ones untouched since `pendingBefore` whose retry, where one is scheduled, was due before it too, and
  * `delivering` ones whose lease ran out before `leaseBefore` and that were not touched since
  * `touchedBefore`. Each is touched (updated_at = now) in the same statement, so a second sweep,
  * overlapping or the next minute's, does not take it again until its grace has passed once more.
