@@ -20,7 +20,7 @@ export async function takeStrandedDeliveries(
 	const { results } = await db
 		.prepare(
 			`UPDATE webhook_deliveries SET updated_at = ?1 WHERE id IN (
-			   SELECT id FROM webhook_deliveries WHERE status IN ('pending', 'delivering')
+			   SELECT id FROM webhook_deliveries WHERE status IN ('pending', 'delivering') AND updated_at < MAX(?2, ?4)
 			     AND ((status = 'pending' AND updated_at < ?2 AND (next_attempt_at IS NULL OR next_attempt_at < ?2))
 			       OR (status = 'delivering' AND lease_until < ?3 AND updated_at < ?4))
 			   ORDER BY updated_at LIMIT ?5)

@@ -8,10 +8,10 @@ import { RECEIVER, createEndpoint, getEvent, interceptReceiver, publish, waitFor
 
 afterEach(() => vi.restoreAllMocks());
 
-type Row = { status: string; attempts: number; updated_at: number };
+type Row = { status: string; attempts: number; updated_at: number; lease_until: number | null };
 
 async function row(id: string): Promise<Row | null> {
-	return env.DB.prepare("SELECT status, attempts, updated_at FROM webhook_deliveries WHERE id = ?")
+	return env.DB.prepare("SELECT status, attempts, updated_at, lease_until FROM webhook_deliveries WHERE id = ?")
 		.bind(id)
 		.first<Row>();
 }
@@ -44,9 +44,15 @@ async function strand(id: string, set: string, ...values: (number | null)[]): Pr
 
 describe("the stranded webhook delivery sweep", () => {
 	it("re-enqueues a delivery whose consumer crashed mid-send, once, and it reaches the receiver once even beside its original message", async () => {
-		const seen = interceptReceiver(() => new Response("ok"));
+		// A slow receiver: the swept message's attempt is still in flight when the original arrives.
+		let holdMs = 0;
+		const seen = interceptReceiver(async () => {
+			await sleep(holdMs);
+			return new Response("ok");
+		});
 		const { apiKey, tenantId } = await createTenant("sw1");
 		const id = await deliveredOnce(apiKey, "crashed");
+		holdMs = 1_000;
 		// The crash: claimed (delivering, lease taken 3 min ago, 2 min past), no attempt stored, message acked as stale.
 		const claimedAt = Date.now() - 3 * 60_000;
 		await strand(
@@ -61,7 +67,12 @@ describe("the stranded webhook delivery sweep", () => {
 		expect(first).toMatchObject({ requeued: 1, delivering: 1, pending: 0 });
 		// Taken once: a second sweep right after finds nothing.
 		expect(await sweepStrandedDeliveries(env)).toEqual({ requeued: 0, pending: 0, delivering: 0 });
-		// The original message turns up too (a redelivery): the batch consumer runs it beside the sweep's.
+		// The sweep's message is being delivered (claimed, under a fresh lease, its POST held)...
+		await waitFor(
+			() => row(id),
+			(r) => r?.status === "delivering" && (r.lease_until ?? 0) > Date.now(),
+		);
+		// ...when the original message turns up too (a redelivery): the batch consumer finds it owned.
 		const batch = createMessageBatch("floodgate-webhooks", [
 			{
 				id: "orig",
