@@ -1,7 +1,14 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import {
+	createExecutionContext,
+	createMessageBatch,
+	createScheduledController,
+	getQueueResult,
+	waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { handleNotificationsBatch } from "../../../queues/notifications";
+import worker from "../../../src/index";
 import { GRACE_MS, SWEEP_LIMIT, sweepStrandedNotifications } from "../../../src/notifications/sweeper";
 import { call, createTenant, sleep } from "../helpers";
 import { channel, getNotification, putTemplate, send, waitForNotification } from "./notifications-helpers";
@@ -142,5 +149,18 @@ describe("the stranded notification sweep", () => {
 			if (Date.now() > until) throw new Error(`${failed?.n ?? 0} of ${count} ended`);
 			await sleep(50);
 		}
+	});
+
+	it("runs on the every-minute cron", async () => {
+		const { tenantId, apiKey } = await createTenant();
+		await putTemplate(apiKey);
+		const { id, ntf } = await storedEmail(apiKey, tenantId, "u-sw5");
+		const then = Date.now() - 10 * 60_000;
+		await setRow(id, "deliver_at = ?, updated_at = ?", then, then);
+		const ctx = createExecutionContext();
+		await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, ctx);
+		await waitOnExecutionContext(ctx);
+		await waitForNotification(apiKey, ntf, (v) => channel(v, "email")?.status === "sent");
+		expect(await mailCount(apiKey)).toBe(1);
 	});
 });

@@ -1,7 +1,14 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import {
+	createExecutionContext,
+	createMessageBatch,
+	createScheduledController,
+	getQueueResult,
+	waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { handleWebhooksBatch } from "../../../queues/webhooks";
+import worker from "../../../src/index";
 import { LEASE_GRACE_MS, PENDING_GRACE_MS, SWEEP_LIMIT, sweepStrandedDeliveries } from "../../../src/webhooks/sweeper";
 import { createTenant, sleep } from "../helpers";
 import { RECEIVER, createEndpoint, getEvent, interceptReceiver, publish, waitFor } from "./webhooks-helpers";
@@ -201,5 +208,22 @@ describe("the stranded webhook delivery sweep", () => {
 					.first<{ n: number }>(),
 			(r) => r?.n === values.length,
 		);
+	});
+
+	it("runs on the every-minute cron", async () => {
+		const seen = interceptReceiver(() => new Response("ok"));
+		const { apiKey } = await createTenant("sw5");
+		const id = await deliveredOnce(apiKey, "cron");
+		const then = Date.now() - 10 * 60_000;
+		await strand(id, "status = 'pending', attempts = 0, updated_at = ?", then);
+		seen.length = 0;
+		const ctx = createExecutionContext();
+		await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, ctx);
+		await waitOnExecutionContext(ctx);
+		await waitFor(
+			() => row(id),
+			(r) => r?.status === "succeeded",
+		);
+		expect(seen).toHaveLength(1);
 	});
 });
