@@ -50,9 +50,16 @@ const MAX_WANT = 1000;
 const LIMITER_TIMEOUT_MS = 1500;
 const WAIT_ATTEMPTS = 3;
 const MAX_SLOTS = 20_000;
+/**
+ * Background refreshes in flight per isolate: a crowd of new clients must not start thousands of
+ * object calls at once (a refresh skipped here is started by a later request of the key, or by the
+ * request that finds the slot empty).
+ */
+const MAX_BACKGROUND_SYNCS = 16;
 
 // Isolate state of plain data (no I/O objects): one slot per limited key.
 const slots = new Map<string, Slot>();
+let background = 0;
 
 /** Takes one unit of `key` under `policy`; awaits the object only when this isolate holds none. */
 export async function takeRedirectUnit(
@@ -64,7 +71,14 @@ export async function takeRedirectUnit(
 	const slot = slotFor(key, policy, Date.now());
 	const fast = spend(slot, Date.now());
 	if (fast) {
-		if (needsRefresh(slot, Date.now())) ctx.waitUntil(startSync(ns, key, slot));
+		if (background < MAX_BACKGROUND_SYNCS && needsRefresh(slot, Date.now())) {
+			background += 1;
+			ctx.waitUntil(
+				startSync(ns, key, slot).finally(() => {
+					background -= 1;
+				}),
+			);
+		}
 		return fast;
 	}
 	// Nothing local: wait for the object (joining a call already under way); other waiters of this
