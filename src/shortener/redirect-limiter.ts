@@ -45,15 +45,16 @@ export const REDIRECT_LEASE_TTL_MS = 30_000;
 /** The background refresh starts when a quarter of the last grant is left, or 10 s before it expires. */
 const REFRESH_SHARE = 0.25;
 const REFRESH_BEFORE_EXPIRY_MS = 10_000;
-const MIN_WANT = 8;
+/** A lease asks for at least this many units (the object grants at most 10% of the bucket's capacity). */
+const MIN_WANT = 24;
 const MAX_WANT = 1000;
 const LIMITER_TIMEOUT_MS = 1500;
 const WAIT_ATTEMPTS = 3;
 const MAX_SLOTS = 20_000;
 /**
- * Background refreshes in flight per isolate: a crowd of new clients must not start thousands of
- * object calls at once (a refresh skipped here is started by a later request of the key, or by the
- * request that finds the slot empty).
+ * Background first-sight charges in flight per isolate: a crowd of new clients must not start
+ * thousands of object calls at once (one skipped here is started by a later request of the key, or
+ * by the request that finds the slot empty). Refreshes of leases in use are not held back.
  */
 const MAX_BACKGROUND_SYNCS = 16;
 
@@ -71,7 +72,8 @@ export async function takeRedirectUnit(
 	const slot = slotFor(key, policy, Date.now());
 	const fast = spend(slot, Date.now());
 	if (fast) {
-		if (background < MAX_BACKGROUND_SYNCS && needsRefresh(slot, Date.now())) {
+		// First-sight charges queue behind the cap; the refresh of a lease in use never does.
+		if (needsRefresh(slot, Date.now()) && (slot.lastGrant > 0 || background < MAX_BACKGROUND_SYNCS)) {
 			background += 1;
 			ctx.waitUntil(
 				startSync(ns, key, slot).finally(() => {
@@ -133,7 +135,11 @@ function needsRefresh(slot: Slot, now: number): boolean {
 
 /** One call to the key's object: charges the owed units, returns expired ones, takes the next lease. */
 function startSync(ns: Namespace, key: string, slot: Slot): Promise<boolean> {
-	const sync = syncSlot(ns, key, slot).finally(() => {
+	const sync = (async () => {
+		const ok = await syncSlot(ns, key, slot);
+		// Units admitted on first sight while the call was out are charged at once, not at the key's next request.
+		return ok && slot.owed > 0 ? syncSlot(ns, key, slot) : ok;
+	})().finally(() => {
 		slot.sync = null;
 	});
 	slot.sync = sync;

@@ -36,7 +36,13 @@ type Policy = LimitTarget["policies"][number];
 export const LINK_CACHE_TTL_MS = 10_000;
 const GENERATE_ATTEMPTS = 5;
 /** Redirect limits, counted by the gateway's RateLimiter objects (leases keep them off most requests). */
-const PER_IP: Policy = { name: "redirect-ip", algorithm: "token_bucket", limit: 120, windowSeconds: 60, burst: 240 };
+const PER_IP: Policy = {
+	name: "redirect-ip",
+	algorithm: "token_bucket",
+	limit: 120,
+	windowSeconds: 60,
+	burst: 240,
+};
 const PER_LINK: Policy = {
 	name: "redirect-link",
 	algorithm: "token_bucket",
