@@ -28,6 +28,33 @@ export interface CacheValue {
 	value: any;
 }
 
+export interface ClickDeadLetter {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	attempts: number;
+	/** The click message as it goes back to floodgate-clicks: {id, entries}. */
+	body: any;
+	/**
+	 * Clicks the message carries for this tenant's links.
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	clicks: number;
+	/** When it (last) died. */
+	created_at: string;
+	id: string;
+	queue: "floodgate-clicks";
+	reason: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	replay_count: number;
+	replayed_at: string | null;
+}
+
 export interface DashboardSession {
 	/**
 	 * @min -9007199254740991
@@ -1451,6 +1478,11 @@ export interface GetApiV1SearchIndexesByNameSuggestData {
 	index: string;
 	q: string;
 	suggestions: Suggestion[];
+}
+
+export interface GetApiV1ShortenerDeadLettersData {
+	dead_letters: ClickDeadLetter[];
+	next_cursor: string | null;
 }
 
 export interface GetApiV1SigningSecretsData {
@@ -3392,6 +3424,8 @@ export interface PostApiV1SearchIndexesByNameSelectionsPayload {
 	 */
 	text: string;
 }
+
+export type PostApiV1ShortenerDeadLettersByIdReplayData = ClickDeadLetter;
 
 export interface PostApiV1SigningSecretsRotateData {
 	/**
