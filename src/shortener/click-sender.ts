@@ -23,12 +23,8 @@ const SEND_RETRY_DELAY_MS = 250;
 // Isolate state of plain data: clicks not yet sent, and whether a flush is scheduled.
 const clicks = new ClickBuffer();
 let flushing = false;
+/** Clicks this isolate gave up sending (every attempt of their sendBatch failed), logged as lost_total. */
 let lost = 0;
-
-/** Clicks this isolate gave up sending (every attempt of their sendBatch failed). */
-export function lostClicks(): number {
-	return lost;
-}
 
 /** Clicks of `slug` this isolate counted but has not sent yet (max_clicks adds them to the known count). */
 export function pendingClicks(slug: string): number {
@@ -56,7 +52,7 @@ export function recordClick(
  * same synchronous step that finds the buffer empty, so a click added later starts its own flush.
  * A failed sendBatch is tried again (SEND_ATTEMPTS in all) with the same message ids: one that did
  * arrive although its answer was lost is counted once by the consumer's ledger. Clicks still
- * unsent after that are counted in `lostClicks` and logged as an error with the running total.
+ * unsent after that are counted in `lost` and logged as an error with the running total.
  */
 async function flushClicks(queue: Queue, onSent: (perSlug: Map<string, number>) => void): Promise<void> {
 	try {
@@ -86,9 +82,14 @@ async function sendGroup(queue: Queue, group: readonly ClickMessage[]): Promise<
 				await sleep(SEND_RETRY_DELAY_MS * attempt);
 				continue;
 			}
-			const clicks = group.reduce((sum, m) => sum + m.entries.reduce((s, e) => s + e.n, 0), 0);
-			lost += clicks;
-			log.error("click analytics lost", { messages: group.length, clicks, lost_total: lost, error: errorText(error) });
+			const dropped = group.reduce((sum, m) => sum + m.entries.reduce((s, e) => s + e.n, 0), 0);
+			lost += dropped;
+			log.error("click analytics lost", {
+				messages: group.length,
+				clicks: dropped,
+				lost_total: lost,
+				error: errorText(error),
+			});
 			return;
 		}
 	}
