@@ -57,10 +57,14 @@ const MAX_SLOTS = 20_000;
  * by the request that finds the slot empty). Refreshes of leases in use are not held back.
  */
 const MAX_BACKGROUND_SYNCS = 16;
+/** Charges one background charger makes before it ends (its request's waitUntil should not run for long). */
+const CHARGES_PER_CHARGER = 200;
 
 // Isolate state of plain data (no I/O objects): one slot per limited key.
 const slots = new Map<string, Slot>();
-let background = 0;
+/** Keys with first-sight units to charge, in arrival order, and the background chargers working on them. */
+const uncharged = new Map<string, Slot>();
+let chargers = 0;
 
 /** Takes one unit of `key` under `policy`; awaits the object only when this isolate holds none. */
 export async function takeRedirectUnit(
@@ -72,14 +76,20 @@ export async function takeRedirectUnit(
 	const slot = slotFor(key, policy, Date.now());
 	const fast = spend(slot, Date.now());
 	if (fast) {
-		// First-sight charges queue behind the cap; the refresh of a lease in use never does.
-		if (needsRefresh(slot, Date.now()) && (slot.lastGrant > 0 || background < MAX_BACKGROUND_SYNCS)) {
-			background += 1;
-			ctx.waitUntil(
-				startSync(ns, key, slot).finally(() => {
-					background -= 1;
-				}),
-			);
+		if (needsRefresh(slot, Date.now())) {
+			// A lease in use is refreshed at once; first-sight charges queue for the capped chargers.
+			if (slot.lastGrant > 0) ctx.waitUntil(startSync(ns, key, slot));
+			else {
+				uncharged.set(key, slot);
+				if (chargers < MAX_BACKGROUND_SYNCS) {
+					chargers += 1;
+					ctx.waitUntil(
+						chargeQueued(ns).finally(() => {
+							chargers -= 1;
+						}),
+					);
+				}
+			}
 		}
 		return fast;
 	}
@@ -131,6 +141,17 @@ function needsRefresh(slot: Slot, now: number): boolean {
 	if (slot.sync !== null) return false;
 	if (slot.owed > 0) return true;
 	return slot.units <= slot.lastGrant * REFRESH_SHARE || slot.expiresAt - now <= REFRESH_BEFORE_EXPIRY_MS;
+}
+
+/** Works through the queued first-sight charges (each a call to its key's object), a bounded number. */
+async function chargeQueued(ns: Namespace): Promise<void> {
+	for (let n = 0; n < CHARGES_PER_CHARGER; n++) {
+		const next = uncharged.entries().next();
+		if (next.done) return;
+		const [key, slot] = next.value;
+		uncharged.delete(key);
+		if (slot.sync === null && slot.owed > 0) await startSync(ns, key, slot);
+	}
 }
 
 /** One call to the key's object: charges the owed units, returns expired ones, takes the next lease. */
