@@ -12,6 +12,7 @@ import {
 	shardCapBytes,
 	sumStats,
 	utf8Bytes,
+	utf8LengthWithin,
 } from "./domain";
 import { dropL1Namespace } from "./l1";
 import { answerJson, flushNamespaceHits, flushShardHits, forgetLocally, lookup, lookupMany } from "./lookup";
@@ -21,9 +22,7 @@ import type { CacheScope } from "./service";
 import { callShard, fanOut, shardCount, shardForKey } from "./service";
 
 const NAMESPACE = z.string().regex(NAMESPACE_PATTERN, "1-64 of a-z, 0-9, '_', '-'");
-const KEY = z
-	.string()
-	.refine((key) => utf8Bytes(key) >= 1 && utf8Bytes(key) <= CACHE_LIMITS.maxKeyBytes, "1-512 bytes (UTF-8)");
+const KEY = z.string().refine((key) => utf8LengthWithin(key, CACHE_LIMITS.maxKeyBytes), "1-512 bytes (UTF-8)");
 // GET /:namespace/stats answers the namespace's figures, so "stats" cannot also be a key.
 const ENTRY_KEY = KEY.refine((key) => key !== "stats", "'stats' is reserved");
 const TAG = z.string().regex(TAG_PATTERN, "1-64 of letters, digits, '_', '.', ':', '-'");
