@@ -98,8 +98,10 @@ export const cacheRoutes = new Hono<AppEnv>()
 			const shards = shardCount(c.env);
 			const shardMax = shardCapBytes(max_bytes, shards);
 			const settings = { maxBytes: max_bytes === null ? null : shardMax, eviction, l1 };
-			const evicted = await fanOut(scope, "cache settings", (shard) => shard.configure(settings));
-			dropL1Namespace(scope);
+			// Dropped however the fan-out ends: some shards may have changed before one failed.
+			const evicted = await fanOut(scope, "cache settings", (shard) => shard.configure(settings)).finally(() =>
+				dropL1Namespace(scope),
+			);
 			const total = evicted.reduce((sum, n) => sum + n, 0);
 			return c.json({
 				namespace: scope.namespace,
@@ -143,8 +145,7 @@ export const cacheRoutes = new Hono<AppEnv>()
 			const body = c.req.valid("json");
 			const counts = await fanOut(scope, "cache invalidate", (shard) =>
 				"prefix" in body ? shard.invalidatePrefix(body.prefix) : shard.invalidateTags(body.tags),
-			);
-			dropL1Namespace(scope);
+			).finally(() => dropL1Namespace(scope));
 			return c.json({ invalidated: counts.reduce((sum, n) => sum + n, 0) });
 		},
 	)
@@ -166,7 +167,13 @@ export const cacheRoutes = new Hono<AppEnv>()
 			...(write?.mode === "behind" && writeId ? { writeBehind: { url: write.url, writeId } } : {}),
 		};
 		await flushShardHits(scope, key);
-		const result = await callShard<PutResult>(shardForKey(scope, key).put(request), "cache put");
+		const result = await callShard<PutResult>(shardForKey(scope, key).put(request), "cache put").catch(
+			(error: unknown) => {
+				// Unanswered: the write (and its evictions) may have landed all the same.
+				forgetLocally(scope, key, 1);
+				throw error;
+			},
+		);
 		forgetLocally(scope, key, result.ok ? result.evicted : 0);
 		if (!result.ok)
 			throw tooLarge(`The entry is ${result.bytes} bytes, over this namespace's shard cap`, result.capBytes);
@@ -193,8 +200,9 @@ export const cacheRoutes = new Hono<AppEnv>()
 	.delete("/:namespace/:key", cacheDocs.delete, validate("param", keyParams), async (c) => {
 		const { namespace, key } = c.req.valid("param");
 		const scope = scopeOf(c.env, c.get("principal").tenantId, namespace);
-		const deleted = await callShard<boolean>(shardForKey(scope, key).delete(key), "cache delete");
-		forgetLocally(scope, key);
+		const deleted = await callShard<boolean>(shardForKey(scope, key).delete(key), "cache delete").finally(() =>
+			forgetLocally(scope, key),
+		);
 		return c.json({ key, deleted });
 	});
 
