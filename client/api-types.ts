@@ -17,7 +17,7 @@ export interface CacheValue {
 	key: string;
 	/** true when the value was fetched from `loader` on this request. */
 	loaded?: boolean;
-	/** Where the value came from (l1: this isolate, ≤ 1 s old). */
+	/** Where the value came from (l1: this isolate's memory, read from the shard at most 2 s ago). */
 	source: "l1" | "shard" | "loader";
 	/**
 	 * Whole seconds until the entry expires (rounded up).
@@ -725,7 +725,7 @@ export interface GetApiV1CacheByNamespaceStatsData {
 	 * @max 9007199254740991
 	 */
 	evictions: number;
-	/** hits / (hits + misses), 0 before the first lookup; L1 hits not counted. */
+	/** hits / (hits + misses), 0 before the first lookup; L1 hits included (each isolate sends them within about 1 s). */
 	hit_rate: number;
 	/**
 	 * @min -9007199254740991
@@ -3649,7 +3649,10 @@ export interface PutApiV1CacheByNamespaceData {
 }
 
 export interface PutApiV1CacheByNamespacePayload {
-	/** @default false */
+	/**
+	 * Serve hot keys from each isolate's L1 (at most 2 s stale across isolates); false: always ask the shard.
+	 * @default true
+	 */
 	l1?: boolean;
 	eviction: "lru" | "lfu";
 	/** @default null */
