@@ -90,7 +90,7 @@ export const cacheDocs = {
 		errors: [503],
 	}),
 	invalidate: cache({
-		summary: "Delete every key with a prefix, or carrying any of some tags, on every shard",
+		summary: "Delete every key with a prefix, or carrying one or more of some tags, on every shard",
 		ok: { 200: z.object({ invalidated: z.number().int() }) },
 		errors: [503],
 	}),
