@@ -717,6 +717,16 @@ export interface GetApiV1AuthSessionsData {
 	sessions: EndUserSession[];
 }
 
+export interface GetApiV1AuthTotpData {
+	enabled: boolean;
+	pending: boolean;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	recovery_codes_remaining: number;
+}
+
 export type GetApiV1CacheByNamespaceByKeyData = CacheValue;
 
 export interface GetApiV1CacheByNamespaceStatsData {
@@ -2224,6 +2234,25 @@ export interface PostApiV1AuthTotpEnrollPayload {
 	 * @maxLength 512
 	 */
 	password: string;
+}
+
+export interface PostApiV1AuthTotpRecoveryCodesData {
+	recovery_codes: string[];
+}
+
+export interface PostApiV1AuthTotpRecoveryCodesPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	password: string;
+	/**
+	 * @minLength 10
+	 * @maxLength 20
+	 */
+	recovery_code?: string;
+	/** @pattern ^\d{6}$ */
+	totp_code?: string;
 }
 
 export interface PostApiV1CacheByNamespaceBatchGetData {
