@@ -20,7 +20,12 @@ export function lowerBound(entries: readonly Entry[], target: string, lo = 0, hi
 }
 
 /** [lo, hi) of the entries whose key starts with `prefix`, searched within [from, to). */
-export function prefixRange(entries: readonly Entry[], prefix: string, from = 0, to = entries.length): [number, number] {
+export function prefixRange(
+	entries: readonly Entry[],
+	prefix: string,
+	from = 0,
+	to = entries.length,
+): [number, number] {
 	const lo = lowerBound(entries, prefix, from, to);
 	return [lo, lowerBound(entries, `${prefix}\uffff`, lo, to)];
 }
@@ -40,25 +45,25 @@ export function byKey(a: Entry, b: Entry): number {
 	return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
-/** Merges two key-sorted arrays into one. */
+/** Merges two key-sorted arrays into one (equal keys: `a`'s first). */
 export function mergeSorted(a: readonly Entry[], b: readonly Entry[]): Entry[] {
-	const out: Entry[] = new Array<Entry>(a.length + b.length);
+	const out: Entry[] = [];
 	let i = 0;
 	let j = 0;
-	let n = 0;
-	while (i < a.length && j < b.length) {
-		const x = a[i] as Entry;
-		const y = b[j] as Entry;
+	for (;;) {
+		const x = a[i];
+		const y = b[j];
+		if (!x || !y) break;
 		if (y.key < x.key) {
-			out[n++] = y;
+			out.push(y);
 			j++;
 		} else {
-			out[n++] = x;
+			out.push(x);
 			i++;
 		}
 	}
-	while (i < a.length) out[n++] = a[i++] as Entry;
-	while (j < b.length) out[n++] = b[j++] as Entry;
+	for (let x = a[i]; x; x = a[++i]) out.push(x);
+	for (let y = b[j]; y; y = b[++j]) out.push(y);
 	return out;
 }
 

@@ -1,7 +1,7 @@
 import type { Suggestion, Term } from "./domain";
 import type { Entry } from "./key-ranges";
 import { SEARCH_LIMITS, highlightRange, mergeTopK, normalize, scoreOf, wordKeys } from "./domain";
-import { byKey, existingVariants, mergeSorted, prefixRange, rankRange } from "./key-ranges";
+import { byKey, existingVariants, mergeSorted, nextChars, prefixRange, rankRange } from "./key-ranges";
 
 /**
  * One shard's terms in memory: a sorted array of word keys (every key starting with a prefix is one
@@ -134,6 +134,25 @@ export class PrefixIndex {
 		const entries = this.#sorted();
 		const [lo, hi] = prefixRange(entries, prefix);
 		return this.#listOf(lo, hi, prefix).terms.slice(0, Math.min(limit, SEARCH_LIMITS.maxLimit));
+	}
+
+	/** Exact-match suggestions of `terms` (best first, e.g. a stored prefix row) for a normalized prefix. */
+	present(terms: readonly Term[], prefix: string, limit: number): Suggestion[] {
+		return terms.slice(0, limit).map((term) => toSuggestion(this.#match(term, prefix, false)));
+	}
+
+	/** Every prefix of up to `maxLength` characters that some key starts with. */
+	shortPrefixes(maxLength: number): string[] {
+		const entries = this.#sorted();
+		const out: string[] = [];
+		const visit = (prefix: string) => {
+			for (const c of nextChars(entries, prefix)) {
+				out.push(prefix + c);
+				if (prefix.length + 1 < maxLength) visit(prefix + c);
+			}
+		};
+		visit("");
+		return out;
 	}
 
 	/** Where a term's word key starting with `prefix` begins in its normalized text (its smallest such key's). */
