@@ -31,6 +31,11 @@ export class PrefixIndex {
 	#entries: Entry[] = [];
 	/** Keys of new terms not merged into #entries yet (an import is a burst; they are merged on the next read). */
 	#pending: Entry[] = [];
+	/**
+	 * New full-text keys (at 0), apart: a shard loading its terms in primary-key order gets them
+	 * already sorted, so merging them costs no sort (checked, as SQLite orders UTF-8 bytes).
+	 */
+	#pendingHeads: Entry[] = [];
 	readonly #top = new Map<string, TopList>();
 	#keys = 0;
 
@@ -82,7 +87,7 @@ export class PrefixIndex {
 		const added: Term = { text, norm: term.norm, weight: term.weight, popularity: term.popularity };
 		this.#terms.set(term.norm, added);
 		for (const { key, at } of this.#ownedKeys(term.norm)) {
-			this.#pending.push({ key, at, term: added });
+			(at === 0 ? this.#pendingHeads : this.#pending).push({ key, at, term: added });
 			this.#keys++;
 			if (this.#top.size > 0) this.#eachList(key, (list) => void mergeTopK(list.terms, added, list.depth));
 		}
@@ -97,6 +102,7 @@ export class PrefixIndex {
 		for (const { key } of keys) this.#eachList(key, (list, prefix) => this.#drop(list, prefix, term));
 		this.#entries = this.#entries.filter((e) => e.term !== term);
 		this.#pending = this.#pending.filter((e) => e.term !== term);
+		this.#pendingHeads = this.#pendingHeads.filter((e) => e.term !== term);
 		return true;
 	}
 
@@ -111,6 +117,7 @@ export class PrefixIndex {
 		this.#keys = 0;
 		this.#entries = [];
 		this.#pending = [];
+		this.#pendingHeads = [];
 		this.#top.clear();
 	}
 
@@ -269,12 +276,20 @@ export class PrefixIndex {
 	}
 
 	#sorted(): Entry[] {
-		if (this.#pending.length === 0) return this.#entries;
-		const pending = this.#pending.sort(byKey);
+		if (this.#pending.length === 0 && this.#pendingHeads.length === 0) return this.#entries;
+		const heads = this.#pendingHeads;
+		if (!isSorted(heads)) heads.sort(byKey);
+		const pending = mergeSorted(heads, this.#pending.sort(byKey));
 		this.#entries = this.#entries.length === 0 ? pending : mergeSorted(this.#entries, pending);
 		this.#pending = [];
+		this.#pendingHeads = [];
 		return this.#entries;
 	}
+}
+
+function isSorted(entries: readonly Entry[]): boolean {
+	for (let i = 1; i < entries.length; i++) if ((entries[i]?.key ?? "") < (entries[i - 1]?.key ?? "")) return false;
+	return true;
 }
 
 function toSuggestion({ term, at, length, fuzzy }: Match): Suggestion {
