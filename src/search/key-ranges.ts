@@ -45,6 +45,12 @@ export function byKey(a: Entry, b: Entry): number {
 	return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
+/** Whether entries are in key order. */
+export function isSorted(entries: readonly Entry[]): boolean {
+	for (let i = 1; i < entries.length; i++) if ((entries[i]?.key ?? "") < (entries[i - 1]?.key ?? "")) return false;
+	return true;
+}
+
 /** Merges two key-sorted arrays into one (equal keys: `a`'s first). */
 export function mergeSorted(a: readonly Entry[], b: readonly Entry[]): Entry[] {
 	const out: Entry[] = [];

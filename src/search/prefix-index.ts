@@ -1,7 +1,7 @@
 import type { Suggestion, Term } from "./domain";
 import type { Entry } from "./key-ranges";
 import { SEARCH_LIMITS, highlightRange, mergeTopK, normalize, scoreOf, wordKeys } from "./domain";
-import { byKey, existingVariants, mergeSorted, nextChars, prefixRange, rankRange } from "./key-ranges";
+import { byKey, existingVariants, isSorted, mergeSorted, nextChars, prefixRange, rankRange } from "./key-ranges";
 
 /**
  * One shard's terms in memory: a sorted array of word keys (every key starting with a prefix is one
@@ -285,11 +285,6 @@ export class PrefixIndex {
 		this.#pendingHeads = [];
 		return this.#entries;
 	}
-}
-
-function isSorted(entries: readonly Entry[]): boolean {
-	for (let i = 1; i < entries.length; i++) if ((entries[i]?.key ?? "") < (entries[i - 1]?.key ?? "")) return false;
-	return true;
 }
 
 function toSuggestion({ term, at, length, fuzzy }: Match): Suggestion {
