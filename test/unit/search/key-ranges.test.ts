@@ -29,6 +29,6 @@ describe("key ranges", () => {
 		const merged = mergeSorted(entries(["a", "c", "e"]), entries(["b", "d"]));
 		expect(merged.map((e) => e.key)).toEqual(["a", "b", "c", "d", "e"]);
 		expect(isSorted(merged)).toBe(true);
-		expect(isSorted(entries(["b", "a"]).reverse())).toBe(false);
+		expect(isSorted(entries(["b", "a"]).toReversed())).toBe(false);
 	});
 });
