@@ -25,6 +25,10 @@ export default defineConfig(async () => {
 						// Notifications: 3 per user and channel per hour, throttled above (the rate-limit test's 4th).
 						NOTIFICATIONS_RATE_LIMIT_PER_HOUR: "3",
 						NOTIFICATIONS_RATE_LIMIT_MODE: "throttle",
+						// Ingest group commit off: the pool runs workers with no_handle_cross_request_promise_resolution
+						// (its runner shares promises across requests), which group commit's hand-off needs on, as it is
+						// in production. The coalescer is unit-tested here and run end to end in test/e2e/ingest-group-commit.
+						TELEMETRY_GROUP_COMMIT_MS: "0",
 					},
 				},
 			}),

@@ -1,4 +1,5 @@
 import { runAttempt } from "../src/delivery/engine";
+import { runPooled } from "../src/delivery/pool";
 import { notificationAdapter } from "../src/notifications/adapter";
 import { flushDigestMessage } from "../src/notifications/digest";
 import { weightedOrder } from "../src/notifications/domain";
@@ -12,12 +13,11 @@ import { retryDelaySeconds } from "../src/platform/queue-limits";
  * notifications adapter), and the `digest` messages the cron sends for digests whose window ended
  * (src/notifications/digest.ts; idempotent). A batch is served in weighted priority order
  * (critical, high, normal, low: 8/4/2/1 of every 15), so a backlog goes by priority without
- * starving the low ones. Each message is acked or retried on its own; a message that throws is
- * retried by the queue (max_retries, then floodgate-notifications-dlq); a channel's own retries
- * are new messages.
+ * starving the low ones, 6 at a time (src/delivery/pool.ts: Workers' simultaneous outbound
+ * connections per invocation; a seventh would wait inside the runtime while its deadline ran).
+ * Each message is acked or retried on its own; a message that throws is retried by the queue
+ * (max_retries, then floodgate-notifications-dlq); a channel's own retries are new messages.
  */
-
-const CONCURRENCY = 8;
 
 type Body = NotificationMessage | DigestMessage;
 
@@ -31,11 +31,10 @@ export async function handleNotificationsBatch(batch: MessageBatch, env: Env, _c
 			message.ack();
 		}
 	}
-	const pending = weightedOrder(parsed, (p) => p.body.priority);
-	const worker = async () => {
-		for (let p = pending.shift(); p !== undefined; p = pending.shift()) await handle(p.message, p.body, env);
-	};
-	await Promise.all(Array.from({ length: Math.min(CONCURRENCY, pending.length) }, worker));
+	await runPooled(
+		weightedOrder(parsed, (p) => p.body.priority),
+		(p) => handle(p.message, p.body, env),
+	);
 }
 
 async function handle(message: Message, body: Body, env: Env): Promise<void> {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AttemptMessage } from "../src/delivery/engine";
 import { attemptMessageSchema, runAttempt } from "../src/delivery/engine";
+import { runPooled } from "../src/delivery/pool";
 import { openAttemptBatch } from "../src/webhooks/batch";
 import { LEASE_MS } from "../src/webhooks/delivery-db";
 import type { FanoutMessage } from "../src/webhooks/service";
@@ -12,15 +13,15 @@ import { retryDelaySeconds } from "../src/platform/queue-limits";
  * Consumer of floodgate-webhooks: fan-out messages (an event → its deliveries) and attempt
  * messages (one delivery attempt, src/delivery/engine.ts). The batch's attempts share their I/O
  * (src/webhooks/batch.ts: rows read up front, the attempt log and delivery states written in one
- * transaction) and run up to CONCURRENCY at once: Workers allow 6 simultaneous outbound
- * connections per invocation, and an attempt may wait 15 s on a slow receiver. Each message is
+ * transaction, the unpaced deliveries claimed together) and run up to 6 at once
+ * (src/delivery/pool.ts: Workers' simultaneous outbound connections per invocation; an attempt
+ * may wait 15 s on a slow receiver). Each message is
  * acked or retried on its own; an attempt message is acked only after the batch's writes are
  * stored. A message that throws is retried by the queue (max_retries, then floodgate-webhooks-dlq);
  * the delivery's own retries are new messages, so they never count against the queue's.
  */
 
 const messageSchema = z.discriminatedUnion("kind", [attemptMessageSchema, fanoutMessageSchema]);
-const CONCURRENCY = 6;
 
 export async function handleWebhooksBatch(batch: MessageBatch, env: Env, _ctx: ExecutionContext): Promise<void> {
 	const attempts: { message: Message; body: AttemptMessage }[] = [];
@@ -33,7 +34,7 @@ export async function handleWebhooksBatch(batch: MessageBatch, env: Env, _ctx: E
 		} else if (parsed.data.kind === "fanout") fanouts.push({ message, body: parsed.data });
 		else attempts.push({ message, body: parsed.data });
 	}
-	await pool(fanouts, async ({ message, body }) => {
+	await runPooled(fanouts, async ({ message, body }) => {
 		try {
 			await fanOut(env, body);
 			message.ack();
@@ -55,9 +56,9 @@ async function runAttempts(env: Env, attempts: { message: Message; body: Attempt
 		for (const { message } of attempts) retry(message, err, retryDelaySeconds(message.attempts));
 		return;
 	}
-	const { adapter, flush } = run;
+	const { adapter, flush, leaseUntil } = run;
 	const done: Message[] = [];
-	await pool(attempts, async ({ message, body }) => {
+	await runPooled(attempts, async ({ message, body }) => {
 		try {
 			await runAttempt(env, adapter, body);
 			done.push(message);
@@ -69,18 +70,11 @@ async function runAttempts(env: Env, attempts: { message: Message; body: Attempt
 		await flush();
 		for (const message of done) message.ack();
 	} catch (err) {
-		// The claimed deliveries stay `delivering` under their lease: come back after it ran out.
-		const afterLease = Math.ceil(LEASE_MS / 1000) + 1;
+		// The claimed deliveries stay `delivering` under their lease: come back after it ran out
+		// (the up-front claims' lease, or a lone claim's taken just now, whichever ends later).
+		const afterLease = Math.ceil(Math.max(LEASE_MS, leaseUntil - Date.now()) / 1000) + 1;
 		for (const message of done) retry(message, err, Math.max(afterLease, retryDelaySeconds(message.attempts)));
 	}
-}
-
-async function pool<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
-	const pending = [...items];
-	const worker = async () => {
-		for (let item = pending.shift(); item !== undefined; item = pending.shift()) await work(item);
-	};
-	await Promise.all(Array.from({ length: Math.min(CONCURRENCY, pending.length) }, worker));
 }
 
 function retry(message: Message, err: unknown, delaySeconds: number): void {

@@ -38,13 +38,9 @@ export async function peerMissing() {
 export async function runBullmq(n, { timeoutMs = 600_000 } = {}) {
 	const missing = await peerMissing();
 	if (missing !== null) return { skipped: missing };
-	const binary = findRedisServer();
-	const port = await freePort();
-	const redis = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-		stdio: "ignore",
-	});
+	const redis = await startRedis();
+	const { port } = redis;
 	try {
-		await waitForPort(port);
 		const { Queue, Worker } = await import("bullmq");
 		const connection = { host: "127.0.0.1", port };
 		const queue = new Queue("bench-noop", { connection });
@@ -85,11 +81,28 @@ export async function runBullmq(n, { timeoutMs = 600_000 } = {}) {
 			concurrency: CONCURRENCY,
 		};
 	} finally {
-		redis.kill("SIGTERM");
+		redis.stop();
 	}
 }
 
-function freePort() {
+/** A throwaway redis-server on a free loopback port, persistence off; `stop()` kills it. */
+export async function startRedis() {
+	const binary = findRedisServer();
+	if (binary === null) throw new Error("redis-server is not installed");
+	const port = await freePort();
+	const child = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+		stdio: "ignore",
+	});
+	try {
+		await waitForPort(port);
+	} catch (err) {
+		child.kill("SIGTERM");
+		throw err;
+	}
+	return { port, stop: () => child.kill("SIGTERM") };
+}
+
+export function freePort() {
 	return new Promise((resolve, reject) => {
 		const server = createServer();
 		server.once("error", reject);
@@ -100,7 +113,7 @@ function freePort() {
 	});
 }
 
-async function waitForPort(port, timeoutMs = 10_000) {
+export async function waitForPort(port, timeoutMs = 10_000) {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		const open = await new Promise((resolve) => {
@@ -115,5 +128,5 @@ async function waitForPort(port, timeoutMs = 10_000) {
 		if (open) return;
 		await new Promise((r) => setTimeout(r, 50));
 	}
-	throw new Error(`redis-server did not listen on ${port}`);
+	throw new Error(`nothing listened on 127.0.0.1:${port}`);
 }

@@ -3,6 +3,7 @@
 // window; API key: sliding window), measured alternately in one run; then an exactness check:
 // a flood against a limit of 1,000 must admit exactly 1,000.
 import { drive, fmt } from "../lib/load.mjs";
+import { rateLimitPeerMissing, startRateLimitPeer } from "../lib/ratelimit-peer.mjs";
 
 export const title = "Gateway: authenticated route with and without the rate limiter";
 
@@ -30,7 +31,48 @@ async function tenantWith(admin, name, rules) {
 	return created.api_key;
 }
 
-export async function run({ url, admin, log }) {
+function median(values) {
+	const sorted = [...values].sort((x, y) => x - y);
+	return ((sorted[Math.floor((sorted.length - 1) / 2)] ?? 0) + (sorted[Math.ceil((sorted.length - 1) / 2)] ?? 0)) / 2;
+}
+
+/** Express + express-rate-limit + rate-limit-redis, with / without its limiter, rounds alternated like ours. */
+async function measurePeer(root, log) {
+	const missing = await rateLimitPeerMissing();
+	if (missing !== null) {
+		log(`rate-limit peer skipped: ${missing}`);
+		return { skipped: missing };
+	}
+	const peer = await startRateLimitPeer(root);
+	try {
+		const go = (target, duration) => drive({ url: target, connections: CONNECTIONS, duration });
+		await go(peer.open, 2);
+		await go(peer.limited, 2);
+		const open = [];
+		const limited = [];
+		for (let round = 0; round < ROUNDS; round++) {
+			open.push(await go(peer.open, SECONDS / 2));
+			limited.push(await go(peer.limited, SECONDS / 2));
+		}
+		const ratios = open.map((o, i) => (limited[i]?.rps ?? 0) / o.rps);
+		const mean = (runs) => runs.reduce((s, r) => s + r.rps, 0) / runs.length;
+		const refused = limited.reduce((s, r) => s + (r.statuses[429] ?? 0), 0);
+		log(
+			`peer (Express + express-rate-limit + rate-limit-redis): without ${fmt(mean(open))} req/s, with ${fmt(mean(limited))} req/s → ratio median ${fmt(median(ratios), 2)} (rounds ${ratios.map((r) => fmt(r, 2)).join(" ")}), ${refused} refused`,
+		);
+		return {
+			without_rps: mean(open),
+			with_rps: mean(limited),
+			median_round_ratio: Number(median(ratios).toFixed(3)),
+			round_ratios: ratios.map((r) => Number(r.toFixed(3))),
+			refused,
+		};
+	} finally {
+		await peer.stop();
+	}
+}
+
+export async function run({ url, admin, log, root }) {
 	const plainKey = await tenantWith(admin, "bench-unlimited", []);
 	const limitedKey = await tenantWith(admin, "bench-limited", HIGH_LIMITS);
 	const whoami = (key, duration) =>
@@ -52,9 +94,7 @@ export async function run({ url, admin, log }) {
 		limited.push(await whoami(limitedKey, SECONDS / 2));
 	}
 	const roundRatios = plain.map((p, i) => (limited[i]?.rps ?? 0) / p.rps);
-	const sorted = [...roundRatios].sort((x, y) => x - y);
-	const medianRatio =
-		((sorted[Math.floor((sorted.length - 1) / 2)] ?? 0) + (sorted[Math.ceil((sorted.length - 1) / 2)] ?? 0)) / 2;
+	const medianRatio = median(roundRatios);
 	const merge = (runs) => ({
 		rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length,
 		p50: Math.max(...runs.map((r) => r.p50)),
@@ -89,6 +129,7 @@ export async function run({ url, admin, log }) {
 	log(
 		`ratio (with / without): ${fmt(ratio, 2)} over all rounds; in round order ${roundRatios.map((r) => fmt(r, 2)).join(" ")} (median ${fmt(medianRatio, 2)})   goal: median >= 0.90, no round under 0.85`,
 	);
+	const peer = await measurePeer(root, log);
 	log(
 		`exactness: limit 1,000, ${fmt(flood.total)} requests in 3 s → ${fmt(admittedCount)} admitted, ${fmt(flood.statuses[429] ?? 0)} × 429`,
 	);
@@ -96,7 +137,9 @@ export async function run({ url, admin, log }) {
 		figures: {
 			gateway_ratio: Number(medianRatio.toFixed(3)),
 			gateway_min_round: Number(Math.min(...roundRatios).toFixed(3)),
+			gateway_peer_ratio: peer.skipped === undefined ? peer.median_round_ratio : null,
 		},
+		peer,
 		connections: CONNECTIONS,
 		seconds_per_side: SECONDS,
 		without_limiter: a,

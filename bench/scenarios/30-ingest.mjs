@@ -10,7 +10,11 @@ export const title = "Telemetry ingest: ramp 50→500 clients, queue → D1, dra
 
 // The points are a day old (distinct keys without running ahead of the clock): keep them in the
 // live lane, as before the lanes existed (issue 18), so the figures stay comparable.
-export const vars = { TELEMETRY_BACKFILL_AGE_SECONDS: "172800" };
+// BENCH_GROUP_COMMIT_MS overrides the group-commit window (0: one sendBatch per request) for A/B runs.
+export const vars = {
+	TELEMETRY_BACKFILL_AGE_SECONDS: "172800",
+	TELEMETRY_GROUP_COMMIT_MS: process.env.BENCH_GROUP_COMMIT_MS ?? "2",
+};
 
 // The growth curve (issue 12 §5): p50/p99 at each step from 50 to 500 clients.
 const RAMP = [50, 100, 200, 300, 400, 500];

@@ -7,6 +7,8 @@
 // (goal <= 5 ms). A cached variant (cache_ttl, Floodgate-Cache: HIT) is reported alongside.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:net";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { drive, fmt } from "../lib/load.mjs";
 import { unlimitedTenant } from "../lib/unlimited-tenant.mjs";
 
@@ -25,6 +27,44 @@ const server = http.createServer((req, res) => {
 });
 server.listen(0, "127.0.0.1", () => console.log(server.address().port));
 `;
+
+// The runtime's own cost of a proxied call: a six-line Worker in the same workerd build that only
+// fetches the upstream and returns its body. What the gateway adds is measured against this too.
+const MINIMAL_PROXY = `export default {
+	async fetch(req, env) {
+		const u = new URL(req.url);
+		const r = await fetch(env.UPSTREAM + u.pathname);
+		return new Response(r.body, { status: r.status, headers: r.headers });
+	},
+};`;
+
+async function freePort() {
+	const server = createServer().listen(0, "127.0.0.1");
+	await once(server, "listening");
+	const { port } = server.address();
+	server.close();
+	return port;
+}
+
+async function startMinimalProxy(upstream) {
+	const port = await freePort();
+	const mf = new Miniflare(
+		convertV4MiniflareOptions({
+			workers: [
+				{
+					name: "minimal-proxy",
+					modules: true,
+					script: MINIMAL_PROXY,
+					compatibilityDate: "2026-11-01",
+					bindings: { UPSTREAM: upstream },
+					unsafeDirectSockets: [{ host: "127.0.0.1", port }],
+				},
+			],
+		}),
+	);
+	await mf.ready;
+	return { url: `http://127.0.0.1:${port}`, stop: () => mf.dispose() };
+}
 
 export async function run({ url, admin, log }) {
 	const child = spawn(process.execPath, ["-e", UPSTREAM], { stdio: ["ignore", "pipe", "inherit"] });
@@ -81,6 +121,14 @@ export async function run({ url, admin, log }) {
 		// gateway adds at a load below saturation (half the proxied maximum, open loop, same rate
 		// both ways), where queueing does not swamp the proxy's own cost.
 		const bare = await go(`${url}/api/v1/health`, SECONDS / 2);
+		const minimal = await startMinimalProxy(upstream);
+		let mp;
+		try {
+			await go(`${minimal.url}/items`, 2);
+			mp = await go(`${minimal.url}/items`, SECONDS / 2);
+		} finally {
+			await minimal.stop();
+		}
 		const rate = Math.max(100, Math.round(pp.rps / 2));
 		const atRate = (target) => drive({ url: target, connections: CONNECTIONS, duration: SECONDS / 2, rate });
 		const dr = await atRate(direct);
@@ -94,6 +142,9 @@ export async function run({ url, admin, log }) {
 			`bare workerd route: ${fmt(bare.rps)} req/s → proxied / bare route = ${fmt(pp.rps / bare.rps, 2)} (the runtime's ceiling here)`,
 		);
 		log(
+			`minimal fetch-proxy Worker in workerd: ${fmt(mp.rps)} req/s p50 ${mp.p50} ms p99 ${mp.p99} ms → its / direct = ${fmt(mp.rps / dd.rps, 2)} (the runtime's proxy ceiling); gateway / minimal proxy = ${fmt(pp.rps / mp.rps, 2)} (what our code keeps of it)`,
+		);
+		log(
 			`at ${fmt(rate)} req/s both ways (open loop): added p50 ${fmt(overheadAtRate.p50_ms, 1)} ms, added p99 ${fmt(overheadAtRate.p99_ms, 1)} ms`,
 		);
 		return {
@@ -102,7 +153,10 @@ export async function run({ url, admin, log }) {
 				apigw_p99_overhead_ms: overhead,
 				apigw_proxied_vs_bare_route: Number((pp.rps / bare.rps).toFixed(3)),
 				apigw_added_p99_ms_at_half_load: overheadAtRate.p99_ms,
+				apigw_minimal_proxy_vs_direct: Number((mp.rps / dd.rps).toFixed(3)),
+				apigw_vs_minimal_proxy: Number((pp.rps / mp.rps).toFixed(3)),
 			},
+			minimal_proxy: { rps: mp.rps, p50: mp.p50, p99: mp.p99 },
 			connections: CONNECTIONS,
 			direct: dd,
 			proxied: pp,

@@ -1,21 +1,28 @@
-// News feed (issue 17 §3): home timeline p50/p99 for a reader following 500 authors, 5 of them
-// celebrities (merged on read) with BENCH_FEED_CELEBRITY_FOLLOWERS followers each (default 100,000),
-// latest and ranked (top), against GET /api/v1/health; and fan-out throughput: feed entries
-// written per second by the floodgate-feed consumer for posts of an author with
-// BENCH_FEED_FANOUT_FOLLOWERS active followers (default 9,000, under the celebrity threshold).
-// Authors, followers, posts and the reader's fanned-out feed are seeded straight into local D1;
-// the reader and the fan-out author are real accounts with access tokens.
+// News feed (issue 17 §3): home timeline p50/p99 for a reader following BENCH_FEED_AUTHORS authors
+// (default 500), 5 of them celebrities (merged on read) with BENCH_FEED_CELEBRITY_FOLLOWERS followers
+// each (default 100,000), latest and ranked (top), against GET /api/v1/health; and fan-out
+// throughput: feed entries written per second by the floodgate-feed consumer for posts of an author
+// with BENCH_FEED_FANOUT_FOLLOWERS active followers (default 9,000, under the celebrity threshold).
+// Authors, followers, posts and the reader's fanned-out feed are seeded straight into local D1 the
+// way the product's follow() leaves them (follow row, both profiles, both counters); the reader
+// and the fan-out author are real accounts with access tokens. Synthetic user ids are built in SQL
+// from integers: a number bound through Miniflare's D1 proxy arrives as REAL, and `'ff_' || 1.0`
+// is 'ff_1.0', so every bound counter is CAST to INTEGER first (the earlier follow rows named
+// 'ff_1.0' never joined their profiles 'ff_1', fan-out found no active follower and wrote nothing).
 import { drive, fmt } from "../lib/load.mjs";
 
 export const title = "News feed: home timeline p50/p99 (500 followed, 5 celebrities), fan-out entries/s";
 
-const AUTHORS = 500;
+const AUTHORS = Number(process.env.BENCH_FEED_AUTHORS ?? 500);
 const CELEBRITIES = 5;
 const POSTS_PER_AUTHOR = Number(process.env.BENCH_FEED_POSTS_PER_AUTHOR ?? 10);
 const CELEBRITY_FOLLOWERS = Number(process.env.BENCH_FEED_CELEBRITY_FOLLOWERS ?? 100_000);
 const FANOUT_FOLLOWERS = Number(process.env.BENCH_FEED_FANOUT_FOLLOWERS ?? 9_000);
 const FANOUT_POSTS = Number(process.env.BENCH_FEED_FANOUT_POSTS ?? 10);
 const FEED_CAP = 800;
+/** The fan-out part gives up after this long, or after STALL_S without a new entry. */
+const FANOUT_TIMEOUT_S = Number(process.env.BENCH_FEED_FANOUT_TIMEOUT_S ?? 300);
+const STALL_S = 30;
 const PASSWORD = "bench correct horse battery";
 
 export async function run({ url, admin, platform, log }) {
@@ -50,41 +57,10 @@ export async function run({ url, admin, platform, log }) {
 	log(`health p50 ${health.p50} ms; home latest p50 ${latest.p50} / p99 ${latest.p99} ms, ${fmt(latest.rps)} req/s`);
 	log(`home top p50 ${top.p50} / p99 ${top.p99} ms, ${fmt(top.rps)} req/s`);
 
-	// Fan-out: FANOUT_FOLLOWERS active followers of the writer, then FANOUT_POSTS posts through the API.
-	await db
-		.prepare(
-			`INSERT INTO social_profiles (tenant_id, user_id, last_active_at, updated_at)
-			 SELECT ?1, 'ff_' || x, ?2, ?2 FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?3) SELECT x FROM c)`,
-		)
-		.bind(tenantId, Date.now(), FANOUT_FOLLOWERS)
-		.run();
-	await followers(db, tenantId, writer.userId, "ff_", FANOUT_FOLLOWERS, now);
-	const started = Date.now();
-	const postIds = [];
-	for (let i = 0; i < FANOUT_POSTS; i++) {
-		const res = await fetch(`${url}/api/v1/posts`, {
-			method: "POST",
-			headers: { authorization: `Bearer ${writer.token}`, "content-type": "application/json" },
-			body: JSON.stringify({ body: `fan-out ${i}` }),
-		});
-		if (res.status !== 201) throw new Error(`post failed: ${res.status} ${await res.text()}`);
-		postIds.push((await res.json()).id);
-	}
-	const expected = FANOUT_FOLLOWERS * FANOUT_POSTS;
-	let written = 0;
-	while (written < expected) {
-		if (Date.now() - started > 300_000) throw new Error(`fan-out incomplete: ${written} of ${expected}`);
-		await new Promise((r) => setTimeout(r, 250));
-		const row = await db
-			.prepare(
-				`SELECT COUNT(*) AS n FROM social_feed WHERE tenant_id = ? AND post_id IN (SELECT value FROM json_each(?))`,
-			)
-			.bind(tenantId, JSON.stringify(postIds))
-			.first();
-		written = row.n;
-	}
-	const fanoutS = (Date.now() - started) / 1000;
-	log(`fan-out: ${fmt(expected)} feed entries in ${fanoutS.toFixed(2)} s = ${fmt(expected / fanoutS)} entries/s`);
+	const fanout = await measureFanout(url, db, tenantId, writer, reader, now);
+	log(
+		`fan-out: ${fmt(fanout.entries)} feed entries (${FANOUT_POSTS} posts x ${fmt(FANOUT_FOLLOWERS)} followers) in ${fanout.seconds.toFixed(2)} s = ${fmt(fanout.perSecond)} entries/s (posting took ${fanout.postingS.toFixed(2)} s)`,
+	);
 
 	return {
 		figures: {
@@ -92,7 +68,7 @@ export async function run({ url, admin, platform, log }) {
 			feed_home_latest_p99_ms: latest.p99,
 			feed_home_top_p50_ms: top.p50,
 			feed_home_top_p99_ms: top.p99,
-			feed_fanout_entries_per_s: Math.round(expected / fanoutS),
+			feed_fanout_entries_per_s: fanout.perSecond,
 		},
 		authors_followed: AUTHORS,
 		celebrities: CELEBRITIES,
@@ -107,8 +83,9 @@ export async function run({ url, admin, platform, log }) {
 		home_top_rps: Math.round(top.rps),
 		fanout_followers: FANOUT_FOLLOWERS,
 		fanout_posts: FANOUT_POSTS,
-		fanout_entries: expected,
-		fanout_entries_per_s: Math.round(expected / fanoutS),
+		fanout_entries: fanout.entries,
+		fanout_seconds: Number(fanout.seconds.toFixed(2)),
+		fanout_entries_per_s: fanout.perSecond,
 	};
 }
 
@@ -128,8 +105,10 @@ async function signUp(url, tenantId, prefix, ip) {
 async function seedAuthors(db, tenantId, readerId, now) {
 	const statements = [
 		db
-			.prepare(`INSERT INTO social_profiles (tenant_id, user_id, last_active_at, updated_at) VALUES (?, ?, ?, ?)`)
-			.bind(tenantId, readerId, now, now),
+			.prepare(
+				`INSERT INTO social_profiles (tenant_id, user_id, following_count, last_active_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+			)
+			.bind(tenantId, readerId, AUTHORS, now, now),
 	];
 	for (let a = 0; a < AUTHORS; a++) {
 		const id = `usr_bench${String(a).padStart(19, "0")}`;
@@ -187,16 +166,108 @@ async function seedAuthors(db, tenantId, readerId, now) {
 		.run();
 }
 
-/** `count` follow rows of synthetic users `<prefix><n>` to `followee`, in 50,000-row statements. */
+/**
+ * Fan-out throughput: FANOUT_FOLLOWERS active followers of the writer, then FANOUT_POSTS posts
+ * through the API; the clock runs from the first post to the last feed entry. Checks first that
+ * the product sees those followers (profile counter and active followers), and stops early when
+ * no entry lands for STALL_S, naming the feed dead letters, instead of waiting out the timeout.
+ */
+async function measureFanout(url, db, tenantId, writer, reader, now) {
+	await followers(db, tenantId, writer.userId, "ff_", FANOUT_FOLLOWERS, now);
+	const profile = await fetch(`${url}/api/v1/users/${writer.userId}`, {
+		headers: { authorization: `Bearer ${reader.token}` },
+	});
+	const { followers_count: counted } = await profile.json();
+	const active = await db
+		.prepare(
+			`SELECT COUNT(*) AS n FROM social_follows f JOIN social_profiles p ON p.tenant_id = f.tenant_id AND p.user_id = f.follower_id
+			  WHERE f.tenant_id = ? AND f.followee_id = ? AND p.last_active_at >= ?`,
+		)
+		.bind(tenantId, writer.userId, now - 86_400_000)
+		.first();
+	if (counted !== FANOUT_FOLLOWERS || active.n !== FANOUT_FOLLOWERS)
+		throw new Error(
+			`seeding: writer has followers_count ${counted}, ${active.n} active followers, expected ${FANOUT_FOLLOWERS}`,
+		);
+
+	const started = Date.now();
+	const postIds = [];
+	for (let i = 0; i < FANOUT_POSTS; i++) {
+		const res = await fetch(`${url}/api/v1/posts`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${writer.token}`, "content-type": "application/json" },
+			body: JSON.stringify({ body: `fan-out ${i}` }),
+		});
+		if (res.status !== 201) throw new Error(`post failed: ${res.status} ${await res.text()}`);
+		postIds.push((await res.json()).id);
+	}
+	const postingS = (Date.now() - started) / 1000;
+	const entries = FANOUT_FOLLOWERS * FANOUT_POSTS;
+	let written = 0;
+	let progressAt = Date.now();
+	while (written < entries) {
+		const waited = (Date.now() - started) / 1000;
+		const stalled = (Date.now() - progressAt) / 1000 > STALL_S;
+		if (waited > FANOUT_TIMEOUT_S || stalled) {
+			const dead = await db
+				.prepare(`SELECT COUNT(*) AS n FROM dead_letters WHERE queue = 'floodgate-feed' AND tenant_id = ?`)
+				.bind(tenantId)
+				.first();
+			throw new Error(
+				`fan-out incomplete after ${waited.toFixed(0)} s${stalled ? ` (no progress for ${STALL_S} s)` : ""}: ${written} of ${entries} entries, ${dead.n} feed dead letters`,
+			);
+		}
+		await new Promise((r) => setTimeout(r, 250));
+		const row = await db
+			.prepare(
+				`SELECT COUNT(*) AS n FROM social_feed WHERE tenant_id = ? AND post_id IN (SELECT value FROM json_each(?))`,
+			)
+			.bind(tenantId, JSON.stringify(postIds))
+			.first();
+		if (row.n > written) progressAt = Date.now();
+		written = row.n;
+	}
+	const seconds = (Date.now() - started) / 1000;
+	return { entries, seconds, postingS, perSecond: Math.round(entries / seconds) };
+}
+
+/**
+ * `count` synthetic users `<prefix><n>` (n from 1) following `followee`, as follow() leaves them:
+ * a profile each (active now, following_count 1), the follow row, and the followee's profile with
+ * followers_count recounted from the follow rows. 50,000 users per statement; `n` is CAST to
+ * INTEGER because the D1 proxy binds numbers as REAL (see the top of this file).
+ */
 async function followers(db, tenantId, followee, prefix, count, now) {
+	const users = `(WITH RECURSIVE c(x) AS (SELECT CAST(?4 AS INTEGER) UNION ALL SELECT x + 1 FROM c WHERE x < CAST(?5 AS INTEGER)) SELECT ?2 || x AS id FROM c)`;
 	for (let from = 1; from <= count; from += 50_000) {
 		const to = Math.min(count, from + 49_999);
-		await db
-			.prepare(
-				`INSERT INTO social_follows (tenant_id, follower_id, followee_id, created_at)
-				 SELECT ?1, ?2 || x, ?3, ?4 FROM (WITH RECURSIVE c(x) AS (SELECT ?5 UNION ALL SELECT x + 1 FROM c WHERE x < ?6) SELECT x FROM c)`,
-			)
-			.bind(tenantId, prefix, followee, now, from, to)
-			.run();
+		await db.batch([
+			db
+				.prepare(
+					`INSERT INTO social_profiles (tenant_id, user_id, following_count, last_active_at, updated_at)
+					 SELECT ?1, id, 1, ?3, ?3 FROM ${users} WHERE true
+					 ON CONFLICT DO UPDATE SET following_count = following_count + 1`,
+				)
+				.bind(tenantId, prefix, now, from, to),
+			db
+				.prepare(
+					`INSERT INTO social_follows (tenant_id, follower_id, followee_id, created_at)
+					 SELECT ?1, id, ?6, ?3 FROM ${users}`,
+				)
+				.bind(tenantId, prefix, now, from, to, followee),
+		]);
 	}
+	await db.batch([
+		db
+			.prepare(
+				`INSERT INTO social_profiles (tenant_id, user_id, last_active_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT DO NOTHING`,
+			)
+			.bind(tenantId, followee, now),
+		db
+			.prepare(
+				`UPDATE social_profiles SET followers_count = (SELECT COUNT(*) FROM social_follows WHERE tenant_id = ?1 AND followee_id = ?2)
+				  WHERE tenant_id = ?1 AND user_id = ?2`,
+			)
+			.bind(tenantId, followee),
+	]);
 }

@@ -5,6 +5,7 @@ import { validate } from "../platform/validation";
 import { ACCOUNT_LIMITS, EMAIL_PATTERN, EMAIL_TOKEN_PATTERN, TENANT_ID_PATTERN, normalizeLogin } from "./domain";
 import { endUserAuth } from "./middleware";
 import { accountDocs } from "./openapi";
+import { clientOf, notifyAfter } from "./notices";
 import { forgotPassword, resendVerification, resetPassword, verifyEmail } from "./recovery";
 
 const tenantHeader = z.object({
@@ -53,8 +54,9 @@ export const recoveryRoutes = new Hono<AppEnv>()
 		validate("json", resetBody),
 		async (c) => {
 			const { token, new_password: password } = c.req.valid("json");
-			const client = { ip: c.req.header("CF-Connecting-IP") ?? "unknown", userAgent: null };
-			const revoked = await resetPassword(c.env, c.req.valid("header")["floodgate-tenant"], token, password, client);
+			const tenantId = c.req.valid("header")["floodgate-tenant"];
+			const { userId, revoked } = await resetPassword(c.env, tenantId, token, password, clientOf(c));
+			notifyAfter(c, "password_reset", tenantId, userId);
 			return c.json({ reset: true as const, revoked });
 		},
 	)
@@ -64,8 +66,9 @@ export const recoveryRoutes = new Hono<AppEnv>()
 		validate("header", tenantHeader),
 		validate("json", verifyBody),
 		async (c) => {
-			const client = { ip: c.req.header("CF-Connecting-IP") ?? "unknown", userAgent: null };
-			await verifyEmail(c.env, c.req.valid("header")["floodgate-tenant"], c.req.valid("json").token, client);
+			const tenantId = c.req.valid("header")["floodgate-tenant"];
+			const userId = await verifyEmail(c.env, tenantId, c.req.valid("json").token, clientOf(c));
+			notifyAfter(c, "email_verified", tenantId, userId);
 			return c.json({ verified: true as const });
 		},
 	)

@@ -71,7 +71,7 @@ export async function forgotPassword(
 	);
 }
 
-/** Sets a new password with a reset token and ends every session of the user; answers their ids. */
+/** Sets a new password with a reset token and ends every session of the user; answers the user and their ids. */
 export async function resetPassword(
 	env: Env,
 	tenantId: string,
@@ -79,7 +79,7 @@ export async function resetPassword(
 	newPassword: string,
 	client: Client,
 	now = Date.now(),
-): Promise<string[]> {
+): Promise<{ userId: string; revoked: string[] }> {
 	await throttle(env, [target(`acct:token:ip:${client.ip}`, LOGIN_PER_IP)]);
 	await requireTenant(env.DB, tenantId);
 	const tokenHash = await sha256Hex(token);
@@ -94,11 +94,17 @@ export async function resetPassword(
 	const revoked = await revokeUserSessions(env.DB, tenantId, user.id, "password_reset", now);
 	for (const id of revoked) forgetSession(tenantId, id);
 	log.info("password reset", { tenant_id: tenantId, user_id: user.id, sessions_revoked: revoked.length });
-	return revoked;
+	return { userId: user.id, revoked };
 }
 
-/** Marks the address verified with a verification token. */
-export async function verifyEmail(env: Env, tenantId: string, token: string, client: Client, now = Date.now()) {
+/** Marks the address verified with a verification token; answers the user's id. */
+export async function verifyEmail(
+	env: Env,
+	tenantId: string,
+	token: string,
+	client: Client,
+	now = Date.now(),
+): Promise<string> {
 	await throttle(env, [target(`acct:token:ip:${client.ip}`, LOGIN_PER_IP)]);
 	await requireTenant(env.DB, tenantId);
 	const tokenHash = await sha256Hex(token);
@@ -106,6 +112,7 @@ export async function verifyEmail(env: Env, tenantId: string, token: string, cli
 	if (!found) throw invalidToken();
 	const spend = { tenantId, tokenHash, userId: found.user_id, email: found.email };
 	if (!(await spendVerifyToken(env.DB, spend, now))) throw invalidToken();
+	return found.user_id;
 }
 
 /** A new verification e-mail for the signed-in user (409 when already verified; throttled per user). */

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
@@ -17,8 +16,8 @@ import { keyRoutes } from "./key-routes";
 import { recoveryRoutes } from "./recovery-routes";
 import { sendSignupVerification } from "./recovery";
 import { endUserAuth } from "./middleware";
+import { clientOf, notifyAfter } from "./notices";
 import { accountDocs } from "./openapi";
-import type { Client } from "./service";
 import { changePassword, forgetSession, login, refresh, signup, userJson, weakPassword } from "./service";
 import { sessionRoutes } from "./session-routes";
 import { revokeSession, revokeUserSessions } from "./sessions-db";
@@ -89,7 +88,10 @@ const credentialRoutes = new Hono<AppEnv>()
 			totpCode: body.totp_code,
 			recoveryCode: body.recovery_code,
 		};
-		return c.json(await login(c.env, c.req.valid("header")["floodgate-tenant"], input, clientOf(c)));
+		const tenantId = c.req.valid("header")["floodgate-tenant"];
+		const { body: answer, newDevice } = await login(c.env, tenantId, input, clientOf(c));
+		if (newDevice) notifyAfter(c, "new_sign_in", tenantId, answer.user.id);
+		return c.json(answer);
 	})
 	.post(
 		"/refresh",
@@ -114,7 +116,9 @@ const credentialRoutes = new Hono<AppEnv>()
 	})
 	.post("/password", accountDocs.changePassword, endUserAuth(), validate("json", passwordBody), async (c) => {
 		const body = c.req.valid("json");
-		const revoked = await changePassword(c.env, c.get("endUser"), body.current_password, body.new_password);
+		const who = c.get("endUser");
+		const revoked = await changePassword(c.env, who, body.current_password, body.new_password);
+		notifyAfter(c, "password_changed", who.tenantId, who.userId);
 		return c.json({ changed: true as const, revoked });
 	})
 	.get("/me", accountDocs.me, endUserAuth(), async (c) => {
@@ -132,7 +136,3 @@ export const accountRoutes = new Hono<AppEnv>()
 	.route("/keys", keyRoutes);
 
 export { jwksRoutes } from "./key-routes";
-
-function clientOf(c: Context<AppEnv>): Client {
-	return { ip: c.req.header("CF-Connecting-IP") ?? "unknown", userAgent: c.req.header("User-Agent") ?? null };
-}

@@ -9,6 +9,7 @@ import { ACCOUNT_LIMITS, REFRESH_TOKEN_PATTERN, passwordProblem } from "./domain
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from "./password";
 import {
 	findRefreshToken,
+	hasSessionFrom,
 	insertSession,
 	revokeSession,
 	revokeUserSessions,
@@ -86,7 +87,10 @@ export async function signup(env: Env, tenantId: string, input: SignupInput, cli
 	return { user: userJson(user), tokens: await startSession(env, user, client, now) };
 }
 
-/** One generic 401 for an unknown login and a wrong password, after the same amount of work. */
+/**
+ * One generic 401 for an unknown login and a wrong password, after the same amount of work.
+ * `newDevice`: the user never had a session from this IP and user agent (a notice goes out).
+ */
 export async function login(env: Env, tenantId: string, input: LoginInput, client: Client, now = Date.now()) {
 	await throttle(env, [
 		target(`acct:login:ip:${client.ip}`, LOGIN_PER_IP),
@@ -100,7 +104,9 @@ export async function login(env: Env, tenantId: string, input: LoginInput, clien
 	if (!user || !check.ok) throw invalidCredentials();
 	if (user.totp_secret_sealed) await checkSecondFactor(env, user, input, now);
 	if (check.rehash) await updatePasswordHash(env.DB, user.id, hashPassword(input.password), now);
-	return { user: userJson(user), tokens: await startSession(env, user, client, now) };
+	const device = sessionClient(client);
+	const seen = await hasSessionFrom(env.DB, tenantId, user.id, device.ip, device.user_agent);
+	return { body: { user: userJson(user), tokens: await startSession(env, user, client, now) }, newDevice: !seen };
 }
 
 /**
@@ -204,12 +210,16 @@ async function startSession(
 		last_used_at: now,
 		expires_at: now + ACCOUNT_LIMITS.sessionSeconds * 1000,
 		revoked_at: null,
-		user_agent: client.userAgent?.slice(0, 256) ?? null,
-		ip: client.ip.slice(0, 64),
+		...sessionClient(client),
 	};
 	await insertSession(env.DB, session, await sha256Hex(refreshToken));
 	const access = await issueAccessToken(env, { tenantId: user.tenant_id, userId: user.id, sessionId }, now);
 	return tokensJson(access, refreshToken, sessionId);
+}
+
+/** The client as a session row keeps it (capped). */
+function sessionClient(client: Client): { user_agent: string | null; ip: string } {
+	return { user_agent: client.userAgent?.slice(0, 256) ?? null, ip: client.ip.slice(0, 64) };
 }
 
 function tokensJson(access: { token: string; expiresAt: number }, refreshToken: string, sessionId: string): Tokens {

@@ -179,3 +179,20 @@ export function purgeEndedSessions(db: D1Database, cutoff: number, limit: number
 export function purgeOldRefreshTokens(db: D1Database, cutoff: number, limit: number): Promise<number> {
 	return deleteOldestRows(db, "account_refresh_tokens", "created_at", cutoff, limit);
 }
+
+/** Whether the user ever had a session (still kept, live or not) from this IP and user agent. */
+export async function hasSessionFrom(
+	db: D1Database,
+	tenantId: string,
+	userId: string,
+	ip: string,
+	userAgent: string | null,
+): Promise<boolean> {
+	const row = await db
+		.prepare(
+			"SELECT 1 AS seen FROM account_sessions WHERE tenant_id = ? AND user_id = ? AND ip = ? AND user_agent IS ? LIMIT 1",
+		)
+		.bind(tenantId, userId, ip, userAgent)
+		.first<{ seen: number }>();
+	return row !== null;
+}

@@ -1,3 +1,4 @@
+import { groupCommitFigures } from "../platform/send-coalescer";
 import { Hono } from "hono";
 import type { AppEnv } from "../platform/app-env";
 import { bearerToken } from "../platform/bearer";
@@ -8,6 +9,7 @@ import { jobCountsByStatus, metricSeriesTotal } from "./exposition-db";
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from "./exposition";
 import { namedCacheFigures } from "../platform/ttl-cache";
 import { isolateCounters } from "./middleware";
+import { noticeFailures } from "../accounts/notices";
 import { metricDocs } from "./openapi";
 
 /** GET /metrics: the admin token, or METRICS_SCRAPE_TOKEN when that secret is set. */
@@ -34,6 +36,8 @@ export const expositionRoutes = new Hono<AppEnv>().get("/", metricDocs.expositio
 		jobs,
 		metricSeries,
 		caches: namedCacheFigures(),
+		groupCommit: groupCommitFigures(),
+		accountNoticeFailures: noticeFailures(),
 	});
 	return c.body(text, 200, { "Content-Type": EXPOSITION_CONTENT_TYPE });
 });

@@ -13,6 +13,10 @@ export type PlatformFigures = {
 	metricSeries: number;
 	/** The isolate's named hot-read caches (API keys, device tokens, rules, routes…). */
 	caches: readonly NamedCacheFigures[];
+	/** Queue group commit in this isolate (src/platform/send-coalescer.ts). */
+	groupCommit: { messages: number; batches: number };
+	/** Account security notices this isolate could not enqueue (the account change went through). */
+	accountNoticeFailures: number;
 };
 
 type Family = {
@@ -41,6 +45,11 @@ export function renderExposition(f: PlatformFigures): string {
 		counter("floodgate_metrics_samples_ingested_total", "Metric samples this isolate accepted and enqueued.", [
 			{ labels: instance, value: f.isolate.samplesIngested },
 		]),
+		counter(
+			"floodgate_account_notice_failures_total",
+			"Account security notices this isolate could not store or enqueue.",
+			[{ labels: instance, value: f.accountNoticeFailures }],
+		),
 		gauge("floodgate_metrics_series", "Distinct metric series stored, over all tenants.", [
 			{ labels: {}, value: f.metricSeries },
 		]),
@@ -74,6 +83,16 @@ export function renderExposition(f: PlatformFigures): string {
 			"floodgate_isolate_cache_entries",
 			"Entries held now in this isolate's caches of hot reads (expired ones until read).",
 			f.caches.map((c) => ({ labels: { ...instance, cache: c.name }, value: c.entries })),
+		),
+		counter(
+			"floodgate_queue_group_commit_messages_total",
+			"Queue messages this isolate sent through group commit (telemetry ingest).",
+			[{ labels: instance, value: f.groupCommit.messages }],
+		),
+		counter(
+			"floodgate_queue_group_commit_batches_total",
+			"sendBatch calls that carried them: messages / batches is the mean group size.",
+			[{ labels: instance, value: f.groupCommit.batches }],
 		),
 		gauge(
 			"floodgate_jobs",

@@ -72,6 +72,57 @@ export async function sendNotification(
 	return { notificationId: id, duplicate: false };
 }
 
+/**
+ * A notice the platform itself sends to a tenant's user (accounts' security notices): already
+ * rendered, email only, priority critical (so preferences, quiet hours, digests and the per-user
+ * rate limit never hold it back), stored and enqueued like every notification. A repeated
+ * `idempotencyKey` answers the first notice and enqueues its deliveries that never started, so a
+ * caller whose enqueue failed may simply call again.
+ */
+export async function sendPlatformNotice(
+	env: Env,
+	tenantId: string,
+	notice: { userId: string; email: string; kind: string; idempotencyKey: string; subject: string; text: string },
+	now = Date.now(),
+): Promise<SendResult> {
+	const prior = await findByIdempotencyKey(env.DB, tenantId, notice.idempotencyKey);
+	if (prior) return resume(env, tenantId, prior.id);
+	const input: SendInput = {
+		recipient: { user_id: notice.userId, email: notice.email },
+		template: `platform.${notice.kind}`,
+		data: {},
+		channels: ["email"],
+		priority: "critical",
+		idempotency_key: notice.idempotencyKey,
+	};
+	const id = newId("ntf");
+	const category = "account_security";
+	const deliveries = plan(tenantId, id, category, input, ["email"], DEFAULT_PREFERENCES, now);
+	const rendered = { email: { subject: notice.subject, text: notice.text } };
+	const inserted = await insertNotification(
+		env.DB,
+		{
+			id,
+			tenant_id: tenantId,
+			user_id: notice.userId,
+			template_key: input.template,
+			category,
+			priority: input.priority,
+			idempotency_key: notice.idempotencyKey,
+			recipient: JSON.stringify(input.recipient),
+			content: JSON.stringify(rendered),
+			created_at: now,
+		},
+		deliveries,
+	);
+	if (!inserted) {
+		const winner = await findByIdempotencyKey(env.DB, tenantId, notice.idempotencyKey);
+		if (winner) return resume(env, tenantId, winner.id);
+	}
+	await enqueue(env, deliveries, now);
+	return { notificationId: id, duplicate: false };
+}
+
 export async function loadPreferences(env: Env, tenantId: string, userId: string): Promise<Preferences> {
 	const row = await findPreferences(env.DB, tenantId, userId);
 	return row ? preferencesSchema.parse(JSON.parse(row.preferences)) : DEFAULT_PREFERENCES;

@@ -39,15 +39,16 @@ export function oversizedMessage(bodies: readonly unknown[]): { bytes: number; m
 }
 
 /**
- * Groups message bodies into sendBatch calls of <= 100 messages and <= 256 KB. Throws when a
+ * Groups message bodies (or items carrying one, read by `bodyOf`) into sendBatch calls of <= 100
+ * messages and <= 256 KB. Throws when a
  * single body exceeds 128 KB: producers check `oversizedMessage` first, so this is a bug, not input.
  */
-export function groupForSendBatch<T>(bodies: readonly T[]): T[][] {
+export function groupForSendBatch<T>(bodies: readonly T[], bodyOf: (item: T) => unknown = (item) => item): T[][] {
 	const groups: T[][] = [];
 	let current: T[] = [];
 	let bytes = 0;
 	for (const body of bodies) {
-		const size = messageBytes(body);
+		const size = messageBytes(bodyOf(body));
 		if (size > MAX_MESSAGE_BYTES) throw new Error(`queue message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
 		if (current.length === MAX_SEND_BATCH_MESSAGES || bytes + size > MAX_SEND_BATCH_BYTES) {
 			groups.push(current);

@@ -13,11 +13,10 @@ import {
 	findComment,
 	findPost,
 	insertComment,
-	like,
 	listComments,
 	listLikes,
 	listPostsBy,
-	unlike,
+	setLike,
 	updatePostBody,
 } from "./posts-db";
 import type { PostRow } from "./posts-db";
@@ -55,20 +54,12 @@ export const postRoutes = new Hono<AppEnv>()
 		await deletePost(c.env.DB, tenantId, post.id, userId);
 		return c.body(null, 204);
 	})
-	.post("/:id/like", socialDocs.like, endUserAuth(), validate("param", idParam), async (c) => {
-		const { tenantId, userId } = c.get("endUser");
-		const { id } = c.req.valid("param");
-		const count = await like(c.env.DB, tenantId, id, userId, Date.now());
-		if (count === null) throw notFound(id);
-		return c.json({ post_id: id, liked: true, like_count: count });
-	})
-	.delete("/:id/like", socialDocs.unlike, endUserAuth(), validate("param", idParam), async (c) => {
-		const { tenantId, userId } = c.get("endUser");
-		const { id } = c.req.valid("param");
-		const count = await unlike(c.env.DB, tenantId, id, userId);
-		if (count === null) throw notFound(id);
-		return c.json({ post_id: id, liked: false, like_count: count });
-	})
+	.post("/:id/like", socialDocs.like, endUserAuth(), validate("param", idParam), async (c) =>
+		c.json(await setLikeOf(c.env.DB, c.get("endUser"), c.req.valid("param").id, true)),
+	)
+	.delete("/:id/like", socialDocs.unlike, endUserAuth(), validate("param", idParam), async (c) =>
+		c.json(await setLikeOf(c.env.DB, c.get("endUser"), c.req.valid("param").id, false)),
+	)
 	.get(
 		"/:id/likes",
 		socialDocs.likes,
@@ -153,6 +144,13 @@ export async function postsPage(db: D1Database, tenantId: string, authorId: stri
 		posts: page,
 		next_cursor: rows.length > q.limit && last ? encodeCursor({ at: last.created_at, id: last.id }) : null,
 	};
+}
+
+/** POST (liked) or DELETE /posts/{id}/like: one path for both, 404 when the tenant has no such post. */
+async function setLikeOf(db: D1Database, user: { tenantId: string; userId: string }, id: string, liked: boolean) {
+	const count = await setLike(db, user.tenantId, id, user.userId, liked, Date.now());
+	if (count === null) throw notFound(id);
+	return { post_id: id, liked, like_count: count };
 }
 
 async function requirePost(db: D1Database, tenantId: string, id: string): Promise<PostRow> {

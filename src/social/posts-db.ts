@@ -84,37 +84,37 @@ export async function listPostsBy(
 }
 
 /**
- * Likes once: the like row is inserted only if absent (and the post exists in the tenant), then
- * like_count and the liker's affinity to the author move only if that insert changed a row.
- * Returns the post's like count after the batch.
+ * Likes (`liked` true) or unlikes a post, once: the like row is inserted only if absent (and the
+ * post exists in the tenant) or deleted if present, then like_count and the liker's affinity to
+ * the author move by one only if that statement changed a row. Returns the post's like count
+ * after the batch, or null when the tenant has no such post.
  */
-export async function like(db: D1Database, tenantId: string, postId: string, userId: string, now: number) {
+export async function setLike(
+	db: D1Database,
+	tenantId: string,
+	postId: string,
+	userId: string,
+	liked: boolean,
+	now: number,
+): Promise<number | null> {
+	const delta = liked ? 1 : -1;
+	const edge = liked
+		? db
+				.prepare(
+					`INSERT INTO social_likes (tenant_id, post_id, user_id, created_at)
+					 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM social_posts WHERE id = ?2 AND tenant_id = ?1)
+					 ON CONFLICT DO NOTHING`,
+				)
+				.bind(tenantId, postId, userId, now)
+		: db
+				.prepare(`DELETE FROM social_likes WHERE post_id = ? AND user_id = ? AND tenant_id = ?`)
+				.bind(postId, userId, tenantId);
 	const res = await db.batch([
+		edge,
 		db
-			.prepare(
-				`INSERT INTO social_likes (tenant_id, post_id, user_id, created_at)
-				 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM social_posts WHERE id = ?2 AND tenant_id = ?1)
-				 ON CONFLICT DO NOTHING`,
-			)
-			.bind(tenantId, postId, userId, now),
-		db
-			.prepare(`UPDATE social_posts SET like_count = like_count + 1 WHERE id = ? AND tenant_id = ? AND changes() > 0`)
-			.bind(postId, tenantId),
-		affinity(db, tenantId, userId, postId, 1),
-		db.prepare(`SELECT like_count FROM social_posts WHERE id = ? AND tenant_id = ?`).bind(postId, tenantId),
-	]);
-	return countOf(res[3]?.results, "like_count");
-}
-
-export async function unlike(db: D1Database, tenantId: string, postId: string, userId: string) {
-	const res = await db.batch([
-		db
-			.prepare(`DELETE FROM social_likes WHERE post_id = ? AND user_id = ? AND tenant_id = ?`)
-			.bind(postId, userId, tenantId),
-		db
-			.prepare(`UPDATE social_posts SET like_count = like_count - 1 WHERE id = ? AND tenant_id = ? AND changes() > 0`)
-			.bind(postId, tenantId),
-		affinity(db, tenantId, userId, postId, -1),
+			.prepare(`UPDATE social_posts SET like_count = like_count + ? WHERE id = ? AND tenant_id = ? AND changes() > 0`)
+			.bind(delta, postId, tenantId),
+		affinity(db, tenantId, userId, postId, delta),
 		db.prepare(`SELECT like_count FROM social_posts WHERE id = ? AND tenant_id = ?`).bind(postId, tenantId),
 	]);
 	return countOf(res[3]?.results, "like_count");

@@ -99,10 +99,15 @@ export async function admitTelemetry(
 		}
 		let sent = 0;
 		try {
-			await enqueueLanes(c.env, messages, (n, lane) => {
-				sent += n;
-				countIngest(tenantId, { enqueued: n, backfillEnqueued: lane === "backfill" ? n : 0 });
-			});
+			await enqueueLanes(
+				c.env,
+				messages,
+				(n, lane) => {
+					sent += n;
+					countIngest(tenantId, { enqueued: n, backfillEnqueued: lane === "backfill" ? n : 0 });
+				},
+				{ windowMs: Number(c.env.TELEMETRY_GROUP_COMMIT_MS), waitUntil: (p) => c.executionCtx.waitUntil(p) },
+			);
 		} catch (err) {
 			countIngest(tenantId, { rejected: updates - sent });
 			log.error("telemetry enqueue failed", { request_id: c.get("requestId"), error: errorText(err) });

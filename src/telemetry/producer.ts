@@ -1,5 +1,7 @@
 import { groupForSendBatch, oversizedMessage } from "../platform/queue-limits";
 import { AppError } from "../platform/errors";
+import type { CoalescerOptions } from "../platform/send-coalescer";
+import { coalescedSend } from "../platform/send-coalescer";
 import type { TelemetryMessage } from "./domain";
 import { updateCount } from "./domain";
 import type { Lane } from "./lanes";
@@ -30,7 +32,18 @@ export async function enqueueTelemetry(
 	queue: Queue,
 	bodies: readonly TelemetryMessage[],
 	onSent: (updates: number) => void,
+	coalesce?: CoalescerOptions,
 ): Promise<void> {
+	if (coalesce !== undefined && coalesce.windowMs > 0) {
+		// Group commit: each message rides the isolate's next shared sendBatch; the request resolves
+		// once all of its own messages are in, and fails if one of their groups failed.
+		const outcomes = await Promise.allSettled(
+			bodies.map((body) => coalescedSend(queue, body, coalesce).then(() => onSent(updateCount(body)))),
+		);
+		const failed = outcomes.find((o) => o.status === "rejected");
+		if (failed !== undefined) throw failed.reason;
+		return;
+	}
 	for (const group of groupForSendBatch(bodies)) {
 		await queue.sendBatch(group.map((body) => ({ body, contentType: "json" as const })));
 		onSent(group.reduce((sum, body) => sum + updateCount(body), 0));
@@ -42,11 +55,12 @@ export async function enqueueLanes(
 	env: Pick<Env, "TELEMETRY_QUEUE" | "TELEMETRY_BACKFILL_QUEUE">,
 	bodies: readonly TelemetryMessage[],
 	onSent: (updates: number, lane: Lane) => void,
+	coalesce?: CoalescerOptions,
 ): Promise<void> {
 	for (const lane of LANES) {
 		const group = bodies.filter((body) => laneOf(body) === lane);
 		if (group.length === 0) continue;
 		const queue = lane === "live" ? env.TELEMETRY_QUEUE : env.TELEMETRY_BACKFILL_QUEUE;
-		await enqueueTelemetry(queue, group, (n) => onSent(n, lane));
+		await enqueueTelemetry(queue, group, (n) => onSent(n, lane), coalesce);
 	}
 }

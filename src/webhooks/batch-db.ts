@@ -32,6 +32,8 @@ const ATTEMPT_COLUMNS = [
 ];
 /** Bound values per row of the delivery-state update below. */
 const STATE_VALUES = 8;
+/** Bound values per row of the batch claim (tenant, id, attempts made). */
+const CLAIM_VALUES = 3;
 
 export function findDeliveriesByIds(db: D1Database, ids: readonly string[]): Promise<DeliveryRow[]> {
 	return selectByIds<DeliveryRow>(db, `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries`, ids);
@@ -43,6 +45,46 @@ export function findEndpointsByIds(db: D1Database, ids: readonly string[]): Prom
 
 export function findEventsByIds(db: D1Database, ids: readonly string[]): Promise<EventRow[]> {
 	return selectByIds<EventRow>(db, "SELECT * FROM webhook_events", ids);
+}
+
+/** One delivery's claim for an attempt (the compare-and-set of claimDelivery, per row). */
+export type ClaimKey = { tenantId: string; id: string; attempt: number };
+
+/**
+ * claimDelivery for many deliveries in one transaction (≤ 32 rows per statement): each moves to
+ * `delivering` until `leaseUntil` for attempt `attempt` only if it is pending with attempt-1
+ * attempts made, or its previous owner's lease ran out. Answers the ids this call now owns.
+ */
+export async function claimDeliveries(
+	db: D1Database,
+	keys: readonly ClaimKey[],
+	now: number,
+	leaseUntil: number,
+): Promise<Set<string>> {
+	if (keys.length === 0) return new Set();
+	const perStatement = Math.floor((MAX_BOUND_PARAMETERS - 2) / CLAIM_VALUES);
+	const statements: D1PreparedStatement[] = [];
+	for (let i = 0; i < keys.length; i += perStatement) {
+		const slice = keys.slice(i, i + perStatement);
+		const values = slice.map((_, j) => {
+			const n = 3 + j * CLAIM_VALUES;
+			return `(?${n}, ?${n + 1}, ?${n + 2})`;
+		});
+		statements.push(
+			db
+				.prepare(
+					`UPDATE webhook_deliveries SET status = 'delivering', lease_until = ?1, updated_at = ?2
+					 FROM (VALUES ${values.join(", ")}) AS v
+					 WHERE webhook_deliveries.tenant_id = v.column1 AND webhook_deliveries.id = v.column2
+					   AND webhook_deliveries.attempts = v.column3
+					   AND (webhook_deliveries.status = 'pending' OR (webhook_deliveries.status = 'delivering' AND webhook_deliveries.lease_until < ?2))
+					 RETURNING webhook_deliveries.id AS id`,
+				)
+				.bind(leaseUntil, now, ...slice.flatMap((k) => [k.tenantId, k.id, k.attempt - 1])),
+		);
+	}
+	const results = await db.batch<{ id: string }>(statements);
+	return new Set(results.flatMap((r) => r.results.map((row) => row.id)));
 }
 
 /** Stores every attempt and each delivery's state after it, in one transaction. */

@@ -5,13 +5,10 @@
 // labels, keyboard focus, a contrast sample, phone width, no CSP violation. Screenshots go to
 // test/screenshots/ (gitignored). Without chromium it says why and skips.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { parseEnv } from "node:util";
 import { chromium } from "playwright-core";
-import { unstable_startWorker } from "wrangler";
-import { ensureDevVars } from "../../scripts/ensure-dev-vars.mjs";
+import { adminToken, startLocalWorker } from "../e2e/local-worker.mjs";
 import { seed } from "../../scripts/seed.mjs";
 import { contrastRatio } from "./contrast.mjs";
 
@@ -29,19 +26,8 @@ let apiKey;
 
 before(async () => {
 	if (missing) return;
-	ensureDevVars();
-	const adminToken = parseEnv(readFileSync(".dev.vars", "utf8")).ADMIN_TOKEN;
-	const migrated = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
-		stdio: "inherit",
-		env: { ...process.env, CI: "true" },
-	});
-	assert.equal(migrated.status, 0, "local D1 migrations");
-	worker = await unstable_startWorker({
-		config: "wrangler.toml",
-		dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "warn" },
-	});
-	base = (await worker.url).origin;
-	({ apiKey } = await seed(base, adminToken));
+	({ worker, base } = await startLocalWorker());
+	({ apiKey } = await seed(base, adminToken()));
 	browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
 	mkdirSync(SHOTS, { recursive: true });
 });

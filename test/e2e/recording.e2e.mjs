@@ -9,10 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { parseEnv } from "node:util";
 import * as tus from "tus-js-client";
-import { unstable_startWorker } from "wrangler";
-import { ensureDevVars } from "../../scripts/ensure-dev-vars.mjs";
+import { createTenant, startLocalWorker } from "./local-worker.mjs";
 import { ALL_TYPES, runWorker } from "../../scripts/media-worker.mjs";
 
 const TOOLS = [
@@ -95,27 +93,9 @@ function probe(file, entries) {
 before(async () => {
 	if (skip) return;
 	size = generateMeeting();
-	ensureDevVars();
-	const adminToken = parseEnv(readFileSync(".dev.vars", "utf8")).ADMIN_TOKEN;
-	const migrated = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
-		stdio: "inherit",
-		env: { ...process.env, CI: "true" },
-	});
-	assert.equal(migrated.status, 0, "local D1 migrations");
-	worker = await unstable_startWorker({
-		config: "wrangler.toml",
-		// Three segments of the source, so the video is transcoded per segment and merged.
-		bindings: { RECORDINGS_SEGMENT_BYTES: { type: "plain_text", value: String(Math.ceil(size / 3)) } },
-		dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "warn" },
-	});
-	base = (await worker.url).origin;
-	const res = await fetch(`${base}/api/v1/admin/tenants`, {
-		method: "POST",
-		headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
-		body: JSON.stringify({ name: `recording-e2e-${Date.now()}` }),
-	});
-	assert.equal(res.status, 201, await res.clone().text());
-	apiKey = (await res.json()).api_key;
+	// Three segments of the source, so the video is transcoded per segment and merged.
+	({ worker, base } = await startLocalWorker({ RECORDINGS_SEGMENT_BYTES: Math.ceil(size / 3) }));
+	apiKey = await createTenant(base, "recording-e2e");
 });
 
 after(async () => {

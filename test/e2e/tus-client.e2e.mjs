@@ -4,44 +4,22 @@
 // midway and resumed by a new client from the server's offset, termination; each finished object is checked by sha256 through the
 // download route. (Expiry and checksum mismatches are tested in workerd: test/integration/uploads.)
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { parseEnv } from "node:util";
 import * as tus from "tus-js-client";
-import { unstable_startWorker } from "wrangler";
-import { ensureDevVars } from "../../scripts/ensure-dev-vars.mjs";
+import { createTenant, startLocalWorker } from "./local-worker.mjs";
 
 const MIB = 1024 * 1024;
 /** Smaller than the 5 MiB part size, so parts are completed across PATCHes from staged bytes. */
 const CHUNK = 2 * MIB;
-ensureDevVars();
-const adminToken = parseEnv(readFileSync(".dev.vars", "utf8")).ADMIN_TOKEN;
 
 let worker;
 let base;
 let apiKey;
 
 before(async () => {
-	assert.ok(adminToken, "ADMIN_TOKEN in .dev.vars (npm test creates it)");
-	const migrated = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
-		stdio: "inherit",
-		env: { ...process.env, CI: "true" },
-	});
-	assert.equal(migrated.status, 0, "local D1 migrations");
-	worker = await unstable_startWorker({
-		config: "wrangler.toml",
-		dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "warn" },
-	});
-	base = (await worker.url).origin;
-	const res = await fetch(`${base}/api/v1/admin/tenants`, {
-		method: "POST",
-		headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
-		body: JSON.stringify({ name: `tus-e2e-${Date.now()}` }),
-	});
-	assert.equal(res.status, 201, await res.clone().text());
-	apiKey = (await res.json()).api_key;
+	({ worker, base } = await startLocalWorker());
+	apiKey = await createTenant(base, "tus-e2e");
 });
 
 after(async () => {

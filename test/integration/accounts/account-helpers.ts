@@ -20,10 +20,11 @@ export function randomIp(): string {
 export function authCall(
 	method: string,
 	path: string,
-	init: { tenant?: string; token?: string; body?: unknown; ip?: string } = {},
+	init: { tenant?: string; token?: string; body?: unknown; ip?: string; userAgent?: string } = {},
 ): Promise<Response> {
 	const headers: Record<string, string> = { "CF-Connecting-IP": init.ip ?? randomIp() };
 	if (init.tenant) headers["Floodgate-Tenant"] = init.tenant;
+	if (init.userAgent) headers["User-Agent"] = init.userAgent;
 	return call(method, path, { token: init.token, body: init.body, headers });
 }
 
@@ -37,10 +38,16 @@ export const PASSWORD = "correct horse battery staple";
 export async function signUp(
 	tenantId: string,
 	password = PASSWORD,
+	client: { ip?: string; userAgent?: string; email?: string } = {},
 ): Promise<{ username: string; email: string; userId: string; tokens: Tokens }> {
 	const username = uniqueName();
-	const email = `${username}@example.com`;
-	const res = await authCall("POST", "/api/v1/auth/signup", { tenant: tenantId, body: { username, email, password } });
+	const email = client.email ?? `${username}@example.com`;
+	const res = await authCall("POST", "/api/v1/auth/signup", {
+		tenant: tenantId,
+		body: { username, email, password },
+		...(client.ip === undefined ? {} : { ip: client.ip }),
+		...(client.userAgent === undefined ? {} : { userAgent: client.userAgent }),
+	});
 	expect(res.status).toBe(201);
 	const body = await res.json<{ user: { id: string }; tokens: Tokens }>();
 	return { username, email, userId: body.user.id, tokens: body.tokens };

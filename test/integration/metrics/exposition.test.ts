@@ -71,6 +71,7 @@ describe("GET /metrics", () => {
 			"floodgate_telemetry_backlog",
 			"floodgate_jobs",
 			"floodgate_metrics_samples_ingested_total",
+			"floodgate_account_notice_failures_total",
 		])
 			expect(families.has(name), name).toBe(true);
 		const requests = samples.filter((s) => s.name === "floodgate_http_requests_total");

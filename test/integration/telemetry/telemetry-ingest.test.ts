@@ -20,6 +20,22 @@ describe("telemetry ingest through the real local queue", () => {
 		]);
 	});
 
+	it("accepts concurrent single updates: every 202 lands exactly once", async () => {
+		const { tenantId, apiKey } = await createTenant();
+		const points = Array.from({ length: 60 }, (_, i) => point(`truck-gc-${i % 5}`));
+		const answers = await Promise.all(
+			points.map((p) => call("POST", "/api/v1/location/update", { token: apiKey, body: p })),
+		);
+		expect(answers.map((r) => r.status)).toEqual(points.map(() => 202));
+		await waitFor(async () =>
+			(await countRows("SELECT COUNT(*) AS n FROM truck_locations WHERE tenant_id = ?", tenantId)) === 60
+				? true
+				: undefined,
+		);
+		const stats = await json(await call("GET", "/api/v1/stats", { token: apiKey }));
+		expect(stats).toMatchObject({ received: 60, enqueued: 60, rejected: 0 });
+	});
+
 	it("accepts a batch of 500 points split over several messages, each stored once", async () => {
 		const { tenantId, apiKey } = await createTenant();
 		const points = Array.from({ length: 500 }, (_, i) => point(`truck-${i % 7}`));

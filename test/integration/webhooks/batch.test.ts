@@ -78,6 +78,49 @@ describe("a queue batch of webhook attempts", () => {
 		expect(after.deliveries.every((d) => d.status === "succeeded" && d.attempts === 1)).toBe(true);
 	});
 
+	it("claims a batch's deliveries together: a live lease keeps its delivery, a lapsed one is taken over", async () => {
+		const seen = interceptReceiver(() => new Response("ok"));
+		const { apiKey, tenantId } = await createTenant();
+		for (const name of ["held", "lapsed", "fresh"]) await createEndpoint(apiKey, { url: `${RECEIVER}/claim/${name}` });
+		const eventId = await publish(apiKey, "order.paid", { n: 3 });
+		const delivered = await waitFor(
+			() => getEvent(apiKey, eventId),
+			(e) => e.deliveries.length === 3 && e.deliveries.every((d) => d.status === "succeeded"),
+		);
+		seen.length = 0;
+		const endpoints = await env.DB.prepare("SELECT id, url FROM webhook_endpoints WHERE tenant_id = ?")
+			.bind(tenantId)
+			.all<{ id: string; url: string }>();
+		const urlOf = new Map(endpoints.results.map((e) => [e.id, e.url]));
+		const byName = new Map(delivered.deliveries.map((d) => [urlOf.get(d.endpoint_id)?.split("/").pop(), d]));
+		const now = Date.now();
+		const reset = (name: string, status: string, leaseUntil: number | null) =>
+			env.DB.prepare("UPDATE webhook_deliveries SET status = ?, attempts = 0, lease_until = ? WHERE id = ?")
+				.bind(status, leaseUntil, byName.get(name)?.delivery_id ?? "")
+				.run();
+		await reset("held", "delivering", now + 60_000);
+		await reset("lapsed", "delivering", now - 1);
+		await reset("fresh", "pending", null);
+		const batch = createMessageBatch(
+			"floodgate-webhooks",
+			["held", "lapsed", "fresh"].map((name) => ({
+				id: name,
+				timestamp: new Date(),
+				attempts: 1,
+				body: { kind: "attempt", tenant_id: tenantId, delivery_id: byName.get(name)?.delivery_id ?? "", attempt: 1 },
+			})),
+		);
+		const ctx = createExecutionContext();
+		await handleWebhooksBatch(batch, env, ctx);
+		const result = await getQueueResult(batch, ctx);
+		expect(result.retryMessages).toEqual([]);
+		expect(seen.map((r) => r.url).sort()).toEqual([`${RECEIVER}/claim/fresh`, `${RECEIVER}/claim/lapsed`]);
+		const after = new Map((await getEvent(apiKey, eventId)).deliveries.map((d) => [d.delivery_id, d]));
+		expect(after.get(byName.get("held")?.delivery_id ?? "")).toMatchObject({ status: "delivering", attempts: 0 });
+		expect(after.get(byName.get("lapsed")?.delivery_id ?? "")).toMatchObject({ status: "succeeded", attempts: 1 });
+		expect(after.get(byName.get("fresh")?.delivery_id ?? "")).toMatchObject({ status: "succeeded", attempts: 1 });
+	});
+
 	it("stores a failed attempt's retry state and schedules the retry after the batch's write", async () => {
 		const seen = interceptReceiver(() => new Response("down", { status: 503, headers: { "retry-after": "120" } }));
 		const { apiKey } = await createTenant();
