@@ -17,7 +17,7 @@ export interface CacheValue {
 	key: string;
 	/** true when the value was fetched from `loader` on this request. */
 	loaded?: boolean;
-	/** Where the value came from (l1: this isolate, ≤ 1 s old). */
+	/** Where the value came from (l1: this isolate's memory, read from the shard at most 2 s ago). */
 	source: "l1" | "shard" | "loader";
 	/**
 	 * Whole seconds until the entry expires (rounded up).
@@ -26,6 +26,33 @@ export interface CacheValue {
 	 */
 	ttl_remaining: number;
 	value: any;
+}
+
+export interface ClickDeadLetter {
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	attempts: number;
+	/** The click message as it goes back to floodgate-clicks: {id, entries}. */
+	body: any;
+	/**
+	 * Clicks the message carries for this tenant's links.
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	clicks: number;
+	/** When it (last) died. */
+	created_at: string;
+	id: string;
+	queue: "floodgate-clicks";
+	reason: string;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	replay_count: number;
+	replayed_at: string | null;
 }
 
 export interface DashboardSession {
@@ -717,6 +744,16 @@ export interface GetApiV1AuthSessionsData {
 	sessions: EndUserSession[];
 }
 
+export interface GetApiV1AuthTotpData {
+	enabled: boolean;
+	pending: boolean;
+	/**
+	 * @min -9007199254740991
+	 * @max 9007199254740991
+	 */
+	recovery_codes_remaining: number;
+}
+
 export type GetApiV1CacheByNamespaceByKeyData = CacheValue;
 
 export interface GetApiV1CacheByNamespaceStatsData {
@@ -725,7 +762,7 @@ export interface GetApiV1CacheByNamespaceStatsData {
 	 * @max 9007199254740991
 	 */
 	evictions: number;
-	/** hits / (hits + misses), 0 before the first lookup; L1 hits not counted. */
+	/** hits / (hits + misses), 0 before the first lookup; L1 hits included (each isolate sends them within about 1 s). */
 	hit_rate: number;
 	/**
 	 * @min -9007199254740991
@@ -1451,6 +1488,11 @@ export interface GetApiV1SearchIndexesByNameSuggestData {
 	index: string;
 	q: string;
 	suggestions: Suggestion[];
+}
+
+export interface GetApiV1ShortenerDeadLettersData {
+	dead_letters: ClickDeadLetter[];
+	next_cursor: string | null;
 }
 
 export interface GetApiV1SigningSecretsData {
@@ -2224,6 +2266,25 @@ export interface PostApiV1AuthTotpEnrollPayload {
 	 * @maxLength 512
 	 */
 	password: string;
+}
+
+export interface PostApiV1AuthTotpRecoveryCodesData {
+	recovery_codes: string[];
+}
+
+export interface PostApiV1AuthTotpRecoveryCodesPayload {
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	password: string;
+	/**
+	 * @minLength 10
+	 * @maxLength 20
+	 */
+	recovery_code?: string;
+	/** @pattern ^\d{6}$ */
+	totp_code?: string;
 }
 
 export interface PostApiV1CacheByNamespaceBatchGetData {
@@ -3393,6 +3454,8 @@ export interface PostApiV1SearchIndexesByNameSelectionsPayload {
 	text: string;
 }
 
+export type PostApiV1ShortenerDeadLettersByIdReplayData = ClickDeadLetter;
+
 export interface PostApiV1SigningSecretsRotateData {
 	/**
 	 * @format date-time
@@ -3649,7 +3712,10 @@ export interface PutApiV1CacheByNamespaceData {
 }
 
 export interface PutApiV1CacheByNamespacePayload {
-	/** @default false */
+	/**
+	 * Serve hot keys from each isolate's L1 (at most 2 s stale across isolates); false: always ask the shard.
+	 * @default true
+	 */
 	l1?: boolean;
 	eviction: "lru" | "lfu";
 	/** @default null */

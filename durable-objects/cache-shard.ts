@@ -22,6 +22,7 @@ import {
 	usedBytes,
 } from "../src/cache/shard-db";
 import { errorText, log } from "../src/platform/log";
+import type { AccessBatch } from "../src/cache/access-log";
 import { AccessLog, FLUSH_KEYS, FLUSH_MS } from "../src/cache/access-log";
 import { policyFromEnv } from "../src/platform/destination";
 import { deliverDueWrites } from "../src/cache/origin-write";
@@ -57,7 +58,7 @@ const EVICTION_ROUND = 64;
  * coalesced per key (one loader fetch however many GETs miss at once).
  */
 export class CacheShard extends DurableObject<Env> {
-	#settings: ShardSettings = { maxBytes: null, eviction: "lru", l1: false };
+	#settings: ShardSettings = { maxBytes: null, eviction: "lru", l1: true };
 	#alarmAt: number | null = null;
 	/** Loads in flight, by key: later misses await the first one's fetch instead of starting their own. */
 	readonly #loads = new Map<string, Promise<LoadOutcome>>();
@@ -110,6 +111,12 @@ export class CacheShard extends DurableObject<Env> {
 			this.#read(key, now);
 			return { key, hit: true, value: entry.value, expiresAt: entry.expiresAt };
 		});
+	}
+
+	/** An isolate's L1 hits of this shard's keys (src/cache/l1-reads.ts), kept like the shard's own reads. */
+	recordReads(batch: AccessBatch): void {
+		this.#reads.merge(batch);
+		this.#flushSoon();
 	}
 
 	async put(request: PutRequest): Promise<PutResult> {
@@ -231,6 +238,10 @@ export class CacheShard extends DurableObject<Env> {
 	#read(key: string | null, now: number): void {
 		if (key === null) this.#reads.miss();
 		else this.#reads.hit(key, now);
+		this.#flushSoon();
+	}
+
+	#flushSoon(): void {
 		if (this.#reads.size >= FLUSH_KEYS) this.#flushReads();
 		else this.#readsTimer ??= setTimeout(() => this.#flushReads(), FLUSH_MS);
 	}

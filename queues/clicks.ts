@@ -2,6 +2,8 @@ import { errorText, log } from "../src/platform/log";
 import { retryDelaySeconds } from "../src/platform/queue-limits";
 import { clickMessageSchema } from "../src/shortener/clicks";
 import { countClickMessage } from "../src/shortener/clicks-db";
+import { clickDeadLetters } from "../src/shortener/dead-letters";
+import { insertClickDeadLetters } from "../src/shortener/dead-letters-db";
 
 /**
  * Consumer of floodgate-clicks: each message is one redirect isolate's aggregated clicks (<= 200
@@ -28,14 +30,26 @@ export async function handleClicksBatch(batch: MessageBatch, env: Env, _ctx: Exe
 	}
 }
 
-/** floodgate-clicks-dlq: logged for an operator with the body (replayable by sending it to floodgate-clicks again). */
+/**
+ * floodgate-clicks-dlq: each dead message is kept in `dead_letters` (queue floodgate-clicks), split
+ * into one row per tenant whose links it counted, for GET /api/v1/shortener/dead-letters and its
+ * replay. Acked once stored, else retried.
+ */
 export async function handleClicksDeadLetterBatch(
 	batch: MessageBatch,
-	_env: Env,
+	env: Env,
 	_ctx: ExecutionContext,
 ): Promise<void> {
+	const now = Date.now();
 	for (const msg of batch.messages) {
-		log.error("click message dead-lettered", { message_id: msg.id, attempts: msg.attempts, body: msg.body });
-		msg.ack();
+		try {
+			const letters = await clickDeadLetters(env.DB, msg.body, msg.id, msg.attempts, now);
+			await insertClickDeadLetters(env.DB, letters);
+			log.error("click message dead-lettered", { message_id: msg.id, attempts: msg.attempts, rows: letters.length });
+			msg.ack();
+		} catch (err) {
+			log.error("click dead letter not stored, retried", { message_id: msg.id, error: errorText(err) });
+			msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
+		}
 	}
 }

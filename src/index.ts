@@ -36,6 +36,7 @@ import { sandboxProcessorRoutes } from "./payments/sandbox-routes";
 import { lockRoutes } from "./locks/routes";
 import { signingSecretRoutes } from "./gateway/signing-secrets/routes";
 import { deploymentGuard, refuseMisconfigured } from "./platform/deployment-guard";
+import { clickDeadLetterRoutes } from "./shortener/dead-letter-routes";
 import { redirectRoutes } from "./shortener/redirect-routes";
 import { linkRoutes } from "./shortener/routes";
 import { searchRoutes } from "./search/routes";
@@ -134,6 +135,7 @@ app.route("/api/v1/restock", tenantApi(restockRoutes));
 app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.route("/api/v1/locks", tenantApi(lockRoutes));
 app.route("/api/v1/links", tenantApi(linkRoutes));
+app.route("/api/v1/shortener", tenantApi(clickDeadLetterRoutes));
 app.route("/api/v1/search", tenantApi(searchRoutes));
 // Public short-link redirects: no credential, their own per-IP and per-link limits.
 app.route("/s", redirectRoutes);

@@ -2,8 +2,10 @@
 // isolate's L1 or one CacheShard object) against the same route shape without the cache call
 // (GET /api/v1/whoami: tenant auth, limiter, JSON answer), alternated in rounds in one run.
 // cache_hit_ratio = cache GET req/s / baseline req/s (goal >= 0.8); hit_fraction checks the
-// answers really were hits.
+// answers really were hits; l1_share is the part of the measured GETs the isolate's L1 answered
+// (from GET /metrics: the cache_l1 lookups that hit, over the requests sent).
 import { drive, fmt } from "../lib/load.mjs";
+import { ADMIN_TOKEN } from "../lib/platform.mjs";
 import { unlimitedTenant } from "../lib/unlimited-tenant.mjs";
 
 export const title = "Cache: GET hit vs the same route without the cache call";
@@ -44,9 +46,15 @@ export async function run({ url, admin, log }) {
 	await baseline(3);
 	const hits = [];
 	const plain = [];
+	let l1Hits = 0;
+	let cacheRequests = 0;
 	for (let round = 0; round < ROUNDS; round++) {
 		plain.push(await baseline(SECONDS / 2));
-		hits.push(await cacheGet(SECONDS / 2));
+		const before = await l1HitCount(url);
+		const measured = await cacheGet(SECONDS / 2);
+		l1Hits += (await l1HitCount(url)) - before;
+		cacheRequests += measured.total;
+		hits.push(measured);
 	}
 	const avg = (runs, f) => runs.reduce((s, r) => s + f(r), 0) / runs.length;
 	const hitRps = avg(hits, (r) => r.rps);
@@ -55,15 +63,19 @@ export async function run({ url, admin, log }) {
 	// A sample of answers: each must say hit: true.
 	let sampled = 0;
 	let hit = 0;
+	let fromL1 = 0;
 	for (let i = 0; i < 200; i++) {
 		const body = await (await fetch(`${url}/api/v1/cache/bench/k${(i * 7) % KEYS}`, { headers })).json();
 		sampled++;
 		if (body.hit === true) hit++;
+		if (body.source === "l1") fromL1++;
 	}
 	const p = (runs, k) => Math.max(...runs.map((r) => r[k]));
 	log(`baseline (whoami): ${fmt(plainRps)} req/s  p50 ${p(plain, "p50")} ms  p99 ${p(plain, "p99")} ms`);
 	log(`cache GET (hit):   ${fmt(hitRps)} req/s  p50 ${p(hits, "p50")} ms  p99 ${p(hits, "p99")} ms`);
 	log(`cache_hit_ratio ${fmt(ratio, 2)}   goal >= 0.80;  hit fraction of sampled answers ${fmt(hit / sampled, 2)}`);
+	const l1Share = cacheRequests > 0 ? l1Hits / cacheRequests : 0;
+	log(`L1 share of the measured GETs ${fmt(l1Share, 2)};  of the sampled answers ${fmt(fromL1 / sampled, 2)}`);
 	return {
 		figures: {
 			cache_hit_ratio: Number(ratio.toFixed(3)),
@@ -74,5 +86,20 @@ export async function run({ url, admin, log }) {
 		cache_hit: { rps: hitRps, p50: p(hits, "p50"), p99: p(hits, "p99") },
 		cache_hit_ratio: Number(ratio.toFixed(3)),
 		hit_fraction: Number((hit / sampled).toFixed(3)),
+		l1_share: Number(l1Share.toFixed(3)),
 	};
+}
+
+/** The cache_l1 lookups that hit so far (workerd runs one isolate locally, so one series). */
+async function l1HitCount(url) {
+	const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+	const line = text
+		.split("\n")
+		.find(
+			(l) =>
+				l.startsWith("floodgate_isolate_cache_lookups_total{") &&
+				l.includes('cache="cache_l1"') &&
+				l.includes('result="hit"'),
+		);
+	return line ? Number(line.split(" ").at(-1)) : 0;
 }

@@ -10,6 +10,7 @@ export const NOTICE_KINDS = [
 	"email_verified",
 	"totp_enabled",
 	"totp_disabled",
+	"recovery_codes_regenerated",
 	"new_sign_in",
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
@@ -28,6 +29,7 @@ const SUBJECTS: Record<NoticeKind, string> = {
 	email_verified: "Your e-mail address was confirmed",
 	totp_enabled: "Two-step sign-in (TOTP) was turned on",
 	totp_disabled: "Two-step sign-in (TOTP) was turned off",
+	recovery_codes_regenerated: "New recovery codes were made for your account",
 	new_sign_in: "New sign-in to your account",
 };
 
@@ -38,6 +40,8 @@ const WHAT: Record<NoticeKind, string> = {
 	email_verified: "This e-mail address was confirmed as the address of your account.",
 	totp_enabled: "Two-step sign-in with an authenticator app (TOTP) was turned on, and new recovery codes were made.",
 	totp_disabled: "Two-step sign-in with an authenticator app (TOTP) was turned off for your account.",
+	recovery_codes_regenerated:
+		"New recovery codes for two-step sign-in were made for your account; the earlier codes no longer work.",
 	new_sign_in: "Your account was signed in to from an address and device it had no session from.",
 };
 

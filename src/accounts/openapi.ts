@@ -130,6 +130,22 @@ export const accountDocs = {
 		ok: { 200: z.object({ enabled: z.literal(false) }) },
 		errors: [409],
 	}),
+	totpStatus: user({
+		summary: "Whether TOTP is on (or pending confirmation) and how many recovery codes are left unused",
+		ok: {
+			200: z.object({
+				enabled: z.boolean(),
+				pending: z.boolean(),
+				recovery_codes_remaining: z.number().int(),
+			}),
+		},
+	}),
+	totpRecoveryCodes: user({
+		summary:
+			"New recovery codes, shown once (every earlier code stops working; password and a current TOTP or recovery code required)",
+		ok: { 200: z.object({ recovery_codes: z.array(z.string()) }) },
+		errors: [409],
+	}),
 	jwks: pub({
 		summary: "The public keys that verify end users' access tokens (JWKS; current and recently retired)",
 		ok: { 200: jwksSchema },

@@ -10,7 +10,7 @@ import { notifyAfter } from "./notices";
 import { accountDocs } from "./openapi";
 import { verifyPassword } from "./password";
 import { invalidCredentials } from "./service";
-import { beginEnrolment, confirmEnrolment, turnOffTotp } from "./totp";
+import { beginEnrolment, confirmEnrolment, regenerateRecoveryCodes, totpStatus, turnOffTotp } from "./totp";
 import type { UserRow } from "./users-db";
 import { findUser } from "./users-db";
 
@@ -21,12 +21,14 @@ const PASSWORD = z
 const CODE = z.string().regex(/^\d{6}$/, "6 digits");
 const enrollBody = z.object({ password: PASSWORD, issuer: z.string().min(1).max(64).default("Floodgate") }).strict();
 const confirmBody = z.object({ code: CODE }).strict();
-const disableBody = z
+/** Changes to an enabled second factor: the password again, and a current TOTP code or a recovery code. */
+const secondFactorBody = z
 	.object({ password: PASSWORD, totp_code: CODE.optional(), recovery_code: z.string().min(10).max(20).optional() })
 	.strict();
 
 /** TOTP enrolment and removal for the signed-in end user; changes need the password again. */
 export const totpRoutes = new Hono<AppEnv>()
+	.get("/", accountDocs.totpStatus, endUserAuth(), async (c) => c.json(await totpStatus(c.env, await currentUser(c))))
 	.post("/enroll", accountDocs.totpEnroll, endUserAuth(), validate("json", enrollBody), async (c) => {
 		const body = c.req.valid("json");
 		const user = await reauthenticated(c, body.password);
@@ -38,13 +40,29 @@ export const totpRoutes = new Hono<AppEnv>()
 		notifyAfter(c, "totp_enabled", user.tenant_id, user.id);
 		return c.json({ enabled: true as const, recovery_codes: codes });
 	})
-	.post("/disable", accountDocs.totpDisable, endUserAuth(), validate("json", disableBody), async (c) => {
+	.post("/disable", accountDocs.totpDisable, endUserAuth(), validate("json", secondFactorBody), async (c) => {
 		const body = c.req.valid("json");
 		const user = await reauthenticated(c, body.password);
 		await turnOffTotp(c.env, user, { totpCode: body.totp_code, recoveryCode: body.recovery_code });
 		notifyAfter(c, "totp_disabled", user.tenant_id, user.id);
 		return c.json({ enabled: false as const });
-	});
+	})
+	.post(
+		"/recovery-codes",
+		accountDocs.totpRecoveryCodes,
+		endUserAuth(),
+		validate("json", secondFactorBody),
+		async (c) => {
+			const body = c.req.valid("json");
+			const user = await reauthenticated(c, body.password);
+			const codes = await regenerateRecoveryCodes(c.env, user, {
+				totpCode: body.totp_code,
+				recoveryCode: body.recovery_code,
+			});
+			notifyAfter(c, "recovery_codes_regenerated", user.tenant_id, user.id);
+			return c.json({ recovery_codes: codes });
+		},
+	);
 
 async function currentUser(c: Context<AppEnv>): Promise<UserRow> {
 	const { tenantId, userId } = c.get("endUser");

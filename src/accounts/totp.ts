@@ -4,7 +4,15 @@ import { openText, sealText, sha256Hex } from "../platform/crypto";
 import { AppError } from "../platform/errors";
 import { ACCOUNT_LIMITS, formatRecoveryCode, normalizeRecoveryCode } from "./domain";
 import type { UserRow } from "./users-db";
-import { claimTotpStep, disableTotp, enableTotp, setPendingTotp, useRecoveryCode } from "./users-db";
+import {
+	claimTotpStep,
+	countUnusedRecoveryCodes,
+	disableTotp,
+	enableTotp,
+	replaceRecoveryCodes,
+	setPendingTotp,
+	useRecoveryCode,
+} from "./users-db";
 
 /**
  * TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step) with otpauth. Secrets are sealed
@@ -39,13 +47,45 @@ export async function confirmEnrolment(env: Env, user: UserRow, code: string, no
 	const base32 = await openText(env.SIGNING_SECRETS_KEY, user.totp_pending_sealed, sealContext(user.id));
 	const step = matchingStep(base32, code, now);
 	if (step === null) throw invalidCode();
-	const codes = Array.from({ length: ACCOUNT_LIMITS.recoveryCodes }, () =>
-		formatRecoveryCode(crypto.getRandomValues(new Uint8Array(10))),
-	);
-	const hashes = await Promise.all(codes.map((c) => sha256Hex(c)));
+	const { codes, hashes } = await newRecoveryCodes();
 	if (!(await enableTotp(env.DB, user.id, step, hashes, now)))
 		throw new AppError(409, "no_pending_enrolment", "The enrolment changed meanwhile.");
 	return codes;
+}
+
+/**
+ * New recovery codes for a user with TOTP on (shown once; every earlier code stops working), after
+ * a second factor: a current TOTP code or one of the old recovery codes (which it spends).
+ */
+export async function regenerateRecoveryCodes(
+	env: Env,
+	user: UserRow,
+	factor: SecondFactor,
+	now = Date.now(),
+): Promise<string[]> {
+	if (!user.totp_secret_sealed) throw new AppError(409, "totp_not_enabled", "TOTP is not enabled.");
+	await checkSecondFactor(env, user, factor, now);
+	const { codes, hashes } = await newRecoveryCodes();
+	if (!(await replaceRecoveryCodes(env.DB, user.id, hashes, now)))
+		throw new AppError(409, "totp_not_enabled", "TOTP was turned off meanwhile.");
+	return codes;
+}
+
+/** Whether TOTP is on or pending, and how many recovery codes are left unused. */
+export async function totpStatus(env: Env, user: UserRow) {
+	return {
+		enabled: user.totp_secret_sealed !== null,
+		pending: user.totp_pending_sealed !== null,
+		recovery_codes_remaining: user.totp_secret_sealed === null ? 0 : await countUnusedRecoveryCodes(env.DB, user.id),
+	};
+}
+
+/** ACCOUNT_LIMITS.recoveryCodes fresh codes and their SHA-256 hashes (only the hashes are stored). */
+async function newRecoveryCodes(): Promise<{ codes: string[]; hashes: string[] }> {
+	const codes = Array.from({ length: ACCOUNT_LIMITS.recoveryCodes }, () =>
+		formatRecoveryCode(crypto.getRandomValues(new Uint8Array(10))),
+	);
+	return { codes, hashes: await Promise.all(codes.map((c) => sha256Hex(c))) };
 }
 
 export async function turnOffTotp(env: Env, user: UserRow, factor: SecondFactor, now = Date.now()): Promise<void> {

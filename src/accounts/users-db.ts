@@ -87,6 +87,38 @@ export async function enableTotp(
 	return results[0]?.meta.changes === 1;
 }
 
+/**
+ * Replaces the recovery codes of a user whose TOTP is on, in one transaction; false (nothing
+ * changed) when TOTP was turned off meanwhile.
+ */
+export async function replaceRecoveryCodes(
+	db: D1Database,
+	userId: string,
+	codeHashes: readonly string[],
+	now: number,
+): Promise<boolean> {
+	const results = await db.batch([
+		db
+			.prepare("UPDATE account_users SET updated_at = ? WHERE id = ? AND totp_secret_sealed IS NOT NULL")
+			.bind(now, userId),
+		db
+			.prepare(
+				`DELETE FROM account_recovery_codes WHERE user_id = ?1
+				 AND EXISTS (SELECT 1 FROM account_users WHERE id = ?1 AND totp_secret_sealed IS NOT NULL)`,
+			)
+			.bind(userId),
+		...codeHashes.map((hash) =>
+			db
+				.prepare(
+					`INSERT INTO account_recovery_codes (user_id, code_hash)
+					 SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM account_users WHERE id = ?1 AND totp_secret_sealed IS NOT NULL)`,
+				)
+				.bind(userId, hash),
+		),
+	]);
+	return results[0]?.meta.changes === 1;
+}
+
 export async function disableTotp(db: D1Database, userId: string, now: number): Promise<void> {
 	await db.batch([
 		db

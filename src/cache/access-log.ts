@@ -34,6 +34,24 @@ export class AccessLog {
 		this.#misses += 1;
 	}
 
+	/** Adds a batch drained elsewhere (an isolate's L1 hits of this shard's keys). */
+	merge(batch: AccessBatch): void {
+		for (const [key, at, hits] of batch.touches) {
+			const seen = this.#touches.get(key);
+			if (seen) {
+				seen.at = Math.max(seen.at, at);
+				seen.hits += hits;
+			} else this.#touches.set(key, { at, hits });
+		}
+		this.#hits += batch.hits;
+		this.#misses += batch.misses;
+	}
+
+	/** Drops a key's recency and per-entry hits (its entry was replaced or deleted); the counters stay. */
+	forget(key: string): void {
+		this.#touches.delete(key);
+	}
+
 	/** Keys waiting; a flush is due at FLUSH_KEYS. */
 	get size(): number {
 		return this.#touches.size;

@@ -35,6 +35,12 @@ export function utf8Bytes(text: string): number {
 	return ENCODER.encode(text).byteLength;
 }
 
+/** Whether `text` is 1 … `max` bytes of UTF-8; short text (≤ 3 bytes per UTF-16 unit) is not encoded. */
+export function utf8LengthWithin(text: string, max: number): boolean {
+	if (text.length === 0) return false;
+	return text.length * 3 <= max || utf8Bytes(text) <= max;
+}
+
 /** What an entry costs against its shard's cap: key, value and tags as stored. */
 export function entryBytes(key: string, valueText: string, tags: readonly string[]): number {
 	return utf8Bytes(key) + utf8Bytes(valueText) + tags.reduce((sum, tag) => sum + utf8Bytes(tag), 0);

@@ -1,62 +1,95 @@
 import type { BatchItem, Loader, LookupResult } from "../../durable-objects/cache-shard";
 import { checkDestination } from "../platform/destination";
 import { AppError } from "../platform/errors";
-import { ttlRemainingSeconds } from "./domain";
+import { CACHE_LIMITS, ttlRemainingSeconds } from "./domain";
+import { admitL1, dropL1, dropL1Shard, l1Epoch, readL1 } from "./l1";
+import type { Defer } from "./l1-reads";
+import { countL1Hit, flushL1Hits, forgetL1Hits } from "./l1-reads";
 import { loaderPolicy } from "./loader";
 import { ringFor, shardOf } from "./ring";
 import type { CacheScope } from "./service";
-import {
-	callShard,
-	mapBounded,
-	namespaceUsesL1,
-	readL1,
-	rememberNamespaceL1,
-	shardAt,
-	shardCount,
-	shardForKey,
-	writeL1,
-} from "./service";
-import { CACHE_LIMITS } from "./domain";
+import { callShard, mapBounded, readsSender, shardAt, shardCount, shardName, shardNameForKey } from "./service";
 
-/** A lookup as the API answers it. */
+/** A lookup as the API answers it, the value still as its stored JSON text. */
 export type CacheAnswer = {
 	key: string;
-	value: unknown;
+	valueText: string;
 	hit: boolean;
 	loaded?: true;
 	ttl_remaining: number;
 	source: "l1" | "shard" | "loader";
 };
 
+/** `?l1`: absent follows the namespace setting, "1" uses L1 whatever it is, "0" asks the shard. */
+export type L1Choice = "0" | "1" | undefined;
+
 /**
- * GET of one key: this isolate's L1 first (when asked or the namespace opts in), then the key's
- * shard, which loads a miss from `loader` when one is given. Errors map to the API's codes.
+ * GET of one key: this isolate's L1 first (unless `?l1=0`), then the key's shard, which loads a
+ * miss from `loader` when one is given. An L1 hit is counted for the shard in the background
+ * (`defer`). Errors map to the API's codes.
  */
 export async function lookup(
 	scope: CacheScope,
 	key: string,
-	useL1: boolean,
+	l1: L1Choice,
 	loader: Loader | null,
+	defer: Defer,
 ): Promise<CacheAnswer> {
 	const now = Date.now();
-	const l1 = useL1 || namespaceUsesL1(scope);
-	const cached = l1 ? readL1(scope, key, now) : undefined;
-	if (cached) {
+	const cached = l1 === "0" ? undefined : readL1(scope, key, now);
+	if (cached && (cached.shared || l1 === "1")) {
+		countL1Hit(cached.shard, key, now, readsSender(scope.env), defer);
 		const ttl = ttlRemainingSeconds(cached.expiresAt, now);
-		return { key, value: JSON.parse(cached.value), hit: true, ttl_remaining: ttl, source: "l1" };
+		return { key, valueText: cached.value, hit: true, ttl_remaining: ttl, source: "l1" };
 	}
 	if (loader) {
 		const check = checkDestination(loader.url, loaderPolicy(scope.env));
 		if (!check.ok) throw destinationError(check.reason);
 	}
-	const result = await callShard<LookupResult>(shardForKey(scope, key).get(key, loader), "cache get");
+	const shard = shardNameForKey(scope, key);
+	const since = l1Epoch();
+	const stub = scope.env.CACHE_SHARDS.getByName(shard);
+	const result = await callShard<LookupResult>(stub.get(key, loader), "cache get");
 	if (!result.ok) throw lookupError(key, result);
-	rememberNamespaceL1(scope, result.l1);
-	if (l1 || result.l1) writeL1(scope, key, { value: result.value, expiresAt: result.expiresAt });
-	const ttl = ttlRemainingSeconds(result.expiresAt, Date.now());
-	const value: unknown = JSON.parse(result.value);
-	if (!result.hit) return { key, value, hit: false, loaded: true, ttl_remaining: ttl, source: "loader" };
-	return { key, value, hit: true, ttl_remaining: ttl, source: "shard" };
+	const after = Date.now();
+	const entry = { value: result.value, expiresAt: result.expiresAt, shard, shared: result.l1 };
+	admitL1(scope, key, entry, { force: l1 === "1", since }, after);
+	const ttl = ttlRemainingSeconds(result.expiresAt, after);
+	if (!result.hit)
+		return { key, valueText: result.value, hit: false, loaded: true, ttl_remaining: ttl, source: "loader" };
+	return { key, valueText: result.value, hit: true, ttl_remaining: ttl, source: "shard" };
+}
+
+/** The answer's JSON: the stored text goes in as it is (it is JSON already), never parsed again. */
+export function answerJson(answer: CacheAnswer): string {
+	const loaded = answer.loaded ? `,"loaded":true` : "";
+	return (
+		`{"key":${JSON.stringify(answer.key)},"value":${answer.valueText},"hit":${answer.hit}${loaded},` +
+		`"ttl_remaining":${answer.ttl_remaining},"source":"${answer.source}"}`
+	);
+}
+
+/**
+ * After a write or delete of `key` through this isolate: no L1 copy, no unsent recency for it; when
+ * the write evicted entries, none of its shard's keys stay in this isolate's L1 either.
+ */
+export function forgetLocally(scope: CacheScope, key: string, evicted = 0): void {
+	const shard = shardNameForKey(scope, key);
+	dropL1(scope, key);
+	if (evicted > 0) dropL1Shard(shard);
+	forgetL1Hits(shard, key);
+}
+
+/** Before a write: this isolate's unsent L1 hits of the key's shard, so its eviction order sees them. */
+export function flushShardHits(scope: CacheScope, key: string): Promise<void> {
+	const shard = shardNameForKey(scope, key);
+	return flushL1Hits((name) => name === shard, readsSender(scope.env));
+}
+
+/** Sends this isolate's unsent L1 hits of a namespace to its shards (before its stats are read). */
+export function flushNamespaceHits(scope: CacheScope): Promise<void> {
+	const prefix = shardName(scope, 0).slice(0, -1);
+	return flushL1Hits((shard) => shard.startsWith(prefix), readsSender(scope.env));
 }
 
 /** Up to 100 keys: grouped by shard, the shards asked at most six at a time, answered in the order asked. */

@@ -14,7 +14,9 @@ const hitSchema = z
 		hit: z.boolean().describe("false only for a value the loader just fetched (read-through)."),
 		loaded: z.boolean().optional().describe("true when the value was fetched from `loader` on this request."),
 		ttl_remaining: ttlRemaining,
-		source: z.enum(["l1", "shard", "loader"]).describe("Where the value came from (l1: this isolate, ≤ 1 s old)."),
+		source: z
+			.enum(["l1", "shard", "loader"])
+			.describe("Where the value came from (l1: this isolate's memory, read from the shard at most 2 s ago)."),
 	})
 	.meta({ id: "CacheValue" });
 const batchItem = z.object({
@@ -37,7 +39,11 @@ const statsSchema = z.object({
 	shards: z.number().int(),
 	total_keys: z.number().int(),
 	memory_used: z.number().int().describe("Bytes of keys, values and tags held by live entries."),
-	hit_rate: z.number().describe("hits / (hits + misses), 0 before the first lookup; L1 hits not counted."),
+	hit_rate: z
+		.number()
+		.describe(
+			"hits / (hits + misses), 0 before the first lookup; L1 hits included (each isolate sends them within about 1 s).",
+		),
 	hits: z.number().int(),
 	misses: z.number().int(),
 	evictions: z.number().int(),
@@ -66,7 +72,10 @@ export const cacheDocs = {
 		summary: "Read a value (cache-aside), or load it from `loader` on a miss (read-through)",
 		description:
 			"A miss without a loader is 404 `cache_miss` (details: `{hit: false}`). With `loader`, the shard fetches the URL " +
-			"once however many requests miss together, and may refresh a hot entry early (XFetch).",
+			"once however many requests miss together, and may refresh a hot entry early (XFetch). " +
+			"Hot keys (read twice within 10 s in an isolate) are answered from that isolate's L1 unless the namespace " +
+			"has `l1: false` or the request says `?l1=0`: a value changed, deleted or invalidated through another " +
+			"isolate may be served for at most 2 s (the L1 TTL); through the same isolate the change is seen at once.",
 		ok: { 200: hitSchema },
 		errors: [404, 413, 422, 503],
 	}),
@@ -81,13 +90,13 @@ export const cacheDocs = {
 		errors: [503],
 	}),
 	invalidate: cache({
-		summary: "Delete every key with a prefix, or carrying any of some tags, on every shard",
+		summary: "Delete every key with a prefix, or carrying one or more of some tags, on every shard",
 		ok: { 200: z.object({ invalidated: z.number().int() }) },
 		errors: [503],
 	}),
 	stats: cache({ summary: "A namespace's figures summed over its shards", ok: { 200: statsSchema }, errors: [503] }),
 	settings: cache({
-		summary: "Set a namespace's size cap, eviction policy and L1 default",
+		summary: "Set a namespace's size cap, eviction policy and L1 (on by default; at most 2 s stale across isolates)",
 		ok: { 200: settingsSchema },
 		errors: [503],
 	}),

@@ -12,17 +12,17 @@ import {
 	shardCapBytes,
 	sumStats,
 	utf8Bytes,
+	utf8LengthWithin,
 } from "./domain";
-import { lookup, lookupMany } from "./lookup";
+import { dropL1Namespace } from "./l1";
+import { answerJson, flushNamespaceHits, flushShardHits, forgetLocally, lookup, lookupMany } from "./lookup";
 import { originWriteId, prepareOriginWrite } from "./write-strategies";
 import { cacheDocs } from "./openapi";
 import type { CacheScope } from "./service";
-import { callShard, dropL1, dropL1Namespace, fanOut, rememberNamespaceL1, shardCount, shardForKey } from "./service";
+import { callShard, fanOut, shardCount, shardForKey } from "./service";
 
 const NAMESPACE = z.string().regex(NAMESPACE_PATTERN, "1-64 of a-z, 0-9, '_', '-'");
-const KEY = z
-	.string()
-	.refine((key) => utf8Bytes(key) >= 1 && utf8Bytes(key) <= CACHE_LIMITS.maxKeyBytes, "1-512 bytes (UTF-8)");
+const KEY = z.string().refine((key) => utf8LengthWithin(key, CACHE_LIMITS.maxKeyBytes), "1-512 bytes (UTF-8)");
 // GET /:namespace/stats answers the namespace's figures, so "stats" cannot also be a key.
 const ENTRY_KEY = KEY.refine((key) => key !== "stats", "'stats' is reserved");
 const TAG = z.string().regex(TAG_PATTERN, "1-64 of letters, digits, '_', '.', ':', '-'");
@@ -48,7 +48,10 @@ const getQuery = z.object({
 	l1: z
 		.enum(["0", "1"])
 		.optional()
-		.describe("1: serve from this isolate's L1 (at most 1 s stale) when it has the key."),
+		.describe(
+			"Absent: L1 as the namespace's `l1` setting says (on by default; hot keys, at most 2 s stale). " +
+				"1: serve from and keep in this isolate's L1 whatever the setting. 0: ask the shard (fresh).",
+		),
 	loader: z.url().optional().describe("Read-through: an https URL whose JSON answer is cached on a miss."),
 	ttl: z
 		.string()
@@ -73,7 +76,12 @@ const settingsBody = z
 			.nullable()
 			.default(null),
 		eviction: z.enum(EVICTION_POLICIES),
-		l1: z.boolean().default(false),
+		l1: z
+			.boolean()
+			.default(true)
+			.describe(
+				"Serve hot keys from each isolate's L1 (at most 2 s stale across isolates); false: always ask the shard.",
+			),
 	})
 	.strict();
 
@@ -90,8 +98,10 @@ export const cacheRoutes = new Hono<AppEnv>()
 			const shards = shardCount(c.env);
 			const shardMax = shardCapBytes(max_bytes, shards);
 			const settings = { maxBytes: max_bytes === null ? null : shardMax, eviction, l1 };
-			const evicted = await fanOut(scope, "cache settings", (shard) => shard.configure(settings));
-			rememberNamespaceL1(scope, l1);
+			// Dropped however the fan-out ends: some shards may have changed before one failed.
+			const evicted = await fanOut(scope, "cache settings", (shard) => shard.configure(settings)).finally(() =>
+				dropL1Namespace(scope),
+			);
 			const total = evicted.reduce((sum, n) => sum + n, 0);
 			return c.json({
 				namespace: scope.namespace,
@@ -106,6 +116,8 @@ export const cacheRoutes = new Hono<AppEnv>()
 	)
 	.get("/:namespace/stats", cacheDocs.stats, validate("param", namespaceParams), async (c) => {
 		const scope = scopeOf(c.env, c.get("principal").tenantId, c.req.valid("param").namespace);
+		// This isolate's L1 hits first, so its own reads are in the figures it answers.
+		await flushNamespaceHits(scope);
 		const figures = await fanOut<ShardFigures>(scope, "cache stats", (shard) => shard.stats());
 		const write_behind = {
 			pending: figures.reduce((n, f) => n + f.writeBehindPending, 0),
@@ -133,8 +145,7 @@ export const cacheRoutes = new Hono<AppEnv>()
 			const body = c.req.valid("json");
 			const counts = await fanOut(scope, "cache invalidate", (shard) =>
 				"prefix" in body ? shard.invalidatePrefix(body.prefix) : shard.invalidateTags(body.tags),
-			);
-			dropL1Namespace(scope);
+			).finally(() => dropL1Namespace(scope));
 			return c.json({ invalidated: counts.reduce((sum, n) => sum + n, 0) });
 		},
 	)
@@ -155,8 +166,15 @@ export const cacheRoutes = new Hono<AppEnv>()
 			tags,
 			...(write?.mode === "behind" && writeId ? { writeBehind: { url: write.url, writeId } } : {}),
 		};
-		const result = await callShard<PutResult>(shardForKey(scope, key).put(request), "cache put");
-		dropL1(scope, key);
+		await flushShardHits(scope, key);
+		const result = await callShard<PutResult>(shardForKey(scope, key).put(request), "cache put").catch(
+			(error: unknown) => {
+				// Unanswered: the write (and its evictions) may have landed all the same.
+				forgetLocally(scope, key, 1);
+				throw error;
+			},
+		);
+		forgetLocally(scope, key, result.ok ? result.evicted : 0);
 		if (!result.ok)
 			throw tooLarge(`The entry is ${result.bytes} bytes, over this namespace's shard cap`, result.capBytes);
 		return c.json({ key, ttl, expires_at: result.expiresAt, evicted: result.evicted });
@@ -168,13 +186,23 @@ export const cacheRoutes = new Hono<AppEnv>()
 		const loader = query.loader
 			? { url: query.loader, ttlSeconds: query.ttl ?? CACHE_LIMITS.defaultLoaderTtlSeconds }
 			: null;
-		return c.json(await lookup(scope, key, query.l1 === "1", loader));
+		const defer = (work: Promise<unknown>) => {
+			// Hono's executionCtx throws without one (app.request in tests): the work then runs detached.
+			try {
+				c.executionCtx.waitUntil(work);
+			} catch {
+				void work;
+			}
+		};
+		const answer = await lookup(scope, key, query.l1, loader, defer);
+		return c.body(answerJson(answer), 200, { "Content-Type": "application/json" });
 	})
 	.delete("/:namespace/:key", cacheDocs.delete, validate("param", keyParams), async (c) => {
 		const { namespace, key } = c.req.valid("param");
 		const scope = scopeOf(c.env, c.get("principal").tenantId, namespace);
-		const deleted = await callShard<boolean>(shardForKey(scope, key).delete(key), "cache delete");
-		dropL1(scope, key);
+		const deleted = await callShard<boolean>(shardForKey(scope, key).delete(key), "cache delete").finally(() =>
+			forgetLocally(scope, key),
+		);
 		return c.json({ key, deleted });
 	});
 

@@ -59,7 +59,7 @@ export function createShardTables(sql: SqlStorage): void {
 	sql.exec(
 		`CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), hits INTEGER NOT NULL DEFAULT 0,
 			misses INTEGER NOT NULL DEFAULT 0, evictions INTEGER NOT NULL DEFAULT 0, max_bytes INTEGER,
-			eviction TEXT NOT NULL DEFAULT 'lru', l1 INTEGER NOT NULL DEFAULT 0)`,
+			eviction TEXT NOT NULL DEFAULT 'lru', l1 INTEGER NOT NULL DEFAULT 1)`,
 	);
 	sql.exec("INSERT OR IGNORE INTO meta (id) VALUES (1)");
 }

@@ -3,7 +3,8 @@ import { AppError } from "../platform/errors";
 import { sha256Hex } from "../platform/crypto";
 import { writeToOrigin } from "./origin-write";
 import type { CacheScope } from "./service";
-import { callShard, dropL1, shardForKey } from "./service";
+import { forgetLocally } from "./lookup";
+import { callShard, shardForKey } from "./service";
 
 /**
  * Write-through and write-behind to a tenant's origin (docs/cache.md). Write-through: the origin
@@ -48,7 +49,7 @@ export async function prepareOriginWrite(
 	const outcome = await writeToOrigin({ url: write.url, key, valueText, idempotencyKey: writeId }, policy);
 	if (outcome.ok) return;
 	await callShard(shardForKey(scope, key).delete(key), "cache delete");
-	dropL1(scope, key);
+	forgetLocally(scope, key);
 	throw new AppError(
 		502,
 		"origin_write_failed",

@@ -109,7 +109,19 @@ export async function openText(master: string, sealed: string, context: string):
 	return new TextDecoder().decode(plain);
 }
 
+// The derived key of the last master seen (one per deployment; two during a rotation): HKDF and
+// two imports per sealed value were the most CPU a webhook delivery spent before its POST. Only the
+// finished CryptoKey is kept (a plain value), never a pending promise another request would await.
+let lastSealingKey: { master: string; key: CryptoKey } | null = null;
+
 async function sealingKey(master: string): Promise<CryptoKey> {
+	if (lastSealingKey?.master === master) return lastSealingKey.key;
+	const key = await deriveSealingKey(master);
+	lastSealingKey = { master, key };
+	return key;
+}
+
+async function deriveSealingKey(master: string): Promise<CryptoKey> {
 	const base = await crypto.subtle.importKey("raw", encoder.encode(master), "HKDF", false, ["deriveKey"]);
 	return crypto.subtle.deriveKey(
 		{ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("floodgate/sealed-secrets/v1") },

@@ -1,18 +1,34 @@
 /**
  * The one isolate-memory cache: plain data only (never a Request, Response, stream or promise of
- * another request), each entry with its own expiry, bounded in size. When full, the oldest entry
- * (insertion order) goes first.
+ * another request), each entry with its own expiry, bounded in size: in entries, and optionally in
+ * weight (e.g. bytes, as `weigh` measures a value). When full, the oldest entry (insertion order)
+ * goes first.
  */
 export class TtlCache<K, V> {
-	readonly #entries = new Map<K, { value: V; expiresAt: number }>();
+	readonly #entries = new Map<K, { value: V; expiresAt: number; weight: number }>();
 	readonly #ttlMs: number;
 	readonly #maxEntries: number;
+	readonly #maxWeight: number;
+	readonly #weigh: ((value: V) => number) | undefined;
+	#weight = 0;
 	readonly #figures: CacheFigures | undefined;
 
-	/** `name`: the platform's hot-read caches count their hits and misses under it (GET /metrics). */
-	constructor(options: { ttlMs: number; maxEntries: number; name?: string }) {
+	/**
+	 * `name`: the platform's hot-read caches count their hits and misses under it (GET /metrics).
+	 * `maxWeight` with `weigh`: the entries' summed weight stays at most that (a heavier value alone is
+	 * not kept).
+	 */
+	constructor(options: {
+		ttlMs: number;
+		maxEntries: number;
+		name?: string;
+		maxWeight?: number;
+		weigh?: (value: V) => number;
+	}) {
 		this.#ttlMs = options.ttlMs;
 		this.#maxEntries = options.maxEntries;
+		this.#maxWeight = options.maxWeight ?? Number.POSITIVE_INFINITY;
+		this.#weigh = options.weigh;
 		this.#figures = options.name === undefined ? undefined : figuresOf(options.name);
 		this.#figures?.caches.push(this.#entries);
 	}
@@ -26,36 +42,49 @@ export class TtlCache<K, V> {
 		}
 		if (!hit) return undefined;
 		if (live) return hit.value;
-		this.#entries.delete(key);
+		this.delete(key);
 		return undefined;
 	}
 
 	set(key: K, value: V, ttlMs = this.#ttlMs, now = Date.now()): void {
-		this.#entries.delete(key);
-		if (this.#entries.size >= this.#maxEntries) {
+		this.delete(key);
+		const weight = this.#weigh ? this.#weigh(value) : 0;
+		if (weight > this.#maxWeight) return;
+		while (this.#entries.size >= this.#maxEntries || this.#weight + weight > this.#maxWeight) {
 			const oldest = this.#entries.keys().next();
-			if (!oldest.done) this.#entries.delete(oldest.value);
+			if (oldest.done) break;
+			this.delete(oldest.value);
 		}
-		this.#entries.set(key, { value, expiresAt: now + ttlMs });
+		this.#entries.set(key, { value, expiresAt: now + ttlMs, weight });
+		this.#weight += weight;
 	}
 
 	delete(key: K): void {
+		const entry = this.#entries.get(key);
+		if (!entry) return;
 		this.#entries.delete(key);
+		this.#weight -= entry.weight;
 	}
 
 	/** Drops every entry whose value matches (e.g. all cached credentials of one tenant). */
 	deleteWhere(matches: (value: V, key: K) => boolean): void {
 		for (const [key, entry] of this.#entries) {
-			if (matches(entry.value, key)) this.#entries.delete(key);
+			if (matches(entry.value, key)) this.delete(key);
 		}
 	}
 
 	clear(): void {
 		this.#entries.clear();
+		this.#weight = 0;
 	}
 
 	get size(): number {
 		return this.#entries.size;
+	}
+
+	/** The entries' summed weight (0 without `weigh`). */
+	get weight(): number {
+		return this.#weight;
 	}
 }
 

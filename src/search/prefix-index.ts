@@ -1,29 +1,43 @@
 import type { Suggestion, Term } from "./domain";
-import { SEARCH_LIMITS, highlightRange, mergeTopK, normalize, oneEditVariants, scoreOf, wordKeys } from "./domain";
+import type { Entry } from "./key-ranges";
+import { SEARCH_LIMITS, highlightRange, mergeTopK, normalize, scoreOf, wordKeys } from "./domain";
+import { byKey, existingVariants, isSorted, mergeSorted, nextChars, prefixRange, rankRange } from "./key-ranges";
 
 /**
- * One shard's terms in memory: a sorted array of word keys, so every key starting with a prefix is
- * one contiguous range found by binary search. Ranges up to SCAN_LIMIT keys are ranked by a scan;
- * larger ones (short prefixes) are ranked once and memoized until the next write. Pure data; the
- * Durable Object owns persistence.
+ * One shard's terms in memory: a sorted array of word keys (every key starting with a prefix is one
+ * contiguous range) and, for every prefix whose range is larger than SCAN_LIMIT keys (a node of the
+ * key trie with a big subtree), its best terms precomputed, the classic autocomplete design: an
+ * exact-prefix suggest is a binary search plus either one map read or a scan of at most SCAN_LIMIT
+ * keys. The lists are kept current on every write (a better score or a new term is merged in; a
+ * worse score or a deletion shortens a list's guaranteed depth, and a list below the answer size is
+ * dropped and rebuilt from its children on its next read). Pure data; the Durable Object owns
+ * persistence.
  */
 
-type Entry = { key: string; at: number; term: Term };
 type Match = { term: Term; at: number; length: number; fuzzy: boolean };
+/** `terms` is the true best `depth` terms of the prefix, or all of them when it has fewer. */
+type TopList = { terms: Term[]; depth: number };
 
-/** Keys ranked by a plain scan; above this a prefix's top-k is memoized. */
-const SCAN_LIMIT = 2000;
-/** Keys looked at per one-edit variant: fuzzy matching is a fallback, bounded so it stays cheap. */
-const FUZZY_SCAN_LIMIT = 50;
-const MAX_MEMOIZED_PREFIXES = 5000;
+/** Ranges up to this many keys are ranked by a scan; larger ones keep a precomputed list. */
+const SCAN_LIMIT = 128;
+/** Terms kept per precomputed list: the answer size and a margin that deletions eat into. */
+const LIST_DEPTH = SEARCH_LIMITS.maxLimit + 12;
+/** Keys a typo search may rank by scanning (variants with a precomputed list cost one read). */
+const FUZZY_SCAN_BUDGET = 1500;
 
 export class PrefixIndex {
 	readonly #terms = new Map<string, Term>();
 	readonly #owns: (key: string) => boolean;
-	#entries: Entry[] | null = null;
-	#alphabet: string[] = [];
+	#entries: Entry[] = [];
+	/** Keys of new terms not merged into #entries yet (an import is a burst; they are merged on the next read). */
+	#pending: Entry[] = [];
+	/**
+	 * New full-text keys (at 0), apart: a shard loading its terms in primary-key order gets them
+	 * already sorted, so merging them costs no sort (checked, as SQLite orders UTF-8 bytes).
+	 */
+	#pendingHeads: Entry[] = [];
+	readonly #top = new Map<string, TopList>();
 	#keys = 0;
-	readonly #memo = new Map<string, Match[]>();
 
 	/** `owns` picks the word keys this shard serves (all by default); a term is kept for its owned keys. */
 	constructor(owns: (key: string) => boolean = () => true) {
@@ -34,14 +48,19 @@ export class PrefixIndex {
 		return this.#terms.size;
 	}
 
-	/** Word keys served (the sorted array's length): what a shard's memory grows with. */
+	/** Word keys served: what a shard's memory grows with. */
 	get keyCount(): number {
 		return this.#keys;
 	}
 
+	/** Precomputed prefix lists held (for tests and stats). */
+	get listCount(): number {
+		return this.#top.size;
+	}
+
 	/** How many word keys a term would add to this shard. */
 	keysOf(norm: string): number {
-		return wordKeys(norm).filter(({ key }) => this.#owns(key)).length;
+		return this.#ownedKeys(norm).length;
 	}
 
 	has(norm: string): boolean {
@@ -52,148 +71,229 @@ export class PrefixIndex {
 		return this.#terms.get(norm);
 	}
 
-	/**
-	 * Adds a term, or updates one with the same normalized text in place: its keys are unchanged, so
-	 * only a new term makes the next suggest re-sort the keys; an update only drops memoized rankings.
-	 */
+	/** Adds a term, or updates one with the same normalized text in place (its keys are unchanged). */
 	put(term: Term): void {
 		const known = this.#terms.get(term.norm);
 		if (known) {
+			const before = { ...known };
 			known.text = term.text;
 			known.weight = term.weight;
 			known.popularity = term.popularity;
-			this.#memo.clear();
+			if (scoreOf(before) !== scoreOf(known)) this.#rescored(known, scoreOf(known) > scoreOf(before));
 			return;
 		}
 		// One string for both when they are equal (common for lowercase text): less memory per term.
 		const text = term.text === term.norm ? term.norm : term.text;
-		this.#terms.set(term.norm, { text, norm: term.norm, weight: term.weight, popularity: term.popularity });
-		this.#keys += this.keysOf(term.norm);
-		this.#invalidate();
+		const added: Term = { text, norm: term.norm, weight: term.weight, popularity: term.popularity };
+		this.#terms.set(term.norm, added);
+		for (const { key, at } of this.#ownedKeys(term.norm)) {
+			(at === 0 ? this.#pendingHeads : this.#pending).push({ key, at, term: added });
+			this.#keys++;
+			if (this.#top.size > 0) this.#eachList(key, (list) => void mergeTopK(list.terms, added, list.depth));
+		}
 	}
 
 	delete(norm: string): boolean {
-		const had = this.#terms.delete(norm);
-		if (had) {
-			this.#keys -= this.keysOf(norm);
-			this.#invalidate();
-		}
-		return had;
+		const term = this.#terms.get(norm);
+		if (!term) return false;
+		this.#terms.delete(norm);
+		const keys = this.#ownedKeys(norm);
+		this.#keys -= keys.length;
+		for (const { key } of keys) this.#eachList(key, (list, prefix) => this.#drop(list, prefix, term));
+		this.#entries = this.#entries.filter((e) => e.term !== term);
+		this.#pending = this.#pending.filter((e) => e.term !== term);
+		this.#pendingHeads = this.#pendingHeads.filter((e) => e.term !== term);
+		return true;
 	}
 
-	/** Sorts the keys now if a write left them unsorted, so the next suggest does not pay for it. */
+	/** Sorts new keys in and precomputes every large prefix's list now, so the next suggest does not pay for it. */
 	warm(): void {
-		this.#sorted();
+		const entries = this.#sorted();
+		this.#listOf(0, entries.length, "");
 	}
 
 	clear(): void {
 		this.#terms.clear();
 		this.#keys = 0;
-		this.#invalidate();
+		this.#entries = [];
+		this.#pending = [];
+		this.#pendingHeads = [];
+		this.#top.clear();
 	}
 
 	/** The best `limit` terms for a query: exact word-prefix matches, then one-edit matches if too few. */
 	suggest(query: string, limit: number): Suggestion[] {
 		const prefix = normalize(query);
 		if (prefix === "") return [];
-		const matches = this.#exact(prefix).slice(0, limit);
+		const matches: Match[] = this.best(prefix, limit).map((term) => this.#match(term, prefix, false));
 		if (matches.length < limit && prefix.length >= SEARCH_LIMITS.fuzzyMinLength) {
-			for (const match of this.#fuzzy(prefix, limit)) {
+			const exact = new Set(matches.map((m) => m.term));
+			for (const match of this.#fuzzy(prefix, limit, exact)) {
 				if (matches.length >= limit) break;
-				if (!matches.some((m) => m.term === match.term)) matches.push(match);
+				matches.push(match);
 			}
 		}
-		return matches.map(({ term, at, length, fuzzy }) => ({
-			text: term.text,
-			weight: term.weight,
-			popularity: term.popularity,
-			score: scoreOf(term),
-			highlight: highlightRange(term.text, at, length),
-			fuzzy,
-		}));
+		return matches.map((m) => toSuggestion(m));
 	}
 
-	/** The top SEARCH_LIMITS.maxLimit exact matches of a normalized prefix, best first. */
-	#exact(prefix: string): Match[] {
-		const memo = this.#memo.get(prefix);
-		if (memo) return memo;
+	/** The best `limit` (at most SEARCH_LIMITS.maxLimit) terms with a word key starting with a normalized prefix. */
+	best(prefix: string, limit: number = SEARCH_LIMITS.maxLimit): Term[] {
 		const entries = this.#sorted();
-		const [lo, hi] = range(entries, prefix);
-		const ranked = rank(entries, lo, hi, SEARCH_LIMITS.maxLimit).map((e): Match => ({
-			term: e.term,
-			at: e.at,
-			length: prefix.length,
-			fuzzy: false,
-		}));
-		if (hi - lo > SCAN_LIMIT) {
-			if (this.#memo.size >= MAX_MEMOIZED_PREFIXES) this.#memo.clear();
-			this.#memo.set(prefix, ranked);
-		}
-		return ranked;
+		const [lo, hi] = prefixRange(entries, prefix);
+		return this.#listOf(lo, hi, prefix).terms.slice(0, Math.min(limit, SEARCH_LIMITS.maxLimit));
 	}
 
-	#fuzzy(prefix: string, limit: number): Match[] {
+	/** Exact-match suggestions of `terms` (best first, e.g. a stored prefix row) for a normalized prefix. */
+	present(terms: readonly Term[], prefix: string, limit: number): Suggestion[] {
+		return terms.slice(0, limit).map((term) => toSuggestion(this.#match(term, prefix, false)));
+	}
+
+	/** Every prefix of up to `maxLength` characters that some key starts with. */
+	shortPrefixes(maxLength: number): string[] {
+		const entries = this.#sorted();
+		const out: string[] = [];
+		const visit = (prefix: string) => {
+			for (const c of nextChars(entries, prefix)) {
+				out.push(prefix + c);
+				if (prefix.length + 1 < maxLength) visit(prefix + c);
+			}
+		};
+		visit("");
+		return out;
+	}
+
+	/** Where a term's word key starting with `prefix` begins in its normalized text (its smallest such key's). */
+	matchAt(term: Term, prefix: string): number {
+		let best: { key: string; at: number } | undefined;
+		for (const k of this.#ownedKeys(term.norm)) {
+			if (k.key.startsWith(prefix) && (!best || k.key < best.key)) best = k;
+		}
+		return best?.at ?? 0;
+	}
+
+	/**
+	 * The best terms of entries[lo, hi) (the range of `prefix`): a scan when small, else its list,
+	 * built from its children's (theirs from their children's, and so on) when missing.
+	 */
+	#listOf(lo: number, hi: number, prefix: string): TopList {
+		if (hi - lo <= SCAN_LIMIT) return { terms: rankRange(this.#entries, lo, hi, LIST_DEPTH), depth: LIST_DEPTH };
+		const known = this.#top.get(prefix);
+		if (known) return known;
+		const entries = this.#entries;
+		let top: Term[] = [];
+		let depth: number = LIST_DEPTH;
+		let i = lo;
+		// The key equal to the prefix sorts first; then one child range per next character.
+		for (let e = entries[i]; i < hi && e && e.key.length === prefix.length; e = entries[++i]) {
+			top = mergeTopK(top, e.term, LIST_DEPTH);
+		}
+		while (i < hi) {
+			const child = prefix + (entries[i]?.key[prefix.length] ?? "");
+			const [, end] = prefixRange(entries, child, i, hi);
+			const list = this.#listOf(i, end, child);
+			depth = Math.min(depth, list.depth);
+			for (const term of list.terms) top = mergeTopK(top, term, LIST_DEPTH);
+			i = end;
+		}
+		const built = { terms: top.slice(0, depth), depth };
+		if (prefix !== "") this.#top.set(prefix, built);
+		return built;
+	}
+
+	#fuzzy(prefix: string, limit: number, exclude: ReadonlySet<Term>): Match[] {
 		const entries = this.#sorted();
 		let top: Term[] = [];
-		const found = new Map<Term, Match>();
-		for (const variant of oneEditVariants(prefix, this.#alphabet)) {
-			// The typo rule shared by every shard (shards.ts fuzzyShards): the variant starts with the
-			// prefix's first or second character, so the shards asked are known and few.
-			if (variant[0] !== prefix[0] && variant[0] !== prefix[1]) continue;
-			const [lo, hi] = range(entries, variant);
-			for (const e of rank(entries, lo, Math.min(hi, lo + FUZZY_SCAN_LIMIT), limit)) {
-				if (found.has(e.term)) continue;
-				found.set(e.term, { term: e.term, at: e.at, length: variant.length, fuzzy: true });
-				top = mergeTopK(top, e.term, limit);
+		const found = new Map<Term, string>();
+		let budget = FUZZY_SCAN_BUDGET;
+		for (const variant of existingVariants(entries, prefix)) {
+			const [lo, hi] = prefixRange(entries, variant);
+			if (lo === hi) continue;
+			const listed = this.#top.get(variant);
+			let terms: Term[];
+			if (listed) terms = listed.terms;
+			else {
+				// A range without a list is ranked by a scan, cut at the budget: typo matches are a fallback.
+				const end = Math.min(hi, lo + Math.max(budget, 0));
+				budget -= end - lo;
+				terms = rankRange(entries, lo, end, limit);
 			}
+			for (const term of terms.slice(0, limit)) {
+				if (exclude.has(term) || found.has(term)) continue;
+				found.set(term, variant);
+				top = mergeTopK(top, term, limit);
+			}
+			if (budget <= 0) break;
 		}
-		return top.flatMap((term) => found.get(term) ?? []);
+		return top.map((term) => this.#match(term, found.get(term) ?? prefix, true));
+	}
+
+	#match(term: Term, prefix: string, fuzzy: boolean): Match {
+		return { term, at: this.matchAt(term, prefix), length: prefix.length, fuzzy };
+	}
+
+	/** Calls `fn` with each precomputed list of a key's prefixes. */
+	#eachList(key: string, fn: (list: TopList, prefix: string) => void): void {
+		for (let n = 1; n <= key.length; n++) {
+			const prefix = key.slice(0, n);
+			const list = this.#top.get(prefix);
+			if (list) fn(list, prefix);
+		}
+	}
+
+	/** A listed term's score changed (already updated in place): keep each of its prefixes' lists exact. */
+	#rescored(term: Term, better: boolean): void {
+		for (const { key } of this.#ownedKeys(term.norm)) {
+			this.#eachList(key, (list, prefix) => {
+				const i = list.terms.indexOf(term);
+				if (i < 0) {
+					if (better) mergeTopK(list.terms, term, list.depth);
+					return;
+				}
+				list.terms.splice(i, 1);
+				if (better) {
+					mergeTopK(list.terms, term, list.depth);
+					return;
+				}
+				// Worse: a term outside the list may now rank before it, so the list is exact one shorter.
+				if (list.terms.length + 1 >= list.depth) list.depth--;
+				mergeTopK(list.terms, term, list.depth);
+				if (list.depth < SEARCH_LIMITS.maxLimit) this.#top.delete(prefix);
+			});
+		}
+	}
+
+	#drop(list: TopList, prefix: string, term: Term): void {
+		const i = list.terms.indexOf(term);
+		if (i < 0) return;
+		const full = list.terms.length >= list.depth;
+		list.terms.splice(i, 1);
+		if (full) list.depth--;
+		if (list.depth < SEARCH_LIMITS.maxLimit) this.#top.delete(prefix);
+	}
+
+	#ownedKeys(norm: string): { key: string; at: number }[] {
+		return wordKeys(norm).filter(({ key }) => this.#owns(key));
 	}
 
 	#sorted(): Entry[] {
-		if (this.#entries) return this.#entries;
-		const entries: Entry[] = [];
-		const chars = new Set<string>();
-		for (const term of this.#terms.values()) {
-			for (const { key, at } of wordKeys(term.norm)) if (this.#owns(key)) entries.push({ key, at, term });
-			for (const c of term.norm) chars.add(c);
-		}
-		entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-		this.#alphabet = [...chars];
-		this.#entries = entries;
-		return entries;
-	}
-
-	#invalidate(): void {
-		this.#entries = null;
-		this.#memo.clear();
+		if (this.#pending.length === 0 && this.#pendingHeads.length === 0) return this.#entries;
+		const heads = this.#pendingHeads;
+		if (!isSorted(heads)) heads.sort(byKey);
+		const pending = mergeSorted(heads, this.#pending.sort(byKey));
+		this.#entries = this.#entries.length === 0 ? pending : mergeSorted(this.#entries, pending);
+		this.#pending = [];
+		this.#pendingHeads = [];
+		return this.#entries;
 	}
 }
 
-/** [lo, hi) of the entries whose key starts with `prefix` (binary search twice). */
-function range(entries: readonly Entry[], prefix: string): [number, number] {
-	const lower = (target: string) => {
-		let lo = 0;
-		let hi = entries.length;
-		while (lo < hi) {
-			const mid = (lo + hi) >>> 1;
-			if ((entries[mid]?.key ?? "") < target) lo = mid + 1;
-			else hi = mid;
-		}
-		return lo;
+function toSuggestion({ term, at, length, fuzzy }: Match): Suggestion {
+	return {
+		text: term.text,
+		weight: term.weight,
+		popularity: term.popularity,
+		score: scoreOf(term),
+		highlight: highlightRange(term.text, at, length),
+		fuzzy,
 	};
-	return [lower(prefix), lower(`${prefix}\uffff`)];
-}
-
-/** The best k distinct terms among entries[lo, hi), each with the entry it first matched by. */
-function rank(entries: readonly Entry[], lo: number, hi: number, k: number): Entry[] {
-	let top: Term[] = [];
-	const first = new Map<Term, Entry>();
-	for (let i = lo; i < hi; i++) {
-		const entry = entries[i];
-		if (!entry || first.has(entry.term)) continue;
-		first.set(entry.term, entry);
-		top = mergeTopK(top, entry.term, k);
-	}
-	return top.flatMap((term) => first.get(term) ?? []);
 }

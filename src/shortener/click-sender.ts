@@ -17,10 +17,14 @@ export const CLICK_FLUSH_DELAY_MS = 200;
 /** Entries per flush round: 10 messages of 200, one sendBatch. */
 const ENTRIES_PER_ROUND = 2_000;
 const MAX_FLUSH_ROUNDS = 5;
+const SEND_ATTEMPTS = 3;
+const SEND_RETRY_DELAY_MS = 250;
 
 // Isolate state of plain data: clicks not yet sent, and whether a flush is scheduled.
 const clicks = new ClickBuffer();
 let flushing = false;
+/** Clicks this isolate gave up sending (every attempt of their sendBatch failed), logged as lost_total. */
+let lost = 0;
 
 /** Clicks of `slug` this isolate counted but has not sent yet (max_clicks adds them to the known count). */
 export function pendingClicks(slug: string): number {
@@ -46,8 +50,9 @@ export function recordClick(
 /**
  * Sends buffered clicks until the buffer is empty (bounded rounds). `flushing` is cleared in the
  * same synchronous step that finds the buffer empty, so a click added later starts its own flush.
- * A failed send is logged and its clicks dropped (at most once: a retry could double count a
- * sendBatch that did arrive but whose answer was lost).
+ * A failed sendBatch is tried again (SEND_ATTEMPTS in all) with the same message ids: one that did
+ * arrive although its answer was lost is counted once by the consumer's ledger. Clicks still
+ * unsent after that are counted in `lost` and logged as an error with the running total.
  */
 async function flushClicks(queue: Queue, onSent: (perSlug: Map<string, number>) => void): Promise<void> {
 	try {
@@ -59,16 +64,33 @@ async function flushClicks(queue: Queue, onSent: (perSlug: Map<string, number>) 
 			const messages: ClickMessage[] = [];
 			for (let i = 0; i < entries.length; i += ENTRIES_PER_MESSAGE)
 				messages.push({ id: crypto.randomUUID(), entries: entries.slice(i, i + ENTRIES_PER_MESSAGE) });
-			for (const group of groupForSendBatch(messages)) {
-				try {
-					await queue.sendBatch(group.map((body) => ({ body })));
-				} catch (error) {
-					const lost = group.reduce((sum, m) => sum + m.entries.reduce((s, e) => s + e.n, 0), 0);
-					log.warn("click analytics lost", { messages: group.length, clicks: lost, error: errorText(error) });
-				}
-			}
+			for (const group of groupForSendBatch(messages)) await sendGroup(queue, group);
 		}
 	} finally {
 		flushing = false;
+	}
+}
+
+async function sendGroup(queue: Queue, group: readonly ClickMessage[]): Promise<void> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			await queue.sendBatch(group.map((body) => ({ body })));
+			return;
+		} catch (error) {
+			if (attempt < SEND_ATTEMPTS) {
+				log.warn("click send failed, retried", { messages: group.length, attempt, error: errorText(error) });
+				await sleep(SEND_RETRY_DELAY_MS * attempt);
+				continue;
+			}
+			const dropped = group.reduce((sum, m) => sum + m.entries.reduce((s, e) => s + e.n, 0), 0);
+			lost += dropped;
+			log.error("click analytics lost", {
+				messages: group.length,
+				clicks: dropped,
+				lost_total: lost,
+				error: errorText(error),
+			});
+			return;
+		}
 	}
 }

@@ -127,3 +127,31 @@ export const linkDocs = {
 		},
 	}),
 };
+
+const clickDeadLetterSchema = z
+	.object({
+		id: z.string(),
+		queue: z.literal("floodgate-clicks"),
+		clicks: z.number().int().describe("Clicks the message carries for this tenant's links."),
+		reason: z.string(),
+		attempts: z.number().int(),
+		created_at: z.string().describe("When it (last) died."),
+		replayed_at: z.string().nullable(),
+		replay_count: z.number().int(),
+		body: z.unknown().describe("The click message as it goes back to floodgate-clicks: {id, entries}."),
+	})
+	.meta({ id: "ClickDeadLetter" });
+
+export const deadLetterDocs = {
+	list: links({
+		summary:
+			"Click messages that kept failing (this tenant's part of each), newest first; ?status=pending|replayed|all (cursor-paginated, at most 100 a page)",
+		ok: { 200: z.object({ dead_letters: z.array(clickDeadLetterSchema), next_cursor: z.string().nullable() }) },
+		errors: [400],
+	}),
+	replay: links({
+		summary: "Send a pending click dead letter back to floodgate-clicks (counted once however often it is replayed)",
+		ok: { 202: clickDeadLetterSchema },
+		errors: [404, 409, 422],
+	}),
+};

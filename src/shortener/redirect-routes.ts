@@ -33,7 +33,7 @@ export const redirectRoutes = new Hono<AppEnv>()
 	.get("/:slug", linkDocs.redirect, validate("param", redirectParams), validate("query", redirectQuery), async (c) => {
 		const { slug } = c.req.valid("param");
 		if (!CUSTOM_SLUG_PATTERN.test(slug)) throw notFound(slug);
-		await limitRedirect(c.env.RATE_LIMITER, clientIp(c), slug);
+		await limitRedirect(c.env.RATE_LIMITER, c.executionCtx, clientIp(c), slug);
 		const link = await liveLink(c, slug);
 		// A protected link shows its form and says nothing about its destination, even to ?preview.
 		if (link.password_hash !== null) return c.body(passwordFormHtml(slug, false), 200, PASSWORD_FORM_HEADERS);

@@ -7,6 +7,7 @@ import type { LinkFields, LinkRow } from "./db";
 import { findLink, insertLink, updateLink } from "./db";
 import { checkLinkDestination, generateSlug, uniqueTags } from "./domain";
 import { deleteEdgeLink, readEdgeLink, writeEdgeLink } from "./edge-cache";
+import { giveBackRedirectUnit, takeRedirectUnit } from "./redirect-limiter";
 
 /** The shortener's I/O: creating and changing links, resolving slugs through the caches, the redirect limits. */
 
@@ -35,7 +36,13 @@ type Policy = LimitTarget["policies"][number];
 export const LINK_CACHE_TTL_MS = 10_000;
 const GENERATE_ATTEMPTS = 5;
 /** Redirect limits, counted by the gateway's RateLimiter objects (leases keep them off most requests). */
-const PER_IP: Policy = { name: "redirect-ip", algorithm: "token_bucket", limit: 120, windowSeconds: 60, burst: 240 };
+const PER_IP: Policy = {
+	name: "redirect-ip",
+	algorithm: "token_bucket",
+	limit: 120,
+	windowSeconds: 60,
+	burst: 240,
+};
 const PER_LINK: Policy = {
 	name: "redirect-link",
 	algorithm: "token_bucket",
@@ -156,12 +163,18 @@ export function addSentClicks(perSlug: Map<string, number>): void {
 	}
 }
 
-/** 429 when the client's IP or the link is over its redirect limit; a limiter outage lets the click through. */
-export async function limitRedirect(ns: Env["RATE_LIMITER"], ip: string, slug: string): Promise<void> {
-	await limit(ns, [
-		{ key: `short:ip:${ip}`, policies: [PER_IP], cost: 1, onFailure: "open" },
-		{ key: `short:link:${slug}`, policies: [PER_LINK], cost: 1, onFailure: "open" },
-	]);
+/**
+ * 429 when the client's IP or the link is over its redirect limit; a limiter outage lets the click
+ * through. Counted from isolate leases (redirect-limiter.ts): no object call on the common path.
+ */
+export async function limitRedirect(ns: Env["RATE_LIMITER"], ctx: WaitUntil, ip: string, slug: string): Promise<void> {
+	const ipKey = `short:ip:${ip}`;
+	const byIp = await takeRedirectUnit(ns, ctx, ipKey, PER_IP);
+	if (!byIp.allowed) throw tooManyRequests(byIp.violated, byIp.retryAfterMs);
+	const byLink = await takeRedirectUnit(ns, ctx, `short:link:${slug}`, PER_LINK);
+	if (byLink.allowed) return;
+	giveBackRedirectUnit(ipKey, byIp);
+	throw tooManyRequests(byLink.violated, byLink.retryAfterMs);
 }
 
 /**
@@ -189,13 +202,16 @@ function allowedDestination(raw: string, ownHost: string): string {
 
 async function limit(ns: Env["RATE_LIMITER"], targets: LimitTarget[]): Promise<void> {
 	const outcome = await takeTokens(ns, targets);
-	if (outcome.allowed) return;
-	const retryAfter = Math.max(1, Math.ceil((outcome.retryAfterMs ?? 1000) / 1000));
-	throw new AppError(
+	if (!outcome.allowed) throw tooManyRequests(outcome.violated, outcome.retryAfterMs);
+}
+
+function tooManyRequests(violated: string[], retryAfterMs: number | null): AppError {
+	const retryAfter = Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000));
+	return new AppError(
 		429,
 		"rate_limited",
-		`Too many requests: ${outcome.violated.join(", ")}.`,
-		{ policies: outcome.violated },
+		`Too many requests: ${violated.join(", ")}.`,
+		{ policies: violated },
 		{ "Retry-After": String(retryAfter) },
 	);
 }

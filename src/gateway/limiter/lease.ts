@@ -27,7 +27,18 @@ export type LeaseRequest = {
 	want: number;
 	/** Unused units of the caller's previous lease, given back before deciding. */
 	returned?: { units: number; takenAt: number };
+	/**
+	 * Units the caller already admitted on its own (an isolate's first-sight allowance, see
+	 * src/shortener/redirect-limiter.ts), taken before deciding even when that leaves a token bucket
+	 * in debt: the overshoot is paid back by later refusals. Only leasable policies are charged.
+	 */
+	owed?: number;
+	/** A longer lease than the object's default (capped at MAX_LEASE_TTL_MS). */
+	ttlMs?: number;
 };
+
+/** The longest lease a caller may ask for. */
+export const MAX_LEASE_TTL_MS = 60_000;
 
 export type Decision =
 	| {
@@ -73,12 +84,12 @@ export function decide(
 	options: LeaseOptions = DEFAULT_LEASE_OPTIONS,
 ): Decision {
 	const returned = request.returned;
+	const owed = Math.max(0, request.owed ?? 0);
 	let held: Held[] = policies.map((policy, i) => {
-		const state = advance(policy, prior[i], now);
-		return {
-			policy,
-			state: returned && returned.units > 0 ? credit(policy, state, returned.units, returned.takenAt) : state,
-		};
+		const advanced = advance(policy, prior[i], now);
+		const state =
+			returned && returned.units > 0 ? credit(policy, advanced, returned.units, returned.takenAt) : advanced;
+		return { policy, state: owed > 0 && leasable(policy) ? consume(state, owed) : state };
 	});
 
 	const violated = held.filter(({ policy, state }) => available(policy, state, now) < request.cost);
@@ -95,7 +106,8 @@ export function decide(
 
 	const granted = request.cost + leaseExtra(held, request, now, options);
 	held = held.map(({ policy, state }) => ({ policy, state: consume(state, granted) }));
-	const expiresAt = Math.min(...held.map(({ policy, state }) => leaseDeadline(policy, state, now, options.ttlMs)));
+	const ttlMs = Math.min(MAX_LEASE_TTL_MS, Math.max(options.ttlMs, request.ttlMs ?? 0));
+	const expiresAt = Math.min(...held.map(({ policy, state }) => leaseDeadline(policy, state, now, ttlMs)));
 	return {
 		allowed: true,
 		granted,

@@ -129,3 +129,75 @@ describe("logging in with TOTP", () => {
 		expect(Secret.fromBase32(user.enrolment.secret).bytes.length).toBe(20);
 	});
 });
+
+describe("recovery codes", () => {
+	type Status = { enabled: boolean; pending: boolean; recovery_codes_remaining: number };
+	const status = async (token: string) => (await authCall("GET", "/api/v1/auth/totp", { token })).json<Status>();
+
+	it("reports TOTP's state and the unused codes left", async () => {
+		const { tenantId } = await createTenant();
+		const plain = await signUp(tenantId);
+		expect(await status(plain.tokens.access_token)).toEqual({
+			enabled: false,
+			pending: false,
+			recovery_codes_remaining: 0,
+		});
+		const user = await enrolled(tenantId);
+		expect(await status(user.tokens.access_token)).toEqual({
+			enabled: true,
+			pending: false,
+			recovery_codes_remaining: 10,
+		});
+		expect((await logIn(tenantId, user.username, { recovery_code: user.recoveryCodes[0] ?? "" })).status).toBe(200);
+		expect((await status(user.tokens.access_token)).recovery_codes_remaining).toBe(9);
+	});
+
+	it("are replaced with a second factor: the new ones work, every old one stops", async () => {
+		const { tenantId } = await createTenant();
+		const user = await enrolled(tenantId);
+		const token = user.tokens.access_token;
+		const path = "/api/v1/auth/totp/recovery-codes";
+		expect(await errorCode(await authCall("POST", path, { token, body: { password: PASSWORD } }))).toBe(
+			"totp_required",
+		);
+		const wrongPassword = await authCall("POST", path, {
+			token,
+			body: { password: "wrong password!", recovery_code: user.recoveryCodes[0] },
+		});
+		expect(wrongPassword.status).toBe(401);
+		// A refused attempt spent nothing: the code used below still works once.
+		const res = await authCall("POST", path, {
+			token,
+			body: { password: PASSWORD, recovery_code: user.recoveryCodes[0] },
+		});
+		expect(res.status).toBe(200);
+		const fresh = (await res.json<{ recovery_codes: string[] }>()).recovery_codes;
+		expect(fresh).toHaveLength(10);
+		expect(fresh.filter((c) => user.recoveryCodes.includes(c))).toEqual([]);
+		expect(await errorCode(await logIn(tenantId, user.username, { recovery_code: user.recoveryCodes[1] ?? "" }))).toBe(
+			"invalid_totp",
+		);
+		expect((await logIn(tenantId, user.username, { recovery_code: fresh[0] ?? "" })).status).toBe(200);
+		expect((await status(token)).recovery_codes_remaining).toBe(9);
+	});
+
+	it("cannot be made while TOTP is off (409), and another user's codes are untouched", async () => {
+		const { tenantId } = await createTenant();
+		const plain = await signUp(tenantId);
+		const off = await authCall("POST", "/api/v1/auth/totp/recovery-codes", {
+			token: plain.tokens.access_token,
+			body: { password: PASSWORD, totp_code: "123456" },
+		});
+		expect(await errorCode(off)).toBe("totp_not_enabled");
+		const other = await enrolled(tenantId);
+		const user = await enrolled(tenantId);
+		const next = user.app.generate({ timestamp: Date.now() + 30_000 });
+		const res = await authCall("POST", "/api/v1/auth/totp/recovery-codes", {
+			token: user.tokens.access_token,
+			body: { password: PASSWORD, totp_code: next },
+		});
+		expect(res.status).toBe(200);
+		expect((await status(other.tokens.access_token)).recovery_codes_remaining).toBe(10);
+		expect((await logIn(tenantId, other.username, { recovery_code: other.recoveryCodes[2] ?? "" })).status).toBe(200);
+	});
+});

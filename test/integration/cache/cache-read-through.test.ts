@@ -22,7 +22,9 @@ describe("read-through and L1", () => {
 		expect(seen.map((s) => s.url)).toEqual(["https://origin.example/p/1"]);
 		for (const body of bodies) expect(body.value).toEqual({ price: 42 });
 		expect(bodies.filter((b) => b.loaded === true && !b.hit).length).toBeGreaterThanOrEqual(1);
-		expect(await read(apiKey, ns, "price:1")).toMatchObject({ hit: true, ttl_remaining: 30, source: "shard" });
+		expect(await read(apiKey, ns, "price:1", "?l1=0")).toMatchObject({ hit: true, ttl_remaining: 30, source: "shard" });
+		// Six reads made the key hot in this isolate: the next plain GET is an L1 hit.
+		expect(await read(apiKey, ns, "price:1")).toMatchObject({ hit: true, ttl_remaining: 30, source: "l1" });
 		expect(seen.length).toBe(1);
 	});
 
@@ -88,7 +90,7 @@ describe("read-through and L1", () => {
 		expect(await read(apiKey, ns, "b")).toBeNull();
 	});
 
-	it("serves from this isolate's L1 for at most a second after the shard's value changed", async () => {
+	it("serves from this isolate's L1 for at most 2 s after the shard's value changed elsewhere", async () => {
 		const { apiKey, tenantId } = await createTenant();
 		const ns = uniqueNamespace();
 		await mustPut(apiKey, ns, "hot", "v1");
@@ -97,23 +99,40 @@ describe("read-through and L1", () => {
 		await runInDurableObject(shardStub(tenantId, ns, "hot"), (_obj, state) => {
 			state.storage.sql.exec("UPDATE entries SET value = ? WHERE key = ?", JSON.stringify("v2"), "hot");
 		});
-		expect(await read(apiKey, ns, "hot", "?l1=1")).toMatchObject({ value: "v1", source: "l1" });
+		expect(await read(apiKey, ns, "hot")).toMatchObject({ value: "v1", source: "l1" });
+		expect(await read(apiKey, ns, "hot", "?l1=0")).toMatchObject({ value: "v2", source: "shard" });
+		await sleep(2100);
 		expect(await read(apiKey, ns, "hot")).toMatchObject({ value: "v2", source: "shard" });
-		await sleep(1100);
-		expect(await read(apiKey, ns, "hot", "?l1=1")).toMatchObject({ value: "v2", source: "shard" });
 	});
 
-	it("drops the isolate's L1 entry on a write or delete through it, and honours the namespace l1 setting", async () => {
+	it("keeps a hot key in L1 from its second read, and drops it on a write or delete through this isolate", async () => {
 		const { apiKey } = await createTenant();
 		const ns = uniqueNamespace();
-		await configure(apiKey, ns, { eviction: "lru", l1: true });
 		await mustPut(apiKey, ns, "k", 1);
 		expect((await read(apiKey, ns, "k"))?.source).toBe("shard");
-		expect((await read(apiKey, ns, "k"))?.source).toBe("l1");
-		await mustPut(apiKey, ns, "k", 2);
-		expect(await read(apiKey, ns, "k")).toMatchObject({ value: 2, source: "shard" });
-		expect((await read(apiKey, ns, "k"))?.source).toBe("l1");
+		expect((await read(apiKey, ns, "k"))?.source).toBe("shard");
+		expect(await read(apiKey, ns, "k")).toMatchObject({ value: 1, source: "l1", ttl_remaining: 60 });
+		await mustPut(apiKey, ns, "k", 2, 30);
+		expect(await read(apiKey, ns, "k")).toMatchObject({ value: 2, source: "shard", ttl_remaining: 30 });
+		// Still hot: taken back at once, with the new entry's ttl.
+		expect(await read(apiKey, ns, "k")).toMatchObject({ value: 2, source: "l1", ttl_remaining: 30 });
 		await call("DELETE", `/api/v1/cache/${ns}/k`, { token: apiKey });
 		expect(await read(apiKey, ns, "k")).toBeNull();
+	});
+
+	it("never serves a plain GET from L1 in a namespace with l1 off (only ?l1=1 does)", async () => {
+		const { apiKey } = await createTenant();
+		const ns = uniqueNamespace();
+		await configure(apiKey, ns, { eviction: "lru", l1: false });
+		await mustPut(apiKey, ns, "k", 1);
+		for (let i = 0; i < 3; i++) expect((await read(apiKey, ns, "k"))?.source).toBe("shard");
+		expect((await read(apiKey, ns, "k", "?l1=1"))?.source).toBe("shard");
+		expect((await read(apiKey, ns, "k", "?l1=1"))?.source).toBe("l1");
+		expect((await read(apiKey, ns, "k"))?.source).toBe("shard");
+		// Turning it on through this isolate takes effect here at once.
+		await configure(apiKey, ns, { eviction: "lru", l1: true });
+		expect((await read(apiKey, ns, "k"))?.source).toBe("shard");
+		expect((await read(apiKey, ns, "k"))?.source).toBe("shard");
+		expect((await read(apiKey, ns, "k"))?.source).toBe("l1");
 	});
 });

@@ -138,10 +138,64 @@ describe("an autocomplete shard waking up", () => {
 		await runInDurableObject(stub, async (_o, state) => {
 			const woken = new AutocompleteShard(state, env);
 			await state.blockConcurrencyWhile(async () => {}); // the constructor's load has run
-			expect(woken.stats(york)).toEqual({ homeTerms: 1, keys: 2 });
-			expect(woken.suggest(york, "y", 5).map((s) => s.text)).toEqual(["New York", "Yale"]);
-			expect(woken.suggest(york, "new", 5)).toEqual([]);
-			expect(() => woken.stats(york + 1)).toThrow(/called as shard/);
+			expect(await woken.stats(york)).toEqual({ homeTerms: 1, keys: 2 });
+			expect((await woken.suggest(york, "y", 5)).map((s) => s.text)).toEqual(["New York", "Yale"]);
+			expect(await woken.suggest(york, "new", 5)).toEqual([]);
+			await expect(woken.stats(york + 1)).rejects.toThrow(/called as shard/);
+		});
+	});
+});
+
+describe("an autocomplete shard's stored prefix rows", () => {
+	it("keeps each short prefix's best terms in SQLite, rewritten after a selection and a deletion", async () => {
+		const york = shardOfKey("york");
+		const stub = env.AUTOCOMPLETE.getByName(`rows:test#${york}`);
+		await stub.upsert(york, [
+			{ norm: "new york", text: "New York", weight: 2 },
+			{ norm: "yale", text: "Yale", weight: 3 },
+		]);
+		const rowOf = (prefix: string) =>
+			runInDurableObject(stub, async (_o, state) => ({
+				terms: state.storage.sql
+					.exec<{ terms: string }>("SELECT terms FROM prefix_top WHERE prefix = ?", prefix)
+					.toArray()[0]?.terms,
+				complete: state.storage.sql.exec<{ complete: number }>("SELECT complete FROM prefix_state").toArray()[0]
+					?.complete,
+			}));
+		expect((await rowOf("y")).complete).not.toBe(1);
+		expect(await stub.settle(york)).toEqual({ rows: 5, written: 5 }); // y, ya, yal, yo, yor
+		expect(await rowOf("y")).toEqual({ terms: '[["yale","Yale",3,0],["new york","New York",2,0]]', complete: 1 });
+		await stub.select(york, "new york");
+		await stub.select(york, "new york");
+		expect((await rowOf("y")).complete).toBe(0);
+		expect(await stub.settle(york)).toEqual({ rows: 5, written: 3 });
+		expect((await rowOf("y")).terms).toBe('[["new york","New York",2,2],["yale","Yale",3,0]]');
+		await stub.remove(york, "yale");
+		expect(await stub.settle(york)).toEqual({ rows: 3, written: 3 }); // "y" rewritten, "ya" and "yal" gone
+		expect(await rowOf("ya")).toEqual({ terms: undefined, complete: 1 });
+	});
+
+	it("answers a short prefix from its row while a woken shard loads, then every prefix from memory", async () => {
+		const york = shardOfKey("york");
+		const stub = env.AUTOCOMPLETE.getByName(`cold:test#${york}`);
+		await stub.upsert(york, [
+			{ norm: "new york", text: "New York", weight: 2 },
+			{ norm: "yale", text: "Yale", weight: 3 },
+		]);
+		await stub.settle(york);
+		await runInDurableObject(stub, async (_o, state) => {
+			// The terms table emptied behind the rows' back: only the rows can answer "y" right away.
+			state.storage.sql.exec("DELETE FROM terms");
+			const woken = new AutocompleteShard(state, env);
+			await state.blockConcurrencyWhile(async () => {}); // the constructor has run; the load starts at the first call
+			const cold = await woken.suggest(york, "Y", 5);
+			expect(cold.map((s) => [s.text, s.highlight])).toEqual([
+				["Yale", { start: 0, end: 1 }],
+				["New York", { start: 4, end: 5 }],
+			]);
+			expect(await woken.suggest(york, "york", 5)).toEqual([]); // longer: waits for the load
+			expect(await woken.stats(york)).toEqual({ homeTerms: 0, keys: 0 });
+			expect(await woken.suggest(york, "y", 5)).toEqual([]);
 		});
 	});
 });

@@ -75,3 +75,63 @@ describe("PrefixIndex of one shard", () => {
 		expect(index.suggest("bolo", 5)).toEqual([]);
 	});
 });
+
+describe("PrefixIndex precomputed top-k", () => {
+	const many = (n: number): PrefixIndex =>
+		indexOf(Array.from({ length: n }, (_, i): [string, number] => [`term ${i}`, i]));
+
+	it("raises an upserted term into a large prefix's top-k and lowers it out again", () => {
+		const index = many(3000);
+		index.warm();
+		expect(index.listCount).toBeGreaterThan(0);
+		expect(index.best("te", 2).map((t) => t.text)).toEqual(["term 2999", "term 2998"]);
+		index.put({ text: "term 7", norm: "term 7", weight: 5000, popularity: 0 });
+		expect(index.best("te", 2).map((t) => t.text)).toEqual(["term 7", "term 2999"]);
+		index.put({ text: "term 7", norm: "term 7", weight: 7, popularity: 1 });
+		expect(index.best("t", 2).map((t) => t.text)).toEqual(["term 2999", "term 2998"]);
+		expect(index.best("te", 20).map((t) => t.text)).not.toContain("term 7");
+		expect(index.get("term 7")).toMatchObject({ weight: 7, popularity: 1 });
+	});
+
+	it("removes a deleted term from every list, the next best taking its place", () => {
+		const index = many(3000);
+		index.warm();
+		for (let i = 2999; i > 2960; i--) index.delete(`term ${i}`);
+		expect(index.best("t", 3).map((t) => t.text)).toEqual(["term 2960", "term 2959", "term 2958"]);
+		expect(index.suggest("term", 1).map((s) => s.text)).toEqual(["term 2960"]);
+		index.put({ text: "term x", norm: "term x", weight: 1e6, popularity: 0 });
+		expect(index.best("term", 2).map((t) => t.text)).toEqual(["term x", "term 2960"]);
+	});
+
+	it("answers like a full ranking after random upserts, score changes and deletions", () => {
+		const index = new PrefixIndex();
+		const live = new Map<string, number>();
+		let seed = 7;
+		const next = (n: number) => {
+			seed = (seed * 1103515245 + 12345) % 2147483648;
+			return seed % n;
+		};
+		const word = () => `${"abc"[next(3)]}${"abcd"[next(4)]}${"ab"[next(2)]}${next(50)}`;
+		for (let round = 0; round < 6; round++) {
+			for (let i = 0; i < 400; i++) {
+				const text = `${word()} ${word()}`;
+				const weight = next(40);
+				index.put({ text, norm: text, weight, popularity: 0 });
+				live.set(text, weight);
+			}
+			for (const text of [...live.keys()].slice(0, 60)) {
+				index.delete(text);
+				live.delete(text);
+			}
+			if (round === 0) index.warm();
+			for (const prefix of ["a", "ab", "b", "ca", "abb", "c"]) {
+				const expected = [...live]
+					.filter(([text]) => text.startsWith(prefix) || text.includes(` ${prefix}`))
+					.sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+					.slice(0, 20)
+					.map(([text]) => text);
+				expect(index.best(prefix, 20).map((t) => t.text)).toEqual(expected);
+			}
+		}
+	});
+});

@@ -1,0 +1,84 @@
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, createTenant, sleep } from "../helpers";
+import { configure, keysOnOneShard, mustPut, read, shardStub, stats, uniqueNamespace } from "./cache-helpers";
+
+/** Reads `key` until this isolate serves it from L1 (a hot key enters on its second shard read). */
+async function makeHot(apiKey: string, ns: string, key: string): Promise<void> {
+	for (let i = 0; i < 3; i++) if ((await read(apiKey, ns, key))?.source === "l1") return;
+	throw new Error(`${key} never reached L1`);
+}
+
+describe("the per-isolate L1", () => {
+	it("counts L1 hits in the namespace's stats (hits, hit_rate) next to the shard's", async () => {
+		const { apiKey } = await createTenant();
+		const ns = uniqueNamespace();
+		await mustPut(apiKey, ns, "hot", { n: 1 });
+		const sources: string[] = [];
+		for (let i = 0; i < 6; i++) sources.push((await read(apiKey, ns, "hot"))?.source ?? "miss");
+		expect(sources).toEqual(["shard", "shard", "l1", "l1", "l1", "l1"]);
+		expect(await read(apiKey, ns, "absent")).toBeNull();
+		const figures = await stats(apiKey, ns);
+		expect(figures.hits).toBe(6);
+		expect(figures.misses).toBe(1);
+		expect(figures.hit_rate).toBeCloseTo(6 / 7, 5);
+		// Counted once: asking again adds nothing.
+		expect((await stats(apiKey, ns)).hits).toBe(6);
+	});
+
+	it("sends L1 hits to the shard in the background, recency and per-entry hits included", async () => {
+		const { apiKey, tenantId } = await createTenant();
+		const ns = uniqueNamespace();
+		await mustPut(apiKey, ns, "k", 1);
+		await makeHot(apiKey, ns, "k");
+		const l1ReadAt = Date.now();
+		expect((await read(apiKey, ns, "k"))?.source).toBe("l1");
+		const row = () =>
+			runInDurableObject(shardStub(tenantId, ns, "k"), (_obj, state) => ({
+				meta: state.storage.sql.exec<{ hits: number }>("SELECT hits FROM meta").one().hits,
+				entry: state.storage.sql
+					.exec<{ hits: number; last_access: number }>("SELECT hits, last_access FROM entries WHERE key = 'k'")
+					.one(),
+			}));
+		// No stats call: the isolate's flush (1 s) and then the shard's own (1 s) write them.
+		let seen = await row();
+		for (let i = 0; i < 40 && seen.meta < 4; i++) {
+			await sleep(100);
+			seen = await row();
+		}
+		expect(seen.meta).toBe(4);
+		expect(seen.entry.hits).toBe(4);
+		expect(seen.entry.last_access).toBeGreaterThanOrEqual(l1ReadAt);
+	});
+
+	it("drops L1 entries on invalidation by prefix or tag and on an eviction caused through this isolate", async () => {
+		const { apiKey } = await createTenant();
+		const ns = uniqueNamespace();
+		await mustPut(apiKey, ns, "p:1", "a", 60, ["t1"]);
+		await mustPut(apiKey, ns, "q:1", "b", 60, ["t2"]);
+		await makeHot(apiKey, ns, "p:1");
+		await makeHot(apiKey, ns, "q:1");
+		const byPrefix = await call("POST", `/api/v1/cache/${ns}/invalidate`, { token: apiKey, body: { prefix: "p:" } });
+		expect(await byPrefix.json()).toEqual({ invalidated: 1 });
+		expect(await read(apiKey, ns, "p:1")).toBeNull();
+		expect((await read(apiKey, ns, "q:1"))?.source).toBe("shard");
+		await makeHot(apiKey, ns, "q:1");
+		const byTag = await call("POST", `/api/v1/cache/${ns}/invalidate`, { token: apiKey, body: { tags: ["t2"] } });
+		expect(await byTag.json()).toEqual({ invalidated: 1 });
+		expect(await read(apiKey, ns, "q:1")).toBeNull();
+
+		// Three 290-byte entries fit a 1,024-byte shard; the fourth PUT evicts the oldest, hot in L1.
+		const small = uniqueNamespace();
+		await configure(apiKey, small, { max_bytes: 8192, eviction: "lru" });
+		const [a, b, c, d] = keysOnOneShard("ev", 4) as [string, string, string, string];
+		for (const key of [a, b, c]) await mustPut(apiKey, small, key, "v".repeat(290));
+		await makeHot(apiKey, small, a);
+		await makeHot(apiKey, small, b);
+		await makeHot(apiKey, small, c);
+		const put4 = await mustPut(apiKey, small, d, "v".repeat(290));
+		expect(put4.evicted).toBe(1);
+		const left = await Promise.all([a, b, c].map((key) => read(apiKey, small, key)));
+		expect(left.filter((x) => x === null).length).toBe(1);
+		for (const entry of left) if (entry) expect(entry.source).toBe("shard");
+	});
+});
