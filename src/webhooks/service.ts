@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { DeliveryRow, NewDelivery } from "./delivery-db";
+import { markFannedOut } from "./sweep-db";
 import { findEvent, findEventByKey, insertDeliveries, insertEvent, readPayload, unsentDeliveries } from "./delivery-db";
 import type { Subscriber } from "./endpoints";
 import { subscribersOf } from "./endpoints";
@@ -120,6 +121,7 @@ export async function fanOut(env: Env, msg: FanoutMessage, now = Date.now()): Pr
 		.filter((d) => wanted.has(d.id))
 		.map((d) => ({ kind: "attempt", tenant_id: d.tenant_id, delivery_id: d.id, attempt: 1 }));
 	await sendMessages(env, attempts);
+	await markFannedOut(env.DB, msg.tenant_id, msg.event_id, now);
 	return attempts.length;
 }
 

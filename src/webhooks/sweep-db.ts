@@ -30,3 +30,29 @@ export async function takeStrandedDeliveries(
 		.all<StrandedDelivery>();
 	return results;
 }
+
+/**
+ * Events whose fan-out never completed (no `fanned_out_at`) and that were stored before `before`,
+ * oldest first, at most `limit`: their fan-out message was lost or is long overdue.
+ */
+export async function unfannedEvents(
+	db: D1Database,
+	before: number,
+	limit: number,
+): Promise<{ id: string; tenant_id: string }[]> {
+	const { results } = await db
+		.prepare(
+			"SELECT id, tenant_id FROM webhook_events WHERE fanned_out_at IS NULL AND created_at < ? ORDER BY created_at LIMIT ?",
+		)
+		.bind(before, limit)
+		.all<{ id: string; tenant_id: string }>();
+	return results;
+}
+
+/** Records that an event's delivery rows exist and their first attempts were enqueued. */
+export async function markFannedOut(db: D1Database, tenantId: string, eventId: string, now: number): Promise<void> {
+	await db
+		.prepare("UPDATE webhook_events SET fanned_out_at = ? WHERE tenant_id = ? AND id = ? AND fanned_out_at IS NULL")
+		.bind(now, tenantId, eventId)
+		.run();
+}

@@ -1,6 +1,6 @@
 import type { AttemptMessage } from "../delivery/engine";
 import { sendMessages } from "./service";
-import { takeStrandedDeliveries } from "./sweep-db";
+import { takeStrandedDeliveries, unfannedEvents } from "./sweep-db";
 
 /**
  * Nothing acknowledged is lost: the every-minute cron re-enqueues deliveries whose queue message is
@@ -12,7 +12,10 @@ import { takeStrandedDeliveries } from "./sweep-db";
  * claim makes it a no-op when the original message is still around, so a sweep never sends twice.
  */
 
-export type StrandedSweep = { requeued: number; pending: number; delivering: number };
+export type StrandedSweep = { requeued: number; pending: number; delivering: number; events: number };
+
+/** Events whose fan-out is re-enqueued per run at most (one sendBatch). */
+export const EVENT_SWEEP_LIMIT = 100;
 
 /** Deliveries re-enqueued per run at most (≤ 5 sendBatch calls; one D1 statement). */
 export const SWEEP_LIMIT = 500;
@@ -42,5 +45,13 @@ export async function sweepStrandedDeliveries(env: Env, now = Date.now(), limit 
 	// Touched before sent: a failed send leaves them for the sweep after the grace, never lost.
 	await sendMessages(env, messages);
 	const delivering = stranded.filter((d) => d.status === "delivering").length;
-	return { requeued: stranded.length, pending: stranded.length - delivering, delivering };
+	// Events stored whose fan-out message never came (a platform event's send failed after the
+	// insert): fan-out is idempotent (deterministic delivery ids; only unsent first attempts are
+	// sent), so re-enqueueing one still in the queue only costs its reads.
+	const events = await unfannedEvents(env.DB, now - PENDING_GRACE_MS, EVENT_SWEEP_LIMIT);
+	await sendMessages(
+		env,
+		events.map((e) => ({ kind: "fanout" as const, tenant_id: e.tenant_id, event_id: e.id })),
+	);
+	return { requeued: stranded.length, pending: stranded.length - delivering, delivering, events: events.length };
 }

@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { handleWebhooksBatch } from "../../../queues/webhooks";
 import worker from "../../../src/index";
 import { LEASE_GRACE_MS, PENDING_GRACE_MS, SWEEP_LIMIT, sweepStrandedDeliveries } from "../../../src/webhooks/sweeper";
+import { insertEvent } from "../../../src/webhooks/delivery-db";
+import { newId } from "../../../src/platform/crypto";
 import { createTenant, sleep } from "../helpers";
 import { RECEIVER, createEndpoint, getEvent, interceptReceiver, publish, waitFor } from "./webhooks-helpers";
 
@@ -73,7 +75,7 @@ describe("the stranded webhook delivery sweep", () => {
 		const first = await sweepStrandedDeliveries(env);
 		expect(first).toMatchObject({ requeued: 1, delivering: 1, pending: 0 });
 		// Taken once: a second sweep right after finds nothing.
-		expect(await sweepStrandedDeliveries(env)).toEqual({ requeued: 0, pending: 0, delivering: 0 });
+		expect(await sweepStrandedDeliveries(env)).toEqual({ requeued: 0, pending: 0, delivering: 0, events: 0 });
 		// The sweep's message is being delivered (claimed, under a fresh lease, its POST held)...
 		await waitFor(
 			() => row(id),
@@ -162,12 +164,13 @@ describe("the stranded webhook delivery sweep", () => {
 			now - 60_000,
 		);
 
-		expect(await sweepStrandedDeliveries(env, now)).toEqual({ requeued: 0, pending: 0, delivering: 0 });
+		expect(await sweepStrandedDeliveries(env, now)).toEqual({ requeued: 0, pending: 0, delivering: 0, events: 0 });
 		// The same rows (all but the retry due in an hour) are stranded once their grace passed.
 		expect(await sweepStrandedDeliveries(env, now + PENDING_GRACE_MS + 1)).toEqual({
 			requeued: 3,
 			pending: 1,
 			delivering: 2,
+			events: 0,
 		});
 		// Their messages are delivered (in the background) and each reaches its receiver.
 		await waitFor(
@@ -225,5 +228,54 @@ describe("the stranded webhook delivery sweep", () => {
 			(r) => r?.status === "succeeded",
 		);
 		expect(seen).toHaveLength(1);
+	});
+});
+
+describe("the sweep of events whose fan-out never ran", () => {
+	type EventMark = { fanned_out_at: number | null };
+	const mark = (id: string) =>
+		env.DB.prepare("SELECT fanned_out_at FROM webhook_events WHERE id = ?").bind(id).first<EventMark>();
+
+	it("marks a fanned-out event, re-enqueues the fan-out of one stored without it once, and leaves one in its grace", async () => {
+		const seen = interceptReceiver(async () => new Response("ok"));
+		const { apiKey, tenantId } = await createTenant("sw-ev");
+		await createEndpoint(apiKey, { url: `${RECEIVER}/events` });
+		// The real path marks the event once its deliveries and first attempts are out.
+		const published = await publish(apiKey, "order.paid", { n: 0 });
+		await waitFor(
+			() => getEvent(apiKey, published),
+			(e) => e.deliveries[0]?.status === "succeeded",
+		);
+		expect((await mark(published))?.fanned_out_at).toBeGreaterThan(0);
+
+		// A platform event stored, then its fan-out send failed: the row exists, no message, no mark.
+		const now = Date.now();
+		const stored = async (id: string, createdAt: number) => {
+			const payload = JSON.stringify({ id });
+			await insertEvent(
+				env.DB,
+				{ id, tenant_id: tenantId, type: "order.paid", idempotency_key: null, payload_parts: 1, created_at: createdAt },
+				[payload],
+			);
+		};
+		const old = newId("evt");
+		const young = newId("evt");
+		await stored(old, now - PENDING_GRACE_MS - 60_000);
+		await stored(young, now - 10_000);
+		seen.length = 0;
+
+		const first = await sweepStrandedDeliveries(env, now);
+		expect(first.events).toBe(1);
+		const event = await waitFor(
+			() => getEvent(apiKey, old),
+			(e) => e.deliveries.length === 1 && e.deliveries[0]?.status === "succeeded",
+		);
+		expect(event.deliveries).toHaveLength(1);
+		expect((await mark(old))?.fanned_out_at).toBeGreaterThan(0);
+		// Marked now: the next sweep sends nothing for it; the young one waits for its grace.
+		expect((await sweepStrandedDeliveries(env, now)).events).toBe(0);
+		await sleep(300);
+		expect(seen.filter((r) => r.url.endsWith("/events"))).toHaveLength(1);
+		expect((await mark(young))?.fanned_out_at).toBeNull();
 	});
 });
