@@ -28,3 +28,26 @@ export async function takeStrandedDeliveries(
 		.all<StrandedDelivery>();
 	return results;
 }
+
+/**
+ * Deliveries left `sending` since before `before` (their consumer died between the claim and the
+ * outcome), oldest first, at most `limit`: put back to `queued` and touched in one statement, so
+ * the next attempt's message can claim them.
+ */
+export async function releaseStalledSends(
+	db: D1Database,
+	now: number,
+	before: number,
+	limit: number,
+): Promise<StrandedDelivery[]> {
+	const { results } = await db
+		.prepare(
+			`UPDATE notification_deliveries SET status = 'queued', updated_at = ?1 WHERE id IN (
+			   SELECT id FROM notification_deliveries WHERE status = 'sending' AND updated_at < ?2
+			   ORDER BY updated_at LIMIT ?3)
+			 RETURNING id, tenant_id, attempts, priority`,
+		)
+		.bind(now, before, limit)
+		.all<StrandedDelivery>();
+	return results;
+}

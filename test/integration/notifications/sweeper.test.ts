@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { handleNotificationsBatch } from "../../../queues/notifications";
 import worker from "../../../src/index";
-import { GRACE_MS, SWEEP_LIMIT, sweepStrandedNotifications } from "../../../src/notifications/sweeper";
+import { GRACE_MS, STALL_MS, SWEEP_LIMIT, sweepStrandedNotifications } from "../../../src/notifications/sweeper";
 import { call, createTenant, sleep } from "../helpers";
 import { channel, getNotification, putTemplate, send, waitForNotification } from "./notifications-helpers";
 
@@ -55,8 +55,8 @@ describe("the stranded notification sweep", () => {
 		const then = Date.now() - 10 * 60_000;
 		await setRow(id, "deliver_at = ?, updated_at = ?", then, then);
 
-		expect(await sweepStrandedNotifications(env)).toEqual({ requeued: 1 });
-		expect(await sweepStrandedNotifications(env)).toEqual({ requeued: 0 });
+		expect(await sweepStrandedNotifications(env)).toEqual({ requeued: 1, stalled: 0 });
+		expect(await sweepStrandedNotifications(env)).toEqual({ requeued: 0, stalled: 0 });
 		// The original message turns up as well.
 		const batch = createMessageBatch<unknown>("floodgate-notifications", [
 			{
@@ -84,7 +84,7 @@ describe("the stranded notification sweep", () => {
 		const then = Date.now() - 10 * 60_000;
 		await setRow(id, "attempts = 1, deliver_at = ?, updated_at = ?", then, then);
 
-		expect(await sweepStrandedNotifications(env)).toEqual({ requeued: 1 });
+		expect(await sweepStrandedNotifications(env)).toEqual({ requeued: 1, stalled: 0 });
 		await waitForNotification(apiKey, ntf, (v) => channel(v, "email")?.status === "sent");
 		expect(channel(await getNotification(apiKey, ntf), "email")).toMatchObject({ status: "sent", attempts: 2 });
 		expect(await mailCount(apiKey)).toBe(1);
@@ -107,9 +107,9 @@ describe("the stranded notification sweep", () => {
 		await setRow(suppressed ?? "", "status = 'suppressed', deliver_at = ?, updated_at = ?", long, long);
 		await setRow(sent ?? "", "status = 'sent', attempts = 1, deliver_at = ?, updated_at = ?", long, long);
 
-		expect(await sweepStrandedNotifications(env, now)).toEqual({ requeued: 0 });
+		expect(await sweepStrandedNotifications(env, now)).toEqual({ requeued: 0, stalled: 0 });
 		// Past the grace, the two queued and due ones are stranded; the one due in an hour is not.
-		expect(await sweepStrandedNotifications(env, now + GRACE_MS + 1)).toEqual({ requeued: 2 });
+		expect(await sweepStrandedNotifications(env, now + GRACE_MS + 1)).toEqual({ requeued: 2, stalled: 0 });
 		await waitForNotification(apiKey, rows[1]?.ntf ?? "", (v) => channel(v, "email")?.status === "sent");
 		await waitForNotification(apiKey, rows[2]?.ntf ?? "", (v) => channel(v, "email")?.status === "sent");
 		expect(channel(await getNotification(apiKey, rows[0]?.ntf ?? ""), "email")?.status).toBe("queued");
@@ -129,15 +129,15 @@ describe("the stranded notification sweep", () => {
 				.bind(`ndl_bound_${i}`, tenantId, `ntf_gone_${i}`, old + i, old)
 				.run();
 		}
-		expect(await sweepStrandedNotifications(env, Date.now(), 3)).toEqual({ requeued: 3 });
+		expect(await sweepStrandedNotifications(env, Date.now(), 3)).toEqual({ requeued: 3, stalled: 0 });
 		const swept = await env.DB.prepare(
 			"SELECT id FROM notification_deliveries WHERE tenant_id = ? AND updated_at > ? ORDER BY id",
 		)
 			.bind(tenantId, old)
 			.all<{ id: string }>();
 		expect(swept.results.map((r) => r.id)).toEqual(["ndl_bound_0", "ndl_bound_1", "ndl_bound_2"]);
-		expect(await sweepStrandedNotifications(env, Date.now(), 3)).toEqual({ requeued: 3 });
-		expect(await sweepStrandedNotifications(env, Date.now(), 3)).toEqual({ requeued: 1 });
+		expect(await sweepStrandedNotifications(env, Date.now(), 3)).toEqual({ requeued: 3, stalled: 0 });
+		expect(await sweepStrandedNotifications(env, Date.now(), 3)).toEqual({ requeued: 1, stalled: 0 });
 		const until = Date.now() + 8_000;
 		for (;;) {
 			const failed = await env.DB.prepare(
@@ -162,5 +162,39 @@ describe("the stranded notification sweep", () => {
 		await waitOnExecutionContext(ctx);
 		await waitForNotification(apiKey, ntf, (v) => channel(v, "email")?.status === "sent");
 		expect(await mailCount(apiKey)).toBe(1);
+	});
+});
+
+describe("the sweep of sends whose consumer died", () => {
+	it("hands a delivery left `sending` past STALL_MS back for its next attempt; the provider's idempotency key absorbs the repeat; a young one is left", async () => {
+		const { tenantId, apiKey } = await createTenant();
+		await putTemplate(apiKey);
+		const sent = await send(apiKey, {
+			recipient: { user_id: "u-stall", email: "u-stall@example.com" },
+			channels: ["email"],
+		});
+		await waitForNotification(apiKey, sent, (v) => channel(v, "email")?.status === "sent");
+		expect(await mailCount(apiKey)).toBe(1);
+		const id = await deliveryOf(tenantId, sent);
+		const young = await storedEmail(apiKey, tenantId, "u-stall-young");
+		// The crash: claimed for attempt 1 (sending), the outcome never written.
+		const now = Date.now();
+		await setRow(id, "status = 'sending', attempts = 1, updated_at = ?", now - STALL_MS - 60_000);
+		await setRow(young.id, "status = 'sending', attempts = 1, updated_at = ?", now - 60_000);
+
+		expect(await sweepStrandedNotifications(env, now)).toEqual({ requeued: 1, stalled: 1 });
+		expect(await sweepStrandedNotifications(env, now)).toEqual({ requeued: 0, stalled: 0 });
+		await waitForNotification(
+			apiKey,
+			sent,
+			(v) => channel(v, "email")?.status === "sent" && channel(v, "email")?.attempts === 2,
+		);
+		await sleep(300);
+		// The provider saw the same idempotency key again: still one mail.
+		expect(await mailCount(apiKey)).toBe(1);
+		const youngRow = await env.DB.prepare("SELECT status FROM notification_deliveries WHERE id = ?")
+			.bind(young.id)
+			.first<{ status: string }>();
+		expect(youngRow?.status).toBe("sending");
 	});
 });
