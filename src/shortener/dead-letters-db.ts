@@ -1,12 +1,9 @@
-import { multiRowInsert } from "../platform/sql";
-import type { SqlValue } from "../platform/sql";
-
 /**
  * The shortener's SQL on the shared `dead_letters` table (queue = floodgate-clicks): click
  * messages that kept failing, one row per tenant whose links they counted, and their replay.
  */
 
-export const CLICKS_QUEUE_NAME = "floodgate-clicks";
+export const CLICKS_QUEUE_NAME = "floodgate-clicks" as const;
 
 export type ClickDeadLetter = {
 	id: string;
@@ -45,30 +42,6 @@ export async function findSlugTenants(db: D1Database, slugs: readonly string[]):
 		.bind(JSON.stringify(slugs))
 		.all<{ slug: string; tenant_id: string }>();
 	return new Map(results.map((r) => [r.slug, r.tenant_id]));
-}
-
-/** Keeps click dead letters; one dying again after a replay becomes pending again (same row id). */
-export async function insertClickDeadLetters(db: D1Database, letters: readonly ClickDeadLetter[]): Promise<void> {
-	const rows: SqlValue[][] = letters.map((d) => [
-		d.id,
-		CLICKS_QUEUE_NAME,
-		d.messageId,
-		d.tenantId,
-		d.kind,
-		d.body,
-		d.clicks,
-		d.reason,
-		d.attempts,
-		d.createdAt,
-	]);
-	const statements = multiRowInsert(
-		"dead_letters",
-		["id", "queue", "message_id", "tenant_id", "kind", "body", "update_count", "reason", "attempts", "created_at"],
-		rows,
-		`ON CONFLICT (message_id) DO UPDATE SET body = excluded.body, reason = excluded.reason,
- attempts = dead_letters.attempts + excluded.attempts, created_at = excluded.created_at, replayed_at = NULL`,
-	);
-	if (statements.length > 0) await db.batch(statements.map((s) => db.prepare(s.sql).bind(...s.params)));
 }
 
 /** A tenant's click dead letters, newest first, after `before` (a cursor), at most `limit`. */

@@ -8,8 +8,8 @@ export type DeadLetterQueue = (typeof DEAD_LETTER_QUEUES)[number];
 
 export type DeadLetter = {
 	id: string;
-	/** Telemetry's when left out. */
-	queue?: DeadLetterQueue;
+	/** Telemetry's when left out; the shortener keeps its click dead letters here too (floodgate-clicks). */
+	queue?: DeadLetterQueue | "floodgate-clicks";
 	messageId: string;
 	tenantId: string | null;
 	kind: string | null;
