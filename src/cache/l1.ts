@@ -15,6 +15,8 @@ export type L1Entry = {
 	/** Kept under the namespace's `l1` setting (a plain GET may serve it), not only for `?l1=1`. */
 	shared: boolean;
 };
+/** An entry as L1 holds it: `l1Until` is when this isolate stops serving it without asking again. */
+export type L1Hit = L1Entry & { l1Until: number };
 
 /** How long an isolate serves a value from its L1 without asking the shard: the staleness bound. */
 export const L1_TTL_MS = 2_000;
@@ -27,7 +29,7 @@ export const L1_LIMITS = {
 	admissionWindowMs: 10_000,
 } as const;
 
-const values = new TtlCache<string, L1Entry>({
+const values = new TtlCache<string, L1Hit>({
 	ttlMs: L1_TTL_MS,
 	maxEntries: L1_LIMITS.maxEntries,
 	maxWeight: L1_LIMITS.maxBytes,
@@ -46,7 +48,7 @@ export function l1Key(scope: L1Scope, key: string): string {
 }
 
 /** The live L1 entry of a key (never past the entry's own expiry). */
-export function readL1(scope: L1Scope, key: string, now = Date.now()): L1Entry | undefined {
+export function readL1(scope: L1Scope, key: string, now = Date.now()): L1Hit | undefined {
 	const hit = values.get(l1Key(scope, key), now);
 	return hit && hit.expiresAt > now ? hit : undefined;
 }
@@ -78,7 +80,27 @@ export function admitL1(
 		if (seen < L1_LIMITS.admitAfterReads) return;
 	}
 	const ttl = Math.min(L1_TTL_MS, entry.expiresAt - now);
-	if (ttl > 0) values.set(id, entry, ttl, now);
+	if (ttl > 0) values.set(id, { ...entry, l1Until: now + ttl }, ttl, now);
+}
+
+/**
+ * A renewal's answer (src/cache/l1-renew.ts) for a key this isolate serves from L1: the shard's
+ * entry now (null: gone there, so gone here too). Its L1 life restarts from `readFrom`, taken
+ * before the shard call, so it is never served longer than L1_TTL_MS after the shard read it;
+ * dropped, like every admission, when this isolate changed something since `since`.
+ */
+export function renewL1(
+	scope: L1Scope,
+	key: string,
+	entry: L1Entry | null,
+	options: { since: number; readFrom: number },
+	now = Date.now(),
+): void {
+	if (options.since !== epoch) return;
+	const id = l1Key(scope, key);
+	const until = entry ? Math.min(options.readFrom + L1_TTL_MS, entry.expiresAt) : 0;
+	if (entry && until > now) values.set(id, { ...entry, l1Until: until }, until - now, now);
+	else values.delete(id);
 }
 
 /** Forgets a key in this isolate (after a write or delete through it). */

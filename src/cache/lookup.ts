@@ -8,7 +8,17 @@ import { countL1Hit, flushL1Hits, forgetL1Hits } from "./l1-reads";
 import { loaderPolicy } from "./loader";
 import { ringFor, shardOf } from "./ring";
 import type { CacheScope } from "./service";
-import { callShard, mapBounded, readsSender, shardAt, shardCount, shardName, shardNameForKey } from "./service";
+import { renewSoon } from "./l1-renew";
+import {
+	callShard,
+	freshFetcher,
+	mapBounded,
+	readsSender,
+	shardAt,
+	shardCount,
+	shardName,
+	shardNameForKey,
+} from "./service";
 
 /** A lookup as the API answers it, the value still as its stored JSON text. */
 export type CacheAnswer = {
@@ -39,6 +49,8 @@ export async function lookup(
 	const cached = l1 === "0" ? undefined : readL1(scope, key, now);
 	if (cached && (cached.shared || l1 === "1")) {
 		countL1Hit(cached.shard, key, now, readsSender(scope.env), defer);
+		// Read-through keys are not renewed: their shard reads carry the loader XFetch refreshes with.
+		if (!loader) renewSoon(scope, key, cached, now, freshFetcher(scope.env), defer);
 		const ttl = ttlRemainingSeconds(cached.expiresAt, now);
 		return { key, valueText: cached.value, hit: true, ttl_remaining: ttl, source: "l1" };
 	}

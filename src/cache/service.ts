@@ -4,6 +4,7 @@ import { errorText, log } from "../platform/log";
 import { withTimeout } from "../platform/timeout";
 import type { AccessBatch } from "./access-log";
 import { CACHE_LIMITS } from "./domain";
+import type { FetchFresh } from "./l1-renew";
 import { ringFor, shardOf } from "./ring";
 
 export type ShardStub = DurableObjectStub<CacheShard>;
@@ -41,6 +42,11 @@ export function readsSender(env: Env) {
 	return async (shard: string, batch: AccessBatch): Promise<void> => {
 		await withTimeout(env.CACHE_SHARDS.getByName(shard).recordReads(batch), SHARD_CALL_MS, "cache record reads");
 	};
+}
+
+/** Asks a shard for its current entries of keys this isolate renews in L1 (src/cache/l1-renew.ts). */
+export function freshFetcher(env: Env): FetchFresh {
+	return (shard, keys) => withTimeout(env.CACHE_SHARDS.getByName(shard).peekMany(keys), SHARD_CALL_MS, "cache renew");
 }
 
 /** One call to a shard, bounded; an unreachable shard answers 503. */

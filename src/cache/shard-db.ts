@@ -86,6 +86,16 @@ export function findEntry(sql: SqlStorage, key: string): StoredEntry | null {
 	return sql.exec<StoredEntry>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE key = ?`, key).toArray()[0] ?? null;
 }
 
+/** The stored entries of `keys` (those that exist, expired or not), in one statement. */
+export function findEntries(sql: SqlStorage, keys: readonly string[]): StoredEntry[] {
+	return sql
+		.exec<StoredEntry>(
+			`SELECT ${ENTRY_COLUMNS} FROM entries WHERE key IN (SELECT value FROM json_each(?))`,
+			JSON.stringify(keys),
+		)
+		.toArray();
+}
+
 /** Counts a hit on a live entry: its access time and frequency move, and the shard's hit counter. */
 /** Keys per statement of a flush (one JSON parameter each). */
 const TOUCH_CHUNK = 500;

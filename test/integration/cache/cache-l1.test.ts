@@ -1,5 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { L1_TTL_MS } from "../../../src/cache/l1";
 import { call, createTenant, sleep } from "../helpers";
 import { configure, keysOnOneShard, mustPut, read, shardStub, stats, uniqueNamespace } from "./cache-helpers";
 
@@ -49,6 +50,39 @@ describe("the per-isolate L1", () => {
 		expect(seen.meta).toBe(4);
 		expect(seen.entry.hits).toBe(4);
 		expect(seen.entry.last_access).toBeGreaterThanOrEqual(l1ReadAt);
+	});
+
+	it("keeps a key read without pause in L1 past its 2 s, yet serves another isolate's change within 2 s", async () => {
+		const { apiKey, tenantId } = await createTenant();
+		const ns = uniqueNamespace();
+		await mustPut(apiKey, ns, "k", 1);
+		await makeHot(apiKey, ns, "k");
+		const sources: string[] = [];
+		for (const start = Date.now(); Date.now() - start < L1_TTL_MS * 1.5; await sleep(50))
+			sources.push((await read(apiKey, ns, "k"))?.source ?? "miss");
+		// Renewed in the background: no read after the first went to the shard.
+		expect(sources.length).toBeGreaterThan(10);
+		expect(new Set(sources)).toEqual(new Set(["l1"]));
+
+		// Written straight to the shard, as another isolate's PUT is: this isolate's L1 is not told.
+		const shard = shardStub(tenantId, ns, "k");
+		const writtenAt = Date.now();
+		await shard.put({ key: "k", value: "2", ttlSeconds: 60, tags: [] });
+		let seen = (await read(apiKey, ns, "k"))?.value;
+		while (seen !== 2 && Date.now() - writtenAt < L1_TTL_MS * 2) {
+			await sleep(25);
+			seen = (await read(apiKey, ns, "k"))?.value;
+		}
+		expect(seen).toBe(2);
+		expect(Date.now() - writtenAt).toBeLessThanOrEqual(L1_TTL_MS + 250);
+		for (let i = 0; i < 5; i++) expect((await read(apiKey, ns, "k"))?.value).toBe(2);
+
+		// Deleted there too: gone here within 2 s (renewal learns it, or the copy expires).
+		const deletedAt = Date.now();
+		await shard.delete("k");
+		while ((await read(apiKey, ns, "k")) !== null && Date.now() - deletedAt < L1_TTL_MS * 2) await sleep(25);
+		expect(await read(apiKey, ns, "k")).toBeNull();
+		expect(Date.now() - deletedAt).toBeLessThanOrEqual(L1_TTL_MS + 250);
 	});
 
 	it("drops L1 entries on invalidation by prefix or tag and on an eviction caused through this isolate", async () => {
