@@ -100,10 +100,10 @@ export class CacheShard extends DurableObject<Env> {
 		return { ok: true, hit: false, loaded: true, value: stored.value, expiresAt: stored.expiresAt, l1 };
 	}
 
-	/** Lookups without loaders, in the order asked; each counts as a hit or a miss. */
-	getMany(keys: string[]): BatchItem[] {
+	/** Lookups without loaders, in the order asked, each counted as a hit or a miss; with the `l1` setting. */
+	getMany(keys: string[]): { l1: boolean; items: BatchItem[] } {
 		const now = Date.now();
-		return keys.map((key): BatchItem => {
+		const items = keys.map((key): BatchItem => {
 			const entry = this.#live(key, now);
 			if (!entry) {
 				this.#read(null, now);
@@ -112,6 +112,7 @@ export class CacheShard extends DurableObject<Env> {
 			this.#read(key, now);
 			return { key, hit: true, value: entry.value, expiresAt: entry.expiresAt };
 		});
+		return { l1: this.#settings.l1, items };
 	}
 
 	/**

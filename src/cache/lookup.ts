@@ -1,24 +1,14 @@
-import type { BatchItem, Loader, LookupResult } from "../../durable-objects/cache-shard";
+import type { Loader, LookupResult } from "../../durable-objects/cache-shard";
 import { checkDestination } from "../platform/destination";
 import { AppError } from "../platform/errors";
-import { CACHE_LIMITS, ttlRemainingSeconds } from "./domain";
+import { ttlRemainingSeconds } from "./domain";
 import { admitL1, dropL1, dropL1Shard, l1Epoch, readL1 } from "./l1";
 import type { Defer } from "./l1-reads";
 import { countL1Hit, flushL1Hits, forgetL1Hits } from "./l1-reads";
 import { loaderPolicy } from "./loader";
-import { ringFor, shardOf } from "./ring";
 import type { CacheScope } from "./service";
 import { renewSoon } from "./l1-renew";
-import {
-	callShard,
-	freshFetcher,
-	mapBounded,
-	readsSender,
-	shardAt,
-	shardCount,
-	shardName,
-	shardNameForKey,
-} from "./service";
+import { callShard, freshFetcher, readsSender, shardName, shardNameForKey } from "./service";
 
 /** A lookup as the API answers it, the value still as its stored JSON text. */
 export type CacheAnswer = {
@@ -102,29 +92,6 @@ export function flushShardHits(scope: CacheScope, key: string): Promise<void> {
 export function flushNamespaceHits(scope: CacheScope): Promise<void> {
 	const prefix = shardName(scope, 0).slice(0, -1);
 	return flushL1Hits((shard) => shard.startsWith(prefix), readsSender(scope.env));
-}
-
-/** Up to 100 keys: grouped by shard, the shards asked at most six at a time, answered in the order asked. */
-export async function lookupMany(scope: CacheScope, keys: readonly string[]) {
-	const ring = ringFor(shardCount(scope.env));
-	const byShard = new Map<number, string[]>();
-	for (const key of new Set(keys)) {
-		const shard = shardOf(ring, key);
-		byShard.set(shard, [...(byShard.get(shard) ?? []), key]);
-	}
-	const found = new Map<string, BatchItem>();
-	const groups = [...byShard.entries()];
-	await mapBounded(groups, CACHE_LIMITS.fanOutConcurrency, async ([shard, group]) => {
-		const items = await callShard<BatchItem[]>(shardAt(scope, shard).getMany(group), "cache batch get");
-		for (const item of items) found.set(item.key, item);
-	});
-	const now = Date.now();
-	return keys.map((key) => {
-		const item = found.get(key);
-		if (!item?.hit) return { key, hit: false };
-		const value: unknown = JSON.parse(item.value);
-		return { key, hit: true, value, ttl_remaining: ttlRemainingSeconds(item.expiresAt, now) };
-	});
 }
 
 export function destinationError(reason: string): AppError {

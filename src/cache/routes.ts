@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { PutResult, ShardFigures } from "../../durable-objects/cache-shard";
@@ -15,7 +16,9 @@ import {
 	utf8LengthWithin,
 } from "./domain";
 import { dropL1Namespace } from "./l1";
-import { answerJson, flushNamespaceHits, flushShardHits, forgetLocally, lookup, lookupMany } from "./lookup";
+import { lookupMany } from "./batch-lookup";
+import type { Defer } from "./l1-reads";
+import { answerJson, flushNamespaceHits, flushShardHits, forgetLocally, lookup } from "./lookup";
 import { originWriteId, prepareOriginWrite } from "./write-strategies";
 import { cacheDocs } from "./openapi";
 import type { CacheScope } from "./service";
@@ -132,7 +135,8 @@ export const cacheRoutes = new Hono<AppEnv>()
 		validate("json", batchBody),
 		async (c) => {
 			const scope = scopeOf(c.env, c.get("principal").tenantId, c.req.valid("param").namespace);
-			return c.json({ results: await lookupMany(scope, c.req.valid("json").keys) });
+			const body = await lookupMany(scope, c.req.valid("json").keys, deferOf(c));
+			return c.body(body, 200, { "Content-Type": "application/json" });
 		},
 	)
 	.post(
@@ -186,15 +190,7 @@ export const cacheRoutes = new Hono<AppEnv>()
 		const loader = query.loader
 			? { url: query.loader, ttlSeconds: query.ttl ?? CACHE_LIMITS.defaultLoaderTtlSeconds }
 			: null;
-		const defer = (work: Promise<unknown>) => {
-			// Hono's executionCtx throws without one (app.request in tests): the work then runs detached.
-			try {
-				c.executionCtx.waitUntil(work);
-			} catch {
-				void work;
-			}
-		};
-		const answer = await lookup(scope, key, query.l1, loader, defer);
+		const answer = await lookup(scope, key, query.l1, loader, deferOf(c));
 		return c.body(answerJson(answer), 200, { "Content-Type": "application/json" });
 	})
 	.delete("/:namespace/:key", cacheDocs.delete, validate("param", keyParams), async (c) => {
@@ -205,6 +201,18 @@ export const cacheRoutes = new Hono<AppEnv>()
 		);
 		return c.json({ key, deleted });
 	});
+
+/** Background work kept alive after the response (ctx.waitUntil). */
+function deferOf(c: Context<AppEnv>): Defer {
+	return (work) => {
+		// Hono's executionCtx throws without one (app.request in tests): the work then runs detached.
+		try {
+			c.executionCtx.waitUntil(work);
+		} catch {
+			void work;
+		}
+	};
+}
 
 function scopeOf(env: Env, tenantId: string, namespace: string): CacheScope {
 	return { env, tenantId, namespace };

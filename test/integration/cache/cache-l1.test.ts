@@ -85,6 +85,36 @@ describe("the per-isolate L1", () => {
 		expect(Date.now() - deletedAt).toBeLessThanOrEqual(L1_TTL_MS + 250);
 	});
 
+	it("answers a batch GET's hot keys from L1 and asks the shards only for the rest, hits counted once", async () => {
+		const { apiKey, tenantId } = await createTenant();
+		const ns = uniqueNamespace();
+		for (const key of ["a", "b", "c"]) await mustPut(apiKey, ns, key, `${key}1`);
+		await makeHot(apiKey, ns, "a");
+		await makeHot(apiKey, ns, "b");
+		// Changed in the shard behind this isolate's back: an answer of "a1" can only come from L1.
+		await shardStub(tenantId, ns, "a").put({ key: "a", value: '"a2"', ttlSeconds: 60, tags: [] });
+		const res = await call("POST", `/api/v1/cache/${ns}/batch/get`, {
+			token: apiKey,
+			body: { keys: ["a", "c", "a", "missing", "b"] },
+		});
+		expect(res.status).toBe(200);
+		const { results } = await res.json<{ results: { key: string; hit: boolean; value?: unknown }[] }>();
+		expect(results.map((r) => [r.key, r.value ?? null])).toEqual([
+			["a", "a1"],
+			["c", "c1"],
+			["a", "a1"],
+			["missing", null],
+			["b", "b1"],
+		]);
+		// 3 + 3 reads making a and b hot, then a and b from L1, c from its shard (each key once); one miss.
+		const figures = await stats(apiKey, ns);
+		expect(figures.hits).toBe(9);
+		expect(figures.misses).toBe(1);
+		// The batch's shard read of c counts toward its admission like a GET's.
+		expect((await read(apiKey, ns, "c"))?.source).toBe("shard");
+		expect((await read(apiKey, ns, "c"))?.source).toBe("l1");
+	});
+
 	it("drops L1 entries on invalidation by prefix or tag and on an eviction caused through this isolate", async () => {
 		const { apiKey } = await createTenant();
 		const ns = uniqueNamespace();
