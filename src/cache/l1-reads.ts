@@ -19,7 +19,9 @@ export type Defer = (work: Promise<unknown>) => void;
 
 /** Unsent L1 hits by shard object name (`<tenant>:<namespace>:<index>`): plain data only. */
 const pending = new Map<string, AccessLog>();
-let flushScheduled = false;
+/** When the pending flush was scheduled; one overdue by far (its request's work cancelled) no longer blocks the next. */
+let flushScheduledAt: number | null = null;
+const FLUSH_OVERDUE_MS = FLUSH_MS + 15_000;
 
 /** Counts one L1 hit of `key` for its shard; schedules (or starts) the flush that sends it. */
 export function countL1Hit(shard: string, key: string, now: number, send: SendReads, defer: Defer): void {
@@ -30,11 +32,11 @@ export function countL1Hit(shard: string, key: string, now: number, send: SendRe
 	}
 	reads.hit(key, now);
 	if (reads.size >= FLUSH_KEYS) defer(flushL1Hits((name) => name === shard, send));
-	else if (!flushScheduled) {
-		flushScheduled = true;
+	else if (flushScheduledAt === null || now - flushScheduledAt >= FLUSH_OVERDUE_MS) {
+		flushScheduledAt = now;
 		defer(
 			sleep(FLUSH_MS).then(() => {
-				flushScheduled = false;
+				flushScheduledAt = null;
 				return flushL1Hits(() => true, send);
 			}),
 		);

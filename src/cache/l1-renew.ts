@@ -29,10 +29,16 @@ export const RENEW_LIMITS = {
 	concurrency: 6,
 } as const;
 
-/** Keys waiting, by shard object name; `waiting` also holds the ones in flight (L1 ids). */
+/**
+ * A renewal run or a key's renewal not over after this long is taken as lost (its background work
+ * cancelled with its request), so it never blocks the next: the shard call's own bound and then some.
+ */
+const OVERDUE_MS = RENEW_TICK_MS + 15_000;
+
+/** Keys waiting, by shard object name; `waiting` holds them and the ones in flight (L1 id → since). */
 const pending = new Map<string, { scope: L1Scope; keys: Set<string> }>();
-const waiting = new Set<string>();
-let runScheduled = false;
+const waiting = new Map<string, number>();
+let runScheduledAt: number | null = null;
 
 /** Called with every L1 hit: queues the key for renewal when its L1 life is nearly over. */
 export function renewSoon(
@@ -46,19 +52,20 @@ export function renewSoon(
 	// Nothing to renew early yet, or the entry itself expires no later than its L1 copy.
 	if (hit.l1Until - now > RENEW_AHEAD_MS || hit.expiresAt <= hit.l1Until) return;
 	const id = l1Key(scope, key);
-	if (waiting.has(id)) return;
-	waiting.add(id);
+	const since = waiting.get(id);
+	if (since !== undefined && now - since < OVERDUE_MS) return;
+	waiting.set(id, now);
 	let group = pending.get(hit.shard);
 	if (!group) {
 		group = { scope, keys: new Set() };
 		pending.set(hit.shard, group);
 	}
 	group.keys.add(key);
-	if (runScheduled) return;
-	runScheduled = true;
+	if (runScheduledAt !== null && now - runScheduledAt < OVERDUE_MS) return;
+	runScheduledAt = now;
 	defer(
 		sleep(RENEW_TICK_MS).then(() => {
-			runScheduled = false;
+			runScheduledAt = null;
 			return renewPending(fetchFresh);
 		}),
 	);
@@ -67,6 +74,9 @@ export function renewSoon(
 /** Renews every waiting key: one call per shard and RENEW_LIMITS.maxKeysPerCall keys; never rejects. */
 export async function renewPending(fetchFresh: FetchFresh): Promise<void> {
 	const calls: { shard: string; scope: L1Scope; keys: string[] }[] = [];
+	const now = Date.now();
+	// Marks left by lost runs (their keys in no call) go, so the map stays as small as L1's hot set.
+	for (const [id, since] of waiting) if (now - since >= OVERDUE_MS) waiting.delete(id);
 	for (const [shard, group] of pending) {
 		pending.delete(shard);
 		const keys = [...group.keys];
