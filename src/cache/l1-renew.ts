@@ -35,6 +35,16 @@ export const RENEW_LIMITS = {
  */
 const OVERDUE_MS = RENEW_TICK_MS + 15_000;
 
+/**
+ * Re-warming: the keys this isolate renewed in the last WARM_LIMITS.recentMs are its hot set. When
+ * one misses L1 (its copy expired while nobody read it, e.g. after a quiet spell), the hot set's
+ * other expired keys of that shard are read back in one background call, so they do not each pay
+ * a shard call of their own on the request path. Same reads and bound as a renewal.
+ */
+export const WARM_LIMITS = { recentMs: 10_000, maxKeysPerShard: 256, maxShards: 1_000 } as const;
+type Recent = { scope: L1Scope; at: number; l1Until: number };
+const recent = new Map<string, Map<string, Recent>>();
+
 /** Keys waiting, by shard object name; `waiting` holds them and the ones in flight (L1 id → since). */
 const pending = new Map<string, { scope: L1Scope; keys: Set<string> }>();
 const waiting = new Map<string, number>();
@@ -55,6 +65,7 @@ export function renewSoon(
 	const since = waiting.get(id);
 	if (since !== undefined && now - since < OVERDUE_MS) return;
 	waiting.set(id, now);
+	remember(hit.shard, scope, key, now, hit.l1Until);
 	let group = pending.get(hit.shard);
 	if (!group) {
 		group = { scope, keys: new Set() };
@@ -91,6 +102,55 @@ export async function renewPending(fetchFresh: FetchFresh): Promise<void> {
 	await Promise.all(Array.from({ length: Math.min(RENEW_LIMITS.concurrency, calls.length) }, worker));
 }
 
+/**
+ * Called when `missed` missed L1 and its shard is asked for it: reads back, in the background, up
+ * to RENEW_LIMITS.maxKeysPerCall of the shard's recently hot keys whose L1 copies expired. Answers
+ * whether `missed` itself was one of them (then it may enter L1 on this read).
+ */
+export function warmShard(
+	scope: L1Scope,
+	shard: string,
+	missed: string,
+	now: number,
+	fetchFresh: FetchFresh,
+	defer: Defer,
+): boolean {
+	const keys = recent.get(shard);
+	if (!keys) return false;
+	let wasHot = false;
+	const take: string[] = [];
+	for (const [key, seen] of keys) {
+		if (now - seen.at >= WARM_LIMITS.recentMs) {
+			keys.delete(key);
+			continue;
+		}
+		if (key === missed) wasHot = true;
+		if (key === missed || seen.l1Until > now || take.length >= RENEW_LIMITS.maxKeysPerCall) continue;
+		const id = l1Key(seen.scope, key);
+		const since = waiting.get(id);
+		if (since !== undefined && now - since < OVERDUE_MS) continue;
+		waiting.set(id, now);
+		take.push(key);
+	}
+	if (keys.size === 0) recent.delete(shard);
+	if (take.length > 0) defer(renewGroup({ shard, scope, keys: take }, fetchFresh));
+	return wasHot;
+}
+
+function remember(shard: string, scope: L1Scope, key: string, now: number, l1Until: number): void {
+	let keys = recent.get(shard);
+	if (!keys) {
+		const oldest = recent.keys().next();
+		if (recent.size >= WARM_LIMITS.maxShards && !oldest.done) recent.delete(oldest.value);
+		keys = new Map();
+		recent.set(shard, keys);
+	}
+	keys.delete(key);
+	keys.set(key, { scope, at: now, l1Until });
+	const oldest = keys.keys().next();
+	if (keys.size > WARM_LIMITS.maxKeysPerShard && !oldest.done) keys.delete(oldest.value);
+}
+
 async function renewGroup(
 	call: { shard: string; scope: L1Scope; keys: string[] },
 	fetchFresh: FetchFresh,
@@ -104,7 +164,9 @@ async function renewGroup(
 			const entry = item.hit
 				? { value: item.value, expiresAt: item.expiresAt, shard: call.shard, shared: answer.l1 }
 				: null;
-			renewL1(call.scope, item.key, entry, { since, readFrom }, now);
+			const until = renewL1(call.scope, item.key, entry, { since, readFrom }, now);
+			const seen = recent.get(call.shard)?.get(item.key);
+			if (seen) seen.l1Until = until;
 		}
 	} catch (error) {
 		log.warn("cache L1 renewal failed", { shard: call.shard, keys: call.keys.length, error: errorText(error) });

@@ -87,7 +87,8 @@ export function admitL1(
  * A renewal's answer (src/cache/l1-renew.ts) for a key this isolate serves from L1: the shard's
  * entry now (null: gone there, so gone here too). Its L1 life restarts from `readFrom`, taken
  * before the shard call, so it is never served longer than L1_TTL_MS after the shard read it;
- * dropped, like every admission, when this isolate changed something since `since`.
+ * dropped, like every admission, when this isolate changed something since `since`. Answers the
+ * time L1 now holds it until (0: not held).
  */
 export function renewL1(
 	scope: L1Scope,
@@ -95,12 +96,16 @@ export function renewL1(
 	entry: L1Entry | null,
 	options: { since: number; readFrom: number },
 	now = Date.now(),
-): void {
-	if (options.since !== epoch) return;
+): number {
+	if (options.since !== epoch) return 0;
 	const id = l1Key(scope, key);
 	const until = entry ? Math.min(options.readFrom + L1_TTL_MS, entry.expiresAt) : 0;
-	if (entry && until > now) values.set(id, { ...entry, l1Until: until }, until - now, now);
-	else values.delete(id);
+	if (entry && until > now) {
+		values.set(id, { ...entry, l1Until: until }, until - now, now);
+		return until;
+	}
+	values.delete(id);
+	return 0;
 }
 
 /** Forgets a key in this isolate (after a write or delete through it). */

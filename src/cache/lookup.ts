@@ -7,7 +7,7 @@ import type { Defer } from "./l1-reads";
 import { countL1Hit, flushL1Hits, forgetL1Hits } from "./l1-reads";
 import { loaderPolicy } from "./loader";
 import type { CacheScope } from "./service";
-import { renewSoon } from "./l1-renew";
+import { renewSoon, warmShard } from "./l1-renew";
 import { callShard, freshFetcher, readsSender, shardName, shardNameForKey } from "./service";
 
 /** A lookup as the API answers it, the value still as its stored JSON text. */
@@ -50,12 +50,15 @@ export async function lookup(
 	}
 	const shard = shardNameForKey(scope, key);
 	const since = l1Epoch();
+	// This isolate's other hot keys of the shard whose copies expired come back in one background call.
+	const wasHot = !loader && l1 !== "0" && warmShard(scope, shard, key, now, freshFetcher(scope.env), defer);
 	const stub = scope.env.CACHE_SHARDS.getByName(shard);
 	const result = await callShard<LookupResult>(stub.get(key, loader), "cache get");
 	if (!result.ok) throw lookupError(key, result);
 	const after = Date.now();
 	const entry = { value: result.value, expiresAt: result.expiresAt, shard, shared: result.l1 };
-	admitL1(scope, key, entry, { force: l1 === "1", since }, after);
+	// A key of the recent hot set is taken back at once (it has shown its reads already).
+	admitL1(scope, key, entry, { force: l1 === "1" || (wasHot && result.l1), since }, after);
 	const ttl = ttlRemainingSeconds(result.expiresAt, after);
 	if (!result.hit)
 		return { key, valueText: result.value, hit: false, loaded: true, ttl_remaining: ttl, source: "loader" };

@@ -85,6 +85,26 @@ describe("the per-isolate L1", () => {
 		expect(Date.now() - deletedAt).toBeLessThanOrEqual(L1_TTL_MS + 250);
 	});
 
+	it("after a quiet spell, one miss of a hot key reads its shard's other hot keys back into L1 at once", async () => {
+		const { apiKey, tenantId } = await createTenant();
+		const ns = uniqueNamespace();
+		const [a, b, c] = keysOnOneShard("warm", 3) as [string, string, string];
+		for (const key of [a, b, c]) await mustPut(apiKey, ns, key, `${key}-1`);
+		for (const key of [a, b, c]) await makeHot(apiKey, ns, key);
+		// Read on until each has been renewed once (its last second of L1 life reached): the hot set.
+		for (const start = Date.now(); Date.now() - start < L1_TTL_MS * 0.75; await sleep(50))
+			for (const key of [a, b, c]) expect((await read(apiKey, ns, key))?.source).toBe("l1");
+		await sleep(L1_TTL_MS + 300);
+		// Changed behind this isolate's back while nobody read: what comes back is the shard's value now.
+		await shardStub(tenantId, ns, b).put({ key: b, value: '"b-2"', ttlSeconds: 60, tags: [] });
+		expect((await read(apiKey, ns, a))?.source).toBe("shard");
+		await sleep(200);
+		expect(await read(apiKey, ns, b)).toMatchObject({ source: "l1", value: "b-2" });
+		expect(await read(apiKey, ns, c)).toMatchObject({ source: "l1", value: `${c}-1` });
+		// a itself was taken back on that one read.
+		expect((await read(apiKey, ns, a))?.source).toBe("l1");
+	});
+
 	it("answers a batch GET's hot keys from L1 and asks the shards only for the rest, hits counted once", async () => {
 		const { apiKey, tenantId } = await createTenant();
 		const ns = uniqueNamespace();

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { BatchItem } from "../../../durable-objects/cache-shard";
 import { L1_TTL_MS, admitL1, dropL1, l1Epoch, readL1 } from "../../../src/cache/l1";
 import type { L1Hit } from "../../../src/cache/l1";
-import { RENEW_AHEAD_MS, renewPending, renewSoon } from "../../../src/cache/l1-renew";
+import { RENEW_AHEAD_MS, WARM_LIMITS, renewPending, renewSoon, warmShard } from "../../../src/cache/l1-renew";
 import type { FetchFresh } from "../../../src/cache/l1-renew";
 
 let n = 0;
@@ -111,5 +111,35 @@ describe("L1 renewal ahead of expiry", () => {
 		await third.settled();
 		expect(asked.length).toBe(1);
 		expect(readL1(s, "k")?.value).toBe("new");
+	});
+
+	it("reads a shard's recently renewed keys back in one call when one of them misses after their copies expired", async () => {
+		const s = scope();
+		const shard = `${s.tenantId}:ns:0`;
+		const far = Date.now() + 60_000;
+		const first = deferrals();
+		const hot = ["h1", "h2", "h3"].map((key) => ({ key, ...held(s, key, `${key}-old`, far, L1_TTL_MS - 300) }));
+		const fresh = Object.fromEntries(hot.map(({ key }) => [key, { value: `${key}-new`, expiresAt: far }]));
+		const { asked, fetchFresh } = shardAnswering(fresh);
+		for (const h of hot) renewSoon(s, h.key, h.hit, h.now, fetchFresh, first.defer);
+		await first.settled();
+		expect(asked.length).toBe(1);
+
+		// Seen from when their renewed copies are over: h1 misses, h2 and h3 come back in one call.
+		const later = Date.now() + L1_TTL_MS + 100;
+		const second = deferrals();
+		expect(warmShard(s, shard, "h1", later, fetchFresh, second.defer)).toBe(true);
+		expect(asked[1]).toEqual({ shard, keys: ["h2", "h3"] });
+		// Keys whose call is out are not asked again; a key never renewed is not hot.
+		expect(warmShard(s, shard, "h2", later, fetchFresh, second.defer)).toBe(true);
+		expect(asked[2]).toEqual({ shard, keys: ["h1"] });
+		expect(warmShard(s, shard, "cold", later, fetchFresh, second.defer)).toBe(false);
+		await second.settled();
+		expect(asked.length).toBe(3);
+		expect(readL1(s, "h2")?.value).toBe("h2-new");
+		// Once the hot set is WARM_LIMITS.recentMs old it is forgotten.
+		expect(warmShard(s, shard, "h1", Date.now() + WARM_LIMITS.recentMs, fetchFresh, second.defer)).toBe(false);
+		await second.settled();
+		expect(asked.length).toBe(3);
 	});
 });
