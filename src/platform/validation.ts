@@ -23,13 +23,15 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
 	// Path and query parameters (every hot GET has them): the same schema and error, parsed in one
 	// step instead of the generic validator's chain of awaits and Content-Type lookup; the route's
 	// OpenAPI description is the generic validator's, carried over.
-	const direct: typeof documented = async function validator(c, next) {
+	const direct: typeof documented = async function parameterValidator(c, next) {
 		const input = target === "param" ? c.req.param() : queryInput(c);
 		const parsed = schema["~standard"].validate(input);
 		const result = parsed instanceof Promise ? await parsed : parsed;
 		if (result.issues) throw validationFailed(target, result.issues);
-		// The schema's output for this target, which is what c.req.valid() hands the handler.
-		c.req.addValidatedData(target, result.value as object);
+		// The schema's output, which is what c.req.valid() hands the handler (an object schema's: an object).
+		const output: unknown = result.value;
+		if (typeof output !== "object" || output === null) throw new Error(`The ${target} schema must parse to an object`);
+		c.req.addValidatedData(target, output);
 		await next();
 	};
 	return Object.assign(direct, { [uniqueSymbol]: Reflect.get(documented, uniqueSymbol) as unknown });
