@@ -11,7 +11,7 @@ import {
 	deletePrefix,
 	deleteTagged,
 	evictionCandidates,
-	findEntries,
+	findLiveEntries,
 	findEntry,
 	nextExpiry,
 	readSettings,
@@ -115,19 +115,9 @@ export class CacheShard extends DurableObject<Env> {
 		return { l1: this.#settings.l1, items };
 	}
 
-	/**
-	 * The live entries of `keys` for an isolate renewing its L1 copies (src/cache/l1-renew.ts), with
-	 * the namespace's `l1` setting. Not reads: the L1 hits that prompted them reach recordReads.
-	 */
+	/** Live entries for an isolate renewing its L1 (src/cache/l1-renew.ts); not reads (its L1 hits are). */
 	peekMany(keys: string[]): { l1: boolean; items: BatchItem[] } {
-		const now = Date.now();
-		const live = new Map<string, { value: string; expires_at: number }>();
-		for (const entry of findEntries(this.ctx.storage.sql, keys)) if (entry.expires_at > now) live.set(entry.key, entry);
-		const items = keys.map((key): BatchItem => {
-			const entry = live.get(key);
-			return entry ? { key, hit: true, value: entry.value, expiresAt: entry.expires_at } : { key, hit: false };
-		});
-		return { l1: this.#settings.l1, items };
+		return { l1: this.#settings.l1, items: findLiveEntries(this.ctx.storage.sql, keys, Date.now()) };
 	}
 
 	/** An isolate's L1 hits of this shard's keys (src/cache/l1-reads.ts), kept like the shard's own reads. */

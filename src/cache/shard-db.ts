@@ -17,6 +17,7 @@ export type StoredEntry = {
 	hits: number;
 	load_ms: number;
 };
+export type LiveItem = { key: string; hit: true; value: string; expiresAt: number } | { key: string; hit: false };
 export type ShardSettings = { maxBytes: number | null; eviction: EvictionPolicy; l1: boolean };
 export type NewEntry = {
 	key: string;
@@ -86,14 +87,19 @@ export function findEntry(sql: SqlStorage, key: string): StoredEntry | null {
 	return sql.exec<StoredEntry>(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE key = ?`, key).toArray()[0] ?? null;
 }
 
-/** The stored entries of `keys` (those that exist, expired or not), in one statement. */
-export function findEntries(sql: SqlStorage, keys: readonly string[]): StoredEntry[] {
-	return sql
-		.exec<StoredEntry>(
-			`SELECT ${ENTRY_COLUMNS} FROM entries WHERE key IN (SELECT value FROM json_each(?))`,
-			JSON.stringify(keys),
-		)
-		.toArray();
+/** Each of `keys` in the order asked: its live entry's value and expiry, or a miss; one statement. */
+export function findLiveEntries(sql: SqlStorage, keys: readonly string[], now: number): LiveItem[] {
+	const live = new Map<string, StoredEntry>();
+	const rows = sql.exec<StoredEntry>(
+		`SELECT ${ENTRY_COLUMNS} FROM entries WHERE key IN (SELECT value FROM json_each(?)) AND expires_at > ?`,
+		JSON.stringify(keys),
+		now,
+	);
+	for (const row of rows) live.set(row.key, row);
+	return keys.map((key): LiveItem => {
+		const entry = live.get(key);
+		return entry ? { key, hit: true, value: entry.value, expiresAt: entry.expires_at } : { key, hit: false };
+	});
 }
 
 /** Counts a hit on a live entry: its access time and frequency move, and the shard's hit counter. */
