@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { except } from "hono/combine";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./platform/app-env";
 import { AppError, codeForStatus, errorResponse } from "./platform/errors";
@@ -96,7 +95,10 @@ app.use(countResponses());
 // tus uploads carry application/offset+octet-stream bodies up to UPLOAD_MAX_PATCH_BYTES: their own checks.
 app.use(
 	"/api/*",
-	except(["/api/v1/uploads/*", "/api/v1/recordings/*/artifacts/*"], jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] })),
+	jsonBody({
+		bulkPaths: ["/api/v1/devices/bulk"],
+		exceptPaths: ["/api/v1/uploads/*", "/api/v1/recordings/*/artifacts/*"],
+	}),
 );
 app.use("/api/v1/uploads/*", tusProtocol());
 

@@ -20,10 +20,11 @@ export function buildWorker(root) {
 }
 
 /**
- * @param {{ root: string, port: number, vars?: Record<string,string> }} options
- * @returns {Promise<{ url: string, mf: Miniflare, stop: () => Promise<void> }>}
+ * `inspectorPort` (0 for a free one) opens workerd's DevTools inspector, for bench/profile.mjs.
+ * @param {{ root: string, port: number, vars?: Record<string,string>, inspectorPort?: number }} options
+ * @returns {Promise<{ url: string, mf: Miniflare, scriptPath: string, stop: () => Promise<void> }>}
  */
-export async function startPlatform({ root, port, vars = {} }) {
+export async function startPlatform({ root, port, vars = {}, inspectorPort }) {
 	const scriptPath = buildWorker(root);
 	// Benchmark state is throwaway: keep it on a memory-backed filesystem when there is one, so the
 	// figures measure the runtime and our code rather than this VM's disk flushes (production
@@ -44,6 +45,7 @@ export async function startPlatform({ root, port, vars = {} }) {
 		convertV4MiniflareOptions({
 			host: "127.0.0.1",
 			port: 0,
+			...(inspectorPort === undefined ? {} : { inspectorPort }),
 			defaultPersistRoot: persistRoot,
 			workers: [
 				{
@@ -62,6 +64,7 @@ export async function startPlatform({ root, port, vars = {} }) {
 	return {
 		url: `http://127.0.0.1:${port}`,
 		mf,
+		scriptPath,
 		rssMb: () => workerdRssMb(process.pid),
 		stop: async () => {
 			await mf.dispose();
