@@ -92,9 +92,9 @@ try {
 			const summary = summarise(profiles[i].profile, { sourceMap: s.id === "core:user:floodgate" ? sourceMap : null });
 			writeFileSync(
 				file.replace(/\.cpuprofile$/, ".summary.json"),
-				`${JSON.stringify({ target: name, isolate: s.id, rps: result.rps, connections, seconds, ...summary, functions: summary.functions.slice(0, 50), files: summary.files.slice(0, 50), stackFiles: summary.stackFiles.slice(0, 50) }, null, "\t")}\n`,
+				`${JSON.stringify({ target: name, isolate: s.id, rps: result.rps, requests: result.total, connections, seconds, ...summary, functions: summary.functions.slice(0, 50), files: summary.files.slice(0, 50), stackFiles: summary.stackFiles.slice(0, 50) }, null, "\t")}\n`,
 			);
-			printSummary(summary, { title: `${name}, isolate ${s.id}`, top });
+			printSummary(summary, { title: `${name}, isolate ${s.id}`, top, requests: result.total });
 			console.log(`profile: ${path.relative(root, file)}`);
 		});
 	}

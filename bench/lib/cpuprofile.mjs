@@ -110,14 +110,25 @@ export function summarise(profile, { sourceMap, bundleName = "index.js" }) {
 	};
 }
 
-/** Prints a summary as plain tables, `top` rows each. */
-export function printSummary(summary, { title, top = 15, log = console.log }) {
+/**
+ * Prints a summary as plain tables, `top` rows each. Given the `requests` served while sampling,
+ * each row also says how many µs of the isolate's busy time that is per request: shares move when
+ * one entry shrinks, µs per request compare runs (the sampler counts wall time, so a crowded
+ * machine inflates them; compare runs made back to back).
+ */
+export function printSummary(summary, { title, top = 15, requests = 0, log = console.log }) {
+	const busy = summary.pseudo["(busy: JavaScript and what it calls)"];
+	const busyUsPerRequest = requests > 0 ? ((busy.samples / summary.samples) * summary.ms * 1000) / requests : 0;
 	log(`\n# ${title}: ${summary.samples} samples over ${summary.ms} ms`);
+	if (requests > 0) log(`busy time per request: ${Math.round(busyUsPerRequest)} µs (${requests} requests)`);
 	log("whole isolate (share of every sample):");
 	for (const [name, v] of Object.entries(summary.pseudo)) log(`  ${pad(v.pct)}%  ${name}`);
 	const table = (heading, rows) => {
 		log(heading);
-		for (const r of rows.slice(0, top)) log(`  ${pad(r.pct)}%  ${r.name}`);
+		for (const r of rows.slice(0, top)) {
+			const us = requests > 0 ? `${String(Math.round((r.pct / 100) * busyUsPerRequest)).padStart(6)} µs  ` : "";
+			log(`  ${pad(r.pct)}%  ${us}${r.name}`);
+		}
 	};
 	table("self time by function (share of busy samples):", summary.functions);
 	table("self time by source file:", summary.files);
