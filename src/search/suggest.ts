@@ -120,7 +120,11 @@ async function fromShards(
 	const lists = await ask(exactShards);
 	let merged = lists.length === 1 ? (lists[0] ?? []) : mergeSuggestions(lists, limit);
 	if (merged.length >= limit || prefix.length < SEARCH_LIMITS.fuzzyMinLength) return merged;
-	// Too few: one-edit matches may live in the shards of the prefix's first or second letter.
+	// A query that matched as typed has its first two letters right, so typo matches that change them
+	// (the only ones other shards hold) are asked for only when it matched nothing: a typo costs at
+	// most two rounds, and most long prefixes (a few exact matches) one call.
+	if (merged.some((s) => !s.fuzzy)) return merged;
+	// None: one-edit matches may live in the shards of the prefix's first or second letter.
 	const others = fuzzyShards(prefix).filter((s) => !exactShards.includes(s));
 	if (others.length > 0) merged = mergeSuggestions([merged, ...(await ask(others))], limit);
 	return merged;
