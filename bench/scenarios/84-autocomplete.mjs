@@ -12,7 +12,8 @@
 // BENCH_AUTOCOMPLETE_OPEN_RATE), at most 100 in flight, so p99 is
 // service time rather than the generator's own queue (a closed loop at 100 clients on this 2-vCPU box,
 // generator included, gave even the bare route a p99 of ~100 ms). Suggest answers carry
-// Server-Timing (total server ms): its p50/p99 are reported too, as is which cache answered.
+// Server-Timing (total server ms): its p50/p99 are reported too, as is which cache answered, and
+// workerd's CPU ms per request over each open-loop run (from /proc: a cost less noisy than latency).
 import { drive, driveOpen, fmt } from "../lib/load.mjs";
 import { unlimitedTenant } from "../lib/unlimited-tenant.mjs";
 
@@ -162,16 +163,26 @@ export async function run({ url, admin, platform, log }) {
 	// BENCH_AUTOCOMPLETE_OPEN_RATE instead makes A/B runs on a noisy machine comparable.
 	const rate = OPEN_RATE ?? Math.max(10, Math.round(Math.min(health.rps, suggest.rps) * OPEN_SHARE));
 	const open = { rate, duration: SECONDS, maxInFlight: CONNECTIONS };
-	const openHealth = await driveOpen({ ...open, url: `${url}/api/v1/health`, headers });
-	const openSuggest = await driveOpen({
-		...open,
-		url: `${url}/api/v1/search/indexes/bench/suggest?q=ka`,
-		headers,
-		path: suggestPath,
-		headerCounts: ["X-Suggest-Cache"],
-	});
+	// workerd CPU ms per answered request over each open-loop run: cost, less noisy than latency.
+	const cpuPer = async (work) => {
+		const before = platform.cpuMs?.() ?? null;
+		const result = await work();
+		const after = platform.cpuMs?.() ?? null;
+		const per = before === null || after === null ? null : Number(((after - before) / result.total).toFixed(2));
+		return { ...result, cpuMsPerRequest: per };
+	};
+	const openHealth = await cpuPer(() => driveOpen({ ...open, url: `${url}/api/v1/health`, headers }));
+	const openSuggest = await cpuPer(() =>
+		driveOpen({
+			...open,
+			url: `${url}/api/v1/search/indexes/bench/suggest?q=ka`,
+			headers,
+			path: suggestPath,
+			headerCounts: ["X-Suggest-Cache"],
+		}),
+	);
 	log(
-		`open loop at ${fmt(rate)} req/s (≤ ${CONNECTIONS} in flight): health p50 ${openHealth.p50} / p99 ${openHealth.p99} ms (${openHealth.skipped} skipped); suggest p50 ${openSuggest.p50} / p99 ${openSuggest.p99} ms (${openSuggest.skipped} skipped), server p50 ${openSuggest.server.p50} / p99 ${openSuggest.server.p99} ms; generator lag p99 ${openHealth.lag_p99} / ${openSuggest.lag_p99} ms; caches ${JSON.stringify(openSuggest.headers["X-Suggest-Cache"])}`,
+		`open loop at ${fmt(rate)} req/s (≤ ${CONNECTIONS} in flight): health p50 ${openHealth.p50} / p99 ${openHealth.p99} ms (${openHealth.skipped} skipped); suggest p50 ${openSuggest.p50} / p99 ${openSuggest.p99} ms (${openSuggest.skipped} skipped), server p50 ${openSuggest.server.p50} / p99 ${openSuggest.server.p99} ms; generator lag p99 ${openHealth.lag_p99} / ${openSuggest.lag_p99} ms; caches ${JSON.stringify(openSuggest.headers["X-Suggest-Cache"])}; workerd CPU per request: health ${openHealth.cpuMsPerRequest} ms, suggest ${openSuggest.cpuMsPerRequest} ms`,
 	);
 	if ((openSuggest.statuses[200] ?? 0) < openSuggest.total * 0.99)
 		throw new Error(`open-loop suggest answered ${JSON.stringify(openSuggest.statuses)}`);
@@ -211,6 +222,8 @@ export async function run({ url, admin, platform, log }) {
 			autocomplete_open_health_p99_ms: openHealth.p99,
 			autocomplete_server_p50_ms: openSuggest.server.p50,
 			autocomplete_server_p99_ms: openSuggest.server.p99,
+			autocomplete_open_cpu_ms_per_req: openSuggest.cpuMsPerRequest,
+			autocomplete_open_health_cpu_ms_per_req: openHealth.cpuMsPerRequest,
 			autocomplete_index_rss_mb: rssBefore === null || rssAfter === null ? null : rssAfter - rssBefore,
 		},
 	};
