@@ -59,7 +59,7 @@ export function fmt(n, digits = 0) {
  * measures that queue once the server is saturated). At most `maxInFlight` requests are open: an
  * arrival past that is counted in `skipped`, not queued. `path(i)` may vary each request's path.
  * Also reads `Server-Timing: total;dur=…` (the server's own ms) and `headerCounts` named headers'
- * values (e.g. X-Suggest-Cache). `lag_p99`: how late the generator started requests (ms past their
+ * values (e.g. X-Suggest-Cache), and `latencyBy` the first one's value: p50/p99 per value. `lag_p99`: how late the generator started requests (ms past their
  * slot), which says whether the generator kept up.
  * @returns {Promise<{ rps: number, p50: number, p99: number, total: number, skipped: number, errors: number, statuses: Record<string, number>, server: { count: number, p50: number | null, p99: number | null }, lag_p99: number, headers: Record<string, Record<string, number>> }>}
  */
@@ -73,6 +73,8 @@ export async function driveOpen({ url, headers = {}, rate, duration = 5, maxInFl
 	const lags = [];
 	const statuses = {};
 	const counted = Object.fromEntries(headerCounts.map((h) => [h, {}]));
+	/** Latencies by the value of the first counted header (e.g. which cache answered). */
+	const byValue = {};
 	let inFlight = 0;
 	let skipped = 0;
 	let errors = 0;
@@ -84,10 +86,14 @@ export async function driveOpen({ url, headers = {}, rate, duration = 5, maxInFl
 			const sent = performance.now();
 			lags.push(sent - (started + (i * 1000) / rate));
 			inFlight++;
+			let value;
 			const done = (ok) => {
 				inFlight--;
-				if (ok) latencies.push(performance.now() - sent);
-				else errors++;
+				if (ok) {
+					const ms = performance.now() - sent;
+					latencies.push(ms);
+					if (value !== undefined) (byValue[value] ??= []).push(ms);
+				} else errors++;
 				resolve();
 			};
 			const req = http.request(
@@ -105,6 +111,7 @@ export async function driveOpen({ url, headers = {}, rate, duration = 5, maxInFl
 					for (const h of headerCounts) {
 						const v = String(res.headers[h.toLowerCase()] ?? "none");
 						counted[h][v] = (counted[h][v] ?? 0) + 1;
+						value ??= v;
 					}
 					res.on("data", () => {});
 					res.on("end", () => done(true));
@@ -145,6 +152,9 @@ export async function driveOpen({ url, headers = {}, rate, duration = 5, maxInFl
 		},
 		lag_p99: percentile(lags, 0.99),
 		headers: counted,
+		latencyBy: Object.fromEntries(
+			Object.entries(byValue).map(([v, ms]) => [v, { p50: percentile(ms, 0.5), p99: percentile(ms, 0.99) }]),
+		),
 	};
 }
 

@@ -182,7 +182,7 @@ export async function run({ url, admin, platform, log }) {
 		}),
 	);
 	log(
-		`open loop at ${fmt(rate)} req/s (≤ ${CONNECTIONS} in flight): health p50 ${openHealth.p50} / p99 ${openHealth.p99} ms (${openHealth.skipped} skipped); suggest p50 ${openSuggest.p50} / p99 ${openSuggest.p99} ms (${openSuggest.skipped} skipped), server p50 ${openSuggest.server.p50} / p99 ${openSuggest.server.p99} ms; generator lag p99 ${openHealth.lag_p99} / ${openSuggest.lag_p99} ms; caches ${JSON.stringify(openSuggest.headers["X-Suggest-Cache"])}; workerd CPU per request: health ${openHealth.cpuMsPerRequest} ms, suggest ${openSuggest.cpuMsPerRequest} ms`,
+		`open loop at ${fmt(rate)} req/s (≤ ${CONNECTIONS} in flight): health p50 ${openHealth.p50} / p99 ${openHealth.p99} ms (${openHealth.skipped} skipped); suggest p50 ${openSuggest.p50} / p99 ${openSuggest.p99} ms (${openSuggest.skipped} skipped), server p50 ${openSuggest.server.p50} / p99 ${openSuggest.server.p99} ms; generator lag p99 ${openHealth.lag_p99} / ${openSuggest.lag_p99} ms; caches ${JSON.stringify(openSuggest.headers["X-Suggest-Cache"])}; workerd CPU per request: health ${openHealth.cpuMsPerRequest} ms, suggest ${openSuggest.cpuMsPerRequest} ms; suggest by cache ${JSON.stringify(openSuggest.latencyBy)}`,
 	);
 	if ((openSuggest.statuses[200] ?? 0) < openSuggest.total * 0.99)
 		throw new Error(`open-loop suggest answered ${JSON.stringify(openSuggest.statuses)}`);
@@ -205,6 +205,8 @@ export async function run({ url, admin, platform, log }) {
 				lag_p99: openSuggest.lag_p99,
 				statuses: openSuggest.statuses,
 				caches: openSuggest.headers["X-Suggest-Cache"],
+				latency_by_cache: openSuggest.latencyBy,
+				cpu_ms_per_request: openSuggest.cpuMsPerRequest,
 			},
 		},
 		workerd_rss_mb_before_import: rssBefore,
