@@ -83,6 +83,7 @@ export { TusUpload } from "../durable-objects/uploads-tus-upload";
 export { DeliveryLane } from "../durable-objects/delivery-lane";
 export { NotificationInbox } from "../durable-objects/notifications-inbox";
 export { FeedStream } from "../durable-objects/social-feed-stream";
+export { LinkCapCounter } from "../durable-objects/shortener-link-cap-counter";
 
 const app = new Hono<AppEnv>();
 
