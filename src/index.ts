@@ -39,6 +39,7 @@ import { clickDeadLetterRoutes } from "./shortener/dead-letter-routes";
 import { redirectRoutes } from "./shortener/redirect-routes";
 import { linkRoutes } from "./shortener/routes";
 import { searchRoutes } from "./search/routes";
+import { serverTiming } from "./search/server-timing";
 import { cacheRoutes } from "./cache/routes";
 import { tusProtocol } from "./uploads/middleware";
 import { uploadDiscoveryRoutes, uploadRoutes } from "./uploads/routes";
@@ -81,6 +82,7 @@ export { TusUpload } from "../durable-objects/uploads-tus-upload";
 export { DeliveryLane } from "../durable-objects/delivery-lane";
 export { NotificationInbox } from "../durable-objects/notifications-inbox";
 export { FeedStream } from "../durable-objects/social-feed-stream";
+export { LinkCapCounter } from "../durable-objects/shortener-link-cap-counter";
 
 const app = new Hono<AppEnv>();
 
@@ -138,6 +140,8 @@ app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.route("/api/v1/locks", tenantApi(lockRoutes));
 app.route("/api/v1/links", tenantApi(linkRoutes));
 app.route("/api/v1/shortener", tenantApi(clickDeadLetterRoutes));
+// Before the search API's own guard, so its Server-Timing counts authentication and the limiter.
+app.use("/api/v1/search/indexes/:name/suggest", serverTiming());
 app.route("/api/v1/search", tenantApi(searchRoutes));
 // Public short-link redirects: no credential, their own per-IP and per-link limits.
 app.route("/s", redirectRoutes);

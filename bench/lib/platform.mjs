@@ -66,6 +66,7 @@ export async function startPlatform({ root, port, vars = {}, inspectorPort }) {
 		mf,
 		scriptPath,
 		rssMb: () => workerdRssMb(process.pid),
+		cpuMs: () => workerdCpuMs(process.pid),
 		stop: async () => {
 			await mf.dispose();
 			rmSync(persistRoot, { recursive: true, force: true });
@@ -118,4 +119,43 @@ export function workerdRssMb(ancestor) {
 		}
 	}
 	return found ? Math.round(kb / 1024) : null;
+}
+
+/**
+ * CPU time (user + system, ms) used so far by the workerd processes started under `ancestor`, read
+ * from /proc (clock ticks of 10 ms); null where there is no /proc or no workerd. The difference over
+ * a run, per request, is a cost figure far less sensitive to a shared machine's noise than latency.
+ */
+export function workerdCpuMs(ancestor) {
+	if (!existsSync("/proc")) return null;
+	const stats = new Map();
+	for (const entry of readdirSync("/proc")) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+			const close = stat.lastIndexOf(")");
+			const fields = stat.slice(close + 2).split(" ");
+			// After "pid (comm) ": state ppid … utime is field 14 and stime 15 of the whole line.
+			stats.set(Number(entry), {
+				name: stat.slice(stat.indexOf("(") + 1, close),
+				ppid: Number(fields[1]),
+				ticks: Number(fields[11]) + Number(fields[12]),
+			});
+		} catch {
+			// The process ended while we looked.
+		}
+	}
+	const descends = (pid) => {
+		for (let p = stats.get(pid)?.ppid; p !== undefined && p > 1; p = stats.get(p)?.ppid)
+			if (p === ancestor) return true;
+		return false;
+	};
+	let ticks = 0;
+	let found = false;
+	for (const [pid, s] of stats) {
+		if (!s.name.startsWith("workerd") || !descends(pid)) continue;
+		ticks += s.ticks;
+		found = true;
+	}
+	return found ? ticks * 10 : null;
 }
