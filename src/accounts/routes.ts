@@ -12,6 +12,7 @@ import {
 	normalizeLogin,
 	passwordProblem,
 } from "./domain";
+import { emailChangeRoutes } from "./email-change-routes";
 import { keyRoutes } from "./key-routes";
 import { recoveryRoutes } from "./recovery-routes";
 import { sendSignupVerification } from "./recovery";
@@ -131,6 +132,7 @@ const credentialRoutes = new Hono<AppEnv>()
 export const accountRoutes = new Hono<AppEnv>()
 	.route("/", credentialRoutes)
 	.route("/", recoveryRoutes)
+	.route("/", emailChangeRoutes)
 	.route("/sessions", sessionRoutes)
 	.route("/totp", totpRoutes)
 	.route("/keys", keyRoutes);
