@@ -2,34 +2,21 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { validate } from "../platform/validation";
-import { ACCOUNT_LIMITS, EMAIL_PATTERN, EMAIL_TOKEN_PATTERN, TENANT_ID_PATTERN, normalizeLogin } from "./domain";
+import { EMAIL, EMAIL_TOKEN, PASSWORD, SECOND_FACTOR, tenantHeader } from "./schemas";
 import { confirmEmailChange, requestEmailChange } from "./email-change";
 import { endUserAuth } from "./middleware";
 import { clientOf, notifyAfter } from "./notices";
 import { accountDocs } from "./openapi";
 
-const tenantHeader = z.object({
-	"floodgate-tenant": z.string().regex(TENANT_ID_PATTERN, "a tenant id (ten_ and 24 hex digits)"),
-});
 const changeBody = z
 	.object({
 		// Normalised as sign-up's: the address is stored lowercased (NFKC), unique per tenant.
-		new_email: z
-			.string()
-			.transform(normalizeLogin)
-			.pipe(z.string().max(ACCOUNT_LIMITS.maxEmail).regex(EMAIL_PATTERN, "an e-mail address")),
-		password: z
-			.string()
-			.min(1)
-			.max(ACCOUNT_LIMITS.maxPassword * 4),
-		totp_code: z
-			.string()
-			.regex(/^\d{6}$/, "6 digits")
-			.optional(),
-		recovery_code: z.string().min(10).max(20).optional(),
+		new_email: EMAIL,
+		password: PASSWORD,
+		...SECOND_FACTOR,
 	})
 	.strict();
-const confirmBody = z.object({ token: z.string().regex(EMAIL_TOKEN_PATTERN, "a token from the e-mail") }).strict();
+const confirmBody = z.object({ token: EMAIL_TOKEN }).strict();
 
 /** Changing the e-mail address, mounted under /api/v1/auth. */
 export const emailChangeRoutes = new Hono<AppEnv>()
