@@ -2104,6 +2104,37 @@ export interface PostApiV1AdminTenantsPayload {
 	name: string;
 }
 
+export interface PostApiV1AuthEmailConfirmData {
+	changed: true;
+	email: string;
+	revoked: string[];
+}
+
+export interface PostApiV1AuthEmailConfirmPayload {
+	/** @pattern ^fge_[A-Za-z0-9_-]{43}$ */
+	token: string;
+}
+
+export interface PostApiV1AuthEmailData {
+	accepted: true;
+}
+
+export interface PostApiV1AuthEmailPayload {
+	new_email: string;
+	/**
+	 * @minLength 1
+	 * @maxLength 512
+	 */
+	password: string;
+	/**
+	 * @minLength 10
+	 * @maxLength 20
+	 */
+	recovery_code?: string;
+	/** @pattern ^\d{6}$ */
+	totp_code?: string;
+}
+
 export interface PostApiV1AuthEmailVerifyData {
 	verified: true;
 }

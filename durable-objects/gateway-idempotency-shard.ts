@@ -1,13 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import type { BeginDecision, Fingerprint, IdempotencyRecord, StoredResponse } from "../src/gateway/idempotency/domain";
-import { decideBegin, decideComplete, holdsLock } from "../src/gateway/idempotency/domain";
+import { decideBegin } from "../src/gateway/idempotency/domain";
 import {
+	CHUNK_CHARS,
+	completeIfHeld,
 	countRecords,
 	createShardTables,
 	deleteExpired,
 	deleteRecord,
+	insertIfAbsent,
 	nextExpiry,
 	readRecord,
+	releaseIfHeld,
 	writeRecord,
 } from "../src/gateway/idempotency/shard-db";
 
@@ -18,7 +22,7 @@ export const PURGE_BATCH = 500;
  * One shard of one tenant's idempotency keys (addressed `<tenant>:<index>`, see
  * src/gateway/idempotency/shards.ts): a row per key, so a million keys are a few SQLite databases
  * rather than a million. Every request with a key passes through here one call at a time (the
- * methods are synchronous over SQLite), so exactly one of any number of concurrent requests
+ * methods are synchronous over SQLite), so exactly one of however many concurrent requests
  * acquires it. Decisions are the same pure functions the one-key-per-object IdempotencyKey used.
  */
 export class IdempotencyShard extends DurableObject<Env> {
@@ -33,28 +37,38 @@ export class IdempotencyShard extends DurableObject<Env> {
 		});
 	}
 
-	/** Acquires `scope` for `fingerprint`, or says why not (replay, in progress, mismatch). */
+	/**
+	 * Acquires `scope` for `fingerprint`, or says why not (replay, in progress, mismatch). A fresh
+	 * key is one INSERT; only a key that has a row is read and decided.
+	 */
 	begin(scope: string, fingerprint: Fingerprint, lockMs: number, retentionMs: number): BeginDecision {
+		const sql = this.ctx.storage.sql;
 		const timing = { now: Date.now(), lockMs, retentionMs };
-		const record = readRecord(this.ctx.storage.sql, scope);
-		const { decision, next } = decideBegin(record, fingerprint, crypto.randomUUID(), timing);
+		const token = crypto.randomUUID();
+		const fresh = decideBegin(null, fingerprint, token, timing);
+		if (fresh.next && insertIfAbsent(sql, scope, fresh.next)) {
+			this.#expiresAt(fresh.next.expiresAt);
+			return fresh.decision;
+		}
+		const { decision, next } = decideBegin(readRecord(sql, scope), fingerprint, token, timing);
 		if (next !== undefined) this.#store(scope, next);
 		return decision;
 	}
 
-	/** Stores the response of the lock holder `token`; false when the lock was lost. */
+	/** Stores the response of the lock holder `token` (one UPDATE); false when the lock was lost. */
 	complete(scope: string, token: string, response: StoredResponse, retentionMs: number): boolean {
-		const record = readRecord(this.ctx.storage.sql, scope);
-		const { stored, next } = decideComplete(record, token, response, { now: Date.now(), retentionMs });
-		if (stored) this.#store(scope, next);
+		const sql = this.ctx.storage.sql;
+		const now = Date.now();
+		// One UPDATE (atomic alone); a large body adds chunk rows, kept with it in one transaction.
+		const write = () => completeIfHeld(sql, scope, token, response, now, now + retentionMs);
+		const stored = response.body.length > CHUNK_CHARS ? this.ctx.storage.transactionSync(write) : write();
+		if (stored) this.#expiresAt(now + retentionMs);
 		return stored;
 	}
 
 	/** Forgets `scope` if `token` still holds it, so a retry runs the operation again. */
 	release(scope: string, token: string): boolean {
-		if (!holdsLock(readRecord(this.ctx.storage.sql, scope), token)) return false;
-		this.#store(scope, null);
-		return true;
+		return releaseIfHeld(this.ctx.storage.sql, scope, token);
 	}
 
 	/** The stored record of `scope`, null when absent or expired (growth look-ups, operators, tests). */
@@ -85,10 +99,13 @@ export class IdempotencyShard extends DurableObject<Env> {
 			return;
 		}
 		this.ctx.storage.transactionSync(() => writeRecord(sql, scope, record));
-		// One alarm per shard at the earliest expiry it knows; it reschedules itself for the rest.
-		if (this.#alarmAt === 0 || record.expiresAt < this.#alarmAt) {
-			this.#alarmAt = record.expiresAt;
-			void this.ctx.storage.setAlarm(record.expiresAt);
-		}
+		this.#expiresAt(record.expiresAt);
+	}
+
+	/** One alarm per shard at the earliest expiry it knows (set only when that moves earlier); it reschedules itself for the rest. */
+	#expiresAt(at: number): void {
+		if (this.#alarmAt !== 0 && at >= this.#alarmAt) return;
+		this.#alarmAt = at;
+		void this.ctx.storage.setAlarm(at);
 	}
 }

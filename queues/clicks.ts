@@ -3,8 +3,7 @@ import { retryDelaySeconds } from "../src/platform/queue-limits";
 import { clickMessageSchema } from "../src/shortener/clicks";
 import { countClickMessage } from "../src/shortener/clicks-db";
 import { clickDeadLetters } from "../src/shortener/dead-letters";
-import { CLICKS_QUEUE_NAME } from "../src/shortener/dead-letters-db";
-import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
+import { insertDeadLetters } from "../src/platform/dead-letters-db";
 
 /**
  * Consumer of floodgate-clicks: each message is one redirect isolate's aggregated clicks (<= 200
@@ -45,10 +44,7 @@ export async function handleClicksDeadLetterBatch(
 	for (const msg of batch.messages) {
 		try {
 			const letters = await clickDeadLetters(env.DB, msg.body, msg.id, msg.attempts, now);
-			await insertDeadLetters(
-				env.DB,
-				letters.map(({ clicks, ...d }) => ({ ...d, queue: CLICKS_QUEUE_NAME, updateCount: clicks })),
-			);
+			await insertDeadLetters(env.DB, letters);
 			log.error("click message dead-lettered", { message_id: msg.id, attempts: msg.attempts, rows: letters.length });
 			msg.ack();
 		} catch (err) {

@@ -4,8 +4,8 @@ import { retryDelaySeconds } from "../src/platform/queue-limits";
 import type { FanoutMessage, LiveMessage } from "../src/social/domain";
 import { SOCIAL_LIMITS, feedMessageSchema } from "../src/social/domain";
 import { openStreamFollowers, usersWithOpenStreams, writeFeedSlice } from "../src/social/feed-db";
-import type { DeadLetter } from "../src/telemetry/dead-letters-db";
-import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
+import type { DeadLetter } from "../src/platform/dead-letters-db";
+import { insertDeadLetters } from "../src/platform/dead-letters-db";
 
 type StreamedPost = { post_id: string; author_id: string; created_at: number };
 

@@ -1,5 +1,5 @@
-import type { DeadLetter } from "../src/telemetry/dead-letters-db";
-import { insertDeadLetters } from "../src/telemetry/dead-letters-db";
+import type { DeadLetter } from "../src/platform/dead-letters-db";
+import { insertDeadLetters } from "../src/platform/dead-letters-db";
 import { newId } from "../src/platform/crypto";
 import { errorText, log } from "../src/platform/log";
 import { telemetryRetryDelaySeconds } from "../src/platform/queue-limits";

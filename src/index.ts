@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { except } from "hono/combine";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./platform/app-env";
 import { AppError, codeForStatus, errorResponse } from "./platform/errors";
@@ -40,6 +39,7 @@ import { clickDeadLetterRoutes } from "./shortener/dead-letter-routes";
 import { redirectRoutes } from "./shortener/redirect-routes";
 import { linkRoutes } from "./shortener/routes";
 import { searchRoutes } from "./search/routes";
+import { serverTiming } from "./search/server-timing";
 import { cacheRoutes } from "./cache/routes";
 import { tusProtocol } from "./uploads/middleware";
 import { uploadDiscoveryRoutes, uploadRoutes } from "./uploads/routes";
@@ -82,6 +82,7 @@ export { TusUpload } from "../durable-objects/uploads-tus-upload";
 export { DeliveryLane } from "../durable-objects/delivery-lane";
 export { NotificationInbox } from "../durable-objects/notifications-inbox";
 export { FeedStream } from "../durable-objects/social-feed-stream";
+export { LinkCapCounter } from "../durable-objects/shortener-link-cap-counter";
 
 const app = new Hono<AppEnv>();
 
@@ -96,7 +97,10 @@ app.use(countResponses());
 // tus uploads carry application/offset+octet-stream bodies up to UPLOAD_MAX_PATCH_BYTES: their own checks.
 app.use(
 	"/api/*",
-	except(["/api/v1/uploads/*", "/api/v1/recordings/*/artifacts/*"], jsonBody({ bulkPaths: ["/api/v1/devices/bulk"] })),
+	jsonBody({
+		bulkPaths: ["/api/v1/devices/bulk"],
+		exceptPaths: ["/api/v1/uploads/*", "/api/v1/recordings/*/artifacts/*"],
+	}),
 );
 app.use("/api/v1/uploads/*", tusProtocol());
 
@@ -136,6 +140,8 @@ app.route("/api/v1/maintenance", tenantApi(maintenanceRoutes));
 app.route("/api/v1/locks", tenantApi(lockRoutes));
 app.route("/api/v1/links", tenantApi(linkRoutes));
 app.route("/api/v1/shortener", tenantApi(clickDeadLetterRoutes));
+// Before the search API's own guard, so its Server-Timing counts authentication and the limiter.
+app.use("/api/v1/search/indexes/:name/suggest", serverTiming());
 app.route("/api/v1/search", tenantApi(searchRoutes));
 // Public short-link redirects: no credential, their own per-IP and per-link limits.
 app.route("/s", redirectRoutes);

@@ -51,3 +51,116 @@ export async function drive({
 export function fmt(n, digits = 0) {
 	return Number(n).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
+
+/**
+ * Open loop: requests start at a fixed arrival rate (`rate` per second, spread evenly), whether or
+ * not earlier ones have answered, so a slow answer does not slow the arrivals and latency is the
+ * service time plus the wire, not time queued inside the load generator (a closed loop at N clients
+ * measures that queue once the server is saturated). At most `maxInFlight` requests are open: an
+ * arrival past that is counted in `skipped`, not queued. `path(i)` may vary each request's path.
+ * Also reads `Server-Timing: total;dur=…` (the server's own ms) and `headerCounts` named headers'
+ * values (e.g. X-Suggest-Cache), and `latencyBy` the first one's value: p50/p99 per value. `lag_p99`: how late the generator started requests (ms past their
+ * slot), which says whether the generator kept up.
+ * @returns {Promise<{ rps: number, p50: number, p99: number, total: number, skipped: number, errors: number, statuses: Record<string, number>, server: { count: number, p50: number | null, p99: number | null }, lag_p99: number, headers: Record<string, Record<string, number>> }>}
+ */
+export async function driveOpen({ url, headers = {}, rate, duration = 5, maxInFlight = 100, path, headerCounts = [] }) {
+	if (!/^http:\/\/127\.0\.0\.1:\d+/.test(url)) throw new Error(`load tests target 127.0.0.1 only, not ${url}`);
+	const http = await import("node:http");
+	const target = new URL(url);
+	const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight, maxFreeSockets: maxInFlight });
+	const latencies = [];
+	const server = [];
+	const lags = [];
+	const statuses = {};
+	const counted = Object.fromEntries(headerCounts.map((h) => [h, {}]));
+	/** Latencies by the value of the first counted header (e.g. which cache answered). */
+	const byValue = {};
+	let inFlight = 0;
+	let skipped = 0;
+	let errors = 0;
+	let issued = 0;
+	const total = Math.floor(rate * duration);
+	const started = performance.now();
+	const one = (i) =>
+		new Promise((resolve) => {
+			const sent = performance.now();
+			lags.push(sent - (started + (i * 1000) / rate));
+			inFlight++;
+			let value;
+			const done = (ok) => {
+				inFlight--;
+				if (ok) {
+					const ms = performance.now() - sent;
+					latencies.push(ms);
+					if (value !== undefined) (byValue[value] ??= []).push(ms);
+				} else errors++;
+				resolve();
+			};
+			const req = http.request(
+				{
+					host: target.hostname,
+					port: target.port,
+					path: path ? path(i) : target.pathname + target.search,
+					headers,
+					agent,
+				},
+				(res) => {
+					statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+					const timing = /total;dur=([\d.]+)/.exec(String(res.headers["server-timing"] ?? ""));
+					if (timing) server.push(Number(timing[1]));
+					for (const h of headerCounts) {
+						const v = String(res.headers[h.toLowerCase()] ?? "none");
+						counted[h][v] = (counted[h][v] ?? 0) + 1;
+						value ??= v;
+					}
+					res.on("data", () => {});
+					res.on("end", () => done(true));
+					res.on("error", () => done(false));
+				},
+			);
+			req.on("error", () => done(false));
+			req.end();
+		});
+	const pending = [];
+	await new Promise((resolve) => {
+		const tick = () => {
+			const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+			for (; issued < due; issued++) {
+				if (inFlight >= maxInFlight) skipped++;
+				else pending.push(one(issued));
+			}
+			if (issued >= total) resolve();
+			else setTimeout(tick, 1);
+		};
+		tick();
+	});
+	await Promise.all(pending);
+	const elapsed = (performance.now() - started) / 1000;
+	agent.destroy();
+	return {
+		rps: latencies.length / elapsed,
+		p50: percentile(latencies, 0.5),
+		p99: percentile(latencies, 0.99),
+		total: latencies.length,
+		skipped,
+		errors,
+		statuses,
+		server: {
+			count: server.length,
+			p50: server.length ? percentile(server, 0.5) : null,
+			p99: server.length ? percentile(server, 0.99) : null,
+		},
+		lag_p99: percentile(lags, 0.99),
+		headers: counted,
+		latencyBy: Object.fromEntries(
+			Object.entries(byValue).map(([v, ms]) => [v, { p50: percentile(ms, 0.5), p99: percentile(ms, 0.99) }]),
+		),
+	};
+}
+
+/** The q-quantile of samples (ms), to one decimal. */
+function percentile(samples, q) {
+	if (samples.length === 0) return 0;
+	const sorted = [...samples].sort((a, b) => a - b);
+	return Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(1));
+}

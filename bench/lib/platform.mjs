@@ -20,10 +20,11 @@ export function buildWorker(root) {
 }
 
 /**
- * @param {{ root: string, port: number, vars?: Record<string,string> }} options
- * @returns {Promise<{ url: string, mf: Miniflare, stop: () => Promise<void> }>}
+ * `inspectorPort` (0 for a free one) opens workerd's DevTools inspector, for bench/profile.mjs.
+ * @param {{ root: string, port: number, vars?: Record<string,string>, inspectorPort?: number }} options
+ * @returns {Promise<{ url: string, mf: Miniflare, scriptPath: string, stop: () => Promise<void> }>}
  */
-export async function startPlatform({ root, port, vars = {} }) {
+export async function startPlatform({ root, port, vars = {}, inspectorPort }) {
 	const scriptPath = buildWorker(root);
 	// Benchmark state is throwaway: keep it on a memory-backed filesystem when there is one, so the
 	// figures measure the runtime and our code rather than this VM's disk flushes (production
@@ -44,6 +45,7 @@ export async function startPlatform({ root, port, vars = {} }) {
 		convertV4MiniflareOptions({
 			host: "127.0.0.1",
 			port: 0,
+			...(inspectorPort === undefined ? {} : { inspectorPort }),
 			defaultPersistRoot: persistRoot,
 			workers: [
 				{
@@ -62,7 +64,9 @@ export async function startPlatform({ root, port, vars = {} }) {
 	return {
 		url: `http://127.0.0.1:${port}`,
 		mf,
+		scriptPath,
 		rssMb: () => workerdRssMb(process.pid),
+		cpuMs: () => workerdCpuMs(process.pid),
 		stop: async () => {
 			await mf.dispose();
 			rmSync(persistRoot, { recursive: true, force: true });
@@ -115,4 +119,43 @@ export function workerdRssMb(ancestor) {
 		}
 	}
 	return found ? Math.round(kb / 1024) : null;
+}
+
+/**
+ * CPU time (user + system, ms) used so far by the workerd processes started under `ancestor`, read
+ * from /proc (clock ticks of 10 ms); null where there is no /proc or no workerd. The difference over
+ * a run, per request, is a cost figure far less sensitive to a shared machine's noise than latency.
+ */
+export function workerdCpuMs(ancestor) {
+	if (!existsSync("/proc")) return null;
+	const stats = new Map();
+	for (const entry of readdirSync("/proc")) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+			const close = stat.lastIndexOf(")");
+			const fields = stat.slice(close + 2).split(" ");
+			// After "pid (comm) ": state ppid … utime is field 14 and stime 15 of the whole line.
+			stats.set(Number(entry), {
+				name: stat.slice(stat.indexOf("(") + 1, close),
+				ppid: Number(fields[1]),
+				ticks: Number(fields[11]) + Number(fields[12]),
+			});
+		} catch {
+			// The process ended while we looked.
+		}
+	}
+	const descends = (pid) => {
+		for (let p = stats.get(pid)?.ppid; p !== undefined && p > 1; p = stats.get(p)?.ppid)
+			if (p === ancestor) return true;
+		return false;
+	};
+	let ticks = 0;
+	let found = false;
+	for (const [pid, s] of stats) {
+		if (!s.name.startsWith("workerd") || !descends(pid)) continue;
+		ticks += s.ticks;
+		found = true;
+	}
+	return found ? ticks * 10 : null;
 }

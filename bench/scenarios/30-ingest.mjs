@@ -35,6 +35,17 @@ export async function run({ url, admin, platform, log }) {
 		duration: Math.max(2, Math.round(hold / 2)),
 	});
 	log(`baseline GET /api/v1/whoami: ${fmt(baseline.rps)} req/s, p50 ${baseline.p50} ms`);
+	// The same bare route at the hold's 500 clients: the tail this box gives any route at that
+	// concurrency (load generator and workerd share 2 cores), the floor under ingest's p99.
+	const baseline500 = await drive({
+		url: `${url}/api/v1/whoami`,
+		headers: auth,
+		connections: 500,
+		duration: Math.max(2, Math.round(hold / 2)),
+	});
+	log(
+		`baseline GET /api/v1/whoami at 500 clients: ${fmt(baseline500.rps)} req/s, p50 ${baseline500.p50} ms, p99 ${baseline500.p99} ms, errors ${baseline500.errors}`,
+	);
 
 	let n = 0;
 	const base = Date.now() - 86_400_000;
@@ -102,6 +113,12 @@ export async function run({ url, admin, platform, log }) {
 		hold_p99_ms: held.p99,
 		hold_accepted_rps: Math.round(((held.statuses[202] ?? 0) / hold) * 10) / 10,
 		whoami_rps: Math.round(baseline.rps),
+		whoami_500_clients: {
+			rps: Math.round(baseline500.rps),
+			p50_ms: baseline500.p50,
+			p99_ms: baseline500.p99,
+			errors: baseline500.errors,
+		},
 		accepted_rps_ratio_to_whoami: Math.round(((held.statuses[202] ?? 0) / hold / baseline.rps) * 1000) / 1000,
 		rows_in_d1: landed.rows_,
 		lost: landed.missing,
@@ -136,6 +153,7 @@ export async function run({ url, admin, platform, log }) {
 			ingest_accepted_ratio: figures.accepted_rps_ratio_to_whoami,
 			ingest_success_pct: figures.succeeded_pct,
 			ingest_p99_ms_500_clients: figures.hold_p99_ms,
+			ingest_whoami_p99_ms_500_clients: baseline500.p99,
 		},
 		...figures,
 	};

@@ -7,7 +7,14 @@
 // Terms are two synthetic words built from 40 syllables ("ka", "mon", …) with Zipf-like weights.
 // Queries: a term drawn with a bias to popular ones, one of its words, a prefix of 1–8 characters
 // (mostly 2–5), and 10% with one substituted letter at 4+ characters (the typo path).
-import { drive, fmt } from "../lib/load.mjs";
+// Then the same two routes in an open loop (driveOpen): requests arrive at a fixed rate, half the
+// lower of the two routes' closed-loop req/s (BENCH_AUTOCOMPLETE_OPEN_SHARE; or a fixed
+// BENCH_AUTOCOMPLETE_OPEN_RATE), at most 100 in flight, so p99 is
+// service time rather than the generator's own queue (a closed loop at 100 clients on this 2-vCPU box,
+// generator included, gave even the bare route a p99 of ~100 ms). Suggest answers carry
+// Server-Timing (total server ms): its p50/p99 are reported too, as is which cache answered, and
+// workerd's CPU ms per request over each open-loop run (from /proc: a cost less noisy than latency).
+import { drive, driveOpen, fmt } from "../lib/load.mjs";
 import { unlimitedTenant } from "../lib/unlimited-tenant.mjs";
 
 export const title = "Search autocomplete: suggest p50/p99 and req/s on a 1,000,000-term index";
@@ -16,6 +23,10 @@ const TERMS = Number(process.env.BENCH_AUTOCOMPLETE_TERMS ?? 1_000_000);
 const PER_CALL = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const OPEN_SHARE = Number(process.env.BENCH_AUTOCOMPLETE_OPEN_SHARE ?? 0.5);
+const OPEN_RATE = process.env.BENCH_AUTOCOMPLETE_OPEN_RATE
+	? Number(process.env.BENCH_AUTOCOMPLETE_OPEN_RATE)
+	: undefined;
 const SYLLABLES = [
 	"ka",
 	"mon",
@@ -148,6 +159,33 @@ export async function run({ url, admin, platform, log }) {
 	);
 	if ((suggest.statuses[200] ?? 0) < suggest.total * 0.99)
 		throw new Error(`suggest answered ${JSON.stringify(suggest.statuses)}`);
+	// Below both routes' closed-loop req/s, so neither is saturated and p99 is service time; a fixed
+	// BENCH_AUTOCOMPLETE_OPEN_RATE instead makes A/B runs on a noisy machine comparable.
+	const rate = OPEN_RATE ?? Math.max(10, Math.round(Math.min(health.rps, suggest.rps) * OPEN_SHARE));
+	const open = { rate, duration: SECONDS, maxInFlight: CONNECTIONS };
+	// workerd CPU ms per answered request over each open-loop run: cost, less noisy than latency.
+	const cpuPer = async (work) => {
+		const before = platform.cpuMs?.() ?? null;
+		const result = await work();
+		const after = platform.cpuMs?.() ?? null;
+		const per = before === null || after === null ? null : Number(((after - before) / result.total).toFixed(2));
+		return { ...result, cpuMsPerRequest: per };
+	};
+	const openHealth = await cpuPer(() => driveOpen({ ...open, url: `${url}/api/v1/health`, headers }));
+	const openSuggest = await cpuPer(() =>
+		driveOpen({
+			...open,
+			url: `${url}/api/v1/search/indexes/bench/suggest?q=ka`,
+			headers,
+			path: suggestPath,
+			headerCounts: ["X-Suggest-Cache"],
+		}),
+	);
+	log(
+		`open loop at ${fmt(rate)} req/s (≤ ${CONNECTIONS} in flight): health p50 ${openHealth.p50} / p99 ${openHealth.p99} ms (${openHealth.skipped} skipped); suggest p50 ${openSuggest.p50} / p99 ${openSuggest.p99} ms (${openSuggest.skipped} skipped), server p50 ${openSuggest.server.p50} / p99 ${openSuggest.server.p99} ms; generator lag p99 ${openHealth.lag_p99} / ${openSuggest.lag_p99} ms; caches ${JSON.stringify(openSuggest.headers["X-Suggest-Cache"])}; workerd CPU per request: health ${openHealth.cpuMsPerRequest} ms, suggest ${openSuggest.cpuMsPerRequest} ms; suggest by cache ${JSON.stringify(openSuggest.latencyBy)}`,
+	);
+	if ((openSuggest.statuses[200] ?? 0) < openSuggest.total * 0.99)
+		throw new Error(`open-loop suggest answered ${JSON.stringify(openSuggest.statuses)}`);
 	return {
 		terms: TERMS,
 		import_s: Number(importS.toFixed(1)),
@@ -157,6 +195,20 @@ export async function run({ url, admin, platform, log }) {
 		connections: CONNECTIONS,
 		health_rps: Math.round(health.rps),
 		suggest_statuses: suggest.statuses,
+		open_loop: {
+			rate,
+			health: { p50: openHealth.p50, p99: openHealth.p99, skipped: openHealth.skipped, lag_p99: openHealth.lag_p99 },
+			suggest: {
+				p50: openSuggest.p50,
+				p99: openSuggest.p99,
+				skipped: openSuggest.skipped,
+				lag_p99: openSuggest.lag_p99,
+				statuses: openSuggest.statuses,
+				caches: openSuggest.headers["X-Suggest-Cache"],
+				latency_by_cache: openSuggest.latencyBy,
+				cpu_ms_per_request: openSuggest.cpuMsPerRequest,
+			},
+		},
 		workerd_rss_mb_before_import: rssBefore,
 		workerd_rss_mb_after_import: rssAfter,
 		figures: {
@@ -165,6 +217,15 @@ export async function run({ url, admin, platform, log }) {
 			autocomplete_p99_ms: suggest.p99,
 			autocomplete_rps: Math.round(suggest.rps),
 			autocomplete_ratio_health: Number((suggest.rps / health.rps).toFixed(3)),
+			autocomplete_open_rate: rate,
+			autocomplete_open_p50_ms: openSuggest.p50,
+			autocomplete_open_p99_ms: openSuggest.p99,
+			autocomplete_open_health_p50_ms: openHealth.p50,
+			autocomplete_open_health_p99_ms: openHealth.p99,
+			autocomplete_server_p50_ms: openSuggest.server.p50,
+			autocomplete_server_p99_ms: openSuggest.server.p99,
+			autocomplete_open_cpu_ms_per_req: openSuggest.cpuMsPerRequest,
+			autocomplete_open_health_cpu_ms_per_req: openHealth.cpuMsPerRequest,
 			autocomplete_index_rss_mb: rssBefore === null || rssAfter === null ? null : rssAfter - rssBefore,
 		},
 	};

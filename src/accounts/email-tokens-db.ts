@@ -2,7 +2,7 @@ import { deleteOldestRows } from "../platform/sql";
 
 /** D1 access for end users' e-mail tokens (password reset, address verification) and the verified mark. */
 
-export type EmailTokenPurpose = "password_reset" | "email_verify";
+export type EmailTokenPurpose = "password_reset" | "email_verify" | "email_change";
 
 export type EmailTokenRow = {
 	tenant_id: string;
@@ -16,7 +16,14 @@ export type EmailTokenRow = {
  */
 export async function insertEmailToken(
 	db: D1Database,
-	t: EmailTokenRow & { token_hash: string; purpose: EmailTokenPurpose; created_at: number; expires_at: number },
+	t: EmailTokenRow & {
+		token_hash: string;
+		purpose: EmailTokenPurpose;
+		created_at: number;
+		expires_at: number;
+		/** email_change: the session that asked (the change completes only while it is live). */
+		session_id?: string | null;
+	},
 ): Promise<void> {
 	await db.batch([
 		db
@@ -27,10 +34,10 @@ export async function insertEmailToken(
 			.bind(t.created_at, t.tenant_id, t.user_id, t.purpose),
 		db
 			.prepare(
-				`INSERT INTO account_email_tokens (token_hash, tenant_id, user_id, purpose, email, created_at, expires_at)
-				 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				`INSERT INTO account_email_tokens (token_hash, tenant_id, user_id, purpose, email, created_at, expires_at, session_id)
+				 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			)
-			.bind(t.token_hash, t.tenant_id, t.user_id, t.purpose, t.email, t.created_at, t.expires_at),
+			.bind(t.token_hash, t.tenant_id, t.user_id, t.purpose, t.email, t.created_at, t.expires_at, t.session_id ?? null),
 	]);
 }
 

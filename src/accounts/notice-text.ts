@@ -12,6 +12,7 @@ export const NOTICE_KINDS = [
 	"totp_disabled",
 	"recovery_codes_regenerated",
 	"new_sign_in",
+	"email_changed",
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
@@ -21,6 +22,8 @@ export type NoticeFacts = {
 	at: number;
 	ip: string;
 	userAgent: string | null;
+	/** email_changed: the address the account moved to (quoted masked, as n***@example.com). */
+	newEmail?: string | undefined;
 };
 
 const SUBJECTS: Record<NoticeKind, string> = {
@@ -31,6 +34,7 @@ const SUBJECTS: Record<NoticeKind, string> = {
 	totp_disabled: "Two-step sign-in (TOTP) was turned off",
 	recovery_codes_regenerated: "New recovery codes were made for your account",
 	new_sign_in: "New sign-in to your account",
+	email_changed: "The e-mail address of your account was changed",
 };
 
 const WHAT: Record<NoticeKind, string> = {
@@ -43,6 +47,9 @@ const WHAT: Record<NoticeKind, string> = {
 	recovery_codes_regenerated:
 		"New recovery codes for two-step sign-in were made for your account; the earlier codes no longer work.",
 	new_sign_in: "Your account was signed in to from an address and device it had no session from.",
+	email_changed:
+		"The e-mail address of your account was changed from this address to {new}. Mails about your " +
+		"account, password reset codes included, now go there. Your other sessions were signed out.",
 };
 
 const NOT_YOU =
@@ -50,6 +57,12 @@ const NOT_YOU =
 	'If it was not you: use "Forgot password" in the app now to set a new password (that signs out ' +
 	"every session), then review your active sessions and two-step sign-in settings, and contact the " +
 	"app's support.";
+
+// After an address change "Forgot password" would mail the new address, so it cannot help here.
+const NOT_YOU_EMAIL =
+	"If this was you, there is nothing to do.\n\n" +
+	"If it was not you: someone who knew your password changed the address. Contact the app's support " +
+	"at once and reply from this address; a password reset would now go to the new address.";
 
 /** Longest user agent quoted in a notice (the session row keeps 256 characters). */
 export const NOTICE_AGENT_MAX = 200;
@@ -63,14 +76,25 @@ export function noticeText(f: NoticeFacts): string {
 	return [
 		`Hello ${f.username},`,
 		"",
-		WHAT[f.kind],
+		WHAT[f.kind].replace("{new}", maskEmail(f.newEmail ?? "")),
 		"",
 		`When: ${new Date(f.at).toISOString().replace("T", " ").slice(0, 19)} UTC`,
 		`From: IP address ${printable(f.ip, 64)}`,
 		`Device: ${f.userAgent === null ? "unknown" : printable(f.userAgent, NOTICE_AGENT_MAX)}`,
 		"",
-		NOT_YOU,
+		f.kind === "email_changed" ? NOT_YOU_EMAIL : NOT_YOU,
 	].join("\n");
+}
+
+/**
+ * An address as a notice quotes it: the first character of the local part, then `***`, then the
+ * domain (n***@example.com): enough for the owner to recognise, little for a reader of the old mailbox.
+ */
+export function maskEmail(email: string): string {
+	const at = email.lastIndexOf("@");
+	if (at < 1) return "another address";
+	const first = Array.from(email.slice(0, at))[0] ?? "";
+	return `${printable(first, 1)}***@${printable(email.slice(at + 1), 200)}`;
 }
 
 /** One line of the client's own text: control characters (line breaks included) become spaces, capped. */

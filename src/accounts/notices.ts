@@ -16,7 +16,16 @@ import { findUser } from "./users-db";
  * notice that cannot be stored or enqueued is logged and counted, not thrown.
  */
 
-export type AccountEvent = { kind: NoticeKind; tenantId: string; userId: string; client: Client };
+export type AccountEvent = {
+	kind: NoticeKind;
+	tenantId: string;
+	userId: string;
+	client: Client;
+	/** Where the notice goes when not the user's current address (an address change warns the old one). */
+	to?: string | undefined;
+	/** email_changed: the new address, quoted masked. */
+	newEmail?: string | undefined;
+};
 
 // Plain data (not an I/O object): notices this isolate failed to enqueue, for the log line.
 let failures = 0;
@@ -26,7 +35,7 @@ export function noticeFailures(): number {
 	return failures;
 }
 
-/** Stores and enqueues the notice for the user's current address; never throws; false when not enqueued. */
+/** Stores and enqueues the notice (to the user's current address unless `to`); never throws; false when not enqueued. */
 export async function notifyAccountChange(env: Env, event: AccountEvent, now = Date.now()): Promise<boolean> {
 	const fields = { tenant_id: event.tenantId, user_id: event.userId, kind: event.kind };
 	try {
@@ -34,7 +43,7 @@ export async function notifyAccountChange(env: Env, event: AccountEvent, now = D
 		if (!user) return false;
 		const notice = {
 			userId: user.id,
-			email: user.email,
+			email: event.to ?? user.email,
 			kind: event.kind,
 			// One key per event: a second call resumes the stored notice instead of storing another.
 			idempotencyKey: `account:${event.kind}:${newId("evt")}`,
@@ -45,6 +54,7 @@ export async function notifyAccountChange(env: Env, event: AccountEvent, now = D
 				at: now,
 				ip: event.client.ip,
 				userAgent: event.client.userAgent,
+				newEmail: event.newEmail,
 			}),
 		};
 		try {
@@ -68,6 +78,12 @@ export function clientOf(c: Context<AppEnv>): Client {
 }
 
 /** Sends the notice after the answer (`waitUntil`): the change is already stored and answered. */
-export function notifyAfter(c: Context<AppEnv>, kind: NoticeKind, tenantId: string, userId: string): void {
-	c.executionCtx.waitUntil(notifyAccountChange(c.env, { kind, tenantId, userId, client: clientOf(c) }));
+export function notifyAfter(
+	c: Context<AppEnv>,
+	kind: NoticeKind,
+	tenantId: string,
+	userId: string,
+	extra: Pick<AccountEvent, "to" | "newEmail"> = {},
+): void {
+	c.executionCtx.waitUntil(notifyAccountChange(c.env, { kind, tenantId, userId, client: clientOf(c), ...extra }));
 }

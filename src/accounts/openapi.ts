@@ -106,6 +106,27 @@ export const accountDocs = {
 		ok: { 202: z.object({ sent: z.literal(true) }) },
 		errors: [409, 429, 503],
 	}),
+	changeEmail: user({
+		summary:
+			"Ask to change the e-mail address (password, and a TOTP or recovery code when TOTP is on); a code goes to the new address",
+		description:
+			"Always 202 once re-authenticated, whether or not the new address is free: a free address gets a single-use " +
+			"confirmation code (1 hour, bound to this session); an address another account of the tenant has gets a " +
+			"notice instead, and no code. 401 invalid_credentials (wrong password, nothing changes), totp_required, " +
+			"invalid_totp; 409 same_email; 429 (the account's login bucket; 3 mails per user per 15 minutes).",
+		ok: { 202: z.object({ accepted: z.literal(true) }) },
+		errors: [409, 429, 503],
+	}),
+	confirmEmailChange: pub({
+		summary: "Confirm an e-mail change with the code mailed to the new address; the old address is notified",
+		description:
+			"Swaps the address in one transaction (marked verified), spends every other outstanding e-mail code of the " +
+			"user and ends every other session (the asking one stays). 400 invalid_token for an unknown, expired, used, " +
+			"superseded or another tenant's code, or when the session that asked has ended; 409 email_taken when another " +
+			"account registered the address meanwhile (nothing written).",
+		ok: { 200: z.object({ changed: z.literal(true), email: z.string(), revoked: z.array(z.string()) }) },
+		errors: [409, 429, 503],
+	}),
 	sessions: user({
 		summary: "The user's live sessions, newest first",
 		ok: { 200: z.object({ sessions: z.array(sessionSchema), next_cursor: z.string().nullable() }) },

@@ -2,31 +2,21 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { validate } from "../platform/validation";
-import { ACCOUNT_LIMITS, EMAIL_PATTERN, EMAIL_TOKEN_PATTERN, TENANT_ID_PATTERN, normalizeLogin } from "./domain";
+import { EMAIL, EMAIL_TOKEN as TOKEN, PASSWORD, tenantHeader } from "./schemas";
 import { endUserAuth } from "./middleware";
 import { accountDocs } from "./openapi";
 import { clientOf, notifyAfter } from "./notices";
 import { forgotPassword, resendVerification, resetPassword, verifyEmail } from "./recovery";
 
-const tenantHeader = z.object({
-	"floodgate-tenant": z.string().regex(TENANT_ID_PATTERN, "a tenant id (ten_ and 24 hex digits)"),
-});
-const TOKEN = z.string().regex(EMAIL_TOKEN_PATTERN, "a token from the e-mail");
 const forgotBody = z
 	.object({
-		email: z
-			.string()
-			.transform(normalizeLogin)
-			.pipe(z.string().max(ACCOUNT_LIMITS.maxEmail).regex(EMAIL_PATTERN, "an e-mail address")),
+		email: EMAIL,
 	})
 	.strict();
 const resetBody = z
 	.object({
 		token: TOKEN,
-		new_password: z
-			.string()
-			.min(1)
-			.max(ACCOUNT_LIMITS.maxPassword * 4),
+		new_password: PASSWORD,
 	})
 	.strict();
 const verifyBody = z.object({ token: TOKEN }).strict();

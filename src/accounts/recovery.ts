@@ -21,6 +21,13 @@ import { findUser, findUserByLogin } from "./users-db";
 
 export const RESET_TOKEN_TTL_MS = 20 * 60_000;
 export const VERIFY_TOKEN_TTL_MS = 24 * 3_600_000;
+/** An address change is asked for by a signed-in user who is reading mail now: an hour is enough. */
+export const CHANGE_TOKEN_TTL_MS = 60 * 60_000;
+const TTL_MS: Record<EmailTokenPurpose, number> = {
+	password_reset: RESET_TOKEN_TTL_MS,
+	email_verify: VERIFY_TOKEN_TTL_MS,
+	email_change: CHANGE_TOKEN_TTL_MS,
+};
 
 /** Reset requests per address (whether or not it has an account, so a 429 reveals nothing) and per IP. */
 const FORGOT_PER_ADDRESS = {
@@ -45,7 +52,7 @@ const RESEND_PER_USER = {
 	burst: 3,
 } as const;
 
-type Recipient = Pick<UserRow, "id" | "tenant_id" | "username" | "email">;
+export type Recipient = Pick<UserRow, "id" | "tenant_id" | "username" | "email">;
 
 /**
  * A reset request: throttled, then answered the same way whether the address has an account or
@@ -138,11 +145,19 @@ export async function sendSignupVerification(env: Env, user: Recipient): Promise
 	}
 }
 
-/** Stores a fresh token (earlier ones of the purpose die) and mails it; true when the provider took it. */
-async function mailToken(env: Env, user: Recipient, purpose: EmailTokenPurpose, now: number): Promise<boolean> {
+/**
+ * Stores a fresh token (earlier ones of the purpose die) and mails it to `user.email` (for
+ * email_change: the new address, and `sessionId` the session that asked); true when the provider took it.
+ */
+export async function mailToken(
+	env: Env,
+	user: Recipient,
+	purpose: EmailTokenPurpose,
+	now: number,
+	sessionId: string | null = null,
+): Promise<boolean> {
 	const token = newEmailToken();
 	const tokenHash = await sha256Hex(token);
-	const ttl = purpose === "password_reset" ? RESET_TOKEN_TTL_MS : VERIFY_TOKEN_TTL_MS;
 	await insertEmailToken(env.DB, {
 		token_hash: tokenHash,
 		tenant_id: user.tenant_id,
@@ -150,7 +165,8 @@ async function mailToken(env: Env, user: Recipient, purpose: EmailTokenPurpose, 
 		email: user.email,
 		purpose,
 		created_at: now,
-		expires_at: now + ttl,
+		expires_at: now + TTL_MS[purpose],
+		session_id: sessionId,
 	});
 	const outcome = await sendEmail(env, user.tenant_id, messageFor(env, user, purpose, token), `acct:${tokenHash}`);
 	const sent = outcome.kind === "answered" && outcome.results[0]?.status === "sent";
@@ -158,24 +174,36 @@ async function mailToken(env: Env, user: Recipient, purpose: EmailTokenPurpose, 
 	return sent;
 }
 
+const SUBJECTS: Record<EmailTokenPurpose, string> = {
+	password_reset: "Reset your password",
+	email_verify: "Confirm your e-mail address",
+	email_change: "Confirm your new e-mail address",
+};
+
 function messageFor(env: Env, user: Recipient, purpose: EmailTokenPurpose, token: string) {
-	const reset = purpose === "password_reset";
-	const text = reset
-		? `Someone asked to reset the password of the account "${user.username}".\n\nReset code: ${token}\n\n` +
+	const texts: Record<EmailTokenPurpose, string> = {
+		password_reset:
+			`Someone asked to reset the password of the account "${user.username}".\n\nReset code: ${token}\n\n` +
 			`It works once, within ${RESET_TOKEN_TTL_MS / 60_000} minutes. If this was not you, ignore this e-mail: ` +
-			"your password has not changed."
-		: `Confirm the e-mail address of the account "${user.username}".\n\nVerification code: ${token}\n\n` +
-			`It works once, within ${VERIFY_TOKEN_TTL_MS / 3_600_000} hours.`;
+			"your password has not changed.",
+		email_verify:
+			`Confirm the e-mail address of the account "${user.username}".\n\nVerification code: ${token}\n\n` +
+			`It works once, within ${VERIFY_TOKEN_TTL_MS / 3_600_000} hours.`,
+		email_change:
+			`The account "${user.username}" asked to use this address as its e-mail address.\n\n` +
+			`Confirmation code: ${token}\n\nIt works once, within ${CHANGE_TOKEN_TTL_MS / 60_000} minutes, while the ` +
+			"session that asked is still signed in. If this was not you, ignore this e-mail: nothing changes.",
+	};
 	return {
 		from: env.NOTIFICATIONS_EMAIL_FROM,
 		to: user.email,
-		subject: reset ? "Reset your password" : "Confirm your e-mail address",
-		text,
+		subject: SUBJECTS[purpose],
+		text: texts[purpose],
 		headers: {},
 		tags: { tenant: user.tenant_id, purpose },
 	};
 }
 
-function invalidToken(): AppError {
+export function invalidToken(): AppError {
 	return new AppError(400, "invalid_token", "The token is invalid, expired or already used.");
 }

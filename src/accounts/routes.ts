@@ -3,15 +3,9 @@ import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
-import {
-	ACCOUNT_LIMITS,
-	EMAIL_PATTERN,
-	REFRESH_TOKEN_PATTERN,
-	TENANT_ID_PATTERN,
-	USERNAME_PATTERN,
-	normalizeLogin,
-	passwordProblem,
-} from "./domain";
+import { ACCOUNT_LIMITS, REFRESH_TOKEN_PATTERN, USERNAME_PATTERN, normalizeLogin, passwordProblem } from "./domain";
+import { EMAIL, PASSWORD, SECOND_FACTOR, tenantHeader } from "./schemas";
+import { emailChangeRoutes } from "./email-change-routes";
 import { keyRoutes } from "./key-routes";
 import { recoveryRoutes } from "./recovery-routes";
 import { sendSignupVerification } from "./recovery";
@@ -24,15 +18,8 @@ import { revokeSession, revokeUserSessions } from "./sessions-db";
 import { totpRoutes } from "./totp-routes";
 import { findUser } from "./users-db";
 
-const PASSWORD = z
-	.string()
-	.min(1)
-	.max(ACCOUNT_LIMITS.maxPassword * 4);
 const LOGIN = z.string().min(1).max(ACCOUNT_LIMITS.maxEmail).transform(normalizeLogin);
 
-const tenantHeader = z.object({
-	"floodgate-tenant": z.string().regex(TENANT_ID_PATTERN, "a tenant id (ten_ and 24 hex digits)"),
-});
 const optionalTenantHeader = tenantHeader.partial();
 const signupBody = z
 	.object({
@@ -46,10 +33,7 @@ const signupBody = z
 					.max(ACCOUNT_LIMITS.maxUsername)
 					.regex(USERNAME_PATTERN, "letters, digits, '.', '_' and '-', starting and ending with a letter or digit"),
 			),
-		email: z
-			.string()
-			.transform(normalizeLogin)
-			.pipe(z.string().max(ACCOUNT_LIMITS.maxEmail).regex(EMAIL_PATTERN, "an e-mail address")),
+		email: EMAIL,
 		password: PASSWORD,
 	})
 	.strict();
@@ -57,11 +41,7 @@ const loginBody = z
 	.object({
 		login: LOGIN.describe("The username or e-mail address."),
 		password: PASSWORD,
-		totp_code: z
-			.string()
-			.regex(/^\d{6}$/, "6 digits")
-			.optional(),
-		recovery_code: z.string().min(10).max(20).optional(),
+		...SECOND_FACTOR,
 	})
 	.strict();
 const refreshBody = z.object({ refresh_token: z.string().regex(REFRESH_TOKEN_PATTERN, "a refresh token") }).strict();
@@ -131,6 +111,7 @@ const credentialRoutes = new Hono<AppEnv>()
 export const accountRoutes = new Hono<AppEnv>()
 	.route("/", credentialRoutes)
 	.route("/", recoveryRoutes)
+	.route("/", emailChangeRoutes)
 	.route("/sessions", sessionRoutes)
 	.route("/totp", totpRoutes)
 	.route("/keys", keyRoutes);

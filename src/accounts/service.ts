@@ -44,7 +44,7 @@ export type LoginInput = {
 export const SESSION_CACHE_MS = 5_000;
 
 /** Login attempts, counted by the gateway's RateLimiter objects; an outage refuses logins (503). */
-const LOGIN_PER_ACCOUNT = {
+export const LOGIN_PER_ACCOUNT = {
 	name: "login-account",
 	algorithm: "token_bucket",
 	limit: 10,

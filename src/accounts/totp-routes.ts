@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
-import { ACCOUNT_LIMITS } from "./domain";
+import { PASSWORD, SECOND_FACTOR, TOTP_CODE } from "./schemas";
 import { endUserAuth } from "./middleware";
 import { notifyAfter } from "./notices";
 import { accountDocs } from "./openapi";
@@ -14,17 +14,10 @@ import { beginEnrolment, confirmEnrolment, regenerateRecoveryCodes, totpStatus, 
 import type { UserRow } from "./users-db";
 import { findUser } from "./users-db";
 
-const PASSWORD = z
-	.string()
-	.min(1)
-	.max(ACCOUNT_LIMITS.maxPassword * 4);
-const CODE = z.string().regex(/^\d{6}$/, "6 digits");
 const enrollBody = z.object({ password: PASSWORD, issuer: z.string().min(1).max(64).default("Floodgate") }).strict();
-const confirmBody = z.object({ code: CODE }).strict();
+const confirmBody = z.object({ code: TOTP_CODE }).strict();
 /** Changes to an enabled second factor: the password again, and a current TOTP code or a recovery code. */
-const secondFactorBody = z
-	.object({ password: PASSWORD, totp_code: CODE.optional(), recovery_code: z.string().min(10).max(20).optional() })
-	.strict();
+const secondFactorBody = z.object({ password: PASSWORD, ...SECOND_FACTOR }).strict();
 
 /** TOTP enrolment and removal for the signed-in end user; changes need the password again. */
 export const totpRoutes = new Hono<AppEnv>()

@@ -22,8 +22,30 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 	return out;
 }
 
+/** UTF-8 bytes of `body` as JSON: counted on the string, without encoding it (ingest counts every message). */
 export function byteLength(body: unknown): number {
-	return new TextEncoder().encode(JSON.stringify(body)).byteLength;
+	return utf8Length(JSON.stringify(body));
+}
+
+/**
+ * The length TextEncoder's output would have: 1 byte below U+0080, 2 below U+0800, 4 for a
+ * surrogate pair, 3 for every other code unit (a lone surrogate becomes U+FFFD, 3 bytes).
+ */
+export function utf8Length(text: string): number {
+	let bytes = text.length;
+	for (let i = 0; i < text.length; i++) {
+		const unit = text.charCodeAt(i);
+		if (unit < 0x80) continue;
+		if (unit < 0x800) {
+			bytes += 1;
+			continue;
+		}
+		bytes += 2;
+		// A high surrogate with its low one: 4 bytes for the two units, so the low one adds nothing.
+		const next = text.charCodeAt(i + 1);
+		if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+	}
+	return bytes;
 }
 
 /** The size a message body counts for against MAX_MESSAGE_BYTES (JSON, plus the service's overhead). */

@@ -14,15 +14,23 @@ export async function withTimeout<T>(
 	ms: number,
 	what = "operation",
 ): Promise<T> {
-	const controller = new AbortController();
+	// Only a function gets a signal (a promise cannot be told to stop): the ingest profile showed an
+	// AbortController per limiter call and per queued message, made for nothing.
+	let controller: AbortController | undefined;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const deadline = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => {
-			controller.abort();
+			controller?.abort();
 			reject(new TimeoutError(`${what} did not finish within ${ms} ms`));
 		}, ms);
 	});
-	const running = Promise.resolve(isThenable(work) ? work : work(controller.signal));
+	let started: PromiseLike<T>;
+	if (isThenable(work)) started = work;
+	else {
+		controller = new AbortController();
+		started = work(controller.signal);
+	}
+	const running = Promise.resolve(started);
 	try {
 		return await Promise.race([running, deadline]);
 	} finally {

@@ -35,10 +35,12 @@ export const searchDocs = {
 	suggest: search({
 		summary: "Ranked completions of a prefix (any word's start, case- and accent-insensitive)",
 		description:
-			"Asks only the shard(s) that can hold the prefix (one; two for some 1-character prefixes). Prefixes of " +
-			"1–3 normalized characters are cached in the Cache API for 10 s and in the isolate for 2 s " +
-			"(X-Suggest-Cache: isolate, edge or miss). One-edit matches for prefixes of 4+ characters keep the " +
-			"first or second letter first (a wrong or missing first letter is not corrected).",
+			"Asks only the shard(s) that can hold the prefix (one; two for some 1-character prefixes). Answers asked " +
+			"often are kept in the isolate for up to 5 s (a write through the same isolate drops them at once); " +
+			"prefixes of 1–3 normalized characters also in the Cache API for 10 s (X-Suggest-Cache: isolate, edge " +
+			"or miss). Server-Timing: total;dur=<ms> is the Worker's own time. One-edit matches for prefixes of 4+ " +
+			"characters keep the first or second letter first (a wrong or missing first letter is not corrected); " +
+			"those that change the first two letters are looked for only when nothing matched as typed.",
 		ok: { 200: z.object({ index: z.string(), q: z.string(), suggestions: z.array(suggestionSchema) }) },
 		errors: [503],
 	}),

@@ -1,13 +1,15 @@
 import { z } from "zod";
 import type { Suggestion } from "./domain";
-import { TtlCache } from "../platform/ttl-cache";
 import { SEARCH_LIMITS, mergeSuggestions, normalize, wordKeys } from "./domain";
 import { callShard, shardStub } from "./service";
 import { fuzzyShards, shardsForPrefix } from "./shards";
+import { SuggestCache } from "./suggest-cache";
 
 /**
- * Suggest: the shard(s) that can hold a prefix, merged; short prefixes (the hot ones: few, and the
- * costliest to rank) cached in the Cache API for EDGE_MAX_AGE_S and in the isolate for 2 s.
+ * Suggest: the shard(s) that can hold a prefix, merged. Every answer asked twice within a few
+ * seconds (at once for 1–3 character prefixes) is kept in this isolate (src/search/suggest-cache.ts:
+ * bounded, dropped by this isolate's writes to the index, at most SUGGEST_TTL_MS old otherwise);
+ * short prefixes (the hot ones: few, and the costliest to rank) also in the Cache API for EDGE_MAX_AGE_S.
  */
 
 export type CacheOutcome = "isolate" | "edge" | "miss";
@@ -15,8 +17,7 @@ export type CacheOutcome = "isolate" | "edge" | "miss";
 /** Normalized prefixes up to this length are cached at the edge, as their top SEARCH_LIMITS.maxLimit. */
 export const EDGE_PREFIX_MAX = 3;
 export const EDGE_MAX_AGE_S = 10;
-/** Suggestions stay this long in an isolate; writes through this isolate drop its index's entries at once. */
-export const SUGGEST_CACHE_TTL_MS = 2000;
+export { SUGGEST_TTL_MS } from "./suggest-cache";
 
 const suggestionList = z.array(
 	z.object({
@@ -29,10 +30,10 @@ const suggestionList = z.array(
 	}),
 );
 
-// Plain data only: the suggestions answered for (tenant, index, normalized prefix[, limit]).
-const suggestions = new TtlCache<string, Suggestion[]>({ ttlMs: SUGGEST_CACHE_TTL_MS, maxEntries: 5000 });
+// Plain strings only: the JSON of the suggestions answered for (tenant, index, normalized prefix, limit).
+const answers = new SuggestCache({ name: "search_suggest" });
 
-/** The best `limit` completions of a query, and where they came from. */
+/** The best `limit` completions of a query as the JSON text of their array, and where they came from. */
 export async function suggest(
 	env: Env,
 	ctx: Pick<ExecutionContext, "waitUntil">,
@@ -40,40 +41,57 @@ export async function suggest(
 	index: string,
 	query: string,
 	limit: number,
-): Promise<{ suggestions: Suggestion[]; cache: CacheOutcome }> {
+): Promise<{ json: string; cache: CacheOutcome }> {
 	const prefix = normalize(query);
-	if (prefix === "") return { suggestions: [], cache: "miss" };
+	if (prefix === "") return { json: "[]", cache: "miss" };
+	const ask: Ask = { scope: scopeOf(tenantId, index), key: `${prefix}\n${limit}`, tenantId, index, prefix, limit };
+	const cached = answers.get(ask.scope, ask.key);
+	if (cached) {
+		// A hot answer past half its TTL: asked again behind this response, so its next asker still hits.
+		if (cached.refresh) ctx.waitUntil(answer(env, ctx, ask, false).catch(() => undefined));
+		return { json: cached.json, cache: "isolate" };
+	}
+	return answer(env, ctx, ask, true);
+}
+
+type Ask = { scope: string; key: string; tenantId: string; index: string; prefix: string; limit: number };
+
+/** Asks the edge (short prefixes, unless refreshing) or the shards, and keeps the answer. */
+async function answer(
+	env: Env,
+	ctx: Pick<ExecutionContext, "waitUntil">,
+	ask: Ask,
+	useEdge: boolean,
+): Promise<{ json: string; cache: CacheOutcome }> {
+	const { tenantId, index, prefix, limit } = ask;
+	const ticket = answers.ticket();
 	if (prefix.length > EDGE_PREFIX_MAX) {
-		const key = `${tenantId}:${index}\n${prefix}\n${limit}`;
-		const cached = suggestions.get(key);
-		if (cached) return { suggestions: cached, cache: "isolate" };
-		const answer = await fromShards(env, tenantId, index, prefix, limit);
-		suggestions.set(key, answer);
-		return { suggestions: answer, cache: "miss" };
+		const json = JSON.stringify(await fromShards(env, tenantId, index, prefix, limit));
+		answers.put(ask.scope, ask.key, json, ticket, !useEdge);
+		return { json, cache: "miss" };
 	}
 	// Short prefixes never take the typo path, so the top maxLimit sliced is the answer for every limit.
-	const key = `${tenantId}:${index}\n${prefix}`;
-	const cached = suggestions.get(key);
-	if (cached) return { suggestions: cached.slice(0, limit), cache: "isolate" };
 	const url = edgeUrl(tenantId, index, prefix);
-	const hit = await caches.default.match(url);
+	const hit = useEdge ? await caches.default.match(url) : undefined;
 	const parsed = hit ? suggestionList.safeParse(await hit.json()) : null;
 	if (parsed?.success) {
-		suggestions.set(key, parsed.data);
-		return { suggestions: parsed.data.slice(0, limit), cache: "edge" };
+		const json = JSON.stringify(parsed.data.slice(0, limit));
+		answers.put(ask.scope, ask.key, json, ticket, true);
+		return { json, cache: "edge" };
 	}
-	const answer = await fromShards(env, tenantId, index, prefix, SEARCH_LIMITS.maxLimit);
-	suggestions.set(key, answer);
-	const body = JSON.stringify(answer);
-	const headers = { "Content-Type": "application/json", "Cache-Control": `max-age=${EDGE_MAX_AGE_S}` };
-	ctx.waitUntil(caches.default.put(url, new Response(body, { headers })));
-	return { suggestions: answer.slice(0, limit), cache: "miss" };
+	const top = await fromShards(env, tenantId, index, prefix, SEARCH_LIMITS.maxLimit);
+	const json = JSON.stringify(top.slice(0, limit));
+	// An answer asked before a write of this isolate landed is neither kept here nor put at the edge.
+	if (answers.put(ask.scope, ask.key, json, ticket, true)) {
+		const headers = { "Content-Type": "application/json", "Cache-Control": `max-age=${EDGE_MAX_AGE_S}` };
+		ctx.waitUntil(caches.default.put(url, new Response(JSON.stringify(top), { headers })));
+	}
+	return { json, cache: "miss" };
 }
 
 /** Drops this isolate's cached suggestions of an index after a write to it. */
 export function forgetSuggestions(tenantId: string, index: string): void {
-	const prefix = `${tenantId}:${index}\n`;
-	suggestions.deleteWhere((_value, key) => key.startsWith(prefix));
+	answers.written(scopeOf(tenantId, index));
 }
 
 /**
@@ -102,10 +120,19 @@ async function fromShards(
 	const lists = await ask(exactShards);
 	let merged = lists.length === 1 ? (lists[0] ?? []) : mergeSuggestions(lists, limit);
 	if (merged.length >= limit || prefix.length < SEARCH_LIMITS.fuzzyMinLength) return merged;
-	// Too few: one-edit matches may live in the shards of the prefix's first or second letter.
+	// A query that matched as typed has its first two letters right, so typo matches that change them
+	// (the only ones other shards hold) are asked for only when it matched nothing: a typo costs at
+	// most two rounds, and most long prefixes (a few exact matches) one call.
+	if (merged.some((s) => !s.fuzzy)) return merged;
+	// None: one-edit matches may live in the shards of the prefix's first or second letter.
 	const others = fuzzyShards(prefix).filter((s) => !exactShards.includes(s));
 	if (others.length > 0) merged = mergeSuggestions([merged, ...(await ask(others))], limit);
 	return merged;
+}
+
+/** Tenant ids and index names hold no newline, so tenants' scopes never collide. */
+function scopeOf(tenantId: string, index: string): string {
+	return `${tenantId}\n${index}`;
 }
 
 function edgeUrl(tenantId: string, index: string, prefix: string): string {

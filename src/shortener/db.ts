@@ -151,3 +151,9 @@ export async function softDeleteLink(db: D1Database, tenantId: string, slug: str
 		.first<{ slug: string }>();
 	return row !== null;
 }
+
+/** The clicks D1 has counted for a slug (fresh: seeds a capped link's grant counter); null without a row. */
+export async function findCountedClicks(db: D1Database, slug: string): Promise<number | null> {
+	const row = await db.prepare(`SELECT clicks FROM links WHERE slug = ?`).bind(slug).first<{ clicks: number }>();
+	return row ? row.clicks : null;
+}

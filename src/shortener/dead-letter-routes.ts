@@ -2,8 +2,9 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { validate } from "../platform/validation";
-import type { ClickDeadLetterRow } from "./dead-letters-db";
-import { listClickDeadLetters } from "./dead-letters-db";
+import type { DeadLetterRow } from "../platform/dead-letters-db";
+import { listDeadLetters } from "../platform/dead-letters-db";
+import { CLICKS_QUEUE_NAME } from "./dead-letters-db";
 import { replayClickDeadLetter } from "./dead-letters";
 import { deadLetterDocs } from "./openapi";
 
@@ -24,7 +25,13 @@ export const clickDeadLetterRoutes = new Hono<AppEnv>()
 	.get("/dead-letters", deadLetterDocs.list, validate("query", listQuery), async (c) => {
 		const { status, limit, cursor } = c.req.valid("query");
 		const tenantId = c.get("principal").tenantId;
-		const rows = await listClickDeadLetters(c.env.DB, tenantId, { status, before: cursor ?? null, limit: limit + 1 });
+		const rows = await listDeadLetters(c.env.DB, {
+			status,
+			tenantId,
+			queue: CLICKS_QUEUE_NAME,
+			before: cursor ?? null,
+			limit: limit + 1,
+		});
 		const page = rows.slice(0, limit);
 		const last = page.at(-1);
 		return c.json({
@@ -37,7 +44,7 @@ export const clickDeadLetterRoutes = new Hono<AppEnv>()
 		return c.json(letterJson(row), 202);
 	});
 
-function letterJson(r: ClickDeadLetterRow) {
+function letterJson(r: DeadLetterRow) {
 	return {
 		id: r.id,
 		queue: "floodgate-clicks",

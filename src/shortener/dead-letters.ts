@@ -2,8 +2,12 @@ import { AppError } from "../platform/errors";
 import { newId, sha256Hex } from "../platform/crypto";
 import type { ClickMessage } from "./clicks";
 import { clickMessageSchema } from "./clicks";
-import type { ClickDeadLetter, ClickDeadLetterRow } from "./dead-letters-db";
-import { findClickDeadLetter, findSlugTenants, markClickDeadLetterReplayed } from "./dead-letters-db";
+import type { DeadLetter, DeadLetterRow } from "../platform/dead-letters-db";
+import { findDeadLetter, markReplayed } from "../platform/dead-letters-db";
+import { CLICKS_QUEUE_NAME, findSlugTenants } from "./dead-letters-db";
+
+/** A click dead letter as stored: updateCount is the clicks it carries. */
+export type ClickDeadLetter = DeadLetter & { queue: typeof CLICKS_QUEUE_NAME; kind: string };
 
 /**
  * Click messages that kept failing: kept per tenant so each tenant sees and replays only its own
@@ -52,13 +56,25 @@ export async function clickDeadLetters(
 		clicks: number,
 		reason: string,
 	): ClickDeadLetter {
-		return { id: newId("dl"), messageId, tenantId, kind, body: text, clicks, reason, attempts, createdAt: now };
+		return {
+			id: newId("dl"),
+			queue: CLICKS_QUEUE_NAME,
+			messageId,
+			tenantId,
+			kind,
+			body: text,
+			updateCount: clicks,
+			reason,
+			attempts,
+			createdAt: now,
+		};
 	}
 }
 
 /** Sends a tenant's pending click dead letter back to floodgate-clicks; 404 for another tenant's id. */
-export async function replayClickDeadLetter(env: Env, tenantId: string, id: string): Promise<ClickDeadLetterRow> {
-	const row = await findClickDeadLetter(env.DB, tenantId, id);
+export async function replayClickDeadLetter(env: Env, tenantId: string, id: string): Promise<DeadLetterRow> {
+	const scope = { tenantId, queue: CLICKS_QUEUE_NAME };
+	const row = await findDeadLetter(env.DB, id, scope);
 	if (!row) throw new AppError(404, "not_found", `No click dead letter ${id}.`);
 	if (row.replayed_at !== null)
 		throw new AppError(
@@ -72,7 +88,7 @@ export async function replayClickDeadLetter(env: Env, tenantId: string, id: stri
 	// Sent before it is marked: a crash in between leaves it pending, and a second send counts
 	// nothing (the consumer's ledger keeps the message id).
 	await env.CLICKS_QUEUE.send(parsed.data, { contentType: "json" });
-	const marked = await markClickDeadLetterReplayed(env.DB, tenantId, id, Date.now());
+	const marked = await markReplayed(env.DB, id, Date.now(), scope);
 	if (!marked) throw new AppError(409, "already_replayed", `Dead letter ${id} was replayed meanwhile.`);
 	return marked;
 }

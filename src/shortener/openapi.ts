@@ -33,14 +33,14 @@ const redirectDoc = apiRoute({
 	summary:
 		"Follow a short link (302, or 301 when permanent); ?preview=true shows the destination instead; a protected link answers its password form",
 	ok: { 200: previewSchema },
-	errors: [404, 429],
+	errors: [404, 429, 503],
 });
 const unlockDoc = apiRoute({
 	tags: ["Short links"],
 	access: "none",
 	summary: "Open a password-protected link: the form field `password`; 303 to the destination when right",
 	ok: {},
-	errors: [400, 404, 413, 429],
+	errors: [400, 404, 413, 429, 503],
 });
 const countSchema = z.array(z.object({ value: z.string(), clicks: z.number().int() }));
 const htmlForm = {

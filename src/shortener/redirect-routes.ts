@@ -6,8 +6,10 @@ import type { AppEnv } from "../platform/app-env";
 import { AppError } from "../platform/errors";
 import { validate } from "../platform/validation";
 import { recordClick, pendingClicks } from "./click-sender";
+import { takeClickGrant } from "./click-grant";
 import { countryCode, deviceClass, referrerHost } from "./clicks";
 import type { LinkRow } from "./db";
+import type { LinkState } from "./domain";
 import { CUSTOM_SLUG_PATTERN, linkState, utcDay } from "./domain";
 import { linkDocs } from "./openapi";
 import { PASSWORD_FORM_HEADERS, passwordFormHtml } from "./password-form";
@@ -38,6 +40,7 @@ export const redirectRoutes = new Hono<AppEnv>()
 		// A protected link shows its form and says nothing about its destination, even to ?preview.
 		if (link.password_hash !== null) return c.body(passwordFormHtml(slug, false), 200, PASSWORD_FORM_HEADERS);
 		if (c.req.valid("query").preview === "true") return c.json({ slug, url: link.url, expires_at: link.expires_at });
+		await requireGrant(c, link);
 		countClick(c, slug);
 		const permanent = link.permanent === 1;
 		c.header("Cache-Control", permanent ? "public, max-age=3600" : "no-store");
@@ -57,6 +60,8 @@ export const redirectRoutes = new Hono<AppEnv>()
 			// A link whose protection was removed while the form was open simply redirects.
 			if (link.password_hash !== null && !passwordOpens(link, c.req.valid("form").password))
 				return c.body(passwordFormHtml(slug, true), 401, PASSWORD_FORM_HEADERS);
+			// Only a successful unlock takes a grant of a capped link (and counts a click).
+			await requireGrant(c, link);
 			countClick(c, slug);
 			// 303: the browser follows with a GET; never cached, whatever `permanent` says (the answer depends on the password).
 			c.header("Cache-Control", "no-store");
@@ -74,9 +79,20 @@ async function liveLink(c: Context<AppEnv>, slug: string): Promise<LinkRow> {
 		clicks: link.clicks,
 		deletedAt: link.deleted_at,
 	};
+	// For a capped link this is only a quick refusal: its clicks here are never above its grants.
 	const state = linkState(facts, Date.now(), pendingClicks(slug));
-	if (state !== "active") throw new AppError(410, "link_gone", `Short link '${slug}' is ${state}.`, { state });
+	if (state !== "active") throw gone(slug, state);
 	return link;
+}
+
+/**
+ * A capped link redirects only on a grant from its counter (410 when its clicks are used up, 503
+ * when the counter cannot be reached); an uncapped link goes on without any object call.
+ */
+async function requireGrant(c: Context<AppEnv>, link: LinkRow): Promise<void> {
+	if (link.max_clicks === null) return;
+	if (!(await takeClickGrant(c.env.LINK_CAP_COUNTER, c.env.DB, link, link.max_clicks)))
+		throw gone(link.slug, "exhausted");
 }
 
 /** Buffers the click for floodgate-clicks; nothing awaited on the redirect's path. */
@@ -93,6 +109,10 @@ function countClick(c: Context<AppEnv>, slug: string): void {
 
 function clientIp(c: Context<AppEnv>): string {
 	return c.req.header("CF-Connecting-IP") ?? "unknown";
+}
+
+function gone(slug: string, state: LinkState): AppError {
+	return new AppError(410, "link_gone", `Short link '${slug}' is ${state}.`, { state });
 }
 
 function notFound(slug: string): AppError {

@@ -1,4 +1,4 @@
-import { insertDeadLetters } from "./dead-letters-db";
+import { insertDeadLetters } from "../platform/dead-letters-db";
 import { newId } from "../platform/crypto";
 import { errorText, log } from "../platform/log";
 import { telemetryRetryDelaySeconds } from "../platform/queue-limits";

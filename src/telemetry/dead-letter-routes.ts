@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../platform/app-env";
-import type { DeadLetterRow } from "./dead-letters-db";
-import { DEAD_LETTER_QUEUES, findDeadLetter, listDeadLetters, markReplayed } from "./dead-letters-db";
+import type { DeadLetterRow } from "../platform/dead-letters-db";
+import { findDeadLetter, listDeadLetters, markReplayed } from "../platform/dead-letters-db";
 import { replayFeedMessage } from "../social/service";
 import { telemetryMessageSchema } from "./domain";
 import { AppError } from "../platform/errors";
@@ -10,6 +10,9 @@ import { adminAuth } from "../gateway/tenants/admin-auth";
 import { laneOf } from "./lanes";
 import { validate } from "../platform/validation";
 import { deadLetterDocs } from "./openapi";
+
+/** The queues whose dead letters operators see and replay here (the shortener's are its tenants'). */
+const DEAD_LETTER_QUEUES = ["floodgate-telemetry", "floodgate-feed"] as const;
 
 const idParams = z.object({ id: z.string().regex(/^dl_[0-9a-f]{24}$/, "not a dead-letter id") });
 const listQuery = z.object({
@@ -68,7 +71,7 @@ export const deadLetterRoutes = new Hono<AppEnv>()
 				`Dead letter ${id} is not a valid ${row.queue} message (${row.reason}); it cannot be replayed.`,
 			);
 		const updated = await markReplayed(c.env.DB, id, Date.now());
-		if (!updated) throw new AppError(404, "not_found", `No dead letter ${id}.`);
+		if (!updated) throw new AppError(409, "already_replayed", `Dead letter ${id} was replayed meanwhile.`);
 		return c.json(letterJson(updated), 202);
 	});
 

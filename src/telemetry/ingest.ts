@@ -3,6 +3,7 @@ import type { z, ZodType } from "zod";
 import type { AppEnv } from "../platform/app-env";
 import { newId } from "../platform/crypto";
 import type { TelemetryMessage } from "./domain";
+import { readJson } from "../platform/body-limit";
 import { AppError } from "../platform/errors";
 import { errorText, log } from "../platform/log";
 import type { FieldError } from "../platform/validation";
@@ -29,7 +30,7 @@ export async function parseTelemetry<Schema extends ZodType>(
 ): Promise<z.output<Schema>> {
 	let raw: unknown;
 	try {
-		raw = await c.req.json();
+		raw = await readJson(c);
 	} catch {
 		raw = undefined;
 	}

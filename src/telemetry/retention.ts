@@ -1,6 +1,6 @@
 import type { RetentionTarget } from "../platform/retention";
 import { expiredBefore } from "../platform/retention";
-import { purgeExpiredDeadLetters } from "./dead-letters-db";
+import { purgeExpiredDeadLetters } from "../platform/dead-letters-db";
 import { purgeExpiredMachineReports, purgeExpiredTruckLocations } from "./retention-db";
 
 /** Points and reports are kept TELEMETRY_RETENTION_DAYS; dead letters DEAD_LETTER_RETENTION_DAYS. */

@@ -1,4 +1,4 @@
-import type { IdempotencyRecord } from "./domain";
+import type { IdempotencyRecord, StoredResponse } from "./domain";
 import { idempotencyRecordSchema } from "./domain";
 
 /**
@@ -40,6 +40,74 @@ export function readRecord(sql: SqlStorage, scope: string): IdempotencyRecord | 
 		.toArray()
 		.map((r) => r.data);
 	return { ...record, response: { ...record.response, body: parts.join("") } };
+}
+
+/**
+ * The fresh-key fast path: stores the in-progress `record` only when `scope` has no row (one
+ * statement; an absent key row has no chunk rows). False when a row exists: the caller reads it
+ * and decides (replay, 409, 422, or a takeover of an expired or abandoned record).
+ */
+export function insertIfAbsent(sql: SqlStorage, scope: string, record: IdempotencyRecord): boolean {
+	const cursor = sql.exec(
+		"INSERT INTO idem_key (scope, record, chunks, expires_at) VALUES (?, ?, 0, ?) ON CONFLICT (scope) DO NOTHING",
+		scope,
+		JSON.stringify(record),
+		record.expiresAt,
+	);
+	return cursor.rowsWritten > 0;
+}
+
+/**
+ * Completes `scope` if `token` still holds it (in progress, same token: decideComplete's rule, in
+ * one UPDATE), keeping its fingerprint and createdAt; a body over CHUNK_CHARS goes to chunk rows
+ * (an in-progress row has none: every write that replaces a row clears them). False when the
+ * lock was lost; nothing is written then.
+ */
+export function completeIfHeld(
+	sql: SqlStorage,
+	scope: string,
+	token: string,
+	response: StoredResponse,
+	completedAt: number,
+	expiresAt: number,
+): boolean {
+	const large = response.body.length > CHUNK_CHARS;
+	const chunks = large ? Math.ceil(response.body.length / CHUNK_CHARS) : 0;
+	const inline = large ? { ...response, body: "" } : response;
+	const updated = sql.exec(
+		`UPDATE idem_key SET
+		   record = json_set(json_remove(record, '$.token', '$.lockedUntil'),
+		     '$.state', 'completed', '$.response', json(?), '$.completedAt', ?, '$.expiresAt', ?),
+		   chunks = ?, expires_at = ?
+		 WHERE scope = ? AND json_extract(record, '$.state') = 'in_progress' AND json_extract(record, '$.token') = ?`,
+		JSON.stringify(inline),
+		completedAt,
+		expiresAt,
+		chunks,
+		expiresAt,
+		scope,
+		token,
+	);
+	if (updated.rowsWritten === 0) return false;
+	for (let seq = 0; seq < chunks; seq++)
+		sql.exec(
+			"INSERT INTO idem_chunk (scope, seq, data) VALUES (?, ?, ?)",
+			scope,
+			seq,
+			response.body.slice(seq * CHUNK_CHARS, (seq + 1) * CHUNK_CHARS),
+		);
+	return true;
+}
+
+/** Deletes `scope` if `token` still holds it (an in-progress row has no chunk rows); false otherwise. */
+export function releaseIfHeld(sql: SqlStorage, scope: string, token: string): boolean {
+	const cursor = sql.exec(
+		`DELETE FROM idem_key
+		 WHERE scope = ? AND json_extract(record, '$.state') = 'in_progress' AND json_extract(record, '$.token') = ?`,
+		scope,
+		token,
+	);
+	return cursor.rowsWritten > 0;
 }
 
 /** Stores `record` for `scope`, splitting a large response body into chunk rows. */

@@ -120,7 +120,18 @@ export const DEFAULT_ROUTE_LIMITS: RouteLimit[] = [
 	},
 ];
 
-export type LimitTarget = { key: string; policies: Policy[]; cost: number; onFailure: FailureMode };
+export type LimitTarget = {
+	key: string;
+	policies: Policy[];
+	cost: number;
+	onFailure: FailureMode;
+	/**
+	 * A longer lease than the object's default 3 s, for keys one isolate mostly has to itself (a
+	 * device's own budget): fewer object calls; units an isolate holds unused are only returned
+	 * later, so a longer lease can under-admit briefly, never over-admit.
+	 */
+	leaseTtlMs?: number;
+};
 
 export type RequestIdentity = {
 	tenantId: string;

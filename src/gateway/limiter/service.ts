@@ -80,6 +80,12 @@ export async function takeTokens(ns: Namespace, targets: readonly LimitTarget[])
 	};
 }
 
+/** This isolate's lease of `key` (tests and operators): units left and until when; null when none. */
+export function leaseOf(key: string): { units: number; expiresAt: number } | null {
+	const lease = leases.get(key);
+	return lease === undefined ? null : { units: lease.units, expiresAt: lease.expiresAt };
+}
+
 /** The current quota of a key without taking anything (units leased to this isolate count as remaining). */
 export async function peekTokens(ns: Namespace, target: LimitTarget): Promise<PolicyView[]> {
 	const views = await withTimeout(ns.getByName(target.key).peek(target.policies), LIMITER_TIMEOUT_MS, "rate limiter");
@@ -145,7 +151,9 @@ async function acquire(ns: Namespace, target: LimitTarget, lease: Lease): Promis
 	let result: AcquireResult;
 	try {
 		result = await withTimeout<AcquireResult>(
-			ns.getByName(target.key).acquire(target.policies, { cost: target.cost, want, returned }),
+			ns
+				.getByName(target.key)
+				.acquire(target.policies, { cost: target.cost, want, returned, ttlMs: target.leaseTtlMs }),
 			LIMITER_TIMEOUT_MS,
 			"rate limiter",
 		);

@@ -5,7 +5,7 @@ import worker from "../../../src/index";
 import { jobRetentionTargets } from "../../../src/jobs/retention";
 import { claimPayment, settlePayment } from "../../../src/payments/db";
 import { sweepRetention } from "../../../src/platform/retention";
-import { insertDeadLetters } from "../../../src/telemetry/dead-letters-db";
+import { insertDeadLetters } from "../../../src/platform/dead-letters-db";
 import { createTenant } from "../helpers";
 
 const DAY = 86_400_000;

@@ -70,6 +70,17 @@ describe("search autocomplete across shards", () => {
 		expect(await texts(apiKey, "states", "bolo")).toEqual([]);
 	});
 
+	it("asks other shards for typo matches only when the query matched nothing as typed", async () => {
+		const { apiKey } = await createTenant();
+		await put(apiKey, "states", [
+			{ text: "Colorado", weight: 9 },
+			{ text: "Oclock Bay", weight: 1 },
+		]);
+		const { json } = await ask(apiKey, "states", "oclo");
+		expect(json.suggestions.map((s) => [s.text, s.fuzzy])).toEqual([["Oclock Bay", false]]);
+		expect(await texts(apiKey, "states", "ocol")).toEqual(["Colorado", "Oclock Bay"]);
+	});
+
 	it("selects and deletes a term in every shard holding one of its words", async () => {
 		const { apiKey } = await createTenant();
 		await put(apiKey, "cities", [{ text: "New York", weight: 3 }]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NOTICE_KINDS, noticeSubject, noticeText, printable } from "../../../src/accounts/notice-text";
+import { NOTICE_KINDS, maskEmail, noticeSubject, noticeText, printable } from "../../../src/accounts/notice-text";
 
 const FACTS = { username: "ada", at: Date.UTC(2026, 10, 29, 6, 40, 5), ip: "203.0.113.9", userAgent: "Browser/1.0" };
 
@@ -23,5 +23,15 @@ describe("security notice wording", () => {
 		expect(printable("👍".repeat(300), 200)).toBe(`${"👍".repeat(199)}…`);
 		expect(printable("\n\t", 10)).toBe("unknown");
 		expect(noticeText({ kind: "password_reset", ...FACTS, userAgent: null })).toContain("Device: unknown");
+	});
+
+	it("quotes a changed address masked, and does not send the old address to Forgot password", () => {
+		const text = noticeText({ kind: "email_changed", ...FACTS, newEmail: "nina.smith@example.com" });
+		expect(text).toContain("to n***@example.com.");
+		expect(text).not.toContain("nina");
+		expect(text).not.toContain("Forgot password");
+		expect(maskEmail("x@a.io")).toBe("x***@a.io");
+		expect(maskEmail("\u0007evil@example.com")).toBe("unknown***@example.com");
+		expect(maskEmail("no-at-sign")).toBe("another address");
 	});
 });

@@ -1,15 +1,22 @@
-import { deleteOldestRows } from "../platform/sql";
-import type { SqlValue } from "../platform/sql";
-import { multiRowInsert } from "../platform/sql";
+import { deleteOldestRows } from "./sql";
+import type { SqlValue } from "./sql";
+import { multiRowInsert } from "./sql";
 
-/** The queues whose dead letters are kept here (a row is replayed into its own queue). */
-export const DEAD_LETTER_QUEUES = ["floodgate-telemetry", "floodgate-feed"] as const;
-export type DeadLetterQueue = (typeof DEAD_LETTER_QUEUES)[number];
+/**
+ * The one store of queue messages that kept failing (`dead_letters`), shared by the consumers that
+ * keep theirs for inspection and replay: telemetry's and the feed's (operators' view,
+ * GET /api/v1/dead-letters) and the shortener's clicks (each tenant's own view). A row is replayed
+ * into the queue it names; one row per message id, so a message that dies again after a replay
+ * becomes pending again (keeping its row id) and is never listed twice.
+ */
+
+/** The queues whose dead letters are kept here. */
+export type DeadLetterQueue = "floodgate-telemetry" | "floodgate-feed" | "floodgate-clicks";
 
 export type DeadLetter = {
 	id: string;
-	/** Telemetry's when left out; the shortener keeps its click dead letters here too (floodgate-clicks). */
-	queue?: DeadLetterQueue | "floodgate-clicks";
+	/** floodgate-telemetry when left out. */
+	queue?: DeadLetterQueue;
 	messageId: string;
 	tenantId: string | null;
 	kind: string | null;
@@ -35,13 +42,12 @@ export type DeadLetterRow = {
 	replay_count: number;
 };
 
+/** Narrows a lookup to one tenant's rows of one queue (a tenant's own view); null = every row. */
+export type DeadLetterScope = { tenantId: string; queue: DeadLetterQueue } | null;
+
 const FIELDS =
 	"id, queue, message_id, tenant_id, kind, body, update_count, reason, attempts, created_at, replayed_at, replay_count";
 
-/**
- * Keeps dead letters, one row per message id: a message that dies again after a replay becomes
- * pending again (keeping its row id), so it is never listed twice.
- */
 export async function insertDeadLetters(db: D1Database, letters: readonly DeadLetter[]): Promise<void> {
 	const rows: SqlValue[][] = letters.map((d) => [
 		d.id,
@@ -65,7 +71,7 @@ export async function insertDeadLetters(db: D1Database, letters: readonly DeadLe
 	if (statements.length > 0) await db.batch(statements.map((s) => db.prepare(s.sql).bind(...s.params)));
 }
 
-/** Newest first; `status` pending = not replayed since it last died. */
+/** Newest first, after `before` (a cursor); `status` pending = not replayed since it last died; null filters = every. */
 export async function listDeadLetters(
 	db: D1Database,
 	q: {
@@ -90,16 +96,34 @@ export async function listDeadLetters(
 	return results;
 }
 
-export async function findDeadLetter(db: D1Database, id: string): Promise<DeadLetterRow | null> {
-	return db.prepare(`SELECT ${FIELDS} FROM dead_letters WHERE id = ?`).bind(id).first<DeadLetterRow>();
+/** The row `id`, within `scope` when one is given (another tenant's or queue's row is null). */
+export async function findDeadLetter(
+	db: D1Database,
+	id: string,
+	scope: DeadLetterScope = null,
+): Promise<DeadLetterRow | null> {
+	return db
+		.prepare(`SELECT ${FIELDS} FROM dead_letters WHERE id = ?1 AND (?2 IS NULL OR (tenant_id = ?2 AND queue = ?3))`)
+		.bind(id, scope?.tenantId ?? null, scope?.queue ?? null)
+		.first<DeadLetterRow>();
 }
 
-export async function markReplayed(db: D1Database, id: string, at: number): Promise<DeadLetterRow | null> {
+/**
+ * Marks the pending row `id` (within `scope`) replayed; null when there is no such pending row
+ * (another replay won, or it does not exist).
+ */
+export async function markReplayed(
+	db: D1Database,
+	id: string,
+	at: number,
+	scope: DeadLetterScope = null,
+): Promise<DeadLetterRow | null> {
 	return db
 		.prepare(
-			`UPDATE dead_letters SET replayed_at = ?, replay_count = replay_count + 1 WHERE id = ? RETURNING ${FIELDS}`,
+			`UPDATE dead_letters SET replayed_at = ?1, replay_count = replay_count + 1
+ WHERE id = ?2 AND replayed_at IS NULL AND (?3 IS NULL OR (tenant_id = ?3 AND queue = ?4)) RETURNING ${FIELDS}`,
 		)
-		.bind(at, id)
+		.bind(at, id, scope?.tenantId ?? null, scope?.queue ?? null)
 		.first<DeadLetterRow>();
 }
 

@@ -1,0 +1,146 @@
+// `node bench/profile.mjs ingest|whoami [more…]`: where one route's CPU goes (issue 12 §2).
+// Starts the platform as the benchmark does (Miniflare, the bundle wrangler's dry run builds) with
+// workerd's DevTools inspector open, warms the route up, then samples the floodgate isolate with
+// the Chrome DevTools Protocol's Profiler while autocannon drives the route, and prints self time
+// by function and by source file (bundle positions mapped to src/ through dist/index.js.map).
+// Writes bench/results/profiles/<target>-<stamp>.cpuprofile (open it in Chrome's DevTools or
+// speedscope) and a small .summary.json beside it.
+// Knobs: PROFILE_SECONDS (10), PROFILE_CONNECTIONS (100), PROFILE_WARMUP_REQUESTS (5,000: every
+// one of ingest's 1,000 trucks has its limiter object and lease before sampling starts; the cold
+// phase, when each first point creates a Durable Object, is a different profile — set 0 to see it),
+// PROFILE_INTERVAL_US (250, the sampling interval), PROFILE_TOP (15 rows per table),
+// PROFILE_EXTRA_TARGETS (comma-separated other workerd isolates sampled alongside, e.g.
+// `queues:queue,d1:db` — Miniflare's queue broker and D1 simulator), BENCH_PORT (8790).
+// Platform vars are the ingest scenario's (group commit on, points kept in the live lane).
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadSourceMap, printSummary, summarise } from "./lib/cpuprofile.mjs";
+import { drive, fmt } from "./lib/load.mjs";
+import { ADMIN_TOKEN, startPlatform } from "./lib/platform.mjs";
+import { unlimitedTenant } from "./lib/unlimited-tenant.mjs";
+import { vars } from "./scenarios/30-ingest.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const seconds = Number(process.env.PROFILE_SECONDS ?? 10);
+const connections = Number(process.env.PROFILE_CONNECTIONS ?? 100);
+const warmup = Number(process.env.PROFILE_WARMUP_REQUESTS ?? 5000);
+const interval = Number(process.env.PROFILE_INTERVAL_US ?? 250);
+const top = Number(process.env.PROFILE_TOP ?? 15);
+const extraTargets = (process.env.PROFILE_EXTRA_TARGETS ?? "").split(",").filter(Boolean);
+const port = Number(process.env.BENCH_PORT ?? 8790);
+const INGEST_BASE = Date.now() - 86_400_000;
+
+// What each target drives: a route, and how each request is made.
+const TARGETS = {
+	whoami: { method: "GET", path: "/api/v1/whoami" },
+	ingest: { method: "POST", path: "/api/v1/location/update", body: ingestBody },
+};
+
+const wanted = process.argv.slice(2);
+if (wanted.length === 0 || wanted.some((t) => !(t in TARGETS))) {
+	console.error(`usage: node bench/profile.mjs ${Object.keys(TARGETS).join("|")} [more…]`);
+	process.exit(2);
+}
+
+const platform = await startPlatform({ root, port, vars, inspectorPort: 0 });
+const outDir = path.join(root, "bench", "results", "profiles");
+mkdirSync(outDir, { recursive: true });
+try {
+	const admin = (method, p, body) =>
+		fetch(`${platform.url}/api/v1/admin${p}`, {
+			method,
+			headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+	const tenant = await unlimitedTenant(admin, "bench-profile");
+	const inspector = await platform.mf.getInspectorURL();
+	const sourceMap = loadSourceMap(platform.scriptPath);
+	if (sourceMap === null) console.log("no source map beside the bundle: frames stay as bundle positions");
+	const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+	for (const name of wanted) {
+		const target = TARGETS[name];
+		let n = 0;
+		const load = (duration, amount) =>
+			drive({
+				amount,
+				url: `${platform.url}${target.path}`,
+				method: target.method,
+				headers: tenant.headers,
+				connections,
+				duration,
+				setupRequest: target.body ? (req) => ({ ...req, body: JSON.stringify(target.body(++n)) }) : undefined,
+			});
+		if (warmup > 0) await load(600, warmup);
+		const sessions = await Promise.all(
+			["core:user:floodgate", ...extraTargets].map((id) => openSession(inspector, id)),
+		);
+		for (const s of sessions) {
+			await s.send("Profiler.enable");
+			await s.send("Profiler.setSamplingInterval", { interval });
+		}
+		await Promise.all(sessions.map((s) => s.send("Profiler.start")));
+		const result = await load(seconds);
+		const profiles = await Promise.all(sessions.map((s) => s.send("Profiler.stop")));
+		for (const s of sessions) s.close();
+		console.log(
+			`\n== ${target.method} ${target.path}: ${fmt(result.rps)} req/s at ${connections} clients for ${seconds} s, p50 ${result.p50} ms, p99 ${result.p99} ms, statuses ${JSON.stringify(result.statuses)}, errors ${result.errors} ==`,
+		);
+		sessions.forEach((s, i) => {
+			const file = path.join(outDir, `${name}-${s.id.replaceAll(":", "_")}-${stamp}.cpuprofile`);
+			writeFileSync(file, JSON.stringify(profiles[i].profile));
+			const summary = summarise(profiles[i].profile, { sourceMap: s.id === "core:user:floodgate" ? sourceMap : null });
+			writeFileSync(
+				file.replace(/\.cpuprofile$/, ".summary.json"),
+				`${JSON.stringify({ target: name, isolate: s.id, rps: result.rps, requests: result.total, connections, seconds, ...summary, functions: summary.functions.slice(0, 50), files: summary.files.slice(0, 50), stackFiles: summary.stackFiles.slice(0, 50) }, null, "\t")}\n`,
+			);
+			printSummary(summary, { title: `${name}, isolate ${s.id}`, top, requests: result.total });
+			console.log(`profile: ${path.relative(root, file)}`);
+		});
+	}
+} finally {
+	await platform.stop();
+}
+// autocannon or the inspector socket may keep a handle open: stop anyway.
+process.exit(0);
+
+/** The ingest scenario's body: distinct (truck_id, recorded_at) per request, a day old. */
+function ingestBody(n) {
+	return {
+		truck_id: `truck-${n % 1000}`,
+		lat: 48 + (n % 100) / 100,
+		lng: 11 + (n % 50) / 100,
+		speed_kmh: 50,
+		heading: n % 360,
+		recorded_at: new Date(INGEST_BASE + n).toISOString(),
+	};
+}
+
+/** A minimal DevTools Protocol client over Node 22's global WebSocket. */
+async function openSession(inspector, id) {
+	const ws = new WebSocket(`ws://${inspector.host}/${id}`);
+	await new Promise((resolve, reject) => {
+		ws.addEventListener("open", resolve, { once: true });
+		ws.addEventListener("error", () => reject(new Error(`inspector target ${id}: cannot connect`)), { once: true });
+	});
+	let next = 0;
+	const pending = new Map();
+	ws.addEventListener("message", (event) => {
+		const msg = JSON.parse(String(event.data));
+		const waiter = pending.get(msg.id);
+		if (!waiter) return;
+		pending.delete(msg.id);
+		if (msg.error) waiter.reject(new Error(`${id}: ${msg.error.message}`));
+		else waiter.resolve(msg.result);
+	});
+	return {
+		id,
+		send: (method, params = {}) =>
+			new Promise((resolve, reject) => {
+				const callId = ++next;
+				pending.set(callId, { resolve, reject });
+				ws.send(JSON.stringify({ id: callId, method, params }));
+			}),
+		close: () => ws.close(),
+	};
+}
