@@ -17,7 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSourceMap, printSummary, summarise } from "./lib/cpuprofile.mjs";
 import { drive, fmt } from "./lib/load.mjs";
-import { ADMIN_TOKEN, startPlatform } from "./lib/platform.mjs";
+import { adminClient, startPlatform } from "./lib/platform.mjs";
 import { unlimitedTenant } from "./lib/unlimited-tenant.mjs";
 import { vars } from "./scenarios/30-ingest.mjs";
 
@@ -47,12 +47,7 @@ const platform = await startPlatform({ root, port, vars, inspectorPort: 0 });
 const outDir = path.join(root, "bench", "results", "profiles");
 mkdirSync(outDir, { recursive: true });
 try {
-	const admin = (method, p, body) =>
-		fetch(`${platform.url}/api/v1/admin${p}`, {
-			method,
-			headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-			body: body === undefined ? undefined : JSON.stringify(body),
-		});
+	const admin = adminClient(platform.url);
 	const tenant = await unlimitedTenant(admin, "bench-profile");
 	const inspector = await platform.mf.getInspectorURL();
 	const sourceMap = loadSourceMap(platform.scriptPath);

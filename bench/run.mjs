@@ -8,7 +8,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ADMIN_TOKEN, startPlatform } from "./lib/platform.mjs";
+import { adminClient, startPlatform } from "./lib/platform.mjs";
 import { mergeResults } from "./lib/results.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -25,12 +25,7 @@ for (const file of files) {
 	console.log(`\n== ${scenario.title ?? file} ==`);
 	const platform = scenario.platform === false ? null : await startPlatform({ root, port, vars: scenario.vars ?? {} });
 	try {
-		const admin = (method, p, body) =>
-			fetch(`${platform.url}/api/v1/admin${p}`, {
-				method,
-				headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-				body: body === undefined ? undefined : JSON.stringify(body),
-			});
+		const admin = adminClient(platform.url);
 		const { figures = {}, ...details } =
 			(await scenario.run({ url: platform?.url, admin, platform, log: console.log, root })) ?? {};
 		// Resident memory of the workerd this run started, at the end of the scenario (issue 12 §5).

@@ -13,6 +13,16 @@ import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wran
 
 export const ADMIN_TOKEN = "bench-admin-token";
 
+/** A caller of the platform's admin API at `url`: admin(method, path under /api/v1/admin, body?). */
+export function adminClient(url) {
+	return (method, p, body) =>
+		fetch(`${url}/api/v1/admin${p}`, {
+			method,
+			headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+}
+
 /** Bundles the Worker exactly as `wrangler deploy` would, into dist/. */
 export function buildWorker(root) {
 	execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", "dist"], { cwd: root, stdio: "ignore" });
