@@ -14,7 +14,7 @@ export type PlatformFigures = {
 	/** The isolate's named hot-read caches (API keys, device tokens, rules, routes…). */
 	caches: readonly NamedCacheFigures[];
 	/** Queue group commit in this isolate (src/platform/send-coalescer.ts). */
-	groupCommit: { messages: number; batches: number };
+	groupCommit: { messages: number; packed: number; batches: number };
 	/** Account security notices this isolate could not enqueue (the account change went through). */
 	accountNoticeFailures: number;
 };
@@ -86,12 +86,17 @@ export function renderExposition(f: PlatformFigures): string {
 		),
 		counter(
 			"floodgate_queue_group_commit_messages_total",
-			"Queue messages this isolate sent through group commit (telemetry ingest).",
+			"Messages producers of this isolate handed to group commit (telemetry ingest).",
 			[{ labels: instance, value: f.groupCommit.messages }],
 		),
 		counter(
+			"floodgate_queue_group_commit_packed_messages_total",
+			"Queue messages that carried them after packing: messages / packed is the mean packing factor.",
+			[{ labels: instance, value: f.groupCommit.packed }],
+		),
+		counter(
 			"floodgate_queue_group_commit_batches_total",
-			"sendBatch calls that carried them: messages / batches is the mean group size.",
+			"sendBatch calls that carried those: packed / batches is the mean group size.",
 			[{ labels: instance, value: f.groupCommit.batches }],
 		),
 		gauge(

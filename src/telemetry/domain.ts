@@ -86,6 +86,9 @@ const storedPointSchema = z
 		speed_kmh: z.number().min(0).nullable(),
 		heading: z.number().min(0).lt(360).nullable(),
 		recorded_at: z.number().int(),
+		/** Set when group commit packed points of several requests into one message (pack.ts) and this
+		 * point's request was received at another time than the message's `received_at`. */
+		received_at: z.number().int().positive().optional(),
 	})
 	.strict();
 

@@ -1,11 +1,17 @@
 import { groupForSendBatch, oversizedMessage } from "../platform/queue-limits";
 import { AppError } from "../platform/errors";
 import type { CoalescerOptions } from "../platform/send-coalescer";
-import { coalescedSend } from "../platform/send-coalescer";
+import { createCoalescer } from "../platform/send-coalescer";
+import { newId } from "../platform/crypto";
 import type { TelemetryMessage } from "./domain";
 import { updateCount } from "./domain";
 import type { Lane } from "./lanes";
 import { LANES, laneOf } from "./lanes";
+import { packTelemetry } from "./pack";
+
+/** The isolate's group commit for telemetry: its windows pack location messages (pack.ts). */
+const sendTelemetry = createCoalescer<TelemetryMessage>();
+const packWithFreshIds = (bodies: readonly TelemetryMessage[]) => packTelemetry(bodies, () => newId("msg"));
 
 /**
  * The 413 payload_too_large for messages that could never be enqueued (one over the 128 KB queue
@@ -32,13 +38,15 @@ export async function enqueueTelemetry(
 	queue: Queue,
 	bodies: readonly TelemetryMessage[],
 	onSent: (updates: number) => void,
-	coalesce?: CoalescerOptions,
+	coalesce?: Omit<CoalescerOptions, "pack">,
 ): Promise<void> {
 	if (coalesce !== undefined && coalesce.windowMs > 0) {
-		// Group commit: each message rides the isolate's next shared sendBatch; the request resolves
-		// once all of its own messages are in, and fails if one of their groups failed.
+		// Group commit: each message rides the isolate's next shared sendBatch, its location points
+		// packed with other requests' (pack.ts); the request resolves once all of its own messages
+		// are in, and fails if one of their groups failed.
+		const options: CoalescerOptions<TelemetryMessage> = { ...coalesce, pack: packWithFreshIds };
 		const outcomes = await Promise.allSettled(
-			bodies.map((body) => coalescedSend(queue, body, coalesce).then(() => onSent(updateCount(body)))),
+			bodies.map((body) => sendTelemetry(queue, body, options).then(() => onSent(updateCount(body)))),
 		);
 		const failed = outcomes.find((o) => o.status === "rejected");
 		if (failed !== undefined) throw failed.reason;
@@ -55,7 +63,7 @@ export async function enqueueLanes(
 	env: Pick<Env, "TELEMETRY_QUEUE" | "TELEMETRY_BACKFILL_QUEUE">,
 	bodies: readonly TelemetryMessage[],
 	onSent: (updates: number, lane: Lane) => void,
-	coalesce?: CoalescerOptions,
+	coalesce?: Omit<CoalescerOptions, "pack">,
 ): Promise<void> {
 	for (const lane of LANES) {
 		const group = bodies.filter((body) => laneOf(body) === lane);

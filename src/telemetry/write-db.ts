@@ -140,7 +140,7 @@ function locationRow(m: LocationsMessage, p: LocationsMessage["points"][number])
 		p.heading,
 		m.colo,
 		m.country,
-		m.received_at,
+		p.received_at ?? m.received_at,
 	];
 }
 

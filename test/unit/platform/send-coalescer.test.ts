@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { coalescedSend } from "../../../src/platform/send-coalescer";
+import type { Packed } from "../../../src/platform/send-coalescer";
+import { coalescedSend, createCoalescer } from "../../../src/platform/send-coalescer";
 
 type Sent = { calls: number[] };
 
@@ -60,5 +61,32 @@ describe("coalescedSend (group commit for queue producers)", () => {
 		const { queue, sent } = countingQueue();
 		await Promise.all([1, 2, 3].map((i) => coalescedSend(queue, body(i), { ...options, windowMs: 0 })));
 		expect(sent.calls).toEqual([1, 1, 1]);
+	});
+
+	it("packs a window with the pack hook and fails exactly the senders whose messages a failed group carried", async () => {
+		const { queue, sent } = countingQueue(1);
+		const send = createCoalescer<number[]>();
+		// Pairs: message 2k carries the bodies of senders 2k and 2k+1.
+		const pack = (bodies: readonly number[][]): Packed<number[]>[] =>
+			Array.from({ length: Math.ceil(bodies.length / 2) }, (_, k) => ({
+				body: bodies.slice(2 * k, 2 * k + 2).flat(),
+				members: bodies.length > 2 * k + 1 ? [2 * k, 2 * k + 1] : [2 * k],
+			}));
+		const outcomes = await Promise.allSettled(
+			Array.from({ length: 250 }, (_, i) => send(queue, [i], { ...options, pack })),
+		);
+		// 125 packed messages: a group of 100 (failed) carrying senders 0-199, then 25 carrying 200-249.
+		expect(sent.calls).toEqual([100, 25]);
+		const rejected = outcomes.flatMap((o, i) => (o.status === "rejected" ? [i] : []));
+		expect(rejected).toEqual(Array.from({ length: 200 }, (_, i) => i));
+	});
+
+	it("fails the window rather than leave a sender waiting when the pack hook loses a message", async () => {
+		const { queue, sent } = countingQueue();
+		const send = createCoalescer<number>();
+		const lossy = (bodies: readonly number[]): Packed<number>[] => [{ body: bodies[0] ?? 0, members: [0] }];
+		const outcomes = await Promise.allSettled([1, 2, 3].map((i) => send(queue, i, { ...options, pack: lossy })));
+		expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected", "rejected"]);
+		expect(sent.calls).toEqual([]);
 	});
 });
