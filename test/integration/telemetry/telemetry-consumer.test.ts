@@ -5,6 +5,7 @@ import { handleTelemetryBatch } from "../../../queues/telemetry";
 import { handleTelemetryDlqBatch } from "../../../queues/telemetry-dlq";
 import type { TelemetryMessage } from "../../../src/telemetry/domain";
 import { reportSchema } from "../../../src/telemetry/domain";
+import { packTelemetry } from "../../../src/telemetry/pack";
 import { admin, call, createTenant, json } from "../helpers";
 import { countRows, locationsMessage, messageIdFor, point, report, waitFor } from "./telemetry-helpers";
 
@@ -70,6 +71,37 @@ describe("telemetry consumer", () => {
 		expect(await countRows("SELECT COUNT(*) AS n FROM truck_locations WHERE tenant_id = ?", tenantId)).toBe(3);
 		expect(await countRows("SELECT processed AS n FROM telemetry_stats WHERE tenant_id = ?", tenantId)).toBe(3);
 		expect(await countRows("SELECT batches AS n FROM telemetry_stats WHERE tenant_id = ?", tenantId)).toBe(2);
+	});
+
+	it("lands a packed message's points once with each request's received_at, also when redelivered or dead", async () => {
+		const { tenantId, apiKey } = await createTenant();
+		const requests = [[point("p1")], [point("p2"), point("p1")], [point("p3")]].map((points, i) => ({
+			...locationsMessage(tenantId, points),
+			received_at: 1_767_225_600_000 + i * 7,
+		}));
+		const [packed, ...more] = packTelemetry(requests, () => messageIdFor(900));
+		expect(more).toEqual([]);
+		expect(packed?.members).toEqual([0, 1, 2]);
+		const body = packed?.body;
+		expect((await deliver("floodgate-telemetry", [{ body }])).explicitAcks).toHaveLength(1);
+		const again = await deliver("floodgate-telemetry", [{ body, attempts: 2 }]);
+		expect(again.explicitAcks).toHaveLength(1);
+		const rows = await env.DB.prepare(
+			"SELECT truck_id, received_at FROM truck_locations WHERE tenant_id = ? ORDER BY recorded_at",
+		)
+			.bind(tenantId)
+			.all<{ truck_id: string; received_at: number }>();
+		expect(rows.results.map((r) => [r.truck_id, r.received_at])).toEqual(
+			requests.flatMap((m) => (m.kind === "locations" ? m.points.map((p) => [p.truck_id, m.received_at]) : [])),
+		);
+		expect(await countRows("SELECT processed AS n FROM telemetry_stats WHERE tenant_id = ?", tenantId)).toBe(4);
+		// A packed message that dies carries all its points: the dead letter counts them.
+		await deliver("floodgate-telemetry-dlq", [{ body: { ...body, id: messageIdFor(901) }, id: "dead-packed" }]);
+		const listed = await json(
+			await call("GET", `/api/v1/dead-letters?tenant_id=${tenantId}`, { token: env.ADMIN_TOKEN }),
+		);
+		expect(listed.dead_letters).toEqual([expect.objectContaining({ updates: 4, reason: "retries_exhausted" })]);
+		expect(await json(await call("GET", "/api/v1/stats", { token: apiKey }))).toMatchObject({ dead_letters: 4 });
 	});
 
 	it("keeps the latest position by recorded_at whatever the delivery order", async () => {
