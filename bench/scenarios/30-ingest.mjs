@@ -143,6 +143,10 @@ export async function run({ url, admin, platform, log }) {
 	log(
 		`accepted ${figures.hold_accepted_rps} req/s = ${figures.accepted_rps_ratio_to_whoami} × whoami; ${landed.rows_} rows in D1 for ${accepted.size} accepted (+${landed.extra} answered after the client stopped), lost ${figures.lost}, duplicated ${figures.duplicated}, drained ${drainMs} ms after the load`,
 	);
+	const groupCommit = await groupCommitFigures(url);
+	log(
+		`queue: ${groupCommit.messages} producer messages in ${groupCommit.packed} queue messages (${groupCommit.batches} sendBatch calls); consumer: ${platformStats.batches} batches, avg ${platformStats.avg_batch_ms} ms`,
+	);
 	log("clients   req/s    p50 ms   p99 ms");
 	for (const p of figures.ramp)
 		log(
@@ -157,6 +161,18 @@ export async function run({ url, admin, platform, log }) {
 		},
 		...figures,
 	};
+}
+
+/** The isolate's group-commit counters from GET /metrics (a family absent in older code reads 0). */
+async function groupCommitFigures(url) {
+	const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+	const text = res.ok ? await res.text() : "";
+	const sum = (name) =>
+		text
+			.split("\n")
+			.filter((line) => line.startsWith(`floodgate_queue_group_commit_${name}_total`))
+			.reduce((total, line) => total + Number(line.split(" ").at(-1)), 0);
+	return { messages: sum("messages"), packed: sum("packed_messages"), batches: sum("batches") };
 }
 
 /** Like lib/load.mjs drive(), but records which request (by n) got each 202. 127.0.0.1 only. */
