@@ -104,13 +104,25 @@ export function backfillPacePolicy(perSecond: number): Policy {
 	};
 }
 
+/**
+ * One policy object per name and limit, reused by every request: the limiter identifies a lease by
+ * its policies' text, memoized per object, so a fresh object per request cost a JSON.stringify each.
+ */
+const lanePolicies = new Map<string, Policy>();
+
 /** A token bucket of `perMinute` points that always holds at least one full batch (500 points). */
 function lanePolicy(name: string, perMinute: number): Policy {
-	return {
-		name,
-		algorithm: "token_bucket",
-		limit: perMinute,
-		windowSeconds: 60,
-		burst: Math.max(perMinute, MAX_POINTS_PER_BATCH),
-	};
+	const key = `${name}:${perMinute}`;
+	let policy = lanePolicies.get(key);
+	if (policy === undefined) {
+		policy = {
+			name,
+			algorithm: "token_bucket",
+			limit: perMinute,
+			windowSeconds: 60,
+			burst: Math.max(perMinute, MAX_POINTS_PER_BATCH),
+		};
+		lanePolicies.set(key, policy);
+	}
+	return policy;
 }

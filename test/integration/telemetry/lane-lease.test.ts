@@ -66,4 +66,35 @@ describe("ingest lane leases", () => {
 		}
 		expect(outcomes).toEqual([...Array<boolean>(6).fill(true), ...Array<boolean>(6).fill(false)]);
 	});
+
+	it("asks for a lease that lasts at the device's pace from its second call, not doubling up from 1", async () => {
+		const tenantId = `ten_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+		const now = Date.now();
+		const meta = { v: 1 as const, tenant_id: tenantId, received_at: now, colo: null, country: null };
+		// 600 points a minute per device: the object grants a lease at most 10 % of that (60 units).
+		const limits = { live: { device: 600, tenant: 60_000 }, backfill: { device: 600, tenant: 60_000 } };
+		const take = (i: number) =>
+			takeTokens(
+				env.RATE_LIMITER,
+				laneTargets(
+					tenantId,
+					locationMessages(
+						meta,
+						[{ truck_id: "paced", lat: 1, lng: 2, speed_kmh: null, heading: null, recorded_at: now + i }],
+						now - 600_000,
+						() => crypto.randomUUID(),
+					),
+					limits,
+				),
+			);
+		expect((await take(0)).allowed).toBe(true);
+		expect(leaseOf(`lane:${tenantId}:live:device:paced`)?.units).toBe(0);
+		// One point per 50 ms is 300 points per 15 s lease: the second call asks for that and gets the
+		// object's cap. Asking only twice what was spent got 2 units here, and a call per few points.
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect((await take(1)).allowed).toBe(true);
+		const lease = leaseOf(`lane:${tenantId}:live:device:paced`);
+		expect(lease?.units).toBeGreaterThanOrEqual(50);
+		expect(lease?.units).toBeLessThanOrEqual(60);
+	});
 });
