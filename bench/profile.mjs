@@ -1,4 +1,4 @@
-// `node bench/profile.mjs ingest|whoami [more…]`: where one route's CPU goes (issue 12 §2).
+// `node bench/profile.mjs ingest|whoami|whoami-limited [more…]`: where one route's CPU goes (issue 12 §2).
 // Starts the platform as the benchmark does (Miniflare, the bundle wrangler's dry run builds) with
 // workerd's DevTools inspector open, warms the route up, then samples the floodgate isolate with
 // the Chrome DevTools Protocol's Profiler while autocannon drives the route, and prints self time
@@ -19,6 +19,7 @@ import { loadSourceMap, printSummary, summarise } from "./lib/cpuprofile.mjs";
 import { drive, fmt } from "./lib/load.mjs";
 import { adminClient, startPlatform } from "./lib/platform.mjs";
 import { unlimitedTenant } from "./lib/unlimited-tenant.mjs";
+import { HIGH_LIMITS } from "./scenarios/10-gateway.mjs";
 import { vars } from "./scenarios/30-ingest.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -34,6 +35,8 @@ const INGEST_BASE = Date.now() - 86_400_000;
 // What each target drives: a route, and how each request is made.
 const TARGETS = {
 	whoami: { method: "GET", path: "/api/v1/whoami" },
+	// The gateway scenario's limited tenant: three policies on two keys, every request through the limiter.
+	"whoami-limited": { method: "GET", path: "/api/v1/whoami", rules: HIGH_LIMITS },
 	ingest: { method: "POST", path: "/api/v1/location/update", body: ingestBody },
 };
 
@@ -48,13 +51,14 @@ const outDir = path.join(root, "bench", "results", "profiles");
 mkdirSync(outDir, { recursive: true });
 try {
 	const admin = adminClient(platform.url);
-	const tenant = await unlimitedTenant(admin, "bench-profile");
+	const unlimited = await unlimitedTenant(admin, "bench-profile");
 	const inspector = await platform.mf.getInspectorURL();
 	const sourceMap = loadSourceMap(platform.scriptPath);
 	if (sourceMap === null) console.log("no source map beside the bundle: frames stay as bundle positions");
 	const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 	for (const name of wanted) {
 		const target = TARGETS[name];
+		const tenant = target.rules ? await limitedTenant(admin, target.rules) : unlimited;
 		let n = 0;
 		const load = (duration, amount) =>
 			drive({
@@ -98,6 +102,14 @@ try {
 }
 // autocannon or the inspector socket may keep a handle open: stop anyway.
 process.exit(0);
+
+/** A tenant whose gateway rules are `rules`: { headers }. */
+async function limitedTenant(admin, rules) {
+	const created = await (await admin("POST", "/tenants", { name: "bench-profile-limited" })).json();
+	const res = await admin("PUT", `/tenants/${created.tenant_id}/limits`, { rules });
+	if (res.status !== 200) throw new Error(`limits: ${res.status} ${await res.text()}`);
+	return { headers: { authorization: `Bearer ${created.api_key}` } };
+}
 
 /** The ingest scenario's body: distinct (truck_id, recorded_at) per request, a day old. */
 function ingestBody(n) {

@@ -1,9 +1,10 @@
 // Gateway rate limiting: the same authenticated route (GET /api/v1/whoami) for a tenant with no
 // limits and for a tenant with three policies on two limited keys (tenant: token bucket + daily
-// window; API key: sliding window), measured alternately in one run; then an exactness check:
+// window; API key: sliding window), measured in paired rounds (ABBA) in one run; then an exactness check:
 // a flood against a limit of 1,000 must admit exactly 1,000.
 import { drive, fmt } from "../lib/load.mjs";
 import { rateLimitPeerMissing, startRateLimitPeer } from "../lib/ratelimit-peer.mjs";
+import { median, pairedRounds } from "../lib/rounds.mjs";
 
 export const title = "Gateway: authenticated route with and without the rate limiter";
 
@@ -11,7 +12,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 
-const HIGH_LIMITS = [
+export const HIGH_LIMITS = [
 	{
 		name: "tenant-burst",
 		scope: "tenant",
@@ -31,12 +32,7 @@ async function tenantWith(admin, name, rules) {
 	return created.api_key;
 }
 
-function median(values) {
-	const sorted = [...values].sort((x, y) => x - y);
-	return ((sorted[Math.floor((sorted.length - 1) / 2)] ?? 0) + (sorted[Math.ceil((sorted.length - 1) / 2)] ?? 0)) / 2;
-}
-
-/** Express + express-rate-limit + rate-limit-redis, with / without its limiter, rounds alternated like ours. */
+/** Express + express-rate-limit + rate-limit-redis, with / without its limiter, in the same paired rounds as ours. */
 async function measurePeer(root, log) {
 	const missing = await rateLimitPeerMissing();
 	if (missing !== null) {
@@ -48,13 +44,16 @@ async function measurePeer(root, log) {
 		const go = (target, duration) => drive({ url: target, connections: CONNECTIONS, duration });
 		await go(peer.open, 2);
 		await go(peer.limited, 2);
-		const open = [];
-		const limited = [];
-		for (let round = 0; round < ROUNDS; round++) {
-			open.push(await go(peer.open, SECONDS / 2));
-			limited.push(await go(peer.limited, SECONDS / 2));
-		}
-		const ratios = open.map((o, i) => (limited[i]?.rps ?? 0) / o.rps);
+		const {
+			ratios,
+			baseline: open,
+			subject: limited,
+		} = await pairedRounds({
+			rounds: ROUNDS,
+			seconds: SECONDS,
+			baseline: (d) => go(peer.open, d),
+			subject: (d) => go(peer.limited, d),
+		});
 		const mean = (runs) => runs.reduce((s, r) => s + r.rps, 0) / runs.length;
 		const refused = limited.reduce((s, r) => s + (r.statuses[429] ?? 0), 0);
 		log(
@@ -86,14 +85,17 @@ export async function run({ url, admin, log, root }) {
 	// Warm-up: JIT, D1 key lookups, leases grown to the traffic.
 	await whoami(plainKey, 4);
 	await whoami(limitedKey, 4);
-	const plain = [];
-	const limited = [];
-	// Alternate short phases so drift on a shared machine hits both sides alike.
-	for (let round = 0; round < ROUNDS; round++) {
-		plain.push(await whoami(plainKey, SECONDS / 2));
-		limited.push(await whoami(limitedKey, SECONDS / 2));
-	}
-	const roundRatios = plain.map((p, i) => (limited[i]?.rps ?? 0) / p.rps);
+	// Paired ABBA rounds, so drift on a shared machine hits both sides alike (lib/rounds.mjs).
+	const {
+		ratios: roundRatios,
+		baseline: plain,
+		subject: limited,
+	} = await pairedRounds({
+		rounds: ROUNDS,
+		seconds: SECONDS,
+		baseline: (d) => whoami(plainKey, d),
+		subject: (d) => whoami(limitedKey, d),
+	});
 	const medianRatio = median(roundRatios);
 	const merge = (runs) => ({
 		rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length,
