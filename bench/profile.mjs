@@ -9,6 +9,7 @@
 // one of ingest's 1,000 trucks has its limiter object and lease before sampling starts; the cold
 // phase, when each first point creates a Durable Object, is a different profile — set 0 to see it),
 // PROFILE_INTERVAL_US (250, the sampling interval), PROFILE_TOP (15 rows per table),
+// PROFILE_THREAD_SECONDS (5: an unprofiled phase measuring CPU by thread, see measureThreads),
 // PROFILE_EXTRA_TARGETS (comma-separated other workerd isolates sampled alongside, e.g.
 // `queues:queue,d1:db` — Miniflare's queue broker and D1 simulator), BENCH_PORT (8790).
 // Platform vars are the ingest scenario's (group commit on, points kept in the live lane).
@@ -17,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSourceMap, printSummary, summarise } from "./lib/cpuprofile.mjs";
 import { drive, fmt } from "./lib/load.mjs";
-import { adminClient, startPlatform } from "./lib/platform.mjs";
+import { adminClient, ownCpuMs, startPlatform, workerdThreadCpuMs } from "./lib/platform.mjs";
 import { unlimitedTenant } from "./lib/unlimited-tenant.mjs";
 import { HIGH_LIMITS } from "./scenarios/10-gateway.mjs";
 import { vars } from "./scenarios/30-ingest.mjs";
@@ -28,6 +29,7 @@ const connections = Number(process.env.PROFILE_CONNECTIONS ?? 100);
 const warmup = Number(process.env.PROFILE_WARMUP_REQUESTS ?? 5000);
 const interval = Number(process.env.PROFILE_INTERVAL_US ?? 250);
 const top = Number(process.env.PROFILE_TOP ?? 15);
+const threadSeconds = Number(process.env.PROFILE_THREAD_SECONDS ?? 5);
 const extraTargets = (process.env.PROFILE_EXTRA_TARGETS ?? "").split(",").filter(Boolean);
 const port = Number(process.env.BENCH_PORT ?? 8790);
 const INGEST_BASE = Date.now() - 86_400_000;
@@ -71,6 +73,7 @@ try {
 				setupRequest: target.body ? (req) => ({ ...req, body: JSON.stringify(target.body(++n)) }) : undefined,
 			});
 		if (warmup > 0) await load(600, warmup);
+		if (threadSeconds > 0) printThreads(name, await measureThreads(() => load(threadSeconds)));
 		const sessions = await Promise.all(
 			["core:user:floodgate", ...extraTargets].map((id) => openSession(inspector, id)),
 		);
@@ -102,6 +105,36 @@ try {
 }
 // autocannon or the inspector socket may keep a handle open: stop anyway.
 process.exit(0);
+
+/**
+ * CPU by thread over one unprofiled load phase: workerd runs every isolate (the Worker, its Durable
+ * Objects, Miniflare's Queues broker and D1) on its main thread, so that thread's busy share says
+ * whether the route is bound by that one core; the load generator's CPU is this process's.
+ */
+async function measureThreads(run) {
+	const before = { threads: workerdThreadCpuMs(process.pid), own: ownCpuMs(), at: Date.now() };
+	const result = await run();
+	const after = { threads: workerdThreadCpuMs(process.pid), own: ownCpuMs(), at: Date.now() };
+	if (before.threads === null || after.threads === null) return { result, threads: null };
+	return {
+		result,
+		wallMs: after.at - before.at,
+		main: after.threads.main - before.threads.main,
+		others: after.threads.others - before.threads.others,
+		own: after.own - before.own,
+	};
+}
+
+function printThreads(name, m) {
+	if (m.threads === null) {
+		console.log(`\n${name}: no /proc here, so no CPU by thread`);
+		return;
+	}
+	const per = (ms) => `${fmt((ms * 1000) / m.result.total)} µs/request`;
+	console.log(
+		`\n${name} without the profiler: ${fmt(m.result.rps)} req/s at ${connections} clients; workerd main thread ${fmt((m.main / m.wallMs) * 100)} % busy (${per(m.main)}), its other threads ${per(m.others)}, the load generator ${per(m.own)}`,
+	);
+}
 
 /** A tenant whose gateway rules are `rules`: { headers }. */
 async function limitedTenant(admin, rules) {

@@ -169,3 +169,59 @@ export function workerdCpuMs(ancestor) {
 	}
 	return found ? ticks * 10 : null;
 }
+
+/**
+ * CPU time (ms) of the workerd processes under `ancestor`, split into each process's main thread
+ * (where workerd runs every isolate: the Worker, its Durable Objects and Miniflare's Queues and D1
+ * simulators) and its other threads (V8's background compiler and GC helpers); null without /proc.
+ */
+export function workerdThreadCpuMs(ancestor) {
+	if (!existsSync("/proc")) return null;
+	let main = 0;
+	let others = 0;
+	let found = false;
+	for (const pid of workerdPids(ancestor)) {
+		for (const tid of readdirSync(`/proc/${pid}/task`)) {
+			try {
+				const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+				const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+				const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+				if (tid === String(pid)) main += ms;
+				else others += ms;
+				found = true;
+			} catch {
+				// The thread ended while we looked.
+			}
+		}
+	}
+	return found ? { main, others } : null;
+}
+
+/** CPU time (ms) this Node process (the load generator) has used so far. */
+export function ownCpuMs() {
+	const usage = process.cpuUsage();
+	return (usage.user + usage.system) / 1000;
+}
+
+function workerdPids(ancestor) {
+	const stats = new Map();
+	for (const entry of readdirSync("/proc")) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+			const close = stat.lastIndexOf(")");
+			stats.set(Number(entry), {
+				name: stat.slice(stat.indexOf("(") + 1, close),
+				ppid: Number(stat.slice(close + 2).split(" ")[1]),
+			});
+		} catch {
+			// The process ended while we looked.
+		}
+	}
+	const descends = (pid) => {
+		for (let p = stats.get(pid)?.ppid; p !== undefined && p > 1; p = stats.get(p)?.ppid)
+			if (p === ancestor) return true;
+		return false;
+	};
+	return [...stats].filter(([pid, s]) => s.name.startsWith("workerd") && descends(pid)).map(([pid]) => pid);
+}
