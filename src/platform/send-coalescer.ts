@@ -85,9 +85,6 @@ export function createCoalescer<T>(): (queue: Queue, body: T, options: Coalescer
 	};
 }
 
-/** Enqueues one JSON message, unpacked (see createCoalescer). */
-export const coalescedSend = createCoalescer<unknown>();
-
 async function lead<T>(queue: Queue, state: QueueState<T>, options: CoalescerOptions<T>): Promise<void> {
 	await new Promise((resolve) => setTimeout(resolve, options.windowMs));
 	state.leading = false;

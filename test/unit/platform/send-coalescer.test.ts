@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Packed } from "../../../src/platform/send-coalescer";
-import { coalescedSend, createCoalescer } from "../../../src/platform/send-coalescer";
+import { createCoalescer } from "../../../src/platform/send-coalescer";
 
 type Sent = { calls: number[] };
 
@@ -24,7 +24,10 @@ function countingQueue(failCall?: number): { queue: Queue; sent: Sent } {
 const options = { windowMs: 5, waitUntil: () => undefined };
 const body = (i: number) => ({ kind: "test", i });
 
-describe("coalescedSend (group commit for queue producers)", () => {
+describe("createCoalescer (group commit for queue producers)", () => {
+	// Unpacked: one queue message per send.
+	const coalescedSend = createCoalescer<unknown>();
+
 	it("sends concurrent messages of one window in one sendBatch, resolving each", async () => {
 		const { queue, sent } = countingQueue();
 		const outcomes = await Promise.allSettled(
