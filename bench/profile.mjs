@@ -10,6 +10,7 @@
 // phase, when each first point creates a Durable Object, is a different profile — set 0 to see it),
 // PROFILE_INTERVAL_US (250, the sampling interval), PROFILE_TOP (15 rows per table),
 // PROFILE_THREAD_SECONDS (5: an unprofiled phase measuring CPU by thread, see measureThreads),
+// PROFILE_NO_CONSUMERS (1: no queue consumer runs, so ingest's figures are the producer's alone),
 // PROFILE_EXTRA_TARGETS (comma-separated other workerd isolates sampled alongside, e.g.
 // `queues:queue,d1:db` — Miniflare's queue broker and D1 simulator), BENCH_PORT (8790).
 // Platform vars are the ingest scenario's (group commit on, points kept in the live lane).
@@ -48,7 +49,9 @@ if (wanted.length === 0 || wanted.some((t) => !(t in TARGETS))) {
 	process.exit(2);
 }
 
-const platform = await startPlatform({ root, port, vars, inspectorPort: 0 });
+const consumers = process.env.PROFILE_NO_CONSUMERS !== "1";
+const platform = await startPlatform({ root, port, vars, inspectorPort: 0, consumers });
+if (!consumers) console.log("queue consumers off: the producers' cost alone (PROFILE_NO_CONSUMERS=1)");
 const outDir = path.join(root, "bench", "results", "profiles");
 mkdirSync(outDir, { recursive: true });
 try {

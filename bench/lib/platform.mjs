@@ -31,10 +31,12 @@ export function buildWorker(root) {
 
 /**
  * `inspectorPort` (0 for a free one) opens workerd's DevTools inspector, for bench/profile.mjs.
- * @param {{ root: string, port: number, vars?: Record<string,string>, inspectorPort?: number }} options
+ * `consumers: false` runs no queue consumer: the producers' cost alone, without the consumers' and
+ * the local D1's work on the same workerd thread.
+ * @param {{ root: string, port: number, vars?: Record<string,string>, inspectorPort?: number, consumers?: boolean }} options
  * @returns {Promise<{ url: string, mf: Miniflare, scriptPath: string, stop: () => Promise<void> }>}
  */
-export async function startPlatform({ root, port, vars = {}, inspectorPort }) {
+export async function startPlatform({ root, port, vars = {}, inspectorPort, consumers = true }) {
 	const scriptPath = buildWorker(root);
 	// Benchmark state is throwaway: keep it on a memory-backed filesystem when there is one, so the
 	// figures measure the runtime and our code rather than this VM's disk flushes (production
@@ -64,6 +66,8 @@ export async function startPlatform({ root, port, vars = {}, inspectorPort }) {
 					modules: true,
 					scriptPath,
 					bindings: { ...workerOptions.bindings, ADMIN_TOKEN, ...vars },
+					// Producers only: messages stay in the queues (bench/profile.mjs PROFILE_NO_CONSUMERS).
+					...(consumers ? {} : { queueConsumers: {} }),
 					unsafeDirectSockets: [{ host: "127.0.0.1", port }],
 				},
 			],

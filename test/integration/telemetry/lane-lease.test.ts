@@ -4,11 +4,11 @@ import type { StoredPoint } from "../../../src/telemetry/domain";
 import { DEVICE_LEASE_TTL_MS, laneTargets, locationMessages } from "../../../src/telemetry/lanes";
 import { leaseOf, takeTokens } from "../../../src/gateway/limiter/service";
 
-// A device's lane budget is leased to the isolate for DEVICE_LEASE_TTL_MS (15 s), its tenant's for
+// A device's lane budget is leased to the isolate for DEVICE_LEASE_TTL_MS (8 s), its tenant's for
 // the limiter's default 3 s: the device's object is asked a fifth as often, the admitted total
 // stays within the budget.
 describe("ingest lane leases", () => {
-	it("leases a device's budget for 15 s and the tenant's for the default 3 s", async () => {
+	it("leases a device's budget for 8 s and the tenant's for the default 3 s", async () => {
 		const tenantId = `ten_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 		const now = Date.now();
 		const point = (i: number): StoredPoint => ({
@@ -38,7 +38,7 @@ describe("ingest lane leases", () => {
 		const tenant = leaseOf(`lane:${tenantId}:live:tenant`);
 		const at = Date.now();
 		expect(device?.units).toBeGreaterThan(0);
-		expect(device?.expiresAt ?? 0).toBeGreaterThan(at + 10_000);
+		expect(device?.expiresAt ?? 0).toBeGreaterThan(at + 5_000);
 		expect(device?.expiresAt ?? 0).toBeLessThanOrEqual(at + DEVICE_LEASE_TTL_MS);
 		expect(tenant?.expiresAt ?? 0).toBeGreaterThan(at);
 		expect(tenant?.expiresAt ?? 0).toBeLessThanOrEqual(at + 3_000);
@@ -89,7 +89,7 @@ describe("ingest lane leases", () => {
 			);
 		expect((await take(0)).allowed).toBe(true);
 		expect(leaseOf(`lane:${tenantId}:live:device:paced`)?.units).toBe(0);
-		// One point per 50 ms is 300 points per 15 s lease: the second call asks for that and gets the
+		// One point per 50 ms is 160 points per 8 s lease: the second call asks for that and gets the
 		// object's cap. Asking only twice what was spent got 2 units here, and a call per few points.
 		await new Promise((resolve) => setTimeout(resolve, 50));
 		expect((await take(1)).allowed).toBe(true);
