@@ -39,7 +39,7 @@ import { clickDeadLetterRoutes } from "./shortener/dead-letter-routes";
 import { redirectRoutes } from "./shortener/redirect-routes";
 import { linkRoutes } from "./shortener/routes";
 import { searchRoutes } from "./search/routes";
-import { serverTiming } from "./search/server-timing";
+import { serverTiming } from "./platform/server-timing";
 import { cacheRoutes } from "./cache/routes";
 import { tusProtocol } from "./uploads/middleware";
 import { uploadDiscoveryRoutes, uploadRoutes } from "./uploads/routes";
@@ -113,8 +113,11 @@ app.route("/api/v1/stats", statsRoutes);
 // The dashboard's login, snapshot and live stream: admin token, API key or its session cookie.
 app.route("/api/v1/dashboard", dashboardRoutes);
 
+// Server-Timing before the guards, so it counts authentication and the limiter (the benches read it).
+app.use("/api/v1/whoami", serverTiming());
 app.route("/api/v1/whoami", tenantApi(metaRoutes));
 app.route("/api/v1/ratelimit", tenantApi(rateLimitRoutes));
+app.use("/api/v1/location/*", serverTiming());
 app.route("/api/v1/location", deviceApi(locationRoutes));
 app.route("/api/v1/machines", deviceApi(machineRoutes));
 app.route("/api/v1/trucks", tenantApi(truckRoutes));

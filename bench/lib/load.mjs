@@ -6,7 +6,8 @@ import autocannon from "autocannon";
  * `setupRequest` may vary each request (fresh idempotency keys, say). `amount`: stop after this many
  * requests instead of after `duration`. `rate`: an open-loop total of requests per second (autocannon's
  * overallRate) instead of as fast as the connections allow, to read latency at a load below saturation.
- * @returns {Promise<{ rps: number, p50: number, p99: number, total: number, statuses: Record<string, number>, errors: number }>}
+ * `server`: p50/p99 of the Worker's own time where the route sends Server-Timing.
+ * @returns {Promise<{ rps: number, p50: number, p99: number, total: number, statuses: Record<string, number>, errors: number, server: { count: number, p50: number | null, p99: number | null } }>}
  */
 export async function drive({
 	url,
@@ -21,6 +22,7 @@ export async function drive({
 }) {
 	if (!/^http:\/\/127\.0\.0\.1:\d+/.test(url)) throw new Error(`load tests target 127.0.0.1 only, not ${url}`);
 	const statuses = {};
+	const server = [];
 	const result = await autocannon({
 		url,
 		method,
@@ -31,12 +33,16 @@ export async function drive({
 		amount,
 		pipelining: 1,
 		...(rate === undefined ? {} : { overallRate: rate }),
-		requests: setupRequest ? [{ setupRequest }] : undefined,
-		setupClient: (client) => {
-			client.on("response", (status) => {
-				statuses[status] = (statuses[status] ?? 0) + 1;
-			});
-		},
+		requests: [
+			{
+				...(setupRequest ? { setupRequest } : {}),
+				onResponse: (status, _body, _context, resHeaders) => {
+					statuses[status] = (statuses[status] ?? 0) + 1;
+					const ms = serverMs(resHeaders);
+					if (ms !== null) server.push(ms);
+				},
+			},
+		],
 	});
 	return {
 		rps: result.requests.average,
@@ -45,6 +51,27 @@ export async function drive({
 		total: result.requests.total,
 		statuses,
 		errors: result.errors + result.timeouts,
+		server: serverSummary(server),
+	};
+}
+
+/**
+ * The Worker's own milliseconds from a response's `Server-Timing: total;dur=…`, or null. Names are
+ * matched in any case: node's http lowercases them, autocannon's onResponse keeps the wire's case.
+ */
+export function serverMs(resHeaders) {
+	if (!resHeaders) return null;
+	const name = Object.keys(resHeaders).find((k) => k.toLowerCase() === "server-timing");
+	const timing = name === undefined ? null : /total;dur=([\d.]+)/.exec(String(resHeaders[name]));
+	return timing ? Number(timing[1]) : null;
+}
+
+/** p50/p99 of Server-Timing samples (null without any: a route that does not time itself). */
+export function serverSummary(samples) {
+	return {
+		count: samples.length,
+		p50: samples.length ? percentile(samples, 0.5) : null,
+		p99: samples.length ? percentile(samples, 0.99) : null,
 	};
 }
 
@@ -106,8 +133,8 @@ export async function driveOpen({ url, headers = {}, rate, duration = 5, maxInFl
 				},
 				(res) => {
 					statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-					const timing = /total;dur=([\d.]+)/.exec(String(res.headers["server-timing"] ?? ""));
-					if (timing) server.push(Number(timing[1]));
+					const ms = serverMs(res.headers);
+					if (ms !== null) server.push(ms);
 					for (const h of headerCounts) {
 						const v = String(res.headers[h.toLowerCase()] ?? "none");
 						counted[h][v] = (counted[h][v] ?? 0) + 1;
@@ -145,11 +172,7 @@ export async function driveOpen({ url, headers = {}, rate, duration = 5, maxInFl
 		skipped,
 		errors,
 		statuses,
-		server: {
-			count: server.length,
-			p50: server.length ? percentile(server, 0.5) : null,
-			p99: server.length ? percentile(server, 0.99) : null,
-		},
+		server: serverSummary(server),
 		lag_p99: percentile(lags, 0.99),
 		headers: counted,
 		latencyBy: Object.fromEntries(

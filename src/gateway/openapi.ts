@@ -77,6 +77,7 @@ export const whoamiDoc = describeRoute(
 		tags: ["Tenant"],
 		access: "tenant",
 		summary: "Who the caller is",
+		description: "Server-Timing: total;dur=<ms> is the Worker's own time (authentication and the limiter included).",
 		ok: { 200: z.object({ tenant_id: z.string(), tenant_name: z.string(), api_key_id: z.string() }) },
 	}),
 );

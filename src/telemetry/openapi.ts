@@ -47,7 +47,7 @@ export const telemetryDocs = {
 	locationUpdate: telemetry({
 		access: "device",
 		summary: "Ingest one truck location",
-		description: INGEST,
+		description: `${INGEST} Server-Timing: total;dur=<ms> is the Worker's own time.`,
 		body: locationPointSchema,
 		ok: { 202: accepted },
 		errors: [400],
@@ -55,7 +55,7 @@ export const telemetryDocs = {
 	locationBatch: telemetry({
 		access: "device",
 		summary: "Ingest a batch of truck locations",
-		description: INGEST,
+		description: `${INGEST} Server-Timing: total;dur=<ms> is the Worker's own time.`,
 		body: locationBatchSchema,
 		ok: { 202: accepted },
 		errors: [400],
