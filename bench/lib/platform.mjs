@@ -104,32 +104,17 @@ async function applyMigrations(mf, dir) {
  */
 export function workerdRssMb(ancestor) {
 	if (!existsSync("/proc")) return null;
-	const parents = new Map();
-	const names = new Map();
-	for (const entry of readdirSync("/proc")) {
-		if (!/^\d+$/.test(entry)) continue;
-		try {
-			const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-			// pid (comm) state ppid …: comm may contain spaces, so split after the last ")".
-			const close = stat.lastIndexOf(")");
-			names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
-			parents.set(Number(entry), Number(stat.slice(close + 2).split(" ")[1]));
-		} catch {
-			// The process ended while we looked.
-		}
-	}
-	const descends = (pid) => {
-		for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === ancestor) return true;
-		return false;
-	};
 	let kb = 0;
 	let found = false;
-	for (const [pid, name] of names) {
-		if (!name.startsWith("workerd") || !descends(pid)) continue;
-		const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-		if (match) {
-			kb += Number(match[1]);
-			found = true;
+	for (const pid of workerdPids(ancestor)) {
+		try {
+			const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+			if (match) {
+				kb += Number(match[1]);
+				found = true;
+			}
+		} catch {
+			// The process ended while we looked.
 		}
 	}
 	return found ? Math.round(kb / 1024) : null;
@@ -138,40 +123,20 @@ export function workerdRssMb(ancestor) {
 /**
  * CPU time (user + system, ms) used so far by the workerd processes started under `ancestor`, read
  * from /proc (clock ticks of 10 ms); null where there is no /proc or no workerd. The difference over
- * a run, per request, is a cost figure far less sensitive to a shared machine's noise than latency.
+ * a run, per request, is a cost figure; it moves with this VM's speed as throughput does, so compare
+ * phases of one run.
  */
 export function workerdCpuMs(ancestor) {
 	if (!existsSync("/proc")) return null;
-	const stats = new Map();
-	for (const entry of readdirSync("/proc")) {
-		if (!/^\d+$/.test(entry)) continue;
-		try {
-			const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-			const close = stat.lastIndexOf(")");
-			const fields = stat.slice(close + 2).split(" ");
-			// After "pid (comm) ": state ppid … utime is field 14 and stime 15 of the whole line.
-			stats.set(Number(entry), {
-				name: stat.slice(stat.indexOf("(") + 1, close),
-				ppid: Number(fields[1]),
-				ticks: Number(fields[11]) + Number(fields[12]),
-			});
-		} catch {
-			// The process ended while we looked.
-		}
-	}
-	const descends = (pid) => {
-		for (let p = stats.get(pid)?.ppid; p !== undefined && p > 1; p = stats.get(p)?.ppid)
-			if (p === ancestor) return true;
-		return false;
-	};
-	let ticks = 0;
+	let ms = 0;
 	let found = false;
-	for (const [pid, s] of stats) {
-		if (!s.name.startsWith("workerd") || !descends(pid)) continue;
-		ticks += s.ticks;
+	for (const pid of workerdPids(ancestor)) {
+		const ticks = cpuTicks(`/proc/${pid}/stat`);
+		if (ticks === null) continue;
+		ms += ticks * 10;
 		found = true;
 	}
-	return found ? ticks * 10 : null;
+	return found ? ms : null;
 }
 
 /**
@@ -185,17 +150,18 @@ export function workerdThreadCpuMs(ancestor) {
 	let others = 0;
 	let found = false;
 	for (const pid of workerdPids(ancestor)) {
-		for (const tid of readdirSync(`/proc/${pid}/task`)) {
-			try {
-				const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-				const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-				const ms = (Number(fields[11]) + Number(fields[12])) * 10;
-				if (tid === String(pid)) main += ms;
-				else others += ms;
-				found = true;
-			} catch {
-				// The thread ended while we looked.
-			}
+		let tids = [];
+		try {
+			tids = readdirSync(`/proc/${pid}/task`);
+		} catch {
+			// The process ended while we looked.
+		}
+		for (const tid of tids) {
+			const ticks = cpuTicks(`/proc/${pid}/task/${tid}/stat`);
+			if (ticks === null) continue;
+			if (tid === String(pid)) main += ticks * 10;
+			else others += ticks * 10;
+			found = true;
 		}
 	}
 	return found ? { main, others } : null;
@@ -207,6 +173,20 @@ export function ownCpuMs() {
 	return (usage.user + usage.system) / 1000;
 }
 
+/** utime + stime (clock ticks) from a /proc stat file, or null if it is gone. */
+function cpuTicks(file) {
+	try {
+		const stat = readFileSync(file, "utf8");
+		// "pid (comm) state ppid …": comm may contain spaces, so split after the last ")"; utime and
+		// stime are fields 14 and 15 of the whole line.
+		const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+		return Number(fields[11]) + Number(fields[12]);
+	} catch {
+		return null;
+	}
+}
+
+/** The pids of the workerd processes started under `ancestor`. */
 function workerdPids(ancestor) {
 	const stats = new Map();
 	for (const entry of readdirSync("/proc")) {
