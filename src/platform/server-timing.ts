@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../platform/app-env";
+import type { AppEnv } from "./app-env";
 
 /**
  * `Server-Timing: total;dur=<ms>`: the Worker's time from this middleware (mounted before

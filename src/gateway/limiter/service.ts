@@ -203,7 +203,8 @@ async function acquire(ns: Namespace, target: LimitTarget, lease: Lease): Promis
  * enough for the next lease's life at the pace the key was spent since the last grant (at least
  * twice what was spent). Asking only "twice what was spent" started every key at 1 unit and doubled
  * from there: a device posting every 0.4 s on a 15 s lease needed five object calls (1, 3, 7, 15,
- * 31) to get a lease that lasts, and 1,000 fresh devices made 1 ingest request in 7 call the object.
+ * 31) to get a lease that lasts, and 1,000 fresh devices made 1 ingest request in 7 call the object;
+ * now the second call asks for the lease's life at the pace seen since the first.
  * The object still caps every grant (a share of what is spare and of the capacity), and unspent
  * units go back with the next call, so a generous ask is never over-admission.
  */
