@@ -1,4 +1,4 @@
-// `node bench/profile.mjs ingest|whoami|whoami-limited [more…]`: where one route's CPU goes (issue 12 §2).
+// `node bench/profile.mjs ingest|whoami|whoami-limited|echo|echo-fresh-key [more…]`: where one route's CPU goes (issue 12 §2).
 // Starts the platform as the benchmark does (Miniflare, the bundle wrangler's dry run builds) with
 // workerd's DevTools inspector open, warms the route up, then samples the floodgate isolate with
 // the Chrome DevTools Protocol's Profiler while autocannon drives the route, and prints self time
@@ -13,7 +13,8 @@
 // PROFILE_NO_CONSUMERS (1: no queue consumer runs, so ingest's figures are the producer's alone),
 // PROFILE_EXTRA_TARGETS (comma-separated other workerd isolates sampled alongside, e.g.
 // `queues:queue,d1:db` — Miniflare's queue broker and D1 simulator), BENCH_PORT (8790).
-// Platform vars are the ingest scenario's (group commit on, points kept in the live lane).
+// Platform vars are the ingest scenario's (group commit on, points kept in the live lane), with
+// IDEMPOTENCY_LEGACY_UNTIL="" as in the idempotency scenario.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,12 +35,16 @@ const threadSeconds = Number(process.env.PROFILE_THREAD_SECONDS ?? 5);
 const extraTargets = (process.env.PROFILE_EXTRA_TARGETS ?? "").split(",").filter(Boolean);
 const port = Number(process.env.BENCH_PORT ?? 8790);
 const INGEST_BASE = Date.now() - 86_400_000;
+const STAMP = Date.now().toString(36);
 
 // What each target drives: a route, and how each request is made.
 const TARGETS = {
 	whoami: { method: "GET", path: "/api/v1/whoami" },
 	// The gateway scenario's limited tenant: three policies on two keys, every request through the limiter.
 	"whoami-limited": { method: "GET", path: "/api/v1/whoami", rules: HIGH_LIMITS },
+	// The idempotency scenario's POST, without a key and with a fresh key per request.
+	echo: { method: "POST", path: "/api/v1/echo", body: echoBody },
+	"echo-fresh-key": { method: "POST", path: "/api/v1/echo", body: echoBody, key: (n) => `profile-${STAMP}-${n}` },
 	ingest: { method: "POST", path: "/api/v1/location/update", body: ingestBody },
 };
 
@@ -50,7 +55,14 @@ if (wanted.length === 0 || wanted.some((t) => !(t in TARGETS))) {
 }
 
 const consumers = process.env.PROFILE_NO_CONSUMERS !== "1";
-const platform = await startPlatform({ root, port, vars, inspectorPort: 0, consumers });
+// The idempotency scenario's setting too: a fresh platform has no legacy one-object-per-key keys.
+const platform = await startPlatform({
+	root,
+	port,
+	vars: { ...vars, IDEMPOTENCY_LEGACY_UNTIL: "" },
+	inspectorPort: 0,
+	consumers,
+});
 if (!consumers) console.log("queue consumers off: the producers' cost alone (PROFILE_NO_CONSUMERS=1)");
 const outDir = path.join(root, "bench", "results", "profiles");
 mkdirSync(outDir, { recursive: true });
@@ -73,7 +85,14 @@ try {
 				headers: tenant.headers,
 				connections,
 				duration,
-				setupRequest: target.body ? (req) => ({ ...req, body: JSON.stringify(target.body(++n)) }) : undefined,
+				setupRequest: target.body
+					? (req) => {
+							n += 1;
+							const body = JSON.stringify(target.body(n));
+							if (target.key === undefined) return { ...req, body };
+							return { ...req, body, headers: { ...req.headers, "idempotency-key": target.key(n) } };
+						}
+					: undefined,
 			});
 		if (warmup > 0) await load(600, warmup);
 		if (threadSeconds > 0) printThreads(name, await measureThreads(() => load(threadSeconds)));
@@ -145,6 +164,11 @@ async function limitedTenant(admin, rules) {
 	const res = await admin("PUT", `/tenants/${created.tenant_id}/limits`, { rules });
 	if (res.status !== 200) throw new Error(`limits: ${res.status} ${await res.text()}`);
 	return { headers: { authorization: `Bearer ${created.api_key}` } };
+}
+
+/** The idempotency scenario's body. */
+function echoBody() {
+	return { machine_id: "vm-bench", slot: "A1", quantity: 1 };
 }
 
 /** The ingest scenario's body: distinct (truck_id, recorded_at) per request, a day old. */
