@@ -3,7 +3,8 @@ import autocannon from "autocannon";
 
 /**
  * Drives one route for `duration` seconds with `connections` concurrent clients.
- * `setupRequest` may vary each request (fresh idempotency keys, say). `amount`: stop after this many
+ * `setupRequest(req, context)` may vary each request (fresh idempotency keys, say); `onResponse(status,
+ * context)` sees each answer with the context its setupRequest filled. `amount`: stop after this many
  * requests instead of after `duration`. `rate`: an open-loop total of requests per second (autocannon's
  * overallRate) instead of as fast as the connections allow, to read latency at a load below saturation.
  * `server`: p50/p99 of the Worker's own time where the route sends Server-Timing.
@@ -18,6 +19,7 @@ export async function drive({
 	duration = 5,
 	amount,
 	setupRequest,
+	onResponse,
 	rate,
 }) {
 	if (!/^http:\/\/127\.0\.0\.1:\d+/.test(url)) throw new Error(`load tests target 127.0.0.1 only, not ${url}`);
@@ -36,10 +38,11 @@ export async function drive({
 		requests: [
 			{
 				...(setupRequest ? { setupRequest } : {}),
-				onResponse: (status, _body, _context, resHeaders) => {
+				onResponse: (status, _body, context, resHeaders) => {
 					statuses[status] = (statuses[status] ?? 0) + 1;
 					const ms = serverMs(resHeaders);
 					if (ms !== null) server.push(ms);
+					onResponse?.(status, context);
 				},
 			},
 		],

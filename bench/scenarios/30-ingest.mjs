@@ -2,8 +2,7 @@
 // location updates with a distinct (truck_id, recorded_at); then the queue drains and every accepted
 // point must be in D1 exactly once. Throughput is a ratio to GET /api/v1/whoami in the same run.
 // BENCH_SECONDS (default 20) is the hold; the ramp takes as long, the baseline half of it.
-import autocannon from "autocannon";
-import { drive, fmt, serverMs, serverSummary } from "../lib/load.mjs";
+import { drive, fmt } from "../lib/load.mjs";
 import { ADMIN_TOKEN } from "../lib/platform.mjs";
 
 export const title = "Telemetry ingest: ramp 50→500 clients, queue → D1, drain and exactly-once check";
@@ -183,50 +182,30 @@ async function groupCommitFigures(url) {
 	return { messages: sum("messages"), packed: sum("packed_messages"), batches: sum("batches") };
 }
 
-/** Like lib/load.mjs drive(), but records which request (by n) got each 202. 127.0.0.1 only. */
-async function driveIngest({ url, headers, connections, duration, accepted, next, base }) {
-	if (!/^http:\/\/127\.0\.0\.1:\d+/.test(url)) throw new Error(`load tests target 127.0.0.1 only, not ${url}`);
-	const statuses = {};
-	const server = [];
-	const result = await autocannon({
+/** lib/load.mjs drive() of location updates, recording which request (by n) got each 202. */
+function driveIngest({ url, headers, connections, duration, accepted, next, base }) {
+	return drive({
 		url,
 		method: "POST",
 		headers: { ...headers, "content-type": "application/json" },
 		connections,
 		duration,
-		pipelining: 1,
-		requests: [
-			{
-				setupRequest: (req, context) => {
-					const n = next();
-					context.n = n;
-					// Distinct key per request: 1,000 trucks, each point 1 ms after the previous one.
-					const body = {
-						truck_id: `truck-${n % 1000}`,
-						lat: 48 + (n % 100) / 100,
-						lng: 11 + (n % 50) / 100,
-						speed_kmh: 50,
-						heading: n % 360,
-						recorded_at: new Date(base + n).toISOString(),
-					};
-					return { ...req, body: JSON.stringify(body) };
-				},
-				onResponse: (status, _body, context, resHeaders) => {
-					statuses[status] = (statuses[status] ?? 0) + 1;
-					if (status === 202) accepted.add(context.n);
-					const ms = serverMs(resHeaders);
-					if (ms !== null) server.push(ms);
-				},
-			},
-		],
+		setupRequest: (req, context) => {
+			const n = next();
+			context.n = n;
+			// Distinct key per request: 1,000 trucks, each point 1 ms after the previous one.
+			const body = {
+				truck_id: `truck-${n % 1000}`,
+				lat: 48 + (n % 100) / 100,
+				lng: 11 + (n % 50) / 100,
+				speed_kmh: 50,
+				heading: n % 360,
+				recorded_at: new Date(base + n).toISOString(),
+			};
+			return { ...req, body: JSON.stringify(body) };
+		},
+		onResponse: (status, context) => {
+			if (status === 202) accepted.add(context.n);
+		},
 	});
-	return {
-		rps: result.requests.average,
-		p50: result.latency.p50,
-		p99: result.latency.p99,
-		total: result.requests.total,
-		statuses,
-		errors: result.errors + result.timeouts,
-		server: serverSummary(server),
-	};
 }
