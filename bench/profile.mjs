@@ -23,7 +23,7 @@ import { drive, fmt } from "./lib/load.mjs";
 import { adminClient, ownCpuMs, startPlatform, workerdThreadCpuMs } from "./lib/platform.mjs";
 import { unlimitedTenant } from "./lib/unlimited-tenant.mjs";
 import { HIGH_LIMITS } from "./scenarios/10-gateway.mjs";
-import { vars } from "./scenarios/30-ingest.mjs";
+import { ingestPoint, vars } from "./scenarios/30-ingest.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const seconds = Number(process.env.PROFILE_SECONDS ?? 10);
@@ -171,16 +171,9 @@ function echoBody() {
 	return { machine_id: "vm-bench", slot: "A1", quantity: 1 };
 }
 
-/** The ingest scenario's body: distinct (truck_id, recorded_at) per request, a day old. */
+/** The ingest scenario's body, a day old. */
 function ingestBody(n) {
-	return {
-		truck_id: `truck-${n % 1000}`,
-		lat: 48 + (n % 100) / 100,
-		lng: 11 + (n % 50) / 100,
-		speed_kmh: 50,
-		heading: n % 360,
-		recorded_at: new Date(INGEST_BASE + n).toISOString(),
-	};
+	return ingestPoint(n, INGEST_BASE);
 }
 
 /** A minimal DevTools Protocol client over Node 22's global WebSocket. */

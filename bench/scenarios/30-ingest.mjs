@@ -193,19 +193,22 @@ function driveIngest({ url, headers, connections, duration, accepted, next, base
 		setupRequest: (req, context) => {
 			const n = next();
 			context.n = n;
-			// Distinct key per request: 1,000 trucks, each point 1 ms after the previous one.
-			const body = {
-				truck_id: `truck-${n % 1000}`,
-				lat: 48 + (n % 100) / 100,
-				lng: 11 + (n % 50) / 100,
-				speed_kmh: 50,
-				heading: n % 360,
-				recorded_at: new Date(base + n).toISOString(),
-			};
-			return { ...req, body: JSON.stringify(body) };
+			return { ...req, body: JSON.stringify(ingestPoint(n, base)) };
 		},
 		onResponse: (status, context) => {
 			if (status === 202) accepted.add(context.n);
 		},
 	});
+}
+
+/** Request n's point: distinct (truck_id, recorded_at) per request, 1,000 trucks, each point 1 ms after the previous one. */
+export function ingestPoint(n, base) {
+	return {
+		truck_id: `truck-${n % 1000}`,
+		lat: 48 + (n % 100) / 100,
+		lng: 11 + (n % 50) / 100,
+		speed_kmh: 50,
+		heading: n % 360,
+		recorded_at: new Date(base + n).toISOString(),
+	};
 }
