@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { BeginDecision, Fingerprint, IdempotencyRecord, StoredResponse } from "../src/gateway/idempotency/domain";
+import type { ShardOp, ShardOpResult } from "../src/gateway/idempotency/shard-batch";
 import { decideBegin } from "../src/gateway/idempotency/domain";
 import {
 	CHUNK_CHARS,
@@ -66,6 +67,21 @@ export class IdempotencyShard extends DurableObject<Env> {
 		return stored;
 	}
 
+	/**
+	 * A batch of begin/complete/release calls (src/gateway/idempotency/shard-batch.ts), applied in
+	 * order in one synchronous run, so their writes commit together before the answer leaves. One
+	 * op failing (a bug) fails only its own result.
+	 */
+	many(ops: readonly ShardOp[]): ShardOpResult[] {
+		return ops.map((op) => {
+			try {
+				return { ok: true, value: this.#apply(op) };
+			} catch (error) {
+				return { ok: false, error: error instanceof Error ? error.message : String(error) };
+			}
+		});
+	}
+
 	/** Forgets `scope` if `token` still holds it, so a retry runs the operation again. */
 	release(scope: string, token: string): boolean {
 		return releaseIfHeld(this.ctx.storage.sql, scope, token);
@@ -90,6 +106,17 @@ export class IdempotencyShard extends DurableObject<Env> {
 		const next = removed === PURGE_BATCH ? now : nextExpiry(sql);
 		this.#alarmAt = next ?? 0;
 		if (next !== null) await this.ctx.storage.setAlarm(next);
+	}
+
+	#apply(op: ShardOp): BeginDecision | boolean {
+		switch (op.kind) {
+			case "begin":
+				return this.begin(op.scope, op.fingerprint, op.lockMs, op.retentionMs);
+			case "complete":
+				return this.complete(op.scope, op.token, op.response, op.retentionMs);
+			case "release":
+				return this.release(op.scope, op.token);
+		}
 	}
 
 	#store(scope: string, record: IdempotencyRecord | null): void {

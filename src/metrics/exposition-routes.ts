@@ -1,3 +1,4 @@
+import { shardBatchFigures } from "../gateway/idempotency/shard-batch";
 import { groupCommitFigures } from "../platform/send-coalescer";
 import { Hono } from "hono";
 import type { AppEnv } from "../platform/app-env";
@@ -37,6 +38,7 @@ export const expositionRoutes = new Hono<AppEnv>().get("/", metricDocs.expositio
 		metricSeries,
 		caches: namedCacheFigures(),
 		groupCommit: groupCommitFigures(),
+		idempotencyShardBatch: shardBatchFigures(),
 		accountNoticeFailures: noticeFailures(),
 	});
 	return c.body(text, 200, { "Content-Type": EXPOSITION_CONTENT_TYPE });

@@ -15,6 +15,7 @@ export type PlatformFigures = {
 	caches: readonly NamedCacheFigures[];
 	/** Queue group commit in this isolate (src/platform/send-coalescer.ts). */
 	groupCommit: { messages: number; packed: number; batches: number };
+	idempotencyShardBatch: { calls: number; rpcs: number };
 	/** Account security notices this isolate could not enqueue (the account change went through). */
 	accountNoticeFailures: number;
 };
@@ -98,6 +99,16 @@ export function renderExposition(f: PlatformFigures): string {
 			"floodgate_queue_group_commit_batches_total",
 			"sendBatch calls that carried those: packed / batches is the mean group size.",
 			[{ labels: instance, value: f.groupCommit.batches }],
+		),
+		counter(
+			"floodgate_idempotency_shard_calls_total",
+			"Idempotency-Key begin/complete/release calls this isolate made to home shards (coalesced).",
+			[{ labels: instance, value: f.idempotencyShardBatch.calls }],
+		),
+		counter(
+			"floodgate_idempotency_shard_rpcs_total",
+			"Shard RPCs that carried them: calls / rpcs is the mean batch size.",
+			[{ labels: instance, value: f.idempotencyShardBatch.rpcs }],
 		),
 		gauge(
 			"floodgate_jobs",

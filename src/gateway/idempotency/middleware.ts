@@ -66,7 +66,7 @@ export function idempotency(options: IdempotencyOptions = {}): MiddlewareHandler
 		const retentionMs = 1000 * (options.retentionSeconds ?? Number(c.env.IDEMPOTENCY_RETENTION_SECONDS));
 		const lockMs = 1000 * (options.lockSeconds ?? Number(c.env.IDEMPOTENCY_LOCK_SECONDS));
 		const tenantId = c.get("principal").tenantId;
-		const homes = keyHomes(c.env, tenantId, scope, shardPlan(c.env, tenantId));
+		const homes = keyHomes(c.env, tenantId, scope, shardPlan(c.env, tenantId), backgroundOf(c));
 		const { decision, home } = await beginKey(homes, fingerprint, lockMs, retentionMs);
 		switch (decision.kind) {
 			case "mismatch":
@@ -192,6 +192,16 @@ async function snapshot(res: Response): Promise<StoredResponse> {
 	const body = await res.clone().text();
 	if (body.length > MAX_REPLAY_BODY_CHARS) return { status: res.status, body: "", headers, omitted: true };
 	return { status: res.status, body, headers };
+}
+
+/** The request's waitUntil; undefined when the app runs without an execution context (home calls then go one by one). */
+function backgroundOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {
+	try {
+		const ctx = c.executionCtx;
+		return (promise) => ctx.waitUntil(promise);
+	} catch {
+		return undefined;
+	}
 }
 
 function logWarn(msg: string, scope: string, error: unknown): void {

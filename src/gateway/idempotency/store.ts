@@ -1,5 +1,7 @@
 import type { BeginDecision, Fingerprint, IdempotencyRecord, StoredResponse } from "./domain";
+import type { ShardOp } from "./shard-batch";
 import type { ShardPlan } from "./shards";
+import { callShard } from "./shard-batch";
 import { parseShardPlans, planFor, shardIndex, shardName, shardNames } from "./shards";
 
 /**
@@ -33,9 +35,22 @@ export function legacyUntil(env: Env): number {
 	return text === "" ? 0 : Date.parse(text);
 }
 
-/** Every place `scope` may live, its home first. */
-export function keyHomes(env: Env, tenantId: string, scope: string, plan: ShardPlan, now = Date.now()): KeyHome[] {
-	const homes = shardNames(tenantId, scope, plan, now).map((name) => shardHome(env, name, scope));
+/**
+ * Every place `scope` may live, its home first. Given the request's `waitUntil`, the home shard's
+ * begin/complete/release are coalesced with this isolate's concurrent calls to it (shard-batch.ts);
+ * the older places, read through rarely, are called one by one.
+ */
+export function keyHomes(
+	env: Env,
+	tenantId: string,
+	scope: string,
+	plan: ShardPlan,
+	waitUntil?: (promise: Promise<unknown>) => void,
+	now = Date.now(),
+): KeyHome[] {
+	const homes = shardNames(tenantId, scope, plan, now).map((name, i) =>
+		i === 0 && waitUntil !== undefined ? batchedShardHome(env, name, scope, waitUntil) : shardHome(env, name, scope),
+	);
 	if (legacyUntil(env) > now) homes.push(legacyHome(env, scope));
 	return homes;
 }
@@ -94,4 +109,26 @@ function shardHome(env: Env, name: string, scope: string): KeyHome {
 		release: (token) => stub.release(scope, token),
 		inspect: () => stub.inspect(scope),
 	};
+}
+
+function batchedShardHome(
+	env: Env,
+	name: string,
+	scope: string,
+	waitUntil: (promise: Promise<unknown>) => void,
+): KeyHome {
+	const call = (op: ShardOp) => callShard(env, name, op, waitUntil);
+	return {
+		begin: async (fingerprint, lockMs, retentionMs) =>
+			asDecision(await call({ kind: "begin", scope, fingerprint, lockMs, retentionMs })),
+		complete: async (token, response, retentionMs) =>
+			(await call({ kind: "complete", scope, token, response, retentionMs })) === true,
+		release: async (token) => (await call({ kind: "release", scope, token })) === true,
+		inspect: () => env.IDEMPOTENCY_SHARD.getByName(name).inspect(scope),
+	};
+}
+
+function asDecision(value: BeginDecision | boolean): BeginDecision {
+	if (typeof value === "boolean") throw new Error("an idempotency shard answered begin with a boolean");
+	return value;
 }

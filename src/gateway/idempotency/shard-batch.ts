@@ -1,0 +1,49 @@
+import type { CoalescerFigures } from "../../platform/rpc-coalescer";
+import type { BeginDecision, Fingerprint, StoredResponse } from "./domain";
+import { RpcCoalescer } from "../../platform/rpc-coalescer";
+
+/**
+ * The calls a request makes to its key's home shard (begin, complete, release), coalesced per
+ * isolate and shard without a timer (platform/rpc-coalescer.ts): idle, each call is one RPC as
+ * before; while one RPC to a shard is in flight, the calls that arrive meanwhile leave together in
+ * one `IdempotencyShard.many` as soon as it returns, and the shard applies them in one synchronous
+ * run (one commit). Each call still gets its own answer only after that commit: the in-progress
+ * record is durable before the handler runs, the completed one before the 2xx goes out.
+ */
+export type ShardOp =
+	| { kind: "begin"; scope: string; fingerprint: Fingerprint; lockMs: number; retentionMs: number }
+	| { kind: "complete"; scope: string; token: string; response: StoredResponse; retentionMs: number }
+	| { kind: "release"; scope: string; token: string };
+
+/** One op's outcome across RPC: only an Error's message would survive, so a failure is a value. */
+export type ShardOpResult = { ok: true; value: BeginDecision | boolean } | { ok: false; error: string };
+
+/** Ops per RPC at most: one shard run stays short, so a key waiting behind it does not wait long. */
+const MAX_OPS = 64;
+/** Response characters per RPC at most (a DO RPC message is at most 32 MiB); a larger body goes alone. */
+const MAX_BODY_CHARS = 1024 * 1024;
+
+const coalescer = new RpcCoalescer<ShardOp, ShardOpResult>(MAX_OPS, MAX_BODY_CHARS, (op) =>
+	op.kind === "complete" ? op.response.body.length : 0,
+);
+
+/** This isolate's figures (GET /metrics): home-shard calls and the RPCs that carried them. */
+export function shardBatchFigures(): Readonly<CoalescerFigures> {
+	return coalescer.figures();
+}
+
+/** Runs `op` on the shard `name`, batched with this isolate's concurrent calls to it. */
+export async function callShard(
+	env: Env,
+	name: string,
+	op: ShardOp,
+	waitUntil: (promise: Promise<unknown>) => void,
+): Promise<BeginDecision | boolean> {
+	const result = await coalescer.call(name, op, {
+		waitUntil,
+		// The stub is made by whichever request sends the batch, in its own context.
+		send: (ops) => env.IDEMPOTENCY_SHARD.getByName(name).many(ops),
+	});
+	if (!result.ok) throw new Error(`idempotency shard ${name}: ${result.error}`);
+	return result.value;
+}

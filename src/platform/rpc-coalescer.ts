@@ -1,0 +1,141 @@
+import { TimeoutError } from "./timeout";
+
+/**
+ * Nagle-style coalescing of calls to one Durable Object, without a timer: per isolate and target,
+ * the first call is sent at once; calls that arrive while one RPC to that target is in flight queue
+ * up and leave together in ONE RPC as soon as the in-flight one returns. Idle, nothing waits; under
+ * load, batches grow with the RPC's round trip (a timer window paid its delay on every batch and
+ * gathered ~1.3 calls each).
+ *
+ * The hand-off across requests is send-coalescer.ts's: the sender sends from its own request
+ * context (the `send` it was given makes its own stub; no I/O object crosses requests) and settles
+ * plain promises, whose continuations workerd runs in each waiter's own context (cross-request
+ * promise resolution). The sender answers its own request as soon as its own batch returned; its
+ * further sending for the queued calls runs under its `waitUntil`. Each waiter holds a timer of its
+ * own (`waitLimitMs`), so the runtime never takes it for a hung request, and a sender that dies
+ * costs its waiters an error, never a lost answer. After MAX_ROUNDS batches a sender hands the
+ * queue to the first waiting caller, which goes on from its own context: no request lives on
+ * sending for others forever.
+ */
+export type RpcCoalescerOptions<Op> = {
+	/** Keeps the sender's sending running if its client goes away. */
+	waitUntil: (promise: Promise<unknown>) => void;
+	/** Sends one batch; must answer one result per op, in order (a throw fails the whole batch). */
+	send: (ops: readonly Op[]) => Promise<readonly unknown[]>;
+	/** How long a call waits for its batch before failing. */
+	waitLimitMs?: number;
+};
+
+/** The figures of one coalescer in this isolate: calls and the RPCs that carried them. */
+export type CoalescerFigures = { calls: number; rpcs: number };
+
+type Outcome = { kind: "done"; value: unknown } | { kind: "failed"; error: unknown } | { kind: "lead" };
+type Waiting<Op> = { op: Op; weight: number; settle: (outcome: Outcome) => void };
+type Target<Op> = { queue: Waiting<Op>[]; sending: boolean };
+
+/** Batches a sender sends before handing the queue on (each is one round trip of its own request). */
+const MAX_ROUNDS = 16;
+const DEFAULT_WAIT_LIMIT_MS = 10_000;
+
+export class RpcCoalescer<Op, Result> {
+	readonly #targets = new Map<string, Target<Op>>();
+	readonly #figures: CoalescerFigures = { calls: 0, rpcs: 0 };
+
+	/**
+	 * @param maxOps calls per RPC at most
+	 * @param maxWeight total weight per RPC at most (e.g. characters of payload); a heavier call goes alone
+	 * @param weigh the weight of one call
+	 */
+	constructor(
+		private readonly maxOps: number,
+		private readonly maxWeight: number,
+		private readonly weigh: (op: Op) => number,
+	) {}
+
+	figures(): Readonly<CoalescerFigures> {
+		return { ...this.#figures };
+	}
+
+	/** Runs `op` against `target` (e.g. a Durable Object name), batched with concurrent calls to it. */
+	async call(target: string, op: Op, options: RpcCoalescerOptions<Op>): Promise<Result> {
+		let state = this.#targets.get(target);
+		if (state === undefined) {
+			state = { queue: [], sending: false };
+			this.#targets.set(target, state);
+		}
+		this.#figures.calls += 1;
+		const limitMs = options.waitLimitMs ?? DEFAULT_WAIT_LIMIT_MS;
+		let outcome = this.#enqueue(state, op, limitMs);
+		if (!state.sending) {
+			state.sending = true;
+			options.waitUntil(this.#drain(target, state, options.send));
+		}
+		for (;;) {
+			const settled = await outcome;
+			if (settled.kind === "failed") throw settled.error;
+			// The Result type is this call's own: `send` answers one result per op, in order.
+			if (settled.kind === "done") return settled.value as Result;
+			// Handed the queue (the previous sender used its rounds; `sending` stayed true for us):
+			// this call sends on from its own request context, its own op among the rest.
+			outcome = this.#enqueue(state, op, limitMs);
+			options.waitUntil(this.#drain(target, state, options.send));
+		}
+	}
+
+	/** Queues `op`; its promise settles with the batch's outcome, a hand-off, or a TimeoutError at `limitMs`. */
+	#enqueue(state: Target<Op>, op: Op, limitMs: number): Promise<Outcome> {
+		return new Promise<Outcome>((resolve) => {
+			const timer = setTimeout(() => {
+				// Out of the queue (if still there) so it is neither sent nor handed the queue.
+				const at = state.queue.indexOf(waiting);
+				if (at >= 0) state.queue.splice(at, 1);
+				resolve({ kind: "failed", error: new TimeoutError(`coalesced call did not finish within ${limitMs} ms`) });
+			}, limitMs);
+			const waiting: Waiting<Op> = {
+				op,
+				weight: this.weigh(op),
+				settle: (outcome) => {
+					clearTimeout(timer);
+					resolve(outcome);
+				},
+			};
+			state.queue.push(waiting);
+		});
+	}
+
+	async #drain(target: string, state: Target<Op>, send: RpcCoalescerOptions<Op>["send"]): Promise<void> {
+		try {
+			for (let round = 0; round < MAX_ROUNDS && state.queue.length > 0; round++) {
+				const batch = this.#take(state);
+				this.#figures.rpcs += 1;
+				let outcomes: Outcome[];
+				try {
+					const results = await send(batch.map((w) => w.op));
+					if (results.length !== batch.length)
+						throw new Error(`${target}: ${results.length} results for ${batch.length} calls`);
+					outcomes = results.map((value) => ({ kind: "done", value }));
+				} catch (error) {
+					outcomes = batch.map(() => ({ kind: "failed", error }));
+				}
+				batch.forEach((w, i) => w.settle(outcomes[i] ?? { kind: "failed", error: new Error("no result") }));
+			}
+		} finally {
+			const next = state.queue.shift();
+			if (next === undefined) state.sending = false;
+			else next.settle({ kind: "lead" });
+			if (state.queue.length === 0 && !state.sending) this.#targets.delete(target);
+		}
+	}
+
+	/** The next batch: the oldest calls, within maxOps and maxWeight (at least one). */
+	#take(state: Target<Op>): Waiting<Op>[] {
+		let weight = 0;
+		let n = 0;
+		for (const w of state.queue) {
+			if (n >= this.maxOps || (n > 0 && weight + w.weight > this.maxWeight)) break;
+			weight += w.weight;
+			n += 1;
+		}
+		return state.queue.splice(0, n);
+	}
+}
