@@ -16,7 +16,9 @@ let base;
 let apiKey;
 
 before(async () => {
-	({ worker, base } = await startLocalWorker());
+	({ worker, base } = await startLocalWorker(
+		process.env.E2E_SHARDS ? { IDEMPOTENCY_SHARDS: process.env.E2E_SHARDS } : {},
+	));
 	apiKey = await createTenant(base, "idem-coalesce-e2e");
 });
 
