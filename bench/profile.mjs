@@ -59,7 +59,11 @@ const consumers = process.env.PROFILE_NO_CONSUMERS !== "1";
 const platform = await startPlatform({
 	root,
 	port,
-	vars: { ...vars, IDEMPOTENCY_LEGACY_UNTIL: "" },
+	vars: {
+		...vars,
+		IDEMPOTENCY_LEGACY_UNTIL: "",
+		...(process.env.BENCH_IDEMPOTENCY_SHARDS ? { IDEMPOTENCY_SHARDS: process.env.BENCH_IDEMPOTENCY_SHARDS } : {}),
+	},
 	inspectorPort: 0,
 	consumers,
 });

@@ -11,7 +11,10 @@ export const title = "Idempotency-Key on a POST route: without, fresh keys, repl
 
 // A fresh benchmark platform has no keys from before the shards: the legacy read-through (one
 // extra object call per fresh key while IDEMPOTENCY_LEGACY_UNTIL lies ahead) is switched off.
-export const vars = { IDEMPOTENCY_LEGACY_UNTIL: "" };
+export const vars = {
+	IDEMPOTENCY_LEGACY_UNTIL: "",
+	...(process.env.BENCH_IDEMPOTENCY_SHARDS ? { IDEMPOTENCY_SHARDS: process.env.BENCH_IDEMPOTENCY_SHARDS } : {}),
+};
 
 const REPLAY_KEYS = 256;
 

@@ -13,15 +13,18 @@ import { TimeoutError } from "./timeout";
  * promise resolution). The sender answers its own request as soon as its own batch returned; its
  * further sending for the queued calls runs under its `waitUntil`. Each waiter holds a timer of its
  * own (`waitLimitMs`), so the runtime never takes it for a hung request, and a sender that dies
- * costs its waiters an error, never a lost answer. After MAX_ROUNDS batches a sender hands the
- * queue to the first waiting caller, which goes on from its own context: no request lives on
- * sending for others forever.
+ * costs its waiters an error, never a lost answer. The waiter clears that timer itself, after its
+ * await: a timer belongs to the request that set it, and `clearTimeout` from the sender's context
+ * leaves it armed (measured: once such timers fired under load, answers failed with "Cannot perform
+ * I/O on behalf of a different request"; test/e2e/idempotency-coalesce-load.e2e.mjs). After
+ * MAX_ROUNDS batches a sender hands the queue to the first waiting caller, which goes on from its
+ * own context: no request lives on sending for others forever.
  */
-export type RpcCoalescerOptions<Op> = {
+export type RpcCoalescerOptions<Op, Result> = {
 	/** Keeps the sender's sending running if its client goes away. */
 	waitUntil: (promise: Promise<unknown>) => void;
 	/** Sends one batch; must answer one result per op, in order (a throw fails the whole batch). */
-	send: (ops: readonly Op[]) => Promise<readonly unknown[]>;
+	send: (ops: readonly Op[]) => Promise<readonly Result[]>;
 	/** How long a call waits for its batch before failing. */
 	waitLimitMs?: number;
 };
@@ -29,16 +32,16 @@ export type RpcCoalescerOptions<Op> = {
 /** The figures of one coalescer in this isolate: calls and the RPCs that carried them. */
 export type CoalescerFigures = { calls: number; rpcs: number };
 
-type Outcome = { kind: "done"; value: unknown } | { kind: "failed"; error: unknown } | { kind: "lead" };
-type Waiting<Op> = { op: Op; weight: number; settle: (outcome: Outcome) => void };
-type Target<Op> = { queue: Waiting<Op>[]; sending: boolean };
+type Outcome<Result> = { kind: "done"; value: Result } | { kind: "failed"; error: unknown } | { kind: "lead" };
+type Waiting<Op, Result> = { op: Op; weight: number; settle: (outcome: Outcome<Result>) => void };
+type Target<Op, Result> = { queue: Waiting<Op, Result>[]; sending: boolean };
 
 /** Batches a sender sends before handing the queue on (each is one round trip of its own request). */
 const MAX_ROUNDS = 16;
 const DEFAULT_WAIT_LIMIT_MS = 10_000;
 
 export class RpcCoalescer<Op, Result> {
-	readonly #targets = new Map<string, Target<Op>>();
+	readonly #targets = new Map<string, Target<Op, Result>>();
 	readonly #figures: CoalescerFigures = { calls: 0, rpcs: 0 };
 
 	/**
@@ -57,7 +60,7 @@ export class RpcCoalescer<Op, Result> {
 	}
 
 	/** Runs `op` against `target` (e.g. a Durable Object name), batched with concurrent calls to it. */
-	async call(target: string, op: Op, options: RpcCoalescerOptions<Op>): Promise<Result> {
+	async call(target: string, op: Op, options: RpcCoalescerOptions<Op, Result>): Promise<Result> {
 		let state = this.#targets.get(target);
 		if (state === undefined) {
 			state = { queue: [], sending: false };
@@ -71,10 +74,12 @@ export class RpcCoalescer<Op, Result> {
 			options.waitUntil(this.#drain(target, state, options.send));
 		}
 		for (;;) {
-			const settled = await outcome;
+			const settled = await outcome.promise;
+			// Cleared here, in this call's own request context: a timer belongs to the request that
+			// set it, and the batch's sender (another request) cannot clear it.
+			clearTimeout(outcome.timer);
 			if (settled.kind === "failed") throw settled.error;
-			// The Result type is this call's own: `send` answers one result per op, in order.
-			if (settled.kind === "done") return settled.value as Result;
+			if (settled.kind === "done") return settled.value;
 			// Handed the queue (the previous sender used its rounds; `sending` stayed true for us):
 			// this call sends on from its own request context, its own op among the rest.
 			outcome = this.#enqueue(state, op, limitMs);
@@ -83,32 +88,33 @@ export class RpcCoalescer<Op, Result> {
 	}
 
 	/** Queues `op`; its promise settles with the batch's outcome, a hand-off, or a TimeoutError at `limitMs`. */
-	#enqueue(state: Target<Op>, op: Op, limitMs: number): Promise<Outcome> {
-		return new Promise<Outcome>((resolve) => {
-			const timer = setTimeout(() => {
-				// Out of the queue (if still there) so it is neither sent nor handed the queue.
-				const at = state.queue.indexOf(waiting);
-				if (at >= 0) state.queue.splice(at, 1);
-				resolve({ kind: "failed", error: new TimeoutError(`coalesced call did not finish within ${limitMs} ms`) });
-			}, limitMs);
-			const waiting: Waiting<Op> = {
-				op,
-				weight: this.weigh(op),
-				settle: (outcome) => {
-					clearTimeout(timer);
-					resolve(outcome);
-				},
-			};
-			state.queue.push(waiting);
-		});
+	#enqueue(
+		state: Target<Op, Result>,
+		op: Op,
+		limitMs: number,
+	): { promise: Promise<Outcome<Result>>; timer: ReturnType<typeof setTimeout> } {
+		const { promise, resolve } = Promise.withResolvers<Outcome<Result>>();
+		const waiting: Waiting<Op, Result> = { op, weight: this.weigh(op), settle: resolve };
+		const timer = setTimeout(() => {
+			// Out of the queue (if still there) so it is neither sent nor handed the queue.
+			const at = state.queue.indexOf(waiting);
+			if (at >= 0) state.queue.splice(at, 1);
+			resolve({ kind: "failed", error: new TimeoutError(`coalesced call did not finish within ${limitMs} ms`) });
+		}, limitMs);
+		state.queue.push(waiting);
+		return { promise, timer };
 	}
 
-	async #drain(target: string, state: Target<Op>, send: RpcCoalescerOptions<Op>["send"]): Promise<void> {
+	async #drain(
+		target: string,
+		state: Target<Op, Result>,
+		send: RpcCoalescerOptions<Op, Result>["send"],
+	): Promise<void> {
 		try {
 			for (let round = 0; round < MAX_ROUNDS && state.queue.length > 0; round++) {
 				const batch = this.#take(state);
 				this.#figures.rpcs += 1;
-				let outcomes: Outcome[];
+				let outcomes: Outcome<Result>[];
 				try {
 					const results = await send(batch.map((w) => w.op));
 					if (results.length !== batch.length)
@@ -128,7 +134,7 @@ export class RpcCoalescer<Op, Result> {
 	}
 
 	/** The next batch: the oldest calls, within maxOps and maxWeight (at least one). */
-	#take(state: Target<Op>): Waiting<Op>[] {
+	#take(state: Target<Op, Result>): Waiting<Op, Result>[] {
 		let weight = 0;
 		let n = 0;
 		for (const w of state.queue) {
