@@ -87,7 +87,12 @@ export function jsonBody(options: JsonBodyOptions = {}): MiddlewareHandler<AppEn
  * a Response around those bytes to decode them again, which showed in the ingest profile.
  */
 export async function readJson(c: Context): Promise<unknown> {
-	return JSON.parse(UTF8.decode(await c.req.arrayBuffer()));
+	return JSON.parse(await readText(c));
+}
+
+/** The request body as text, from the same cached bytes (`c.req.text()` would wrap them in a new Response). */
+export async function readText(c: Context): Promise<string> {
+	return UTF8.decode(await c.req.arrayBuffer());
 }
 
 /** Whether a path matches one of `patterns`, the way hono/combine's `except` decides it. */

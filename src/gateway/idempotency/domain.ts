@@ -156,12 +156,19 @@ export function canonicalJson(value: unknown): string {
 
 /** The text a body is fingerprinted by: canonical JSON when it parses, else the raw text. */
 export function canonicalBody(text: string): string {
-	if (text.trim() === "") return "";
+	return fingerprintBody(text).canonical;
+}
+
+/** canonicalBody's text, with the parsed JSON when the body is JSON (`parsed` null otherwise). */
+export function fingerprintBody(text: string): { canonical: string; parsed: { value: unknown } | null } {
+	if (text.trim() === "") return { canonical: "", parsed: null };
+	let value: unknown;
 	try {
-		return canonicalJson(JSON.parse(text));
+		value = JSON.parse(text);
 	} catch {
-		return `raw:${text}`;
+		return { canonical: `raw:${text}`, parsed: null };
 	}
+	return { canonical: canonicalJson(value), parsed: { value } };
 }
 
 function mismatchedField(stored: Fingerprint, incoming: Fingerprint): keyof Fingerprint | null {

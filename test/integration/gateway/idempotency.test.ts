@@ -51,6 +51,20 @@ describe("idempotency keys", () => {
 		expect(probe.runs).toBe(1);
 	});
 
+	it("validates the body it fingerprinted: malformed JSON is a 400 that releases the key, a parsed body reaches the route", async () => {
+		const { apiKey } = await createTenant();
+		const malformed = await echo(apiKey, "parse-1", '{"a": 1');
+		expect(malformed.status).toBe(400);
+		// Nothing was stored: the same key with a well-formed body runs (no 422 for a different body).
+		const ran = await echo(apiKey, "parse-1", { a: 1, b: [true] });
+		expect(ran.status).toBe(201);
+		expect((await json(ran)).body).toEqual({ a: 1, b: [true] });
+		// A JSON value the route's schema refuses (not an object) is its 400, not the middleware's.
+		const refused = await echo(apiKey, "parse-2", "[1,2]");
+		expect(refused.status).toBe(400);
+		expect(((await json(refused)).error as { code: string }).code).toBe("validation_failed");
+	});
+
 	it("3. replays through the real app (also for the X-Idempotency-Key alias and a quoted key)", async () => {
 		const { apiKey } = await createTenant();
 		const first = await json(await echo(apiKey, "order-7", { a: 1 }));

@@ -5,6 +5,7 @@ import {
 	canonicalJson,
 	decideBegin,
 	decideComplete,
+	fingerprintBody,
 	holdsLock,
 	idempotencyKeySchema,
 } from "../../../src/gateway/idempotency/domain";
@@ -20,6 +21,16 @@ describe("canonical fingerprints", () => {
 		expect(canonicalBody("[1,2]")).not.toBe(canonicalBody("[2,1]"));
 		expect(canonicalBody("not json")).toBe("raw:not json");
 		expect(canonicalBody("")).toBe("");
+	});
+
+	it("hands on the parsed JSON it fingerprinted (for the route's validator), and nothing for other bodies", () => {
+		expect(fingerprintBody('{ "b": [1], "a": 2 }')).toEqual({
+			canonical: '{"a":2,"b":[1]}',
+			parsed: { value: { b: [1], a: 2 } },
+		});
+		expect(fingerprintBody("null")).toEqual({ canonical: "null", parsed: { value: null } });
+		expect(fingerprintBody("{oops")).toEqual({ canonical: "raw:{oops", parsed: null });
+		expect(fingerprintBody("  ")).toEqual({ canonical: "", parsed: null });
 	});
 
 	it("accepts keys of 1 to 255 printable characters", () => {
