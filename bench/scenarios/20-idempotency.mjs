@@ -1,11 +1,13 @@
 // The idempotency middleware's cost on a POST route: POST /api/v1/echo without a key (the
-// baseline: the middleware steps aside), with a fresh key per request (a row in one of the
-// tenant's IdempotencyShard objects: begin + complete), and replays of completed keys (served from
+// baseline: the middleware steps aside) and with a fresh key per request (a row in one of the
+// tenant's IdempotencyShard objects: begin + complete) in BENCH_ROUNDS (4) paired ABBA rounds of
+// BENCH_SECONDS (8) per side, the figure being the median round; replays of completed keys (served from
 // the isolate's replay cache or the shard). Then the distinct-keys run: BENCH_IDEMPOTENCY_KEYS
 // (default 1,000,000) fresh keys in BENCH_IDEMPOTENCY_SEGMENTS segments, p50/p99 per segment (flat
 // latency = the last segment's p99 close to the first's), and how many were created before the
 // first error. Gateway limits are switched off for the tenant so only this is measured.
 import { drive, fmt } from "../lib/load.mjs";
+import { median, pairedRounds } from "../lib/rounds.mjs";
 
 export const title = "Idempotency-Key on a POST route: without, fresh keys, replays, distinct keys";
 
@@ -45,12 +47,29 @@ export async function run({ url, admin, log }) {
 		return result;
 	};
 
-	const without = await phase("without key", undefined);
+	// Without a key and with a fresh key per request, in paired ABBA rounds (lib/rounds.mjs): one
+	// phase of each read 0.55 and 0.41 in two runs of the same code an hour apart.
 	let fresh = 0;
-	const withFresh = await phase("fresh keys", (req) => ({
+	const freshKey = (req) => ({
 		...req,
 		headers: { ...req.headers, "idempotency-key": `fresh-${process.pid}-${fresh++}` },
-	}));
+	});
+	const rounds = await pairedRounds({
+		rounds: Number(process.env.BENCH_ROUNDS ?? 4),
+		seconds,
+		baseline: (d) => drive({ url: target, method: "POST", headers, body, duration: d }),
+		subject: (d) => drive({ url: target, method: "POST", headers, body, duration: d, setupRequest: freshKey }),
+	});
+	const without = merged(rounds.baseline);
+	const withFresh = merged(rounds.subject);
+	const freshRatio = median(rounds.ratios);
+	log(
+		`${"without key".padEnd(12)} ${fmt(without.rps)} req/s  p50 ${without.p50} ms  p99 ${without.p99} ms  statuses ${JSON.stringify(without.statuses)}`,
+	);
+	log(
+		`${"fresh keys".padEnd(12)} ${fmt(withFresh.rps)} req/s  p50 ${withFresh.p50} ms  p99 ${withFresh.p99} ms  statuses ${JSON.stringify(withFresh.statuses)}`,
+	);
+	log(`fresh/without by round (ABBA): ${rounds.ratios.map((r) => fmt(r, 2)).join(" ")} (median ${fmt(freshRatio, 2)})`);
 	let replay = 0;
 	const withReplay = await phase("replays", (req) => ({
 		...req,
@@ -65,7 +84,8 @@ export async function run({ url, admin, log }) {
 		fresh_p99_ms: withFresh.p99,
 		replay_rps: Math.round(withReplay.rps),
 		replay_p99_ms: withReplay.p99,
-		fresh_ratio: round(withFresh.rps / without.rps),
+		fresh_ratio: round(freshRatio),
+		fresh_round_ratios: rounds.ratios.map(round),
 		replay_ratio: round(withReplay.rps / without.rps),
 		replay_over_fresh: round(withReplay.rps / withFresh.rps),
 		fresh_p99_ratio: round(withFresh.p99 / Math.max(1, without.p99)),
@@ -142,4 +162,16 @@ function round(n) {
 
 function countNon2xx(statuses) {
 	return Object.entries(statuses).reduce((n, [status, count]) => (status.startsWith("2") ? n : n + count), 0);
+}
+
+/** Phases of one side taken together: mean req/s, the worst p50/p99, statuses summed. */
+function merged(runs) {
+	const statuses = {};
+	for (const r of runs) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+	return {
+		rps: runs.reduce((s, r) => s + r.rps, 0) / runs.length,
+		p50: Math.max(...runs.map((r) => r.p50)),
+		p99: Math.max(...runs.map((r) => r.p99)),
+		statuses,
+	};
 }
