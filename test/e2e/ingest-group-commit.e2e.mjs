@@ -6,7 +6,7 @@
 // packed several points to a queue message.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { adminToken, createTenant, startLocalWorker } from "./local-worker.mjs";
+import { createTenant, metricSum, startLocalWorker } from "./local-worker.mjs";
 
 const UPDATES = 400;
 
@@ -23,16 +23,7 @@ after(async () => {
 	await worker?.dispose();
 });
 
-/** Sums a counter family's samples in the Prometheus text of GET /metrics. */
-async function metric(name) {
-	const res = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${adminToken()}` } });
-	assert.equal(res.status, 200, "GET /metrics");
-	let sum = 0;
-	for (const line of (await res.text()).split("\n")) {
-		if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(" ").at(-1));
-	}
-	return sum;
-}
+const metric = (name) => metricSum(base, name);
 
 async function api(method, path, body) {
 	const res = await fetch(`${base}${path}`, {

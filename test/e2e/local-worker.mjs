@@ -46,3 +46,14 @@ export async function createTenant(base, prefix) {
 	assert.equal(res.status, 201, await res.clone().text());
 	return (await res.json()).api_key;
 }
+
+/** Sums a counter family's samples in the Prometheus text of `GET /metrics` at `base`. */
+export async function metricSum(base, name) {
+	const res = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${adminToken()}` } });
+	assert.equal(res.status, 200, "GET /metrics");
+	let sum = 0;
+	for (const line of (await res.text()).split("\n")) {
+		if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(" ").at(-1));
+	}
+	return sum;
+}
