@@ -29,6 +29,9 @@ export default defineConfig(async () => {
 						// (its runner shares promises across requests), which group commit's hand-off needs on, as it is
 						// in production. The coalescer is unit-tested here and run end to end in test/e2e/ingest-group-commit.
 						TELEMETRY_GROUP_COMMIT_MS: "0",
+						// Idempotency shard calls one by one, for the same reason (a concurrent burst of keyed POSTs
+						// hung on a shared RPC here); coalesced end to end in test/e2e/idempotency-coalesce*.e2e.mjs.
+						IDEMPOTENCY_COALESCE: "false",
 					},
 				},
 			}),

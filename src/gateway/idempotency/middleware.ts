@@ -199,8 +199,12 @@ async function snapshot(res: Response): Promise<StoredResponse> {
 	return { status: res.status, body, headers };
 }
 
-/** The request's waitUntil; undefined when the app runs without an execution context (home calls then go one by one). */
+/**
+ * The request's waitUntil, which turns on coalesced home-shard calls; undefined (calls go one by
+ * one) unless IDEMPOTENCY_COALESCE is "true", or when the app runs without an execution context.
+ */
 function backgroundOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {
+	if (c.env.IDEMPOTENCY_COALESCE !== "true") return undefined;
 	try {
 		const ctx = c.executionCtx;
 		return (promise) => ctx.waitUntil(promise);
