@@ -34,11 +34,18 @@ export type CoalescerFigures = { calls: number; rpcs: number };
 
 type Outcome<Result> = { kind: "done"; value: Result } | { kind: "failed"; error: unknown } | { kind: "lead" };
 type Waiting<Op, Result> = { op: Op; weight: number; settle: (outcome: Outcome<Result>) => void };
-type Target<Op, Result> = { queue: Waiting<Op, Result>[]; sending: boolean };
+/** `handedAt`: when the queue was handed to a waiter that has not started sending yet (0: none). */
+type Target<Op, Result> = { queue: Waiting<Op, Result>[]; sending: boolean; handedAt: number };
 
 /** Batches a sender sends before handing the queue on (each is one round trip of its own request). */
 const MAX_ROUNDS = 16;
 const DEFAULT_WAIT_LIMIT_MS = 10_000;
+/**
+ * A waiter handed the queue may never go on: its request can be cancelled (client gone) before its
+ * continuation runs. A call that finds a hand-off older than this starts sending itself, so the
+ * target never stays stuck with `sending` set and nobody sending.
+ */
+const HANDOFF_LIMIT_MS = 1_000;
 
 export class RpcCoalescer<Op, Result> {
 	readonly #targets = new Map<string, Target<Op, Result>>();
@@ -63,14 +70,16 @@ export class RpcCoalescer<Op, Result> {
 	async call(target: string, op: Op, options: RpcCoalescerOptions<Op, Result>): Promise<Result> {
 		let state = this.#targets.get(target);
 		if (state === undefined) {
-			state = { queue: [], sending: false };
+			state = { queue: [], sending: false, handedAt: 0 };
 			this.#targets.set(target, state);
 		}
 		this.#figures.calls += 1;
 		const limitMs = options.waitLimitMs ?? DEFAULT_WAIT_LIMIT_MS;
 		let outcome = this.#enqueue(state, op, limitMs);
-		if (!state.sending) {
+		const abandoned = state.handedAt > 0 && Date.now() - state.handedAt > HANDOFF_LIMIT_MS;
+		if (!state.sending || abandoned) {
 			state.sending = true;
+			state.handedAt = 0;
 			options.waitUntil(this.#drain(target, state, options.send));
 		}
 		for (;;) {
@@ -81,7 +90,9 @@ export class RpcCoalescer<Op, Result> {
 			if (settled.kind === "failed") throw settled.error;
 			if (settled.kind === "done") return settled.value;
 			// Handed the queue (the previous sender used its rounds; `sending` stayed true for us):
-			// this call sends on from its own request context, its own op among the rest.
+			// this call sends on from its own request context, its own op among the rest. (Should a
+			// caller have taken over meanwhile, two senders share the queue: each call still goes once.)
+			state.handedAt = 0;
 			outcome = this.#enqueue(state, op, limitMs);
 			options.waitUntil(this.#drain(target, state, options.send));
 		}
@@ -128,7 +139,10 @@ export class RpcCoalescer<Op, Result> {
 		} finally {
 			const next = state.queue.shift();
 			if (next === undefined) state.sending = false;
-			else next.settle({ kind: "lead" });
+			else {
+				state.handedAt = Date.now();
+				next.settle({ kind: "lead" });
+			}
 			if (state.queue.length === 0 && !state.sending) this.#targets.delete(target);
 		}
 	}

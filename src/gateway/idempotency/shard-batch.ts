@@ -1,6 +1,7 @@
 import type { CoalescerFigures } from "../../platform/rpc-coalescer";
 import type { BeginDecision, Fingerprint, StoredResponse } from "./domain";
 import { RpcCoalescer } from "../../platform/rpc-coalescer";
+import { withTimeout } from "../../platform/timeout";
 
 /**
  * The calls a request makes to its key's home shard (begin, complete, release), coalesced per
@@ -18,6 +19,8 @@ export type ShardOp =
 /** One op's outcome across RPC: only an Error's message would survive, so a failure is a value. */
 export type ShardOpResult = { ok: true; value: BeginDecision | boolean } | { ok: false; error: string };
 
+/** How long one shard RPC may take (the callers' own wait limit is the coalescer's, also 10 s). */
+const SEND_LIMIT_MS = 10_000;
 /** Ops per RPC at most: one shard run stays short, so a key waiting behind it does not wait long. */
 const MAX_OPS = 64;
 /** Response characters per RPC at most (a DO RPC message is at most 32 MiB); a larger body goes alone. */
@@ -41,8 +44,10 @@ export async function callShard(
 ): Promise<BeginDecision | boolean> {
 	const result = await coalescer.call(name, op, {
 		waitUntil,
-		// The stub is made by whichever request sends the batch, in its own context.
-		send: (ops) => env.IDEMPOTENCY_SHARD.getByName(name).many(ops),
+		// The stub is made by whichever request sends the batch, in its own context. Bounded, so a
+		// hung shard cannot hold the queue's sender (and every later call to the shard) forever.
+		send: (ops) =>
+			withTimeout(env.IDEMPOTENCY_SHARD.getByName(name).many(ops), SEND_LIMIT_MS, `idempotency shard ${name}`),
 	});
 	if (!result.ok) throw new Error(`idempotency shard ${name}: ${result.error}`);
 	return result.value;
