@@ -8,7 +8,8 @@ import autocannon from "autocannon";
  * requests instead of after `duration`. `rate`: an open-loop total of requests per second (autocannon's
  * overallRate) instead of as fast as the connections allow, to read latency at a load below saturation.
  * `server`: p50/p99 of the Worker's own time where the route sends Server-Timing.
- * @returns {Promise<{ rps: number, p50: number, p99: number, total: number, statuses: Record<string, number>, errors: number, server: { count: number, p50: number | null, p99: number | null } }>}
+ * `per_connection`: answers per connection (min, p10, median, max), how fairly the server served the clients.
+ * @returns {Promise<{ rps: number, p50: number, p99: number, max: number, total: number, statuses: Record<string, number>, errors: number, server: { count: number, p50: number | null, p99: number | null }, per_connection: { min: number, p10: number, median: number, max: number } }>}
  */
 export async function drive({
 	url,
@@ -25,7 +26,7 @@ export async function drive({
 	if (!/^http:\/\/127\.0\.0\.1:\d+/.test(url)) throw new Error(`load tests target 127.0.0.1 only, not ${url}`);
 	const statuses = {};
 	const server = [];
-	const result = await autocannon({
+	const instance = autocannon({
 		url,
 		method,
 		headers,
@@ -47,15 +48,31 @@ export async function drive({
 			},
 		],
 	});
+	// Answers per connection: a fair server gives each of N closed-loop clients about total / N.
+	const perConnection = new Map();
+	instance.on("response", (client) => perConnection.set(client, (perConnection.get(client) ?? 0) + 1));
+	const result = await instance;
 	return {
 		rps: result.requests.average,
 		p50: result.latency.p50,
 		p99: result.latency.p99,
+		max: result.latency.max,
 		total: result.requests.total,
 		statuses,
 		errors: result.errors + result.timeouts,
 		server: serverSummary(server),
+		per_connection: fairness([...perConnection.values()], connections),
 	};
+}
+
+/**
+ * How evenly a server shared itself among `connections` closed-loop clients: answers per
+ * connection (connections that got none count as 0) at min, p10, median and max.
+ */
+export function fairness(counts, connections) {
+	const all = [...counts, ...Array(Math.max(0, connections - counts.length)).fill(0)].sort((a, b) => a - b);
+	const at = (q) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? 0;
+	return { min: at(0), p10: at(0.1), median: at(0.5), max: all.at(-1) ?? 0 };
 }
 
 /**

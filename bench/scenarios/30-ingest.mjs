@@ -4,6 +4,7 @@
 // BENCH_SECONDS (default 20) is the hold; the ramp takes as long, the baseline half of it.
 import { drive, fmt } from "../lib/load.mjs";
 import { ADMIN_TOKEN } from "../lib/platform.mjs";
+import { floorSummary, runtimeFloor } from "../lib/runtime-floor.mjs";
 
 export const title = "Telemetry ingest: ramp 50→500 clients, queue → D1, drain and exactly-once check";
 
@@ -46,6 +47,19 @@ export async function run({ url, admin, platform, log }) {
 		`baseline GET /api/v1/whoami at 500 clients: ${fmt(baseline500.rps)} req/s, p50 ${baseline500.p50} ms, p99 ${baseline500.p99} ms (the Worker's own p99 ${baseline500.server.p99} ms), errors ${baseline500.errors}`,
 	);
 
+	// The runtime's own floor at 500 clients: a one-line Worker on the same workerd, and a bare Node
+	// server, under the same load (lib/runtime-floor.mjs). BENCH_INGEST_FLOOR=0 skips it.
+	const floor =
+		process.env.BENCH_INGEST_FLOOR === "0"
+			? null
+			: await runtimeFloor({ connections: 500, seconds: Math.max(2, Math.round(hold / 2)) });
+	if (floor) {
+		for (const [name, r] of Object.entries(floor))
+			log(
+				`floor at 500 clients, ${name === "workerd" ? "a one-line Worker on the same workerd" : "a bare Node server"}: ${fmt(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, errors ${r.errors}, answers per connection ${JSON.stringify(r.per_connection)}`,
+			);
+	}
+
 	let n = 0;
 	const base = Date.now() - 86_400_000;
 	// recorded_at = base + n identifies each request's point; a 202 adds n to `accepted`.
@@ -72,7 +86,7 @@ export async function run({ url, admin, platform, log }) {
 	const held = await post(500, hold);
 	phases.push({ connections: 500, hold: true, ...held });
 	log(
-		`hold 500 clients: ${fmt(held.rps)} req/s, p50 ${held.p50} ms, p99 ${held.p99} ms (the Worker's own: p50 ${held.server.p50} ms, p99 ${held.server.p99} ms), statuses ${JSON.stringify(held.statuses)}`,
+		`hold 500 clients: ${fmt(held.rps)} req/s, p50 ${held.p50} ms, p99 ${held.p99} ms, max ${held.max} ms (the Worker's own: p50 ${held.server.p50} ms, p99 ${held.server.p99} ms), statuses ${JSON.stringify(held.statuses)}, answers per connection ${JSON.stringify(held.per_connection)}`,
 	);
 	const loadEnded = Date.now();
 
@@ -115,6 +129,8 @@ export async function run({ url, admin, platform, log }) {
 		// serving 500 connections) and on the way back.
 		hold_server_p50_ms: held.server.p50,
 		hold_server_p99_ms: held.server.p99,
+		hold_max_ms: held.max,
+		hold_per_connection: held.per_connection,
 		hold_accepted_rps: Math.round(((held.statuses[202] ?? 0) / hold) * 10) / 10,
 		whoami_rps: Math.round(baseline.rps),
 		whoami_500_clients: {
@@ -123,6 +139,13 @@ export async function run({ url, admin, platform, log }) {
 			p99_ms: baseline500.p99,
 			server_p99_ms: baseline500.server.p99,
 			errors: baseline500.errors,
+			max_ms: baseline500.max,
+			per_connection: baseline500.per_connection,
+		},
+		// null when BENCH_INGEST_FLOOR=0.
+		floor_500_clients: floor && {
+			one_line_worker: floorSummary(floor.workerd),
+			node: floorSummary(floor.node),
 		},
 		accepted_rps_ratio_to_whoami: Math.round(((held.statuses[202] ?? 0) / hold / baseline.rps) * 1000) / 1000,
 		rows_in_d1: landed.rows_,
@@ -139,6 +162,7 @@ export async function run({ url, admin, platform, log }) {
 			p50: p.p50,
 			p99: p.p99,
 			server_p99: p.server.p99,
+			per_connection: p.per_connection,
 			statuses: p.statuses,
 			errors: p.errors,
 		})),
@@ -165,6 +189,9 @@ export async function run({ url, admin, platform, log }) {
 			ingest_p99_ms_500_clients: figures.hold_p99_ms,
 			ingest_whoami_p99_ms_500_clients: baseline500.p99,
 			ingest_server_p99_ms_500_clients: held.server.p99,
+			ingest_floor_worker_p99_ms_500_clients: floor?.workerd.p99 ?? null,
+			ingest_floor_worker_max_ms_500_clients: floor?.workerd.max ?? null,
+			ingest_floor_node_p99_ms_500_clients: floor?.node.p99 ?? null,
 		},
 		...figures,
 	};
