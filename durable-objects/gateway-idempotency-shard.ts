@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { BeginDecision, Fingerprint, IdempotencyRecord, StoredResponse } from "../src/gateway/idempotency/domain";
 import type { ShardOp, ShardOpResult } from "../src/gateway/idempotency/shard-batch";
+import { ANSWER_BODY_CHARS, ANSWER_FULL, replayChars } from "../src/gateway/idempotency/shard-batch";
 import { decideBegin } from "../src/gateway/idempotency/domain";
 import {
 	CHUNK_CHARS,
@@ -70,12 +71,18 @@ export class IdempotencyShard extends DurableObject<Env> {
 	/**
 	 * A batch of begin/complete/release calls (src/gateway/idempotency/shard-batch.ts), applied in
 	 * order in one synchronous run, so their writes commit together before the answer leaves. One
-	 * op failing (a bug) fails only its own result.
+	 * op failing (a bug) fails only its own result. Replayed bodies past ANSWER_BODY_CHARS are
+	 * answered ANSWER_FULL (their callers ask again alone).
 	 */
 	many(ops: readonly ShardOp[]): ShardOpResult[] {
-		return ops.map((op) => {
+		let room = ANSWER_BODY_CHARS;
+		return ops.map((op): ShardOpResult => {
 			try {
-				return { ok: true, value: this.#apply(op) };
+				const result: ShardOpResult = { ok: true, value: this.#apply(op) };
+				const chars = replayChars(result);
+				if (chars > room && ops.length > 1) return { ok: false, error: ANSWER_FULL };
+				room -= chars;
+				return result;
 			} catch (error) {
 				return { ok: false, error: error instanceof Error ? error.message : String(error) };
 			}

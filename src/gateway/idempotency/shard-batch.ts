@@ -26,9 +26,25 @@ const MAX_OPS = 64;
 /** Response characters per RPC at most (a DO RPC message is at most 32 MiB); a larger body goes alone. */
 const MAX_BODY_CHARS = 1024 * 1024;
 
-const coalescer = new RpcCoalescer<ShardOp, ShardOpResult>(MAX_OPS, MAX_BODY_CHARS, (op) =>
-	op.kind === "complete" ? op.response.body.length : 0,
-);
+const bodyChars = (op: ShardOp): number => (op.kind === "complete" ? op.response.body.length : 0);
+
+/**
+ * Replayed body characters one batch's answer carries at most (at most 2 bytes each once cloned,
+ * under the 32 MiB RPC limit with room to spare). A replay that would pass it is answered
+ * ANSWER_FULL instead (a replay writes nothing) and its caller asks again alone; a batch of one
+ * op is never refused, and one body is at most MAX_REPLAY_BODY_CHARS (8 Mi).
+ */
+export const ANSWER_BODY_CHARS = 12 * 1024 * 1024;
+export const ANSWER_FULL = "answer_full";
+
+/** The replayed body characters a result carries (0 for anything but a replay). */
+export function replayChars(result: ShardOpResult): number {
+	return result.ok && typeof result.value !== "boolean" && result.value.kind === "replay"
+		? result.value.response.body.length
+		: 0;
+}
+
+const coalescer = new RpcCoalescer<ShardOp, ShardOpResult>(MAX_OPS, MAX_BODY_CHARS, bodyChars);
 
 /** This isolate's figures (GET /metrics): home-shard calls and the RPCs that carried them. */
 export function shardBatchFigures(): Readonly<CoalescerFigures> {
@@ -49,6 +65,8 @@ export async function callShard(
 		send: (ops) =>
 			withTimeout(env.IDEMPOTENCY_SHARD.getByName(name).many(ops), SEND_LIMIT_MS, `idempotency shard ${name}`),
 	});
+	if (!result.ok && result.error === ANSWER_FULL && op.kind === "begin")
+		return env.IDEMPOTENCY_SHARD.getByName(name).begin(op.scope, op.fingerprint, op.lockMs, op.retentionMs);
 	if (!result.ok) throw new Error(`idempotency shard ${name}: ${result.error}`);
 	return result.value;
 }

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { BeginDecision, Fingerprint } from "../../../src/gateway/idempotency/domain";
+import { MAX_REPLAY_BODY_CHARS } from "../../../src/gateway/idempotency/domain";
 import { callShard, shardBatchFigures } from "../../../src/gateway/idempotency/shard-batch";
 import { keyHomes } from "../../../src/gateway/idempotency/store";
 import { createTenant } from "../helpers";
@@ -86,6 +87,65 @@ describe("coalesced idempotency shard calls", () => {
 		]);
 		expect([wrong, right]).toEqual([false, true]);
 		expect(await env.IDEMPOTENCY_SHARD.getByName(name).inspect(scope)).toBeNull();
+	});
+
+	it("completes and replays the largest body kept, of control characters, whole", async () => {
+		const { tenantId } = await createTenant();
+		const name = `${tenantId}:0`;
+		const scope = `${tenantId}:big`;
+		// The largest body kept for replay (it goes alone: over the coalescer's 1 Mi characters).
+		const body = "\u0001".repeat(MAX_REPLAY_BODY_CHARS);
+		const held = token(
+			await callShard(
+				env,
+				name,
+				{ kind: "begin", scope, fingerprint: FP, lockMs: 60_000, retentionMs: DAY },
+				waitUntil,
+			),
+		);
+		const before = shardBatchFigures();
+		const response = { status: 200, body, headers: { "content-type": "text/plain" } };
+		expect(
+			await callShard(env, name, { kind: "complete", scope, token: held, response, retentionMs: DAY }, waitUntil),
+		).toBe(true);
+		expect(shardBatchFigures().rpcs - before.rpcs).toBe(1);
+		const replay = await callShard(
+			env,
+			name,
+			{ kind: "begin", scope, fingerprint: FP, lockMs: 60_000, retentionMs: DAY },
+			waitUntil,
+		);
+		expect(replay).toMatchObject({ kind: "replay", response: { status: 200 } });
+		if (typeof replay === "boolean" || replay.kind !== "replay") throw new Error("no replay");
+		expect(replay.response.body.length).toBe(body.length);
+		expect(replay.response.body === body).toBe(true);
+	});
+
+	it("answers replays past the batch's body budget alone, each whole", async () => {
+		const { tenantId } = await createTenant();
+		const name = `${tenantId}:0`;
+		const scopes = Array.from({ length: 4 }, (_, i) => `${tenantId}:r-${i}`);
+		const begin = (scope: string) =>
+			callShard(env, name, { kind: "begin", scope, fingerprint: FP, lockMs: 60_000, retentionMs: DAY }, waitUntil);
+		// Four stored responses of the largest replayable size in two-byte characters (16 MiB each
+		// once cloned): the first begin goes alone, the next three share one RPC, whose answer has
+		// room for one (ANSWER_BODY_CHARS, 12 Mi); the other two ask again alone. Without the budget
+		// that answer would be 48 MiB, past the 32 MiB RPC limit.
+		const bodies = scopes.map((_, i) => String.fromCharCode(0x100 + i).repeat(MAX_REPLAY_BODY_CHARS));
+		for (const [i, scope] of scopes.entries()) {
+			const response = { status: 200, body: bodies[i] ?? "", headers: {} };
+			const held = token(await begin(scope));
+			expect(
+				await callShard(env, name, { kind: "complete", scope, token: held, response, retentionMs: DAY }, waitUntil),
+			).toBe(true);
+		}
+		const before = shardBatchFigures();
+		const replays = await Promise.all(scopes.map(begin));
+		expect(shardBatchFigures().rpcs - before.rpcs).toBe(2);
+		for (const [i, replay] of replays.entries()) {
+			if (typeof replay === "boolean" || replay.kind !== "replay") throw new Error(`no replay: ${i}`);
+			expect(replay.response.body === bodies[i]).toBe(true);
+		}
 	});
 
 	it("batches only the home shard: a key's older shard is still called directly", async () => {
