@@ -2,11 +2,9 @@
  * Multi-row job writes that stay within D1's 100 bound parameters per statement however many rows
  * they carry: the rows travel as ONE JSON array parameter, unpacked in SQL with json_each. A
  * statement binds at most 13 parameters; rows are chunked so each JSON text stays well under D1's
- * 2 MB limit for a bound value.
+ * 2 MB limit for a bound value (platform/sql.ts chunkJsonRows).
  */
-
-/** Most characters of JSON rows in one bound parameter (D1 allows 2,000,000 bytes per value). */
-export const MAX_JSON_PARAM_CHARS = 900_000;
+import { chunkJsonRows } from "../platform/sql";
 
 /** The end of one claimed attempt, as one row of a compare-and-set batch. */
 export type Outcome = {
@@ -22,28 +20,6 @@ export type Outcome = {
 };
 
 export type LogEntry = { jobId: string; level: "info" | "warn" | "error"; message: string };
-
-/**
- * Groups JSON-serialised rows into chunks of at most MAX_JSON_PARAM_CHARS (a row larger than that
- * goes alone: it could not be written any other way either).
- */
-export function chunkJsonRows(rows: readonly unknown[], maxChars = MAX_JSON_PARAM_CHARS): string[] {
-	const chunks: string[] = [];
-	let current: string[] = [];
-	let size = 2;
-	for (const row of rows) {
-		const text = JSON.stringify(row);
-		if (current.length > 0 && size + text.length + 1 > maxChars) {
-			chunks.push(`[${current.join(",")}]`);
-			current = [];
-			size = 2;
-		}
-		current.push(text);
-		size += text.length + 1;
-	}
-	if (current.length > 0) chunks.push(`[${current.join(",")}]`);
-	return chunks;
-}
 
 /**
  * Compare-and-set outcome writes, many jobs per statement: each row applies only where the job

@@ -34,6 +34,54 @@ export function multiRowInsert(
 	return statements;
 }
 
+/** Most characters of JSON rows in one bound parameter (D1 allows 2,000,000 bytes per value). */
+export const MAX_JSON_PARAM_CHARS = 900_000;
+
+/**
+ * Groups JSON-serialised rows into chunks of at most `maxChars` (a row larger than that goes
+ * alone: it could not be written any other way either).
+ */
+export function chunkJsonRows(rows: readonly unknown[], maxChars = MAX_JSON_PARAM_CHARS): string[] {
+	const chunks: string[] = [];
+	let current: string[] = [];
+	let size = 2;
+	for (const row of rows) {
+		const text = JSON.stringify(row);
+		if (current.length > 0 && size + text.length + 1 > maxChars) {
+			chunks.push(`[${current.join(",")}]`);
+			current = [];
+			size = 2;
+		}
+		current.push(text);
+		size += text.length + 1;
+	}
+	if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+	return chunks;
+}
+
+/**
+ * `INSERT INTO table (columns) SELECT … FROM json_each(?) WHERE true <tail>`: the rows travel as
+ * JSON arrays in ONE bound parameter per statement (chunked by chunkJsonRows), so a thousand rows
+ * are one statement instead of one per 100 parameters. A JSON number lands as INTEGER or REAL, a
+ * string as TEXT, null as NULL, as the same values bound one by one would. `WHERE true` keeps
+ * SQLite's parser from reading an upsert `tail`'s ON as a join constraint. Table, columns and tail
+ * are code constants, never input.
+ */
+export function jsonRowsInsert(
+	table: string,
+	columns: readonly string[],
+	rows: readonly SqlValue[][],
+	tail: string,
+	maxChars = MAX_JSON_PARAM_CHARS,
+): SqlStatement[] {
+	for (const row of rows)
+		if (row.length !== columns.length) throw new Error(`row has ${row.length} values for ${columns.length} columns`);
+	const select = columns.map((_, i) => `value ->> ${i}`).join(", ");
+	const sql =
+		`INSERT INTO ${table} (${columns.join(", ")}) SELECT ${select} FROM json_each(?) WHERE true ${tail}`.trim();
+	return chunkJsonRows(rows, maxChars).map((json) => ({ sql, params: [json] }));
+}
+
 /**
  * Deletes at most `limit` rows of `table` whose `column` is older than `cutoff`, oldest first, and
  * returns how many went (retention in bounded batches). Table and column are code constants.

@@ -1,5 +1,5 @@
 import type { SqlStatement, SqlValue } from "../platform/sql";
-import { multiRowInsert } from "../platform/sql";
+import { jsonRowsInsert, multiRowInsert } from "../platform/sql";
 import { runStatements } from "./db";
 import type { LocationsMessage, ReportMessage, TelemetryMessage } from "./domain";
 import { updateCount } from "./domain";
@@ -80,12 +80,14 @@ export function planTelemetryWrite(
 	const reports = messages.filter((m): m is ReportMessage => m.kind === "report");
 	const locationRows = locations.flatMap((m) => m.points.map((p) => locationRow(m, p)));
 	const reportRows = reports.map(reportRow);
+	// Rows travel as JSON in one parameter per statement (jsonRowsInsert): a consumer batch of
+	// ~1,700 points is a handful of statements, not ~300 of 10 rows each.
 	return [
-		...multiRowInsert("truck_locations", LOCATION_COLUMNS, locationRows, "ON CONFLICT DO NOTHING"),
-		...multiRowInsert("truck_positions", LOCATION_COLUMNS, latestBy(locationRows, 2, [2]), POSITION_TAIL),
-		...multiRowInsert("machine_reports", REPORT_COLUMNS, reportRows, REPORT_TAIL),
-		...multiRowInsert("machine_status", REPORT_COLUMNS, latestBy(reportRows, 2, [2, 10, 11]), STATUS_TAIL),
-		...multiRowInsert(
+		...jsonRowsInsert("truck_locations", LOCATION_COLUMNS, locationRows, "ON CONFLICT DO NOTHING"),
+		...jsonRowsInsert("truck_positions", LOCATION_COLUMNS, latestBy(locationRows, 2, [2]), POSITION_TAIL),
+		...jsonRowsInsert("machine_reports", REPORT_COLUMNS, reportRows, REPORT_TAIL),
+		...jsonRowsInsert("machine_status", REPORT_COLUMNS, latestBy(reportRows, 2, [2, 10, 11]), STATUS_TAIL),
+		...jsonRowsInsert(
 			"telemetry_messages",
 			["message_id", "tenant_id", "update_count", "batch_token", "processed_at", "lane"],
 			messages.map((m) => [m.id, m.tenant_id, updateCount(m), batchToken, now, m.lane ?? "live"]),

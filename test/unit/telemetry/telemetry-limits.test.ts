@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BOUND_PARAMETERS, multiRowInsert } from "../../../src/platform/sql";
+import { MAX_BOUND_PARAMETERS, jsonRowsInsert, multiRowInsert } from "../../../src/platform/sql";
 import {
 	MAX_SEND_BATCH_BYTES,
 	MAX_SEND_BATCH_MESSAGES,
@@ -56,22 +56,37 @@ function reports(n: number): TelemetryMessage[] {
 	}));
 }
 
+/** The rows a jsonRowsInsert statement carries in its JSON parameter. */
+function jsonRows(param: unknown): unknown[][] {
+	if (typeof param !== "string") throw new Error("expected a JSON parameter");
+	const rows: unknown = JSON.parse(param);
+	if (!Array.isArray(rows) || !rows.every(Array.isArray)) throw new Error("expected JSON rows");
+	return rows;
+}
+
 describe("D1 statement planning", () => {
-	it("never binds more than 100 parameters, for 100 wide report rows", () => {
+	it("sends 100 wide report rows as JSON parameters, each under D1's 2 MB per value and 100 KB per statement", () => {
 		const statements = planTelemetryWrite(reports(100), "bat_1", 1);
-		for (const s of statements) expect(s.params.length).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
-		// 12 columns: 8 rows per statement, so 13 statements each for reports and statuses.
-		expect(statements.filter((s) => s.sql.startsWith("INSERT INTO machine_reports"))).toHaveLength(13);
+		for (const s of statements) {
+			expect(s.params.length).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
+			expect(new TextEncoder().encode(s.sql).length).toBeLessThan(100_000);
+			for (const p of s.params)
+				if (typeof p === "string") expect(new TextEncoder().encode(p).length).toBeLessThan(2_000_000);
+		}
+		// ~45 KB a report: more than one chunk, every row in exactly one.
+		const inserts = statements.filter((s) => s.sql.startsWith("INSERT INTO machine_reports"));
+		expect(inserts.length).toBeGreaterThan(1);
+		expect(inserts.reduce((n, s) => n + jsonRows(s.params[0]).length, 0)).toBe(100);
 		expect(statements.every((s) => (s.sql.match(/\?/g) ?? []).length === s.params.length)).toBe(true);
 	});
 
-	it("keeps the largest consumer batch under D1's 1,000 queries per invocation", () => {
+	it("keeps the largest consumer batch to a handful of statements, far under D1's 1,000 queries per invocation", () => {
 		const statements = planTelemetryWrite(locations(100, POINTS_PER_MESSAGE), "bat_1", 1);
-		expect(statements.length).toBeLessThan(1000);
+		expect(statements.length).toBeLessThanOrEqual(10);
 		for (const s of statements) expect(s.params.length).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
 		const located = statements
 			.filter((s) => s.sql.startsWith("INSERT INTO truck_locations"))
-			.reduce((n, s) => n + s.params.length / 10, 0);
+			.reduce((n, s) => n + jsonRows(s.params[0]).length, 0);
 		expect(located).toBe(100 * POINTS_PER_MESSAGE);
 	});
 
@@ -89,7 +104,9 @@ describe("D1 statement planning", () => {
 			s.sql.startsWith("INSERT INTO truck_positions"),
 		);
 		expect(positions).toHaveLength(1);
-		expect(positions[0]?.params.slice(2, 4)).toEqual([9, 9]);
+		const rows = jsonRows(positions[0]?.params[0]);
+		expect(rows).toHaveLength(1);
+		expect(rows[0]?.slice(2, 4)).toEqual([9, 9]);
 	});
 
 	it("splits rows and checks their width", () => {
@@ -106,6 +123,28 @@ describe("D1 statement planning", () => {
 		).toEqual([99, 3]);
 		expect(() => multiRowInsert("t", ["a", "b"], [[1]], "")).toThrow();
 		expect(planBatchFigures([{ tenantId: TENANT, updates: 3 }], 1, 2, 0)).toHaveLength(2);
+		const json = jsonRowsInsert(
+			"t",
+			["a", "b"],
+			[
+				[1, "x"],
+				[2, null],
+				[3, "z"],
+			],
+			"ON CONFLICT DO NOTHING",
+			20,
+		);
+		expect(json.map((st) => jsonRows(st.params[0]))).toEqual([
+			[
+				[1, "x"],
+				[2, null],
+			],
+			[[3, "z"]],
+		]);
+		expect(json[0]?.sql).toBe(
+			"INSERT INTO t (a, b) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
+		);
+		expect(() => jsonRowsInsert("t", ["a", "b"], [[1]], "")).toThrow();
 	});
 });
 
