@@ -5,9 +5,9 @@
 // and this box give any route, the ceiling no change in src/ can pass.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { freePort } from "./bullmq-peer.mjs";
 import { drive } from "./load.mjs";
+import { startScriptWorker } from "./script-worker.mjs";
 
 const ONE_LINE_WORKER = `export default { fetch: () => new Response('{"ok":true}', { headers: { "content-type": "application/json" } }) };`;
 
@@ -53,22 +53,8 @@ export function floorSummary(r) {
 }
 
 async function startOneLineWorker() {
-	const port = await freePort();
-	const mf = new Miniflare(
-		convertV4MiniflareOptions({
-			workers: [
-				{
-					name: "one-line",
-					modules: true,
-					script: ONE_LINE_WORKER,
-					compatibilityDate: "2026-11-01",
-					unsafeDirectSockets: [{ host: "127.0.0.1", port }],
-				},
-			],
-		}),
-	);
-	await mf.ready;
-	return { url: `http://127.0.0.1:${port}/`, stop: () => mf.dispose() };
+	const worker = await startScriptWorker({ name: "one-line", script: ONE_LINE_WORKER });
+	return { url: `${worker.url}/`, stop: worker.stop };
 }
 
 async function startNodeServer() {

@@ -7,9 +7,8 @@
 // (goal <= 5 ms). A cached variant (cache_ttl, Floodgate-Cache: HIT) is reported alongside.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { drive, fmt } from "../lib/load.mjs";
+import { startScriptWorker } from "../lib/script-worker.mjs";
 import { unlimitedTenant } from "../lib/unlimited-tenant.mjs";
 
 export const title = "API gateway: proxied vs direct calls to the same local upstream";
@@ -38,32 +37,8 @@ const MINIMAL_PROXY = `export default {
 	},
 };`;
 
-async function freePort() {
-	const server = createServer().listen(0, "127.0.0.1");
-	await once(server, "listening");
-	const { port } = server.address();
-	server.close();
-	return port;
-}
-
-async function startMinimalProxy(upstream) {
-	const port = await freePort();
-	const mf = new Miniflare(
-		convertV4MiniflareOptions({
-			workers: [
-				{
-					name: "minimal-proxy",
-					modules: true,
-					script: MINIMAL_PROXY,
-					compatibilityDate: "2026-11-01",
-					bindings: { UPSTREAM: upstream },
-					unsafeDirectSockets: [{ host: "127.0.0.1", port }],
-				},
-			],
-		}),
-	);
-	await mf.ready;
-	return { url: `http://127.0.0.1:${port}`, stop: () => mf.dispose() };
+function startMinimalProxy(upstream) {
+	return startScriptWorker({ name: "minimal-proxy", script: MINIMAL_PROXY, bindings: { UPSTREAM: upstream } });
 }
 
 export async function run({ url, admin, log }) {

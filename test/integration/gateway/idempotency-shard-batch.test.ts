@@ -15,6 +15,11 @@ const RESPONSE = { status: 201, body: '{"ok":true}', headers: { "content-type": 
 const background: Promise<unknown>[] = [];
 const waitUntil = (p: Promise<unknown>) => void background.push(p);
 
+/** A coalesced begin of `scope` on the shard `name` (a minute's lock, a day's retention). */
+function begin(name: string, scope: string, fingerprint: Fingerprint = FP): Promise<BeginDecision | boolean> {
+	return callShard(env, name, { kind: "begin", scope, fingerprint, lockMs: 60_000, retentionMs: DAY }, waitUntil);
+}
+
 function token(decision: BeginDecision | boolean): string {
 	if (typeof decision === "boolean" || decision.kind !== "acquired")
 		throw new Error(`not acquired: ${JSON.stringify(decision)}`);
@@ -27,11 +32,7 @@ describe("coalesced idempotency shard calls", () => {
 		const name = `${tenantId}:0`;
 		const scopes = Array.from({ length: 12 }, (_, i) => `${tenantId}:b-${i}`);
 		const before = shardBatchFigures();
-		const began = await Promise.all(
-			scopes.map((scope) =>
-				callShard(env, name, { kind: "begin", scope, fingerprint: FP, lockMs: 60_000, retentionMs: DAY }, waitUntil),
-			),
-		);
+		const began = await Promise.all(scopes.map((scope) => begin(name, scope)));
 		const tokens = began.map(token);
 		const completed = await Promise.all(
 			scopes.map((scope, i) =>
@@ -55,13 +56,11 @@ describe("coalesced idempotency shard calls", () => {
 	it("decides a duplicate in the same batch as the first: one acquires, the other is told it runs", async () => {
 		const { tenantId } = await createTenant();
 		const name = `${tenantId}:0`;
-		const begin = (scope: string, fingerprint = FP) =>
-			callShard(env, name, { kind: "begin", scope, fingerprint, lockMs: 60_000, retentionMs: DAY }, waitUntil);
 		const [lead, first, twin, other] = await Promise.all([
-			begin(`${tenantId}:lead`),
-			begin(`${tenantId}:dup`),
-			begin(`${tenantId}:dup`),
-			begin(`${tenantId}:dup`, { ...FP, bodyHash: "other" }),
+			begin(name, `${tenantId}:lead`),
+			begin(name, `${tenantId}:dup`),
+			begin(name, `${tenantId}:dup`),
+			begin(name, `${tenantId}:dup`, { ...FP, bodyHash: "other" }),
 		]);
 		expect(lead).toMatchObject({ kind: "acquired" });
 		expect(first).toMatchObject({ kind: "acquired" });
@@ -73,14 +72,7 @@ describe("coalesced idempotency shard calls", () => {
 		const { tenantId } = await createTenant();
 		const name = `${tenantId}:0`;
 		const scope = `${tenantId}:rel`;
-		const held = token(
-			await callShard(
-				env,
-				name,
-				{ kind: "begin", scope, fingerprint: FP, lockMs: 60_000, retentionMs: DAY },
-				waitUntil,
-			),
-		);
+		const held = token(await begin(name, scope));
 		const [wrong, right] = await Promise.all([
 			callShard(env, name, { kind: "release", scope, token: "not-the-holder" }, waitUntil),
 			callShard(env, name, { kind: "release", scope, token: held }, waitUntil),
@@ -95,26 +87,14 @@ describe("coalesced idempotency shard calls", () => {
 		const scope = `${tenantId}:big`;
 		// The largest body kept for replay (it goes alone: over the coalescer's 1 Mi characters).
 		const body = "\u0001".repeat(MAX_REPLAY_BODY_CHARS);
-		const held = token(
-			await callShard(
-				env,
-				name,
-				{ kind: "begin", scope, fingerprint: FP, lockMs: 60_000, retentionMs: DAY },
-				waitUntil,
-			),
-		);
+		const held = token(await begin(name, scope));
 		const before = shardBatchFigures();
 		const response = { status: 200, body, headers: { "content-type": "text/plain" } };
 		expect(
 			await callShard(env, name, { kind: "complete", scope, token: held, response, retentionMs: DAY }, waitUntil),
 		).toBe(true);
 		expect(shardBatchFigures().rpcs - before.rpcs).toBe(1);
-		const replay = await callShard(
-			env,
-			name,
-			{ kind: "begin", scope, fingerprint: FP, lockMs: 60_000, retentionMs: DAY },
-			waitUntil,
-		);
+		const replay = await begin(name, scope);
 		expect(replay).toMatchObject({ kind: "replay", response: { status: 200 } });
 		if (typeof replay === "boolean" || replay.kind !== "replay") throw new Error("no replay");
 		expect(replay.response.body.length).toBe(body.length);
@@ -125,8 +105,6 @@ describe("coalesced idempotency shard calls", () => {
 		const { tenantId } = await createTenant();
 		const name = `${tenantId}:0`;
 		const scopes = Array.from({ length: 4 }, (_, i) => `${tenantId}:r-${i}`);
-		const begin = (scope: string) =>
-			callShard(env, name, { kind: "begin", scope, fingerprint: FP, lockMs: 60_000, retentionMs: DAY }, waitUntil);
 		// Four stored responses of the largest replayable size in two-byte characters (16 MiB each
 		// once cloned): the first begin goes alone, the next three share one RPC, whose answer has
 		// room for one (ANSWER_BODY_CHARS, 12 Mi); the other two ask again alone. Without the budget
@@ -134,13 +112,13 @@ describe("coalesced idempotency shard calls", () => {
 		const bodies = scopes.map((_, i) => String.fromCharCode(0x100 + i).repeat(MAX_REPLAY_BODY_CHARS));
 		for (const [i, scope] of scopes.entries()) {
 			const response = { status: 200, body: bodies[i] ?? "", headers: {} };
-			const held = token(await begin(scope));
+			const held = token(await begin(name, scope));
 			expect(
 				await callShard(env, name, { kind: "complete", scope, token: held, response, retentionMs: DAY }, waitUntil),
 			).toBe(true);
 		}
 		const before = shardBatchFigures();
-		const replays = await Promise.all(scopes.map(begin));
+		const replays = await Promise.all(scopes.map((scope) => begin(name, scope)));
 		expect(shardBatchFigures().rpcs - before.rpcs).toBe(2);
 		for (const [i, replay] of replays.entries()) {
 			if (typeof replay === "boolean" || replay.kind !== "replay") throw new Error(`no replay: ${i}`);
