@@ -110,19 +110,5 @@ const MAX_JSON_BYTES = 80_000;
  * larger row goes alone).
  */
 export function jsonChunks(rows: readonly unknown[]): string[] {
-	const chunks: string[] = [];
-	let current: string[] = [];
-	let bytes = 2;
-	for (const row of rows) {
-		const text = JSON.stringify(row);
-		if (current.length > 0 && bytes + text.length + 1 > MAX_JSON_BYTES) {
-			chunks.push(`[${current.join(",")}]`);
-			current = [];
-			bytes = 2;
-		}
-		current.push(text);
-		bytes += text.length + 1;
-	}
-	if (current.length > 0) chunks.push(`[${current.join(",")}]`);
-	return chunks;
+	return chunkJsonRows(rows, MAX_JSON_BYTES);
 }
