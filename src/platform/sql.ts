@@ -1,3 +1,5 @@
+import { utf8Length } from "./queue-limits";
+
 /** D1 binds at most 100 parameters per statement (local SQLite allows far more, so we count). */
 export const MAX_BOUND_PARAMETERS = 100;
 
@@ -34,26 +36,28 @@ export function multiRowInsert(
 	return statements;
 }
 
-/** Most characters of JSON rows in one bound parameter (D1 allows 2,000,000 bytes per value). */
-export const MAX_JSON_PARAM_CHARS = 900_000;
+/** Most UTF-8 bytes of JSON rows in one bound parameter (D1 allows 2,000,000 bytes per value). */
+export const MAX_JSON_PARAM_BYTES = 900_000;
 
 /**
- * Groups JSON-serialised rows into chunks of at most `maxChars` (a row larger than that goes
- * alone: it could not be written any other way either).
+ * Groups JSON-serialised rows into chunks of at most `maxBytes` of UTF-8 (counted, not estimated
+ * from characters: a character can be 3 bytes, so 900,000 characters could pass D1's 2 MB). A row
+ * larger than that goes alone: it could not be written any other way either.
  */
-export function chunkJsonRows(rows: readonly unknown[], maxChars = MAX_JSON_PARAM_CHARS): string[] {
+export function chunkJsonRows(rows: readonly unknown[], maxBytes = MAX_JSON_PARAM_BYTES): string[] {
 	const chunks: string[] = [];
 	let current: string[] = [];
 	let size = 2;
 	for (const row of rows) {
 		const text = JSON.stringify(row);
-		if (current.length > 0 && size + text.length + 1 > maxChars) {
+		const bytes = utf8Length(text);
+		if (current.length > 0 && size + bytes + 1 > maxBytes) {
 			chunks.push(`[${current.join(",")}]`);
 			current = [];
 			size = 2;
 		}
 		current.push(text);
-		size += text.length + 1;
+		size += bytes + 1;
 	}
 	if (current.length > 0) chunks.push(`[${current.join(",")}]`);
 	return chunks;
@@ -72,14 +76,14 @@ export function jsonRowsInsert(
 	columns: readonly string[],
 	rows: readonly SqlValue[][],
 	tail: string,
-	maxChars = MAX_JSON_PARAM_CHARS,
+	maxBytes = MAX_JSON_PARAM_BYTES,
 ): SqlStatement[] {
 	for (const row of rows)
 		if (row.length !== columns.length) throw new Error(`row has ${row.length} values for ${columns.length} columns`);
 	const select = columns.map((_, i) => `value ->> ${i}`).join(", ");
 	const sql =
 		`INSERT INTO ${table} (${columns.join(", ")}) SELECT ${select} FROM json_each(?) WHERE true ${tail}`.trim();
-	return chunkJsonRows(rows, maxChars).map((json) => ({ sql, params: [json] }));
+	return chunkJsonRows(rows, maxBytes).map((json) => ({ sql, params: [json] }));
 }
 
 /**

@@ -63,6 +63,13 @@ describe("JSON row chunks for multi-row statements", () => {
 		expect(chunks.map((c) => JSON.parse(c))).toEqual([[["a"]], [["b".repeat(500)]], [["c"]]]);
 	});
 
+	it("counts UTF-8 bytes, not characters: three-byte characters make smaller chunks", () => {
+		const rows = Array.from({ length: 10 }, (_, i) => ["€".repeat(20), i]);
+		const chunks = chunkJsonRows(rows, 100);
+		for (const c of chunks) expect(new TextEncoder().encode(c).length).toBeLessThanOrEqual(100);
+		expect(chunks.flatMap((c) => JSON.parse(c) as unknown[])).toEqual(rows);
+	});
+
 	it("makes no statement for no rows", () => {
 		expect(chunkJsonRows([])).toEqual([]);
 	});
