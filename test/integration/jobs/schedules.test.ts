@@ -6,6 +6,7 @@ import { call, createTenant, json } from "../helpers";
 import { post } from "./jobs-helpers";
 
 const CLOCK = { now: () => Date.now(), random: () => 0 };
+const HOUR = 3_600_000;
 
 async function createSchedule(apiKey: string, cron = "* * * * *"): Promise<string> {
 	const res = await post(apiKey, "/schedules", { cron, timezone: "UTC", job: { type: "noop" } });
@@ -82,15 +83,18 @@ describe("schedule validation and caps", () => {
 describe("schedule alarms", () => {
 	it("re-arms with backoff when the enqueue fails, without losing the occurrence, then fires it", async () => {
 		const { apiKey, tenantId } = await createTenant();
-		const id = await createSchedule(apiKey);
+		// A yearly cron, and alarms set an hour ahead: workerd itself fires an alarm that is due,
+		// so a due alarm (or a real minute boundary) would race runDurableObjectAlarm. The alarm
+		// handler fires the stored occurrence whenever it runs, so the stored `next` is what counts.
+		const id = await createSchedule(apiKey, "0 0 1 1 *");
 		const stub = env.JOB_SCHEDULE.getByName(id);
 		const due = Date.now() - 1_000;
-		await runInDurableObject(stub, async (_o, state) => {
-			await state.storage.put("next", due);
-			await state.storage.setAlarm(due);
-		});
 		// The template names a type the tenant never declared: enqueue throws 400 unknown_job_type.
 		await env.DB.prepare("UPDATE job_schedules SET job = ? WHERE id = ?").bind('{"type":"ghost"}', id).run();
+		await runInDurableObject(stub, async (_o, state) => {
+			await state.storage.put("next", due);
+			await state.storage.setAlarm(Date.now() + HOUR);
+		});
 		const before = Date.now();
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
 		const retry = await alarmOf(id);
@@ -104,7 +108,7 @@ describe("schedule alarms", () => {
 		expect(await jobCount(tenantId)).toBe(0);
 		// Fixed: the retry fires the same occurrence, once, and the alarm moves to the next one.
 		await env.DB.prepare("UPDATE job_schedules SET job = ? WHERE id = ?").bind('{"type":"noop"}', id).run();
-		await runInDurableObject(stub, async (_o, state) => state.storage.setAlarm(Date.now() - 1));
+		await runInDurableObject(stub, async (_o, state) => state.storage.setAlarm(Date.now() + HOUR));
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
 		expect(await jobCount(tenantId)).toBe(1);
 		expect(await alarmOf(id)).toBeGreaterThan(Date.now());
@@ -115,7 +119,7 @@ describe("schedule alarms", () => {
 		const id = await createSchedule(apiKey);
 		await env.DB.prepare("DELETE FROM job_schedules WHERE id = ?").bind(id).run();
 		const stub = env.JOB_SCHEDULE.getByName(id);
-		await runInDurableObject(stub, async (_o, state) => state.storage.setAlarm(Date.now() - 1));
+		await runInDurableObject(stub, async (_o, state) => state.storage.setAlarm(Date.now() + HOUR));
 		await runDurableObjectAlarm(stub);
 		expect(await alarmOf(id)).toBeNull();
 	});
