@@ -65,8 +65,13 @@ export async function callShard(
 		send: (ops) =>
 			withTimeout(env.IDEMPOTENCY_SHARD.getByName(name).many(ops), SEND_LIMIT_MS, `idempotency shard ${name}`),
 	});
+	// A replay that did not fit the batch's answer: asked again alone, under the same bound.
 	if (!result.ok && result.error === ANSWER_FULL && op.kind === "begin")
-		return env.IDEMPOTENCY_SHARD.getByName(name).begin(op.scope, op.fingerprint, op.lockMs, op.retentionMs);
+		return withTimeout<BeginDecision>(
+			env.IDEMPOTENCY_SHARD.getByName(name).begin(op.scope, op.fingerprint, op.lockMs, op.retentionMs),
+			SEND_LIMIT_MS,
+			`idempotency shard ${name}`,
+		);
 	if (!result.ok) throw new Error(`idempotency shard ${name}: ${result.error}`);
 	return result.value;
 }
