@@ -1,4 +1,4 @@
-import { deleteOldestRows } from "../platform/sql";
+import { deleteOldestRows } from "../platform/sql-db";
 
 /** D1 access for end users' e-mail tokens (password reset, address verification) and the verified mark. */
 

@@ -1,4 +1,4 @@
-import { deleteOldestRows } from "../platform/sql";
+import { deleteOldestRows } from "../platform/sql-db";
 
 /** D1 access for sessions (refresh-token families) and refresh tokens. */
 

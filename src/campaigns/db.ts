@@ -1,4 +1,4 @@
-import { jsonChunks } from "../platform/sql";
+import { jsonChunks } from "../platform/sql-db";
 import type { ImportRow, SubscriberStatus } from "./domain";
 
 /** Lists and subscribers (D1). */

@@ -1,7 +1,7 @@
 import type { Sample } from "./domain";
 import { MAX_SERIES_PER_SCOPE, MINUTE_MS, SERIES_WINDOW_MINUTES } from "./domain";
-import type { SqlValue } from "../platform/sql";
-import { deleteOldestRows, multiRowInsert } from "../platform/sql";
+import type { SqlValue } from "../platform/sql-db";
+import { deleteOldestRows, multiRowInsert } from "../platform/sql-db";
 
 /** The dashboard's reads: its own per-minute samples, and per-minute counts of what other tables record. */
 

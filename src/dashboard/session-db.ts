@@ -1,4 +1,4 @@
-import { deleteOldestRows } from "../platform/sql";
+import { deleteOldestRows } from "../platform/sql-db";
 
 export type SessionRow = {
 	id_hash: string;

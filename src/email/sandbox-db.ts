@@ -1,5 +1,5 @@
-import type { SqlValue } from "../platform/sql";
-import { jsonChunks } from "../platform/sql";
+import type { SqlValue } from "../platform/sql-db";
+import { jsonChunks } from "../platform/sql-db";
 
 /** The sandbox provider's record (D1): messages deduplicated by (tenant, idempotency key). */
 

@@ -2,9 +2,9 @@
  * Multi-row job writes that stay within D1's 100 bound parameters per statement however many rows
  * they carry: the rows travel as ONE JSON array parameter, unpacked in SQL with json_each. A
  * statement binds at most 13 parameters; rows are chunked so each JSON text stays well under D1's
- * 2 MB limit for a bound value (platform/sql.ts chunkJsonRows).
+ * 2 MB limit for a bound value (platform/sql-db.ts chunkJsonRows).
  */
-import { chunkJsonRows } from "../platform/sql";
+import { chunkJsonRows } from "../platform/sql-db";
 
 /** The end of one claimed attempt, as one row of a compare-and-set batch. */
 export type Outcome = {

@@ -1,5 +1,5 @@
 import type { JobRow } from "./db";
-import { chunkJsonRows } from "../platform/sql";
+import { chunkJsonRows } from "../platform/sql-db";
 
 /**
  * The dependency writes of new jobs, in one transaction after their rows: the edges (only for a

@@ -1,4 +1,4 @@
-import { deleteOldestRows } from "../platform/sql";
+import { deleteOldestRows } from "../platform/sql-db";
 /**
  * Retention of the jobs feature (src/jobs/retention.ts): finished jobs (completed, dead, cancelled)
  * with their logs and dependency edges, and the jobs DLQ's dead letters. Each statement removes at

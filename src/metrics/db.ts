@@ -1,6 +1,6 @@
-import { deleteOldestRows } from "../platform/sql";
-import type { SqlValue } from "../platform/sql";
-import { MAX_BOUND_PARAMETERS, multiRowInsert } from "../platform/sql";
+import { deleteOldestRows } from "../platform/sql-db";
+import type { SqlValue } from "../platform/sql-db";
+import { MAX_BOUND_PARAMETERS, multiRowInsert } from "../platform/sql-db";
 import type { MetricsMessage } from "./domain";
 import type { RollupRow } from "./rollup";
 

@@ -1,4 +1,4 @@
-import type { SqlValue } from "../platform/sql";
+import type { SqlValue } from "../platform/sql-db";
 import type { TierName } from "./rollup";
 import { TIERS } from "./rollup";
 import type { SeriesStepRow, StepRow } from "./query-domain";

@@ -1,4 +1,4 @@
-import { deleteOldestRows } from "../platform/sql";
+import { deleteOldestRows } from "../platform/sql-db";
 import type { NewDigest } from "./digest-db";
 import { countDigestItemsStatement, insertDigestStatement } from "./digest-db";
 

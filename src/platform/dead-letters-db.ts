@@ -1,6 +1,6 @@
-import { deleteOldestRows } from "./sql";
-import type { SqlValue } from "./sql";
-import { multiRowInsert } from "./sql";
+import { deleteOldestRows } from "./sql-db";
+import type { SqlValue } from "./sql-db";
+import { multiRowInsert } from "./sql-db";
 
 /**
  * The one store of queue messages that kept failing (`dead_letters`), shared by the consumers that

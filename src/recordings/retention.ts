@@ -1,6 +1,6 @@
 import type { RetentionTarget } from "../platform/retention";
 import { expiredBefore } from "../platform/retention";
-import { deleteOldestRows } from "../platform/sql";
+import { deleteOldestRows } from "../platform/sql-db";
 
 /**
  * Recording events (what the SSE stream replays) are kept RECORDINGS_EVENTS_RETENTION_DAYS.

@@ -1,5 +1,5 @@
-import type { SqlStatement } from "../platform/sql";
-import { multiRowInsert } from "../platform/sql";
+import type { SqlStatement } from "../platform/sql-db";
+import { multiRowInsert } from "../platform/sql-db";
 import type { Chunk, Lane, ReportStatus } from "./domain";
 
 /** Reports' own tables: reports, their chunk checkpoints and the chunks' partial aggregates. */

@@ -1,4 +1,4 @@
-import type { SqlStatement } from "../platform/sql";
+import type { SqlStatement } from "../platform/sql-db";
 
 export type PositionRow = {
 	truck_id: string;

@@ -1,4 +1,4 @@
-import { deleteOldestRows } from "../platform/sql";
+import { deleteOldestRows } from "../platform/sql-db";
 /**
  * Retention of telemetry points (src/telemetry/retention.ts): the oldest points by when the
  * platform received them, at most `limit` per statement. truck_positions and machine_status (each

@@ -1,5 +1,5 @@
-import type { SqlValue } from "../platform/sql";
-import { multiRowInsert } from "../platform/sql";
+import type { SqlValue } from "../platform/sql-db";
+import { multiRowInsert } from "../platform/sql-db";
 
 /** `enqueued` counts both lanes; `backfillEnqueued` the backfill lane's share of it. */
 export type IngestDelta = { received: number; enqueued: number; rejected: number; backfillEnqueued: number };

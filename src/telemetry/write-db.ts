@@ -1,5 +1,5 @@
-import type { SqlStatement, SqlValue } from "../platform/sql";
-import { jsonRowsInsert, multiRowInsert } from "../platform/sql";
+import type { SqlStatement, SqlValue } from "../platform/sql-db";
+import { jsonRowsInsert, multiRowInsert } from "../platform/sql-db";
 import { runStatements } from "./db";
 import type { LocationsMessage, ReportMessage, TelemetryMessage } from "./domain";
 import { updateCount } from "./domain";

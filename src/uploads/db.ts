@@ -1,5 +1,5 @@
 import type { UploadStatus } from "./domain";
-import { MAX_BOUND_PARAMETERS } from "../platform/sql";
+import { MAX_BOUND_PARAMETERS } from "../platform/sql-db";
 
 /** D1 access of uploads (table `uploads`, migrations/0020_create_uploads.sql). */
 

@@ -1,5 +1,5 @@
-import type { SqlValue } from "../platform/sql";
-import { MAX_BOUND_PARAMETERS, multiRowInsert } from "../platform/sql";
+import type { SqlValue } from "../platform/sql-db";
+import { MAX_BOUND_PARAMETERS, multiRowInsert } from "../platform/sql-db";
 import type { EndpointRow } from "./db";
 import { ENDPOINT_COLUMNS } from "./db";
 import type { AttemptRow, DeliveryRow, DeliveryStatus, EventRow } from "./delivery-db";

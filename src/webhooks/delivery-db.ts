@@ -1,5 +1,5 @@
-import { deleteOldestRows, multiRowInsert } from "../platform/sql";
-import type { SqlValue } from "../platform/sql";
+import { deleteOldestRows, multiRowInsert } from "../platform/sql-db";
+import type { SqlValue } from "../platform/sql-db";
 
 /** Webhook events, their payload parts, deliveries and attempts in D1 (the only SQL on them). */
 

@@ -1,5 +1,5 @@
-import { deleteOldestRows, multiRowInsert } from "../../platform/sql";
-import type { SqlValue } from "../../platform/sql";
+import { deleteOldestRows, multiRowInsert } from "../../platform/sql-db";
+import type { SqlValue } from "../../platform/sql-db";
 
 /** Aggregated limiter decisions per (tenant, minute, resource, key): counts are added, never replaced. */
 

@@ -6,7 +6,7 @@ import { cancelJob } from "../../../src/jobs/control";
 import { enqueueJobs } from "../../../src/jobs/enqueue";
 import { sweepJobs } from "../../../src/jobs/sweeper";
 import { INLINE_CANCEL_LEVELS } from "../../../src/jobs/transitions";
-import { MAX_BOUND_PARAMETERS } from "../../../src/platform/sql";
+import { MAX_BOUND_PARAMETERS } from "../../../src/platform/sql-db";
 import { createTenant, json } from "../helpers";
 import { post } from "./jobs-helpers";
 

@@ -6,7 +6,7 @@ import type { JobInsert } from "../../../src/jobs/batches-db";
 import { insertJobsStatements } from "../../../src/jobs/batches-db";
 import { claimReady } from "../../../src/jobs/claims-db";
 import { slotPositions } from "../../../src/jobs/priority";
-import { MAX_BOUND_PARAMETERS } from "../../../src/platform/sql";
+import { MAX_BOUND_PARAMETERS } from "../../../src/platform/sql-db";
 import { enqueueJobs } from "../../../src/jobs/enqueue";
 import { runReadyJobs } from "../../../src/jobs/runner";
 import type { FinishedAttempt } from "../../../src/jobs/transitions";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { renderHtml, renderText, templateError } from "../../../src/campaigns/template";
 import { unsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from "../../../src/campaigns/unsubscribe";
 import { retryAfterMs } from "../../../src/email/resend";
-import { jsonChunks } from "../../../src/platform/sql";
+import { jsonChunks } from "../../../src/platform/sql-db";
 
 const vars = {
 	first_name: "<Jo & Co>",

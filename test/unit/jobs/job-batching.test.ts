@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkJsonRows } from "../../../src/platform/sql";
+import { chunkJsonRows } from "../../../src/platform/sql-db";
 import { PRIORITY_PATTERN, positionOf, slotPositions } from "../../../src/jobs/priority";
 import { MAX_TOKEN_COUNT, planRunTokens, runTokenSchema, tokenUnits } from "../../../src/jobs/tokens";
 

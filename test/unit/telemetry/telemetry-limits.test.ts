@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BOUND_PARAMETERS, jsonRowsInsert, multiRowInsert } from "../../../src/platform/sql";
+import { MAX_BOUND_PARAMETERS, jsonRowsInsert, multiRowInsert } from "../../../src/platform/sql-db";
 import {
 	MAX_SEND_BATCH_BYTES,
 	MAX_SEND_BATCH_MESSAGES,
